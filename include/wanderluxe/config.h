@@ -1,0 +1,145 @@
+// The effective configuration of every role: one YAML file, then environment
+// overrides (WANDERLUXE_<SECTION>_<KEY>), then --set section.key=value.
+// Unknown keys and bad values are errors naming the key and where it came from
+// (file:line, the environment variable, or the --set flag).
+#ifndef WANDERLUXE_CONFIG_H_
+#define WANDERLUXE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/status.h"
+
+namespace wanderluxe {
+
+struct KafkaConfig {
+  std::string brokers = "127.0.0.1:9092";
+  std::string client_id = "wanderluxe";
+  std::string requests_topic = "booking.requests";
+  std::string outcomes_topic = "booking.outcomes";
+  std::string dlq_topic = "booking.requests.dlq";
+  int64_t partitions = 6;
+  int64_t replication_factor = 1;
+  int64_t linger_ms = 2;
+  int64_t delivery_timeout_ms = 5000;  // a publish not acknowledged by then has failed
+  int64_t request_timeout_ms = 3000;
+  int64_t admin_timeout_ms = 15000;
+  int64_t session_timeout_ms = 10000;
+  int64_t max_poll_interval_ms = 300000;
+};
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";
+  int64_t port = 6379;
+  std::string password;  // secret
+  int64_t connect_timeout_ms = 1000;
+  int64_t command_timeout_ms = 1000;
+  int64_t pool_size = 16;
+  // Every key is built from this pattern; "{%s}" hash tags keep one property's
+  // keys in one Redis Cluster slot. %s is the property id.
+  std::string property_tag = "%s";
+};
+
+struct MongoConfig {
+  std::string uri = "mongodb://127.0.0.1:27017/?serverSelectionTimeoutMS=2000";
+  std::string database = "wanderluxe";
+  int64_t timeout_ms = 2000;
+  int64_t pool_max = 64;
+};
+
+struct GatewayConfig {
+  std::string listen_host = "0.0.0.0";
+  int64_t port = 8080;
+  int64_t threads = 64;
+  int64_t max_body_bytes = 16 * 1024;
+  int64_t max_inflight = 4096;
+  std::string auth_mode = "none";  // none | api-key
+  std::vector<std::string> api_keys;  // secret
+  std::vector<std::string> currencies = {"USD", "EUR", "GBP", "AED", "JPY", "CHF", "KWD"};
+  int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
+  int64_t idem_inflight_ttl_s = 30;
+  int64_t idem_done_ttl_s = 86'400;
+  int64_t publish_timeout_ms = 5000;
+};
+
+struct ProcessorConfig {
+  std::string group_id = "booking-processor";
+  int64_t workers = 64;
+  int64_t queue_capacity = 2048;
+  int64_t queue_low_water = 1024;
+  int64_t commit_interval_ms = 1000;
+  int64_t drain_timeout_ms = 30000;
+  std::string admin_host = "0.0.0.0";
+  int64_t admin_port = 8081;
+  int64_t reconcile_interval_s = 30;
+  int64_t stuck_threshold_s = 120;
+};
+
+struct SagaConfig {
+  int64_t retry_initial_ms = 50;
+  int64_t retry_max_ms = 5000;
+  int64_t retry_multiplier = 2;
+  int64_t retry_jitter_pct = 20;
+  int64_t payment_deadline_ms = 15000;
+};
+
+struct BankConfig {
+  std::string mode = "simulated";  // simulated | http
+  std::string url = "http://127.0.0.1:8090";
+  std::string listen_host = "0.0.0.0";
+  int64_t port = 8090;
+  int64_t latency_ms = 2000;
+  int64_t decline_pct = 0;
+  int64_t timeout_pct = 0;
+  int64_t error_pct = 0;
+  int64_t seed = 42;
+  int64_t request_timeout_ms = 5000;
+  std::string book_path = ".stack/bank/charges.jsonl";
+};
+
+struct AuditConfig {
+  std::string group_id = "audit-group";
+  std::string dir = ".stack/audit";
+  std::string collection = "audit_events";
+  std::vector<std::string> sinks = {"file", "mongo"};
+  std::string admin_host = "0.0.0.0";
+  int64_t admin_port = 8082;
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace | debug | info | warn | error
+  std::string format = "text";  // text | json
+};
+
+struct Config {
+  KafkaConfig kafka;
+  RedisConfig redis;
+  MongoConfig mongo;
+  GatewayConfig gateway;
+  ProcessorConfig processor;
+  SagaConfig saga;
+  BankConfig bank;
+  AuditConfig audit;
+  LogConfig log;
+};
+
+// Where overrides come from, in order of precedence (lowest first).
+struct ConfigSources {
+  std::string path;                          // YAML file; empty = defaults only
+  std::map<std::string, std::string> env;    // WANDERLUXE_* variables
+  std::vector<std::string> sets;             // "section.key=value"
+};
+
+// Collects the WANDERLUXE_* variables of this process.
+std::map<std::string, std::string> WanderluxeEnvironment();
+
+Result<Config> LoadConfig(const ConfigSources& sources);
+
+// The effective config as YAML, with secrets redacted.
+std::string RenderConfig(const Config& config);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_CONFIG_H_

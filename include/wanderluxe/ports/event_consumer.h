@@ -1,0 +1,52 @@
+// Port: reads events as a member of a consumer group. The application decides
+// when an offset is committed (never the client library on its own).
+#ifndef WANDERLUXE_PORTS_EVENT_CONSUMER_H_
+#define WANDERLUXE_PORTS_EVENT_CONSUMER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/ports/event_producer.h"
+#include "wanderluxe/status.h"
+
+namespace wanderluxe {
+
+struct ConsumedEvent {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::vector<EventHeader> headers;
+  int64_t timestamp_ms = 0;
+};
+
+// "Everything in topic/partition below `offset` is done": the next offset to read.
+struct CommitPoint {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+class EventConsumer {
+ public:
+  virtual ~EventConsumer() = default;
+
+  virtual Status Subscribe(const std::vector<std::string>& topics) = 0;
+
+  // The next event, nothing when `timeout` passed quietly, or an error.
+  virtual Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds timeout) = 0;
+
+  // Commits synchronously; OK means the group coordinator stored the offsets.
+  virtual Status Commit(const std::vector<CommitPoint>& points) = 0;
+
+  // Leaves the group cleanly (revokes partitions, lets the group rebalance).
+  virtual void Close() = 0;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_PORTS_EVENT_CONSUMER_H_

@@ -1,0 +1,105 @@
+#include "adapters/kafka/kafka_consumer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace wanderluxe {
+namespace {
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+std::vector<EventHeader> CopyHeaders(rd_kafka_message_t* message) {
+  std::vector<EventHeader> out;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                     RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    out.push_back({name, value == nullptr ? "" : std::string(static_cast<const char*>(value), size)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
+    const KafkaConfig& config, const std::string& group_id,
+    const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> props = {
+      {"group.id", group_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", std::to_string(config.session_timeout_ms)},
+      {"max.poll.interval.ms", std::to_string(config.max_poll_interval_ms)},
+  };
+  for (const auto& [k, v] : extra) props[k] = v;
+  auto conf = MakeKafkaConf(config, props);
+  if (!conf.ok()) return conf.status();
+  auto handle = MakeKafkaHandle(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!handle.ok()) return handle.status();
+  rd_kafka_poll_set_consumer(handle->get());
+  return std::unique_ptr<KafkaConsumer>(new KafkaConsumer(std::move(*handle)));
+}
+
+KafkaConsumer::~KafkaConsumer() { Close(); }
+
+Status KafkaConsumer::Subscribe(const std::vector<std::string>& topics) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  return KafkaStatus(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
+}
+
+Result<std::optional<ConsumedEvent>> KafkaConsumer::Poll(std::chrono::milliseconds timeout) {
+  Message message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+  if (!message) return std::optional<ConsumedEvent>();
+  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<ConsumedEvent>();
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaStatus(message->err, "consume");
+  }
+  ConsumedEvent event;
+  event.topic = rd_kafka_topic_name(message->rkt);
+  event.partition = message->partition;
+  event.offset = message->offset;
+  if (message->key != nullptr) event.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload != nullptr) {
+    event.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  event.headers = CopyHeaders(message.get());
+  event.timestamp_ms = rd_kafka_message_timestamp(message.get(), nullptr);
+  return std::optional<ConsumedEvent>(std::move(event));
+}
+
+Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {
+  if (points.empty()) return Status::Ok();
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(points.size())));
+  for (const auto& p : points) {
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  }
+  return KafkaStatus(rd_kafka_commit(handle_.get(), list.get(), /*async=*/0), "commit");
+}
+
+void KafkaConsumer::Close() {
+  if (closed_) return;
+  closed_ = true;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle_.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("consumer close: {}", rd_kafka_err2str(err));
+  }
+}
+
+}  // namespace wanderluxe

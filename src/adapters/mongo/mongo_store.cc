@@ -1,0 +1,239 @@
+#include "adapters/mongo/mongo_store.h"
+
+#include <mongoc/mongoc.h>
+
+#include <mutex>
+#include <utility>
+
+namespace wanderluxe {
+namespace {
+
+// Owns a heap bson_t. (unique_ptr<bson_t> would drop bson_t's alignment attribute.)
+class Bson {
+ public:
+  explicit Bson(bson_t* doc) : doc_(doc) {}
+  Bson(Bson&& other) noexcept : doc_(std::exchange(other.doc_, nullptr)) {}
+  Bson& operator=(Bson&&) = delete;
+  ~Bson() {
+    if (doc_ != nullptr) bson_destroy(doc_);
+  }
+  bson_t* get() const { return doc_; }
+
+ private:
+  bson_t* doc_;
+};
+
+struct CollectionDeleter {
+  void operator()(mongoc_collection_t* c) const { mongoc_collection_destroy(c); }
+};
+using Collection = std::unique_ptr<mongoc_collection_t, CollectionDeleter>;
+
+void InitDriverOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mongoc_init(); });
+}
+
+Result<Bson> ParseJson(const std::string& json, const std::string& context) {
+  bson_error_t error;
+  bson_t* doc = bson_new_from_json(reinterpret_cast<const uint8_t*>(json.data()),
+                                   static_cast<ssize_t>(json.size()), &error);
+  if (doc == nullptr) return Status::InvalidArgument(context + ": bad JSON: " + error.message);
+  return Bson(doc);
+}
+
+std::string ToJson(const bson_t* doc) {
+  char* text = bson_as_relaxed_extended_json(doc, nullptr);
+  std::string out(text);
+  bson_free(text);
+  return out;
+}
+
+}  // namespace
+
+Status MongoStatus(const bson_error_t& error, const std::string& context) {
+  const std::string message = context + ": " + error.message;
+  if (error.code == 11000 || error.code == 11001) return Status::AlreadyExists(message);
+  switch (error.domain) {
+    case MONGOC_ERROR_STREAM:
+    case MONGOC_ERROR_SERVER_SELECTION:
+    case MONGOC_ERROR_CLIENT:
+      return Status::Unavailable(message);
+    default:
+      return Status::Internal(message);
+  }
+}
+
+class MongoStore::Lease {
+ public:
+  explicit Lease(mongoc_client_pool_t* pool) : pool_(pool), client_(mongoc_client_pool_pop(pool)) {}
+  ~Lease() { mongoc_client_pool_push(pool_, client_); }
+  Collection collection(const std::string& db, const std::string& name) {
+    return Collection(mongoc_client_get_collection(client_, db.c_str(), name.c_str()));
+  }
+  mongoc_client_t* client() { return client_; }
+
+ private:
+  mongoc_client_pool_t* pool_;
+  mongoc_client_t* client_;
+};
+
+Result<std::unique_ptr<MongoStore>> MongoStore::Connect(const MongoConfig& config) {
+  InitDriverOnce();
+  bson_error_t error;
+  mongoc_uri_t* uri = mongoc_uri_new_with_error(config.uri.c_str(), &error);
+  if (uri == nullptr) return Status::InvalidArgument("mongo.uri: " + std::string(error.message));
+  // Every operation is bounded: selection, connect and socket reads.
+  const auto timeout = static_cast<int32_t>(config.timeout_ms);
+  mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout);
+  mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeout);
+  mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout);
+  mongoc_client_pool_t* pool = mongoc_client_pool_new(uri);
+  mongoc_uri_destroy(uri);
+  if (pool == nullptr) return Status::InvalidArgument("mongo.uri: cannot create a client pool");
+  mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+  mongoc_client_pool_max_size(pool, static_cast<uint32_t>(config.pool_max));
+  std::unique_ptr<MongoStore> store(new MongoStore(config, pool));
+  Status s = store->Ping();
+  if (!s.ok()) return s;
+  return store;
+}
+
+MongoStore::~MongoStore() { mongoc_client_pool_destroy(pool_); }
+
+Status MongoStore::Ping() {
+  Lease lease(pool_);
+  Bson command(BCON_NEW("ping", BCON_INT32(1)));
+  bson_error_t error;
+  bson_t reply;
+  bool ok = mongoc_client_command_simple(lease.client(), "admin", command.get(), nullptr, &reply,
+                                         &error);
+  bson_destroy(&reply);
+  if (!ok) return MongoStatus(error, "mongo ping");
+  return Status::Ok();
+}
+
+Status MongoStore::InsertOne(const std::string& collection, const std::string& json) {
+  auto doc = ParseJson(json, "insert into " + collection);
+  if (!doc.ok()) return doc.status();
+  Lease lease(pool_);
+  bson_error_t error;
+  if (!mongoc_collection_insert_one(lease.collection(config_.database, collection).get(),
+                                    doc->get(), nullptr, nullptr, &error)) {
+    return MongoStatus(error, "insert into " + collection);
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> MongoStore::FindById(const std::string& collection,
+                                                        const std::string& id) {
+  Bson filter(BCON_NEW("_id", BCON_UTF8(id.c_str())));
+  Bson opts(BCON_NEW("limit", BCON_INT64(1)));
+  Lease lease(pool_);
+  auto coll = lease.collection(config_.database, collection);
+  mongoc_cursor_t* cursor =
+      mongoc_collection_find_with_opts(coll.get(), filter.get(), opts.get(), nullptr);
+  const bson_t* doc = nullptr;
+  std::optional<std::string> found;
+  if (mongoc_cursor_next(cursor, &doc)) found = ToJson(doc);
+  bson_error_t error;
+  const bool failed = mongoc_cursor_error(cursor, &error);
+  mongoc_cursor_destroy(cursor);
+  if (failed) return MongoStatus(error, "find in " + collection);
+  return found;
+}
+
+Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
+                                                  const std::string& filter_json,
+                                                  const std::string& sort_json, int64_t limit) {
+  auto filter = ParseJson(filter_json, "find filter");
+  if (!filter.ok()) return filter.status();
+  auto sort = ParseJson(sort_json, "find sort");
+  if (!sort.ok()) return sort.status();
+  Bson opts(bson_new());
+  BSON_APPEND_DOCUMENT(opts.get(), "sort", sort->get());
+  if (limit > 0) BSON_APPEND_INT64(opts.get(), "limit", limit);
+  Lease lease(pool_);
+  auto coll = lease.collection(config_.database, collection);
+  mongoc_cursor_t* cursor =
+      mongoc_collection_find_with_opts(coll.get(), filter->get(), opts.get(), nullptr);
+  std::vector<std::string> out;
+  const bson_t* doc = nullptr;
+  while (mongoc_cursor_next(cursor, &doc)) out.push_back(ToJson(doc));
+  bson_error_t error;
+  const bool failed = mongoc_cursor_error(cursor, &error);
+  mongoc_cursor_destroy(cursor);
+  if (failed) return MongoStatus(error, "find in " + collection);
+  return out;
+}
+
+Result<int64_t> MongoStore::UpdateOne(const std::string& collection,
+                                      const std::string& filter_json,
+                                      const std::string& update_json) {
+  auto filter = ParseJson(filter_json, "update filter");
+  if (!filter.ok()) return filter.status();
+  auto update = ParseJson(update_json, "update");
+  if (!update.ok()) return update.status();
+  Lease lease(pool_);
+  bson_t reply;
+  bson_error_t error;
+  const bool ok = mongoc_collection_update_one(lease.collection(config_.database, collection).get(),
+                                               filter->get(), update->get(), nullptr, &reply,
+                                               &error);
+  int64_t matched = 0;
+  bson_iter_t it;
+  if (ok && bson_iter_init_find(&it, &reply, "matchedCount")) matched = bson_iter_as_int64(&it);
+  bson_destroy(&reply);
+  if (!ok) return MongoStatus(error, "update in " + collection);
+  return matched;
+}
+
+Result<int64_t> MongoStore::Count(const std::string& collection, const std::string& filter_json) {
+  auto filter = ParseJson(filter_json, "count filter");
+  if (!filter.ok()) return filter.status();
+  Lease lease(pool_);
+  bson_error_t error;
+  const int64_t n = mongoc_collection_count_documents(
+      lease.collection(config_.database, collection).get(), filter->get(), nullptr, nullptr,
+      nullptr, &error);
+  if (n < 0) return MongoStatus(error, "count in " + collection);
+  return n;
+}
+
+Status MongoStore::CreateIndex(const std::string& collection, const std::string& name,
+                               const std::string& keys_json, bool unique) {
+  auto keys = ParseJson(keys_json, "index keys");
+  if (!keys.ok()) return keys.status();
+  Bson index(bson_new());
+  BSON_APPEND_DOCUMENT(index.get(), "key", keys->get());
+  BSON_APPEND_UTF8(index.get(), "name", name.c_str());
+  if (unique) BSON_APPEND_BOOL(index.get(), "unique", true);
+  Bson command(bson_new());
+  BSON_APPEND_UTF8(command.get(), "createIndexes", collection.c_str());
+  bson_t indexes;
+  BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &indexes);
+  BSON_APPEND_DOCUMENT(&indexes, "0", index.get());
+  bson_append_array_end(command.get(), &indexes);
+  Lease lease(pool_);
+  bson_error_t error;
+  bson_t reply;
+  const bool ok = mongoc_client_command_simple(lease.client(), config_.database.c_str(),
+                                               command.get(), nullptr, &reply, &error);
+  bson_destroy(&reply);
+  if (!ok) return MongoStatus(error, "create index " + name + " on " + collection);
+  return Status::Ok();
+}
+
+Status MongoStore::DropCollection(const std::string& collection) {
+  Lease lease(pool_);
+  bson_error_t error;
+  if (!mongoc_collection_drop(lease.collection(config_.database, collection).get(), &error)) {
+    // Dropping what is not there is success for our purposes.
+    if (error.code == 26 || std::string(error.message).find("not found") != std::string::npos) {
+      return Status::Ok();
+    }
+    return MongoStatus(error, "drop " + collection);
+  }
+  return Status::Ok();
+}
+
+}  // namespace wanderluxe

@@ -1,0 +1,66 @@
+// A thread-safe MongoDB client over mongo-c-driver's client pool. Documents
+// cross this boundary as JSON text (relaxed extended JSON); every operation is
+// bounded by the configured timeout. Works against MongoDB 7 and FerretDB 1.x.
+#ifndef WANDERLUXE_ADAPTERS_MONGO_MONGO_STORE_H_
+#define WANDERLUXE_ADAPTERS_MONGO_MONGO_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/config.h"
+#include "wanderluxe/status.h"
+
+typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
+typedef struct _mongoc_client_t mongoc_client_t;
+typedef struct _bson_error_t bson_error_t;
+
+namespace wanderluxe {
+
+class MongoStore {
+ public:
+  // Creates the pool and pings the server; kUnavailable if it does not answer.
+  static Result<std::unique_ptr<MongoStore>> Connect(const MongoConfig& config);
+  ~MongoStore();
+
+  MongoStore(const MongoStore&) = delete;
+  MongoStore& operator=(const MongoStore&) = delete;
+
+  Status Ping();
+
+  // kAlreadyExists when a unique index (including _id) rejects the document.
+  Status InsertOne(const std::string& collection, const std::string& json);
+  // The document whose _id is `id`, or nothing.
+  Result<std::optional<std::string>> FindById(const std::string& collection,
+                                              const std::string& id);
+  // Every document matching `filter_json`, in `sort_json` order, at most `limit`.
+  Result<std::vector<std::string>> Find(const std::string& collection,
+                                        const std::string& filter_json,
+                                        const std::string& sort_json = "{}", int64_t limit = 0);
+  // Updates the one document matching `filter_json`; returns how many matched (0 or 1).
+  Result<int64_t> UpdateOne(const std::string& collection, const std::string& filter_json,
+                            const std::string& update_json);
+  Result<int64_t> Count(const std::string& collection, const std::string& filter_json);
+  Status CreateIndex(const std::string& collection, const std::string& name,
+                     const std::string& keys_json, bool unique);
+  Status DropCollection(const std::string& collection);
+
+ private:
+  MongoStore(MongoConfig config, mongoc_client_pool_t* pool)
+      : config_(std::move(config)), pool_(pool) {}
+
+  // Borrows a client for one operation, and gives it back.
+  class Lease;
+
+  const MongoConfig config_;
+  mongoc_client_pool_t* pool_;
+};
+
+// A mongo-c-driver error as a Status (duplicate key -> kAlreadyExists,
+// network and server selection -> kUnavailable).
+Status MongoStatus(const bson_error_t& error, const std::string& context);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_MONGO_MONGO_STORE_H_

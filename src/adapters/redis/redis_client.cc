@@ -1,0 +1,190 @@
+#include "adapters/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+
+namespace wanderluxe {
+namespace {
+
+timeval ToTimeval(int64_t ms) {
+  return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
+
+RedisReply Convert(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+  }
+  return out;
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisConfig& config) {
+  std::unique_ptr<RedisClient> client(new RedisClient(config));
+  Status s = client->Ping();
+  if (!s.ok()) return s;
+  return client;
+}
+
+RedisClient::~RedisClient() {
+  for (redisContext* c : idle_) redisFree(c);
+}
+
+Result<redisContext*> RedisClient::Open() {
+  const std::string where = config_.host + ":" + std::to_string(config_.port);
+  redisContext* c = redisConnectWithTimeout(config_.host.c_str(), static_cast<int>(config_.port),
+                                            ToTimeval(config_.connect_timeout_ms));
+  if (c == nullptr) return Status::ResourceExhausted("redis: cannot allocate a connection");
+  if (c->err != 0) {
+    Status s = Status::Unavailable("redis at " + where + ": " + c->errstr);
+    redisFree(c);
+    return s;
+  }
+  redisSetTimeout(c, ToTimeval(config_.command_timeout_ms));
+  if (!config_.password.empty()) {
+    std::unique_ptr<redisReply, ReplyDeleter> r(
+        static_cast<redisReply*>(redisCommand(c, "AUTH %s", config_.password.c_str())));
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+      redisFree(c);
+      return Status::Unavailable("redis at " + where + ": authentication failed");
+    }
+  }
+  return c;
+}
+
+Result<redisContext*> RedisClient::Acquire() {
+  std::unique_lock lock(mu_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.command_timeout_ms);
+  while (idle_.empty() && open_ >= config_.pool_size) {
+    if (available_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Status::ResourceExhausted("redis: all " + std::to_string(config_.pool_size) +
+                                       " connections busy");
+    }
+  }
+  if (!idle_.empty()) {
+    redisContext* c = idle_.back();
+    idle_.pop_back();
+    return c;
+  }
+  ++open_;
+  lock.unlock();
+  auto opened = Open();
+  if (!opened.ok()) {
+    std::lock_guard relock(mu_);
+    --open_;
+    available_cv_.notify_one();
+  }
+  return opened;
+}
+
+void RedisClient::Release(redisContext* context, bool healthy) {
+  {
+    std::lock_guard lock(mu_);
+    if (healthy) {
+      idle_.push_back(context);
+    } else {
+      redisFree(context);
+      --open_;
+    }
+  }
+  available_cv_.notify_one();
+}
+
+Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
+  auto context = Acquire();
+  if (!context.ok()) return context.status();
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(
+      redisCommandArgv(*context, static_cast<int>(args.size()), args.data(), lengths.data())));
+  if (reply == nullptr) {
+    // An I/O error or timeout leaves the connection unusable: the reply may still come.
+    std::string detail = (*context)->errstr;
+    // hiredis reports a read timeout as an I/O error with EAGAIN's text.
+    const bool timed_out = detail.find("temporarily unavailable") != std::string::npos;
+    Release(*context, /*healthy=*/false);
+    const std::string message = "redis " + argv.front() + ": " + detail;
+    return timed_out ? Status::DeadlineExceeded(message) : Status::Unavailable(message);
+  }
+  Release(*context, /*healthy=*/true);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    const std::string text(reply->str, reply->len);
+    if (text.rfind("NOSCRIPT", 0) == 0) return Status::NotFound(text);
+    if (text.rfind("LOADING", 0) == 0 || text.rfind("BUSY", 0) == 0) {
+      return Status::Unavailable("redis " + argv.front() + ": " + text);
+    }
+    return Status::Internal("redis " + argv.front() + ": " + text);
+  }
+  return Convert(reply.get());
+}
+
+Status RedisClient::Ping() {
+  auto reply = Command({"PING"});
+  if (!reply.ok()) return reply.status();
+  if (reply->text != "PONG") return Status::Internal("redis PING answered " + reply->text);
+  return Status::Ok();
+}
+
+Result<std::string> RedisClient::LoadScript(const RedisScript& script) {
+  auto reply = Command({"SCRIPT", "LOAD", script.source});
+  if (!reply.ok()) return reply.status();
+  std::lock_guard lock(mu_);
+  script_shas_[script.source] = reply->text;
+  return reply->text;
+}
+
+Result<RedisReply> RedisClient::Eval(const RedisScript& script,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& args) {
+  std::string sha;
+  {
+    std::lock_guard lock(mu_);
+    auto it = script_shas_.find(script.source);
+    if (it != script_shas_.end()) sha = it->second;
+  }
+  if (sha.empty()) {
+    auto loaded = LoadScript(script);
+    if (!loaded.ok()) return loaded.status();
+    sha = *loaded;
+  }
+  std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto reply = Command(argv);
+  if (reply.ok() || reply.status().code() != StatusCode::kNotFound) return reply;
+  // NOSCRIPT: the server restarted or its script cache was flushed. Load again, once.
+  auto reloaded = LoadScript(script);
+  if (!reloaded.ok()) return reloaded.status();
+  argv[1] = *reloaded;
+  return Command(argv);
+}
+
+}  // namespace wanderluxe

@@ -1,0 +1,72 @@
+// A small, thread-safe Redis client over hiredis: a bounded pool of blocking
+// connections, every command with a timeout, Lua scripts called by SHA.
+#ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
+#define WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/config.h"
+#include "wanderluxe/status.h"
+
+struct redisContext;
+
+namespace wanderluxe {
+
+// A RESP2 reply. Redis error replies never become a RedisReply: they are a Status.
+struct RedisReply {
+  enum class Type { kNil, kInteger, kString, kStatus, kArray };
+  Type type = Type::kNil;
+  int64_t integer = 0;
+  std::string text;  // kString and kStatus
+  std::vector<RedisReply> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+};
+
+// A Lua script, identified by its source; the client loads it once per server.
+struct RedisScript {
+  std::string name;  // for errors and metrics
+  std::string source;
+};
+
+class RedisClient {
+ public:
+  // Connects once to prove the server is there; fails with kUnavailable if not.
+  static Result<std::unique_ptr<RedisClient>> Connect(const RedisConfig& config);
+  ~RedisClient();
+
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  Result<RedisReply> Command(const std::vector<std::string>& argv);
+  Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args);
+  Status Ping();
+
+  const RedisConfig& config() const { return config_; }
+
+ private:
+  explicit RedisClient(RedisConfig config) : config_(std::move(config)) {}
+
+  Result<redisContext*> Acquire();
+  void Release(redisContext* context, bool healthy);
+  Result<redisContext*> Open();
+  Result<std::string> LoadScript(const RedisScript& script);
+
+  const RedisConfig config_;
+  std::mutex mu_;
+  std::condition_variable available_cv_;
+  std::vector<redisContext*> idle_;  // guarded by mu_
+  int64_t open_ = 0;                 // connections in existence; guarded by mu_
+  std::map<std::string, std::string> script_shas_;  // source -> sha; guarded by mu_
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_

@@ -1,0 +1,398 @@
+#include "wanderluxe/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+extern char** environ;
+
+namespace wanderluxe {
+namespace {
+
+// One configurable key: how to set it from text and how to print it back.
+struct Field {
+  std::string section;
+  std::string key;
+  bool secret = false;
+  std::function<Status(Config&, const std::vector<std::string>&)> set;  // scalar = one item
+  std::function<std::string(const Config&)> get;
+  bool is_list = false;
+};
+
+Result<int64_t> ParseInt(const std::string& text, int64_t min, int64_t max) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    return Status::InvalidArgument("'" + text + "' is not an integer");
+  }
+  if (value < min || value > max) {
+    return Status::InvalidArgument(std::to_string(value) + " is outside [" + std::to_string(min) +
+                                   ", " + std::to_string(max) + "]");
+  }
+  return value;
+}
+
+// Double-quoted YAML scalar (JSON string syntax is valid YAML).
+std::string Quote(const std::string& text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+template <typename Section>
+Field Int(const char* section, const char* key, Section Config::*s, int64_t Section::*m,
+          int64_t min, int64_t max) {
+  Field f{section, key};
+  f.set = [=](Config& c, const std::vector<std::string>& v) -> Status {
+    if (v.size() != 1) return Status::InvalidArgument("expected one integer");
+    auto parsed = ParseInt(v[0], min, max);
+    if (!parsed.ok()) return parsed.status();
+    (c.*s).*m = *parsed;
+    return Status::Ok();
+  };
+  f.get = [=](const Config& c) { return std::to_string((c.*s).*m); };
+  return f;
+}
+
+template <typename Section>
+Field Str(const char* section, const char* key, Section Config::*s, std::string Section::*m,
+          std::vector<std::string> allowed = {}, bool secret = false) {
+  Field f{section, key, secret};
+  f.set = [=](Config& c, const std::vector<std::string>& v) -> Status {
+    if (v.size() != 1) return Status::InvalidArgument("expected one string");
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v[0]) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return Status::InvalidArgument("'" + v[0] + "' is not one of: " + list);
+    }
+    (c.*s).*m = v[0];
+    return Status::Ok();
+  };
+  f.get = [=](const Config& c) { return Quote((c.*s).*m); };
+  return f;
+}
+
+template <typename Section>
+Field List(const char* section, const char* key, Section Config::*s,
+           std::vector<std::string> Section::*m, bool secret = false) {
+  Field f{section, key, secret};
+  f.is_list = true;
+  f.set = [=](Config& c, const std::vector<std::string>& v) -> Status {
+    for (const auto& item : v) {
+      if (item.empty()) return Status::InvalidArgument("empty list item");
+    }
+    (c.*s).*m = v;
+    return Status::Ok();
+  };
+  f.get = [=](const Config& c) {
+    std::string out = "[";
+    for (const auto& item : (c.*s).*m) out += (out.size() > 1 ? ", " : "") + Quote(item);
+    return out + "]";
+  };
+  return f;
+}
+
+constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
+constexpr int64_t kMaxPort = 65535;
+
+const std::vector<Field>& Fields() {
+  static const std::vector<Field> fields = [] {
+    using C = Config;
+    std::vector<Field> f;
+    // kafka
+    f.push_back(Str("kafka", "brokers", &C::kafka, &KafkaConfig::brokers));
+    f.push_back(Str("kafka", "client_id", &C::kafka, &KafkaConfig::client_id));
+    f.push_back(Str("kafka", "requests_topic", &C::kafka, &KafkaConfig::requests_topic));
+    f.push_back(Str("kafka", "outcomes_topic", &C::kafka, &KafkaConfig::outcomes_topic));
+    f.push_back(Str("kafka", "dlq_topic", &C::kafka, &KafkaConfig::dlq_topic));
+    f.push_back(Int("kafka", "partitions", &C::kafka, &KafkaConfig::partitions, 1, 1000));
+    f.push_back(Int("kafka", "replication_factor", &C::kafka, &KafkaConfig::replication_factor, 1, 7));
+    f.push_back(Int("kafka", "linger_ms", &C::kafka, &KafkaConfig::linger_ms, 0, 1000));
+    f.push_back(Int("kafka", "delivery_timeout_ms", &C::kafka, &KafkaConfig::delivery_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("kafka", "request_timeout_ms", &C::kafka, &KafkaConfig::request_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("kafka", "admin_timeout_ms", &C::kafka, &KafkaConfig::admin_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("kafka", "session_timeout_ms", &C::kafka, &KafkaConfig::session_timeout_ms, 1000, kMaxMs));
+    f.push_back(Int("kafka", "max_poll_interval_ms", &C::kafka, &KafkaConfig::max_poll_interval_ms, 1000, kMaxMs));
+    // redis
+    f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
+    f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
+    f.push_back(Str("redis", "password", &C::redis, &RedisConfig::password, {}, /*secret=*/true));
+    f.push_back(Int("redis", "connect_timeout_ms", &C::redis, &RedisConfig::connect_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("redis", "command_timeout_ms", &C::redis, &RedisConfig::command_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("redis", "pool_size", &C::redis, &RedisConfig::pool_size, 1, 4096));
+    f.push_back(Str("redis", "property_tag", &C::redis, &RedisConfig::property_tag));
+    // mongo
+    f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri, {}, /*secret=*/false));
+    f.push_back(Str("mongo", "database", &C::mongo, &MongoConfig::database));
+    f.push_back(Int("mongo", "timeout_ms", &C::mongo, &MongoConfig::timeout_ms, 1, kMaxMs));
+    f.push_back(Int("mongo", "pool_max", &C::mongo, &MongoConfig::pool_max, 1, 10000));
+    // gateway
+    f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
+    f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));
+    f.push_back(Int("gateway", "threads", &C::gateway, &GatewayConfig::threads, 1, 4096));
+    f.push_back(Int("gateway", "max_body_bytes", &C::gateway, &GatewayConfig::max_body_bytes, 64, 1 << 24));
+    f.push_back(Int("gateway", "max_inflight", &C::gateway, &GatewayConfig::max_inflight, 1, 1 << 20));
+    f.push_back(Str("gateway", "auth_mode", &C::gateway, &GatewayConfig::auth_mode, {"none", "api-key"}));
+    f.push_back(List("gateway", "api_keys", &C::gateway, &GatewayConfig::api_keys, /*secret=*/true));
+    f.push_back(List("gateway", "currencies", &C::gateway, &GatewayConfig::currencies));
+    f.push_back(Int("gateway", "max_amount_minor", &C::gateway, &GatewayConfig::max_amount_minor, 1,
+                    std::numeric_limits<int64_t>::max() / 1000));
+    f.push_back(Int("gateway", "idem_inflight_ttl_s", &C::gateway, &GatewayConfig::idem_inflight_ttl_s, 1, 86400));
+    f.push_back(Int("gateway", "idem_done_ttl_s", &C::gateway, &GatewayConfig::idem_done_ttl_s, 1, 365 * 86400));
+    f.push_back(Int("gateway", "publish_timeout_ms", &C::gateway, &GatewayConfig::publish_timeout_ms, 1, kMaxMs));
+    // processor
+    f.push_back(Str("processor", "group_id", &C::processor, &ProcessorConfig::group_id));
+    f.push_back(Int("processor", "workers", &C::processor, &ProcessorConfig::workers, 1, 10000));
+    f.push_back(Int("processor", "queue_capacity", &C::processor, &ProcessorConfig::queue_capacity, 1, 1 << 20));
+    f.push_back(Int("processor", "queue_low_water", &C::processor, &ProcessorConfig::queue_low_water, 0, 1 << 20));
+    f.push_back(Int("processor", "commit_interval_ms", &C::processor, &ProcessorConfig::commit_interval_ms, 10, kMaxMs));
+    f.push_back(Int("processor", "drain_timeout_ms", &C::processor, &ProcessorConfig::drain_timeout_ms, 0, kMaxMs));
+    f.push_back(Str("processor", "admin_host", &C::processor, &ProcessorConfig::admin_host));
+    f.push_back(Int("processor", "admin_port", &C::processor, &ProcessorConfig::admin_port, 0, kMaxPort));
+    f.push_back(Int("processor", "reconcile_interval_s", &C::processor, &ProcessorConfig::reconcile_interval_s, 1, 86400));
+    f.push_back(Int("processor", "stuck_threshold_s", &C::processor, &ProcessorConfig::stuck_threshold_s, 1, 86400 * 7));
+    // saga
+    f.push_back(Int("saga", "retry_initial_ms", &C::saga, &SagaConfig::retry_initial_ms, 1, kMaxMs));
+    f.push_back(Int("saga", "retry_max_ms", &C::saga, &SagaConfig::retry_max_ms, 1, kMaxMs));
+    f.push_back(Int("saga", "retry_multiplier", &C::saga, &SagaConfig::retry_multiplier, 1, 10));
+    f.push_back(Int("saga", "retry_jitter_pct", &C::saga, &SagaConfig::retry_jitter_pct, 0, 100));
+    f.push_back(Int("saga", "payment_deadline_ms", &C::saga, &SagaConfig::payment_deadline_ms, 1, kMaxMs));
+    // bank
+    f.push_back(Str("bank", "mode", &C::bank, &BankConfig::mode, {"simulated", "http"}));
+    f.push_back(Str("bank", "url", &C::bank, &BankConfig::url));
+    f.push_back(Str("bank", "listen_host", &C::bank, &BankConfig::listen_host));
+    f.push_back(Int("bank", "port", &C::bank, &BankConfig::port, 0, kMaxPort));
+    f.push_back(Int("bank", "latency_ms", &C::bank, &BankConfig::latency_ms, 0, kMaxMs));
+    f.push_back(Int("bank", "decline_pct", &C::bank, &BankConfig::decline_pct, 0, 100));
+    f.push_back(Int("bank", "timeout_pct", &C::bank, &BankConfig::timeout_pct, 0, 100));
+    f.push_back(Int("bank", "error_pct", &C::bank, &BankConfig::error_pct, 0, 100));
+    f.push_back(Int("bank", "seed", &C::bank, &BankConfig::seed, 0, std::numeric_limits<int64_t>::max()));
+    f.push_back(Int("bank", "request_timeout_ms", &C::bank, &BankConfig::request_timeout_ms, 1, kMaxMs));
+    f.push_back(Str("bank", "book_path", &C::bank, &BankConfig::book_path));
+    // audit
+    f.push_back(Str("audit", "group_id", &C::audit, &AuditConfig::group_id));
+    f.push_back(Str("audit", "dir", &C::audit, &AuditConfig::dir));
+    f.push_back(Str("audit", "collection", &C::audit, &AuditConfig::collection));
+    f.push_back(List("audit", "sinks", &C::audit, &AuditConfig::sinks));
+    f.push_back(Str("audit", "admin_host", &C::audit, &AuditConfig::admin_host));
+    f.push_back(Int("audit", "admin_port", &C::audit, &AuditConfig::admin_port, 0, kMaxPort));
+    // log
+    f.push_back(Str("log", "level", &C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error"}));
+    f.push_back(Str("log", "format", &C::log, &LogConfig::format, {"text", "json"}));
+    return f;
+  }();
+  return fields;
+}
+
+const Field* FindField(const std::string& section, const std::string& key) {
+  for (const auto& f : Fields()) {
+    if (f.section == section && f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+bool IsSection(const std::string& section) {
+  for (const auto& f : Fields()) {
+    if (f.section == section) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    items.push_back(item);
+  }
+  return items;
+}
+
+// Applies one override given as text; `where` names its origin in errors.
+Status ApplyText(Config& config, const std::string& section, const std::string& key,
+                 const std::string& value, const std::string& where) {
+  const Field* field = FindField(section, key);
+  if (field == nullptr) {
+    return Status::InvalidArgument(where + ": unknown key '" + section + "." + key + "'");
+  }
+  std::vector<std::string> values = field->is_list ? SplitList(value) : std::vector{value};
+  Status s = field->set(config, values);
+  if (!s.ok()) {
+    return Status::InvalidArgument(where + ": bad value for '" + section + "." + key +
+                                   "': " + s.message());
+  }
+  return Status::Ok();
+}
+
+std::string Where(const std::string& path, const YAML::Node& node) {
+  return path + ":" + std::to_string(node.Mark().line + 1);
+}
+
+Status ApplyYaml(Config& config, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::InvalidArgument(path + ": cannot read config file");
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::InvalidArgument(Where(path, root) + ": top level must be a map");
+  for (const auto& section_entry : root) {
+    const std::string section = section_entry.first.as<std::string>();
+    const YAML::Node& body = section_entry.second;
+    if (!IsSection(section)) {
+      return Status::InvalidArgument(Where(path, section_entry.first) + ": unknown key '" +
+                                     section + "'");
+    }
+    if (body.IsNull()) continue;
+    if (!body.IsMap()) {
+      return Status::InvalidArgument(Where(path, body) + ": section '" + section +
+                                     "' must be a map");
+    }
+    for (const auto& entry : body) {
+      const std::string key = entry.first.as<std::string>();
+      const Field* field = FindField(section, key);
+      const std::string where = Where(path, entry.first);
+      if (field == nullptr) {
+        return Status::InvalidArgument(where + ": unknown key '" + section + "." + key + "'");
+      }
+      std::vector<std::string> values;
+      if (entry.second.IsSequence()) {
+        if (!field->is_list) {
+          return Status::InvalidArgument(where + ": bad value for '" + section + "." + key +
+                                         "': expected a scalar, got a list");
+        }
+        for (const auto& item : entry.second) values.push_back(item.as<std::string>());
+      } else if (entry.second.IsScalar()) {
+        const std::string text = entry.second.as<std::string>();
+        values = field->is_list ? SplitList(text) : std::vector{text};
+      } else if (!entry.second.IsNull() || !field->is_list) {
+        return Status::InvalidArgument(where + ": bad value for '" + section + "." + key +
+                                       "': expected a scalar");
+      }
+      Status s = field->set(config, values);
+      if (!s.ok()) {
+        return Status::InvalidArgument(where + ": bad value for '" + section + "." + key +
+                                       "': " + s.message());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+Status ApplyEnvironment(Config& config, const std::map<std::string, std::string>& env) {
+  static const std::string kPrefix = "WANDERLUXE_";
+  for (const auto& [name, value] : env) {
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string rest = Lower(name.substr(kPrefix.size()));
+    size_t underscore = rest.find('_');
+    if (underscore == std::string::npos) continue;
+    std::string section = rest.substr(0, underscore);
+    // Variables outside the config's sections (e.g. WANDERLUXE_TOOLS) are not ours.
+    if (!IsSection(section)) continue;
+    Status s = ApplyText(config, section, rest.substr(underscore + 1), value,
+                         "environment variable " + name);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status ApplySets(Config& config, const std::vector<std::string>& sets) {
+  for (const auto& set : sets) {
+    size_t eq = set.find('=');
+    size_t dot = set.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
+      return Status::InvalidArgument("--set " + set + ": expected section.key=value");
+    }
+    Status s = ApplyText(config, set.substr(0, dot), set.substr(dot + 1, eq - dot - 1),
+                         set.substr(eq + 1), "--set " + set.substr(0, eq));
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Cross-key rules that no single key can check.
+Status Validate(const Config& c) {
+  if (c.processor.queue_low_water >= c.processor.queue_capacity) {
+    return Status::InvalidArgument(
+        "processor.queue_low_water must be below processor.queue_capacity");
+  }
+  if (c.saga.retry_initial_ms > c.saga.retry_max_ms) {
+    return Status::InvalidArgument("saga.retry_initial_ms must not exceed saga.retry_max_ms");
+  }
+  if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty()) {
+    return Status::InvalidArgument("gateway.auth_mode is api-key but gateway.api_keys is empty");
+  }
+  if (c.bank.decline_pct + c.bank.timeout_pct + c.bank.error_pct > 100) {
+    return Status::InvalidArgument(
+        "bank.decline_pct + bank.timeout_pct + bank.error_pct must not exceed 100");
+  }
+  for (const auto& currency : c.gateway.currencies) {
+    if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(), ::isupper)) {
+      return Status::InvalidArgument("gateway.currencies: '" + currency +
+                                     "' is not an ISO 4217 alpha-3 code");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> WanderluxeEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos && entry.rfind("WANDERLUXE_", 0) == 0) {
+      env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const ConfigSources& sources) {
+  Config config;
+  if (!sources.path.empty()) {
+    Status s = ApplyYaml(config, sources.path);
+    if (!s.ok()) return s;
+  }
+  if (Status s = ApplyEnvironment(config, sources.env); !s.ok()) return s;
+  if (Status s = ApplySets(config, sources.sets); !s.ok()) return s;
+  if (Status s = Validate(config); !s.ok()) return s;
+  return config;
+}
+
+std::string RenderConfig(const Config& config) {
+  std::string out;
+  std::string section;
+  for (const auto& f : Fields()) {
+    if (f.section != section) {
+      section = f.section;
+      out += section + ":\n";
+    }
+    std::string value = f.get(config);
+    if (f.secret && value != "\"\"" && value != "[]") value = "\"<redacted>\"";
+    out += "  " + f.key + ": " + value + "\n";
+  }
+  return out;
+}
+
+}  // namespace wanderluxe

@@ -1,0 +1,13 @@
+// The `wanderluxe` command line: one executable, one subcommand per role.
+#ifndef WANDERLUXE_ROLES_CLI_CLI_H_
+#define WANDERLUXE_ROLES_CLI_CLI_H_
+
+namespace wanderluxe {
+
+// Parses argv, loads the config, runs the chosen role; returns the exit status
+// (0 success, 1 the role failed, 2 bad usage or config).
+int RunCli(int argc, char** argv);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ROLES_CLI_CLI_H_

@@ -1,0 +1,22 @@
+// What every role receives from the command line, and the exit codes they share.
+#ifndef WANDERLUXE_ROLES_CLI_ROLE_H_
+#define WANDERLUXE_ROLES_CLI_ROLE_H_
+
+#include <string>
+
+#include "wanderluxe/config.h"
+
+namespace wanderluxe {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the role ran and failed (a server away, an invariant broken)
+constexpr int kExitUsage = 2;    // bad command line or config; nothing was done
+
+struct RoleContext {
+  Config config;
+  std::string config_path;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ROLES_CLI_ROLE_H_

@@ -1,0 +1,138 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "wanderluxe/config.h"
+
+namespace wanderluxe {
+namespace {
+
+// A YAML file that lives for one test.
+class TempYaml {
+ public:
+  explicit TempYaml(const std::string& text) {
+    char name[] = "/tmp/wanderluxe-config-XXXXXX";
+    int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path_ = name;
+    std::ofstream(path_) << text;
+  }
+  ~TempYaml() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_SUITE("unit.config") {
+  TEST_CASE("defaults load without a file") {
+    auto config = LoadConfig({});
+    REQUIRE(config.ok());
+    CHECK(config->kafka.requests_topic == "booking.requests");
+    CHECK(config->gateway.max_body_bytes == 16384);
+  }
+
+  TEST_CASE("the shipped configs are valid") {
+    for (const char* file : {"config/wanderluxe.yaml", "config/docker.yaml"}) {
+      auto config = LoadConfig({std::string(WANDERLUXE_SOURCE_DIR) + "/" + file});
+      CHECK_MESSAGE(config.ok(), file, ": ", config.status().ToString());
+    }
+  }
+
+  TEST_CASE("yaml values are read") {
+    TempYaml yaml("kafka:\n  brokers: k1:9092,k2:9092\ngateway:\n  port: 9999\n"
+                  "  currencies: [USD, EUR]\n");
+    auto config = LoadConfig({yaml.path()});
+    REQUIRE(config.ok());
+    CHECK(config->kafka.brokers == "k1:9092,k2:9092");
+    CHECK(config->gateway.port == 9999);
+    CHECK(config->gateway.currencies == std::vector<std::string>{"USD", "EUR"});
+  }
+
+  TEST_CASE("an unknown key is an error naming the key and file:line") {
+    TempYaml yaml("kafka:\n  brokers: x:1\n  bogus: 3\n");
+    auto config = LoadConfig({yaml.path()});
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message() == yaml.path() + ":3: unknown key 'kafka.bogus'");
+  }
+
+  TEST_CASE("an unknown section is an error") {
+    TempYaml yaml("log:\n  level: info\nkafak:\n  brokers: x\n");
+    auto config = LoadConfig({yaml.path()});
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message() == yaml.path() + ":3: unknown key 'kafak'");
+  }
+
+  TEST_CASE("a bad value is an error naming the key, file:line and why") {
+    TempYaml yaml("gateway:\n  port: eighty\n");
+    auto config = LoadConfig({yaml.path()});
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message() ==
+          yaml.path() + ":2: bad value for 'gateway.port': 'eighty' is not an integer");
+
+    TempYaml range("gateway:\n  port: 70000\n");
+    CHECK(LoadConfig({range.path()}).status().message().find("outside [0, 65535]") !=
+          std::string::npos);
+
+    TempYaml choice("log:\n  format: xml\n");
+    CHECK(LoadConfig({choice.path()}).status().message() ==
+          choice.path() + ":2: bad value for 'log.format': 'xml' is not one of: text, json");
+  }
+
+  TEST_CASE("environment overrides the file, --set overrides the environment") {
+    TempYaml yaml("redis:\n  port: 1111\n");
+    ConfigSources sources{yaml.path(), {{"WANDERLUXE_REDIS_PORT", "2222"}}, {}};
+    CHECK(LoadConfig(sources)->redis.port == 2222);
+    sources.sets = {"redis.port=3333"};
+    CHECK(LoadConfig(sources)->redis.port == 3333);
+  }
+
+  TEST_CASE("environment keys with underscores and lists") {
+    ConfigSources sources{"",
+                          {{"WANDERLUXE_GATEWAY_MAX_BODY_BYTES", "1024"},
+                           {"WANDERLUXE_GATEWAY_CURRENCIES", "USD, JPY"},
+                           {"WANDERLUXE_TOOLS", "/not/a/config/key"}},
+                          {}};
+    auto config = LoadConfig(sources);
+    REQUIRE(config.ok());
+    CHECK(config->gateway.max_body_bytes == 1024);
+    CHECK(config->gateway.currencies == std::vector<std::string>{"USD", "JPY"});
+  }
+
+  TEST_CASE("unknown keys in the environment and --set are errors naming them") {
+    auto env = LoadConfig({"", {{"WANDERLUXE_KAFKA_BROKER", "x"}}, {}});
+    CHECK(env.status().message() ==
+          "environment variable WANDERLUXE_KAFKA_BROKER: unknown key 'kafka.broker'");
+    auto set = LoadConfig({"", {}, {"kafka.nope=1"}});
+    CHECK(set.status().message() == "--set kafka.nope: unknown key 'kafka.nope'");
+    auto malformed = LoadConfig({"", {}, {"nodot"}});
+    CHECK_FALSE(malformed.ok());
+  }
+
+  TEST_CASE("cross-key rules") {
+    CHECK_FALSE(LoadConfig({"", {}, {"gateway.auth_mode=api-key"}}).ok());
+    CHECK(LoadConfig({"", {}, {"gateway.auth_mode=api-key", "gateway.api_keys=k1,k2"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"processor.queue_low_water=5000"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"gateway.currencies=usd"}}).ok());
+  }
+
+  TEST_CASE("the rendered config redacts secrets and loads back") {
+    auto config = LoadConfig({"", {}, {"redis.password=hunter2", "gateway.api_keys=k1"}});
+    REQUIRE(config.ok());
+    const std::string text = RenderConfig(*config);
+    CHECK(text.find("hunter2") == std::string::npos);
+    CHECK(text.find("<redacted>") != std::string::npos);
+    auto plain = LoadConfig({});
+    TempYaml rendered(RenderConfig(*plain));
+    auto reloaded = LoadConfig({rendered.path()});
+    REQUIRE_MESSAGE(reloaded.ok(), reloaded.status().ToString());
+    CHECK(RenderConfig(*reloaded) == RenderConfig(*plain));
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
