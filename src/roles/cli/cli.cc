@@ -10,13 +10,19 @@
 #include <vector>
 
 #include "roles/cli/role.h"
+#include "roles/audit/audit_role.h"
+#include "roles/bank/bank_role.h"
+#include "roles/gateway/gateway_role.h"
+#include "roles/loadtest/loadtest_role.h"
+#include "roles/processor/processor_role.h"
+#include "roles/reconcile/reconcile_role.h"
+#include "roles/seed/seed_role.h"
 #include "roles/topics/topics_role.h"
+#include "roles/verify/verify_role.h"
 #include "wanderluxe/log.h"
 
 namespace wanderluxe {
 namespace {
-
-using RoleMain = std::function<int(const RoleContext&)>;
 
 // One subcommand the user can pick, and what runs when they do.
 struct Command {
@@ -27,12 +33,12 @@ struct Command {
   bool long_running = false;
 };
 
-int NotYetBuilt(const std::string& name) {
-  std::fprintf(stderr, "wanderluxe %s: not yet built\n", name.c_str());
+}  // namespace
+
+int NotYetBuilt(const std::string& role) {
+  std::fprintf(stderr, "wanderluxe %s: not yet built\n", role.c_str());
   return kExitUsage;
 }
-
-}  // namespace
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"wanderluxe: the WanderLuxe flash-sale booking engine"};
@@ -44,28 +50,24 @@ int RunCli(int argc, char** argv) {
   app.add_option("--set", sets, "override one key: section.key=value (repeatable)");
 
   std::deque<Command> commands;  // deque: flags bind to members, which must not move
-  auto role = [&](const std::string& name, const std::string& about, RoleMain run,
+  using AddCommand = RoleMain (*)(CLI::App&);
+  auto role = [&](const std::string& name, const std::string& about, AddCommand add,
                   bool long_running) {
-    commands.push_back({app.add_subcommand(name, about), name, std::move(run), false, long_running});
-    commands.back().app->add_flag("--check", commands.back().check_only,
-                                  "validate the config and exit");
+    CLI::App* sub = app.add_subcommand(name, about);
+    commands.push_back({sub, name, add(*sub), false, long_running});
+    sub->add_flag("--check", commands.back().check_only, "validate the config and exit");
   };
   role("gateway", "HTTP ingress: validate, deduplicate, publish to Kafka, answer 202",
-       [](const RoleContext&) { return NotYetBuilt("gateway"); }, true);
+       AddGatewayCommand, true);
   role("processor", "Kafka consumer and worker pool running the booking saga",
-       [](const RoleContext&) { return NotYetBuilt("processor"); }, true);
-  role("audit", "second consumer group archiving every event",
-       [](const RoleContext&) { return NotYetBuilt("audit"); }, true);
-  role("bank", "mock bank: idempotent charges, void, fault injection",
-       [](const RoleContext&) { return NotYetBuilt("bank"); }, true);
-  role("seed", "set a property's inventory",
-       [](const RoleContext&) { return NotYetBuilt("seed"); }, false);
-  role("loadtest", "thundering-herd client with invariant checks",
-       [](const RoleContext&) { return NotYetBuilt("loadtest"); }, false);
-  role("verify", "check the invariants over Redis, the ledger and the bank",
-       [](const RoleContext&) { return NotYetBuilt("verify"); }, false);
-  role("reconcile", "find and repair stuck sagas",
-       [](const RoleContext&) { return NotYetBuilt("reconcile"); }, false);
+       AddProcessorCommand, true);
+  role("audit", "second consumer group archiving every event", AddAuditCommand, true);
+  role("bank", "mock bank: idempotent charges, void, fault injection", AddBankCommand, true);
+  role("seed", "set a property's inventory", AddSeedCommand, false);
+  role("loadtest", "thundering-herd client with invariant checks", AddLoadtestCommand, false);
+  role("verify", "check the invariants over Redis, the ledger and the bank", AddVerifyCommand,
+       false);
+  role("reconcile", "find and repair stuck sagas", AddReconcileCommand, false);
 
   CLI::App* topics = app.add_subcommand("topics", "Kafka topic administration");
   topics->require_subcommand(1);

@@ -2,9 +2,14 @@
 #ifndef WANDERLUXE_ROLES_CLI_ROLE_H_
 #define WANDERLUXE_ROLES_CLI_ROLE_H_
 
+#include <functional>
 #include <string>
 
 #include "wanderluxe/config.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace wanderluxe {
 
@@ -16,6 +21,12 @@ struct RoleContext {
   Config config;
   std::string config_path;
 };
+
+// A role's entry point, bound to the options its subcommand parsed.
+using RoleMain = std::function<int(const RoleContext&)>;
+
+// For subcommands whose issue has not landed yet.
+int NotYetBuilt(const std::string& role);
 
 }  // namespace wanderluxe
 

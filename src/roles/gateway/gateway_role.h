@@ -1,0 +1,14 @@
+// `wanderluxe gateway`: HTTP ingress: validate, deduplicate, publish to Kafka, answer 202.
+#ifndef WANDERLUXE_ROLES_GATEWAY_GATEWAY_ROLE_H_
+#define WANDERLUXE_ROLES_GATEWAY_GATEWAY_ROLE_H_
+
+#include "roles/cli/role.h"
+
+namespace wanderluxe {
+
+// Adds the subcommand's own options to `command`; returns what runs it.
+RoleMain AddGatewayCommand(CLI::App& command);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ROLES_GATEWAY_GATEWAY_ROLE_H_
