@@ -1,0 +1,42 @@
+// Deep validation of a booking request body (ARCHITECTURE §4.1). Every bad
+// field is reported, not just the first, so a client can fix all at once.
+#ifndef WANDERLUXE_BOOKING_REQUEST_H_
+#define WANDERLUXE_BOOKING_REQUEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wanderluxe/booking.h"
+
+namespace wanderluxe {
+
+struct FieldError {
+  std::string field;   // "amount", "checkInDate", or "" for the body as a whole
+  std::string detail;  // what is wrong, for a human
+};
+
+struct RequestLimits {
+  std::vector<std::string> currencies;  // accepted ISO 4217 codes
+  int64_t max_amount_minor = 0;
+};
+
+struct ParsedRequest {
+  std::optional<BookingRequest> request;  // set exactly when errors is empty
+  std::vector<FieldError> errors;
+};
+
+ParsedRequest ParseBookingRequest(std::string_view body, const RequestLimits& limits);
+
+// [A-Za-z0-9._:-]{1,64}: booking and property ids (safe in keys, paths and logs).
+bool IsValidId(std::string_view id);
+// 1-255 printable ASCII characters.
+bool IsValidIdempotencyKey(std::string_view key);
+// A real calendar date written YYYY-MM-DD.
+bool IsValidIsoDate(std::string_view date);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_BOOKING_REQUEST_H_

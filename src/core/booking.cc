@@ -1,0 +1,80 @@
+#include "wanderluxe/booking.h"
+
+#include <array>
+#include <utility>
+
+namespace wanderluxe {
+namespace {
+
+constexpr std::array<std::pair<BookingStatus, std::string_view>, 6> kBookingNames = {{
+    {BookingStatus::kPending, "PENDING"},
+    {BookingStatus::kReserved, "RESERVED"},
+    {BookingStatus::kConfirmed, "CONFIRMED"},
+    {BookingStatus::kSoldOut, "SOLD_OUT"},
+    {BookingStatus::kFailedPayment, "FAILED_PAYMENT"},
+    {BookingStatus::kRejected, "REJECTED"},
+}};
+
+constexpr std::array<std::pair<PaymentStatus, std::string_view>, 5> kPaymentNames = {{
+    {PaymentStatus::kPending, "PENDING"},
+    {PaymentStatus::kCaptured, "CAPTURED"},
+    {PaymentStatus::kDeclined, "DECLINED"},
+    {PaymentStatus::kUnknown, "UNKNOWN"},
+    {PaymentStatus::kVoided, "VOIDED"},
+}};
+
+template <typename Enum, size_t N>
+std::string_view NameOf(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum e) {
+  for (const auto& [value, name] : table) {
+    if (value == e) return name;
+  }
+  return "UNKNOWN";
+}
+
+template <typename Enum, size_t N>
+std::optional<Enum> Lookup(const std::array<std::pair<Enum, std::string_view>, N>& table,
+                           std::string_view name) {
+  for (const auto& [value, n] : table) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view BookingStatusName(BookingStatus status) { return NameOf(kBookingNames, status); }
+std::optional<BookingStatus> ParseBookingStatus(std::string_view name) {
+  return Lookup(kBookingNames, name);
+}
+std::string_view PaymentStatusName(PaymentStatus status) { return NameOf(kPaymentNames, status); }
+std::optional<PaymentStatus> ParsePaymentStatus(std::string_view name) {
+  return Lookup(kPaymentNames, name);
+}
+
+bool IsTerminal(BookingStatus status) {
+  return status != BookingStatus::kPending && status != BookingStatus::kReserved;
+}
+
+bool IsAllowedTransition(BookingStatus from, BookingStatus to) {
+  switch (from) {
+    case BookingStatus::kPending:
+      return to == BookingStatus::kReserved || to == BookingStatus::kSoldOut;
+    case BookingStatus::kReserved:
+      return to == BookingStatus::kConfirmed || to == BookingStatus::kFailedPayment;
+    default:
+      return false;  // terminal states never move
+  }
+}
+
+std::string BookingRequest::Fingerprint() const {
+  // Fields are separated by a byte that validation forbids inside any of them.
+  std::string out;
+  for (const std::string* field : {&booking_id, &property_id, &user_id, &amount.currency,
+                                   &check_in, &check_out}) {
+    out += *field;
+    out += '\x1f';
+  }
+  return out + std::to_string(amount.minor_units);
+}
+
+}  // namespace wanderluxe

@@ -1,0 +1,27 @@
+// JSON parsing that keeps each number's original text, so that money is read
+// digit by digit and never passes through a double.
+#ifndef WANDERLUXE_CORE_EXACT_JSON_H_
+#define WANDERLUXE_CORE_EXACT_JSON_H_
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "wanderluxe/status.h"
+
+namespace wanderluxe {
+
+struct ExactJson {
+  nlohmann::json value;
+  // JSON pointer ("/payload/amount") -> the number exactly as written.
+  std::map<std::string, std::string> number_text;
+};
+
+// Parses `text`; a syntax error names the byte offset. Duplicate keys are an
+// error (the last-wins rule would let two readers see different requests).
+Result<ExactJson> ParseExactJson(std::string_view text);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_CORE_EXACT_JSON_H_

@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include <limits>
+
+#include "wanderluxe/money.h"
+
+namespace wanderluxe {
+namespace {
+
+TEST_SUITE("unit.money") {
+  TEST_CASE("currency digits follow ISO 4217") {
+    CHECK(CurrencyMinorDigits("USD") == 2);
+    CHECK(CurrencyMinorDigits("JPY") == 0);
+    CHECK(CurrencyMinorDigits("KWD") == 3);
+  }
+
+  TEST_CASE("plain decimals parse exactly into minor units") {
+    CHECK(ParseDecimalAmount("5000.00", 2).value() == 500000);
+    CHECK(ParseDecimalAmount("5000", 2).value() == 500000);
+    CHECK(ParseDecimalAmount("0.1", 2).value() == 10);
+    CHECK(ParseDecimalAmount("19.99", 2).value() == 1999);
+    CHECK(ParseDecimalAmount("10.500", 2).value() == 1050);  // trailing zero is still exact
+    CHECK(ParseDecimalAmount("1.234", 3).value() == 1234);
+    CHECK(ParseDecimalAmount("1500", 0).value() == 1500);
+    // 0.1 + 0.2 style values that binary floating point cannot hold.
+    CHECK(ParseDecimalAmount("0.30", 2).value() == 30);
+    CHECK(ParseDecimalAmount("92233720368547758.07", 2).value() ==
+          std::numeric_limits<int64_t>::max());
+  }
+
+  TEST_CASE("anything else is rejected with a reason") {
+    for (const char* bad : {"", "-1", "+1", "1e3", ".5", "5.", "1,5", "abc", "1.2.3", " 1"}) {
+      CHECK_MESSAGE(!ParseDecimalAmount(bad, 2).ok(), bad);
+    }
+    CHECK(ParseDecimalAmount("1.001", 2).status().message() ==
+          "has more than 2 decimal places for this currency");
+    CHECK_FALSE(ParseDecimalAmount("1.5", 0).ok());
+    CHECK(ParseDecimalAmount("92233720368547758.08", 2).status().message() == "is too large");
+  }
+
+  TEST_CASE("formatting is the inverse of parsing") {
+    CHECK(FormatDecimalAmount(500000, 2) == "5000.00");
+    CHECK(FormatDecimalAmount(5, 2) == "0.05");
+    CHECK(FormatDecimalAmount(1234, 3) == "1.234");
+    CHECK(FormatDecimalAmount(1500, 0) == "1500");
+    CHECK(FormatDecimalAmount(-5, 2) == "-0.05");
+    for (int64_t v : {0LL, 1LL, 99LL, 100LL, 123456789LL}) {
+      for (int digits : {0, 2, 3}) {
+        CHECK(ParseDecimalAmount(FormatDecimalAmount(v, digits), digits).value() == v);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
