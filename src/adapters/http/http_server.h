@@ -1,0 +1,74 @@
+// An HTTP server behind our own small types, so that httplib.h is compiled in
+// one translation unit only. Routing answers 404 and 405 (with Allow) itself,
+// and every error it produces is application/problem+json (RFC 9457).
+#ifndef WANDERLUXE_ADAPTERS_HTTP_HTTP_SERVER_H_
+#define WANDERLUXE_ADAPTERS_HTTP_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wanderluxe/status.h"
+
+namespace wanderluxe {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::vector<std::string> path_params;  // regex captures of the route
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string Header(const std::string& name) const;
+  bool HasHeader(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port (see HttpServer::port)
+  int threads = 8;  // each keep-alive connection holds one while open
+  size_t max_body_bytes = 16 * 1024;
+  int read_timeout_ms = 5000;
+  int write_timeout_ms = 5000;
+  int keep_alive_timeout_s = 5;
+};
+
+// An RFC 9457 problem document.
+HttpResponse ProblemResponse(int status, const std::string& title, const std::string& detail,
+                             const std::string& extra_members_json = "");
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();
+
+  // `pattern` is an ECMAScript regex over the whole path; captures become path_params.
+  void Route(const std::string& method, const std::string& pattern, HttpHandler handler);
+
+  // Binds and starts serving on a background thread; fails if the port is taken.
+  Status Start();
+  int port() const { return port_; }
+  // Stops accepting; requests already being served run to completion.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_HTTP_HTTP_SERVER_H_
