@@ -78,6 +78,14 @@ class MongoStore::Lease {
 };
 
 Result<std::unique_ptr<MongoStore>> MongoStore::Connect(const MongoConfig& config) {
+  auto store = Open(config);
+  if (!store.ok()) return store.status();
+  Status s = (*store)->Ping();
+  if (!s.ok()) return s;
+  return store;
+}
+
+Result<std::unique_ptr<MongoStore>> MongoStore::Open(const MongoConfig& config) {
   InitDriverOnce();
   bson_error_t error;
   mongoc_uri_t* uri = mongoc_uri_new_with_error(config.uri.c_str(), &error);
@@ -92,10 +100,7 @@ Result<std::unique_ptr<MongoStore>> MongoStore::Connect(const MongoConfig& confi
   if (pool == nullptr) return Status::InvalidArgument("mongo.uri: cannot create a client pool");
   mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
   mongoc_client_pool_max_size(pool, static_cast<uint32_t>(config.pool_max));
-  std::unique_ptr<MongoStore> store(new MongoStore(config, pool));
-  Status s = store->Ping();
-  if (!s.ok()) return s;
-  return store;
+  return std::unique_ptr<MongoStore>(new MongoStore(config, pool));
 }
 
 MongoStore::~MongoStore() { mongoc_client_pool_destroy(pool_); }

@@ -22,6 +22,8 @@ class MongoStore {
  public:
   // Creates the pool and pings the server; kUnavailable if it does not answer.
   static Result<std::unique_ptr<MongoStore>> Connect(const MongoConfig& config);
+  // Creates the pool without contacting the server (connections are lazy).
+  static Result<std::unique_ptr<MongoStore>> Open(const MongoConfig& config);
   ~MongoStore();
 
   MongoStore(const MongoStore&) = delete;

@@ -49,6 +49,10 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisConfig& con
   return client;
 }
 
+std::unique_ptr<RedisClient> RedisClient::Create(const RedisConfig& config) {
+  return std::unique_ptr<RedisClient>(new RedisClient(config));
+}
+
 RedisClient::~RedisClient() {
   for (redisContext* c : idle_) redisFree(c);
 }

@@ -39,6 +39,8 @@ class RedisClient {
  public:
   // Connects once to prove the server is there; fails with kUnavailable if not.
   static Result<std::unique_ptr<RedisClient>> Connect(const RedisConfig& config);
+  // Connects lazily, on first use: for servers that must start while Redis is away.
+  static std::unique_ptr<RedisClient> Create(const RedisConfig& config);
   ~RedisClient();
 
   RedisClient(const RedisClient&) = delete;
