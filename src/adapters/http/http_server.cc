@@ -1,7 +1,6 @@
 #include "adapters/http/http_server.h"
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
@@ -23,16 +22,6 @@ bool HttpRequest::HasHeader(const std::string& name) const {
     if (strcasecmp(k.c_str(), name.c_str()) == 0) return true;
   }
   return false;
-}
-
-HttpResponse ProblemResponse(int status, const std::string& title, const std::string& detail,
-                             const std::string& extra_members_json) {
-  nlohmann::json problem = {{"type", "about:blank"},
-                            {"title", title},
-                            {"status", status},
-                            {"detail", detail}};
-  if (!extra_members_json.empty()) problem.update(nlohmann::json::parse(extra_members_json));
-  return {status, "application/problem+json", problem.dump(), {}};
 }
 
 struct HttpServer::Impl {

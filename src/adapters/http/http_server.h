@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "wanderluxe/api_response.h"
 #include "wanderluxe/status.h"
 
 namespace wanderluxe {
@@ -26,12 +27,7 @@ struct HttpRequest {
   bool HasHeader(const std::string& name) const;
 };
 
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
+using HttpResponse = ApiResponse;
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
@@ -44,10 +40,6 @@ struct HttpServerOptions {
   int write_timeout_ms = 5000;
   int keep_alive_timeout_s = 5;
 };
-
-// An RFC 9457 problem document.
-HttpResponse ProblemResponse(int status, const std::string& title, const std::string& detail,
-                             const std::string& extra_members_json = "");
 
 class HttpServer {
  public:

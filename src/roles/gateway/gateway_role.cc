@@ -1,9 +1,49 @@
 #include "roles/gateway/gateway_role.h"
 
-namespace wanderluxe {
+#include <spdlog/spdlog.h>
 
-RoleMain AddGatewayCommand(CLI::App&) {
-  return [](const RoleContext&) { return NotYetBuilt("gateway"); };
+#include "adapters/kafka/kafka_producer.h"
+#include "roles/common/termination.h"
+#include "roles/gateway/gateway_server.h"
+
+namespace wanderluxe {
+namespace {
+
+int RunGateway(const RoleContext& context) {
+  BlockTerminationSignals();  // before any thread exists
+  const Config& config = context.config;
+  auto producer = KafkaProducer::Create(config.kafka);
+  if (!producer.ok()) {
+    spdlog::error("kafka producer: {}", producer.status().ToString());
+    return kExitFailure;
+  }
+  // Redis and Mongo connect lazily: the gateway starts (and says not ready)
+  // while they are away, rather than crash-looping.
+  std::unique_ptr<RedisClient> redis = RedisClient::Create(config.redis);
+  auto ledger = MongoStore::Open(config.mongo);
+  if (!ledger.ok()) {
+    spdlog::error("mongo: {}", ledger.status().ToString());
+    return kExitFailure;
+  }
+  GatewayServer server(config, {redis.get(), producer->get(), ledger->get(), nullptr});
+  if (Status s = server.Start(); !s.ok()) {
+    spdlog::error("gateway cannot start: {}", s.ToString());
+    return kExitFailure;
+  }
+  spdlog::info("gateway listening on {}:{}", config.gateway.listen_host, server.port());
+  std::optional<int> signo;
+  while (!(signo = WaitForTermination(std::chrono::seconds(1)))) {
+  }
+  spdlog::info("signal {}: draining requests in flight", *signo);
+  server.Stop();
+  Status flushed = (*producer)->Flush(std::chrono::milliseconds(config.kafka.delivery_timeout_ms));
+  if (!flushed.ok()) spdlog::warn("producer flush: {}", flushed.ToString());
+  spdlog::info("gateway stopped");
+  return kExitOk;
 }
+
+}  // namespace
+
+RoleMain AddGatewayCommand(CLI::App&) { return RunGateway; }
 
 }  // namespace wanderluxe

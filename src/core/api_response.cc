@@ -1,0 +1,15 @@
+#include "wanderluxe/api_response.h"
+
+#include <nlohmann/json.hpp>
+
+namespace wanderluxe {
+
+ApiResponse ProblemResponse(int status, const std::string& title, const std::string& detail,
+                            const std::string& extra_members_json) {
+  nlohmann::json problem = {
+      {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  if (!extra_members_json.empty()) problem.update(nlohmann::json::parse(extra_members_json));
+  return {status, "application/problem+json", problem.dump(), {}};
+}
+
+}  // namespace wanderluxe

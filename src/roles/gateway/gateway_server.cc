@@ -1,0 +1,137 @@
+#include "roles/gateway/gateway_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/redis/redis_idempotency_store.h"
+#include "roles/gateway/openapi_document.h"
+
+namespace wanderluxe {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kIdPattern = "([A-Za-z0-9._:-]{1,64})";
+
+HttpResponse Json(int status, const json& body) { return {status, "application/json", body.dump(), {}}; }
+
+HttpResponse DependencyDown(const std::string& what, const Status& s) {
+  spdlog::warn("{} unavailable: {}", what, s.ToString());
+  HttpResponse r = ProblemResponse(503, "Service Unavailable", what + " unavailable");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+IntakeOptions IntakeOptionsFrom(const Config& config) {
+  const GatewayConfig& g = config.gateway;
+  IntakeOptions o;
+  o.limits = {g.currencies, g.max_amount_minor};
+  o.require_api_key = g.auth_mode == "api-key";
+  o.api_keys = g.api_keys;
+  o.requests_topic = config.kafka.requests_topic;
+  o.in_flight_ttl = std::chrono::seconds(g.idem_inflight_ttl_s);
+  o.done_ttl = std::chrono::seconds(g.idem_done_ttl_s);
+  o.publish_timeout = std::chrono::milliseconds(g.publish_timeout_ms);
+  o.max_in_flight = g.max_inflight;
+  return o;
+}
+
+GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
+    : config_(config), deps_(deps) {
+  idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis);
+  intake_ = std::make_unique<BookingIntake>(IntakeOptionsFrom(config_), *idempotency_,
+                                            *deps_.producer, metrics_);
+  HttpServerOptions options;
+  options.host = config_.gateway.listen_host;
+  options.port = static_cast<int>(config_.gateway.port);
+  options.threads = static_cast<int>(config_.gateway.threads);
+  options.max_body_bytes = static_cast<size_t>(config_.gateway.max_body_bytes);
+  http_ = std::make_unique<HttpServer>(options);
+  AddRoutes();
+}
+
+GatewayServer::~GatewayServer() { Stop(); }
+
+Status GatewayServer::Start() { return http_->Start(); }
+
+void GatewayServer::Stop() { http_->Stop(); }
+
+HttpHandler GatewayServer::Counted(const std::string& route, HttpHandler handler) {
+  return [this, route, handler = std::move(handler)](const HttpRequest& req) {
+    HttpResponse r = handler(req);
+    metrics_
+        .GetCounter("gateway_http_requests_total", "HTTP requests by route and status",
+                    "route=\"" + route + "\",status=\"" + std::to_string(r.status) + "\"")
+        ->Increment();
+    return r;
+  };
+}
+
+void GatewayServer::AddRoutes() {
+  HttpServer& http = *http_;
+  http.Route("POST", "/api/v1/bookings", Counted("POST /api/v1/bookings", [this](const HttpRequest& req) {
+               IntakeRequest in;
+               in.has_idempotency_key = req.HasHeader("Idempotency-Key");
+               in.idempotency_key = req.Header("Idempotency-Key");
+               in.authorization = req.Header("Authorization");
+               in.content_type = req.Header("Content-Type");
+               in.body = req.body;
+               return intake_->Submit(in);
+             }));
+
+  http.Route("GET", std::string("/api/v1/bookings/") + kIdPattern,
+             Counted("GET /api/v1/bookings/{id}", [this](const HttpRequest& req) {
+               if (deps_.ledger == nullptr) return DependencyDown("ledger", Status::Unavailable("not configured"));
+               auto doc = deps_.ledger->FindById("bookings", req.path_params[0]);
+               if (!doc.ok()) return DependencyDown("ledger", doc.status());
+               if (!doc->has_value()) {
+                 return ProblemResponse(404, "Not Found",
+                                        "no booking " + req.path_params[0] + " in the ledger (yet)");
+               }
+               return HttpResponse{200, "application/json", **doc, {}};
+             }));
+
+  http.Route("GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",
+             Counted("GET /api/v1/properties/{id}/inventory", [this](const HttpRequest& req) {
+               const std::string& property = req.path_params[0];
+               if (deps_.inventory == nullptr) {
+                 return DependencyDown("inventory", Status::Unavailable("not configured"));
+               }
+               auto levels = deps_.inventory->Levels(property);
+               if (levels.status().code() == StatusCode::kNotFound) {
+                 return ProblemResponse(404, "Not Found", "property " + property + " has no inventory");
+               }
+               if (!levels.ok()) return DependencyDown("inventory", levels.status());
+               json body = {{"propertyId", property},
+                            {"available", levels->available},
+                            {"held", levels->held},
+                            {"sold", levels->sold},
+                            {"total", levels->total ? json(*levels->total) : json(nullptr)}};
+               return Json(200, body);
+             }));
+
+  http.Route("GET", "/healthz", [](const HttpRequest&) { return Json(200, {{"status", "ok"}}); });
+
+  http.Route("GET", "/readyz", [this](const HttpRequest&) {
+    Status redis = deps_.redis->Ping();
+    Status kafka = PingKafka(config_.kafka, std::chrono::milliseconds(1000));
+    json checks = {{"redis", redis.ok() ? "ok" : redis.ToString()},
+                   {"kafka", kafka.ok() ? "ok" : kafka.ToString()}};
+    if (redis.ok() && kafka.ok()) return Json(200, {{"status", "ready"}, {"checks", checks}});
+    return ProblemResponse(503, "Not Ready", "a dependency is unreachable",
+                           json{{"checks", checks}}.dump());
+  });
+
+  http.Route("GET", "/metrics", [this](const HttpRequest&) {
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics_.RenderPrometheus(), {}};
+  });
+
+  http.Route("GET", "/openapi.yaml", [](const HttpRequest&) {
+    return HttpResponse{200, "application/yaml", std::string(OpenApiDocument()), {}};
+  });
+}
+
+}  // namespace wanderluxe
