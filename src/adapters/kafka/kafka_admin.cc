@@ -80,6 +80,37 @@ Result<std::vector<TopicOutcome>> EnsureTopics(const KafkaConfig& config,
   return outcomes;
 }
 
+Result<int64_t> CountMessages(const KafkaConfig& config, const std::string& topic,
+                              std::chrono::milliseconds timeout) {
+  auto conf = MakeKafkaConf(config, {});
+  if (!conf.ok()) return conf.status();
+  auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
+  if (!handle.ok()) return handle.status();
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle->get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle->get(), 0, rkt, &metadata,
+                                              static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "metadata for " + topic);
+  int64_t total = 0;
+  Status status;
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = Status::NotFound("topic " + topic + " not found");
+  } else {
+    for (int i = 0; i < metadata->topics[0].partition_cnt && status.ok(); ++i) {
+      int64_t low = 0, high = 0;
+      err = rd_kafka_query_watermark_offsets(handle->get(), topic.c_str(),
+                                             metadata->topics[0].partitions[i].id, &low, &high,
+                                             static_cast<int>(timeout.count()));
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) status = KafkaStatus(err, "watermarks of " + topic);
+      total += high - low;
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (!status.ok()) return status;
+  return total;
+}
+
 Status PingKafka(const KafkaConfig& config, std::chrono::milliseconds timeout) {
   auto conf = MakeKafkaConf(config, {});
   if (!conf.ok()) return conf.status();

@@ -29,6 +29,10 @@ Result<std::vector<TopicOutcome>> EnsureTopics(const KafkaConfig& config,
 // The topics our contract needs (ARCHITECTURE §3), from config.
 std::vector<TopicSpec> BookingTopics(const KafkaConfig& config);
 
+// Messages currently in `topic` (sum over partitions of high - low watermark).
+Result<int64_t> CountMessages(const KafkaConfig& config, const std::string& topic,
+                              std::chrono::milliseconds timeout);
+
 // OK when a broker answers a metadata request within `timeout`.
 Status PingKafka(const KafkaConfig& config, std::chrono::milliseconds timeout);
 

@@ -1,0 +1,270 @@
+// The gateway in-process, against live Redis and Kafka: every status code of
+// §4.1, replays, concurrency, and a dead broker.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "adapters/http/http_client.h"
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_producer.h"
+#include "adapters/redis/redis_idempotency_store.h"
+#include "roles/gateway/gateway_server.h"
+#include "support/servers.h"
+
+namespace wanderluxe {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A gateway on a free port with its own requests topic.
+class LiveGateway {
+ public:
+  explicit LiveGateway(std::vector<std::string> sets = {}) {
+    config_ = testing::LiveConfig();
+    config_.gateway.listen_host = "127.0.0.1";
+    config_.gateway.port = 0;
+    config_.gateway.threads = 64;
+    config_.kafka.requests_topic = testing::UniqueName("gw-requests");
+    for (const auto& s : sets) Apply(s);
+    auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, 3, 1}});
+    REQUIRE_MESSAGE(created.ok(), "Kafka at ", config_.kafka.brokers, ": ",
+                    created.status().ToString(), " -- start it with scripts/stack up");
+    auto redis = RedisClient::Connect(config_.redis);
+    REQUIRE_MESSAGE(redis.ok(), "Redis: ", redis.status().ToString(),
+                    " -- start it with scripts/stack up");
+    redis_ = std::move(*redis);
+    auto producer = KafkaProducer::Create(config_.kafka);
+    REQUIRE(producer.ok());
+    producer_ = std::move(*producer);
+    server_ = std::make_unique<GatewayServer>(
+        config_, GatewayDependencies{redis_.get(), producer_.get(), nullptr, nullptr});
+    REQUIRE(server_->Start().ok());
+  }
+
+  HttpClient Client() const {
+    return HttpClient("http://127.0.0.1:" + std::to_string(server_->port()), seconds(10));
+  }
+  int64_t MessagesOnTopic() const {
+    auto n = CountMessages(config_.kafka, config_.kafka.requests_topic, seconds(5));
+    REQUIRE_MESSAGE(n.ok(), n.status().ToString());
+    return *n;
+  }
+  const Config& config() const { return config_; }
+  RedisClient& redis() { return *redis_; }
+
+ private:
+  void Apply(const std::string& set) {
+    auto c = LoadConfig({"", {}, {set}});
+    REQUIRE(c.ok());
+    if (set.rfind("gateway.auth_mode", 0) == 0) config_.gateway.auth_mode = c->gateway.auth_mode;
+    if (set.rfind("gateway.api_keys", 0) == 0) config_.gateway.api_keys = c->gateway.api_keys;
+    if (set.rfind("kafka.brokers", 0) == 0) config_.kafka.brokers = c->kafka.brokers;
+    if (set.rfind("gateway.publish_timeout_ms", 0) == 0) {
+      config_.gateway.publish_timeout_ms = c->gateway.publish_timeout_ms;
+      config_.kafka.delivery_timeout_ms = c->gateway.publish_timeout_ms;
+    }
+  }
+
+  Config config_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<GatewayServer> server_;
+};
+
+std::string Body(const std::string& booking_id, const std::string& amount = "5000.00",
+                 const std::string& currency = "USD", const std::string& extra = "") {
+  return R"({"bookingId":")" + booking_id + R"(","propertyId":"prop-dubai-royal","amount":)" +
+         amount + R"(,"currency":")" + currency + "\"" + extra + "}";
+}
+
+HttpResult Post(HttpClient& client, const std::string& key, const std::string& body,
+                const std::string& content_type = "application/json", Headers extra = {}) {
+  Headers headers = extra;
+  if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
+  auto r = client.Send("POST", "/api/v1/bookings", headers, body, content_type);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return *r;
+}
+
+std::vector<std::string> ProblemFields(const HttpResult& r) {
+  std::vector<std::string> fields;
+  auto problem = nlohmann::json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.push_back(e["field"]);
+  return fields;
+}
+
+TEST_SUITE("integration.gateway") {
+  TEST_CASE("the challenge's curl is accepted and its event is on the topic") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    HttpResult r = Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")));
+    CHECK(r.status == 202);
+    CHECK(r.Header("Location").rfind("/api/v1/bookings/", 0) == 0);
+    CHECK(nlohmann::json::parse(r.body)["status"] == "ACCEPTED");
+    CHECK(gw.MessagesOnTopic() == 1);
+  }
+
+  TEST_CASE("a replay answers the stored 202 and publishes nothing more") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("key"), body = Body(testing::UniqueName("b"));
+    HttpResult first = Post(client, key, body);
+    HttpResult second = Post(client, key, body);
+    CHECK(first.status == 202);
+    CHECK(second.status == 202);
+    CHECK(second.Header("Idempotent-Replayed") == "true");
+    CHECK(second.body == first.body);
+    CHECK(gw.MessagesOnTopic() == 1);
+  }
+
+  TEST_CASE("same key with a different payload is 422") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("key"), id = testing::UniqueName("b");
+    REQUIRE(Post(client, key, Body(id)).status == 202);
+    HttpResult r = Post(client, key, Body(id, "5000.01"));
+    CHECK(r.status == 422);
+    CHECK(r.Header("Content-Type") == "application/problem+json");
+    CHECK(gw.MessagesOnTopic() == 1);
+  }
+
+  TEST_CASE("same key while the first is in flight is 409 with Retry-After") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("key"), body = Body(testing::UniqueName("b"));
+    // Another gateway instance holds the claim and has not finished.
+    auto parsed = ParseBookingRequest(body, IntakeOptionsFrom(gw.config()).limits);
+    RedisIdempotencyStore store(gw.redis());
+    REQUIRE(store.Claim(key, parsed.request->Fingerprint(), "other-instance", seconds(30)).ok());
+    HttpResult r = Post(client, key, body);
+    CHECK(r.status == 409);
+    CHECK(r.Header("Retry-After") == "1");
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("50 concurrent identical requests publish exactly one event") {
+    LiveGateway gw;
+    const std::string key = testing::UniqueName("key"), body = Body(testing::UniqueName("b"));
+    std::atomic<int> accepted{0}, conflicts{0}, other{0};
+    std::vector<std::thread> threads;
+    std::atomic<bool> go{false};
+    for (int i = 0; i < 50; ++i) {
+      threads.emplace_back([&] {
+        HttpClient client = gw.Client();
+        while (!go) std::this_thread::yield();
+        auto r = client.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}}, body);
+        if (r.ok() && r->status == 202) {
+          ++accepted;
+        } else if (r.ok() && r->status == 409) {
+          ++conflicts;
+        } else {
+          ++other;
+        }
+      });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    CHECK(accepted + conflicts == 50);
+    CHECK(other == 0);
+    CHECK(accepted >= 1);
+    CHECK(gw.MessagesOnTopic() == 1);
+  }
+
+  TEST_CASE("400: malformed JSON, wrong types, bad amounts, currencies, dates, missing key") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    auto key = [] { return testing::UniqueName("key"); };
+    struct Case {
+      std::string body;
+      std::vector<std::string> fields;
+    };
+    const std::vector<Case> cases = {
+        {"{not json", {""}},
+        {R"({"bookingId":1,"propertyId":"p","amount":"5","currency":"USD"})", {"bookingId", "amount"}},
+        {Body("b", "-5"), {"amount"}},
+        {Body("b", "0"), {"amount"}},
+        {Body("b", "10.001"), {"amount"}},
+        {Body("b", "10.5", "JPY"), {"amount"}},
+        {Body("b", "5", "XYZ"), {"currency"}},
+        {Body("b", "5", "USD", R"(,"checkInDate":"2025-02-30","checkOutDate":"2025-03-01")"),
+         {"checkInDate"}},
+        {Body("b", "5", "USD", R"(,"checkInDate":"2025-03-05","checkOutDate":"2025-03-01")"),
+         {"checkOutDate"}},
+    };
+    for (const Case& c : cases) {
+      HttpResult r = Post(client, key(), c.body);
+      CHECK_MESSAGE(r.status == 400, c.body);
+      CHECK(r.Header("Content-Type") == "application/problem+json");
+      CHECK_MESSAGE(ProblemFields(r) == c.fields, c.body, " -> ", r.body);
+    }
+    HttpResult no_key = Post(client, "", Body("b"));
+    CHECK(no_key.status == 400);
+    CHECK(ProblemFields(no_key) == std::vector<std::string>{"Idempotency-Key"});
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("413 oversize body, 415 wrong content type, 405 wrong method, 404 unknown route") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    HttpResult big = Post(client, "k-big", std::string(17 * 1024, ' ') + Body("b"));
+    CHECK(big.status == 413);
+    CHECK(big.Header("Content-Type") == "application/problem+json");
+    CHECK(Post(client, "k-text", Body("b"), "text/plain").status == 415);
+    auto get = client.Send("GET", "/api/v1/bookings");
+    REQUIRE(get.ok());
+    CHECK(get->status == 405);
+    CHECK(get->Header("Allow") == "POST");
+    auto missing = client.Send("GET", "/api/v1/nothing-here");
+    REQUIRE(missing.ok());
+    CHECK(missing->status == 404);
+    CHECK(missing->Header("Content-Type") == "application/problem+json");
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("401 in api-key mode without a known key") {
+    LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=s3cret"});
+    HttpClient client = gw.Client();
+    CHECK(Post(client, "k1", Body("b")).status == 401);
+    CHECK(Post(client, "k1", Body("b"), "application/json", {{"Authorization", "Bearer x"}}).status ==
+          401);
+    CHECK(Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")),
+               "application/json", {{"Authorization", "Bearer s3cret"}})
+              .status == 202);
+  }
+
+  TEST_CASE("Kafka unreachable: 503 with Retry-After, and the key is free for a retry") {
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "gateway.publish_timeout_ms=1500"});
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("key");
+    HttpResult r = Post(client, key, Body(testing::UniqueName("b")));
+    CHECK(r.status == 503);
+    CHECK(r.Header("Retry-After") == "1");
+    auto record = gw.redis().Command({"EXISTS", RedisIdempotencyStore::RedisKey(key)});
+    REQUIRE(record.ok());
+    CHECK(record->integer == 0);  // nothing half-done: no claim left behind
+  }
+
+  TEST_CASE("health, readiness, metrics and the OpenAPI document") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    CHECK(client.Send("GET", "/healthz")->status == 200);
+    CHECK(client.Send("GET", "/readyz")->status == 200);
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b"))).status == 202);
+    auto metrics = client.Send("GET", "/metrics");
+    REQUIRE(metrics.ok());
+    CHECK(metrics->body.find(
+              R"(gateway_http_requests_total{route="POST /api/v1/bookings",status="202"} 1)") !=
+          std::string::npos);
+    CHECK(metrics->body.find("gateway_publish_seconds_count 1") != std::string::npos);
+    auto openapi = client.Send("GET", "/openapi.yaml");
+    REQUIRE(openapi.ok());
+    CHECK(openapi->body.rfind("openapi: 3.0.3", 0) == 0);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
