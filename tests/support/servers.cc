@@ -8,10 +8,9 @@
 
 namespace wanderluxe::testing {
 
-Config LiveConfig() {
+Config LiveConfig(const std::vector<std::string>& sets) {
   auto config = LoadConfig({std::string(WANDERLUXE_SOURCE_DIR) + "/config/wanderluxe.yaml",
-                            WanderluxeEnvironment(),
-                            {}});
+                            WanderluxeEnvironment(), sets});
   REQUIRE_MESSAGE(config.ok(), config.status().ToString());
   return *config;
 }

@@ -4,13 +4,15 @@
 #define WANDERLUXE_TESTS_SUPPORT_SERVERS_H_
 
 #include <string>
+#include <vector>
 
 #include "wanderluxe/config.h"
 
 namespace wanderluxe::testing {
 
 // config/wanderluxe.yaml plus WANDERLUXE_* overrides: where the live servers are.
-Config LiveConfig();
+// `sets` are extra section.key=value overrides, applied last.
+Config LiveConfig(const std::vector<std::string>& sets = {});
 
 // A name no other test run has used: tests never depend on leftovers.
 std::string UniqueName(const std::string& prefix);

@@ -4,6 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <thread>
@@ -23,6 +28,40 @@ bool HttpRequest::HasHeader(const std::string& name) const {
   }
   return false;
 }
+
+namespace {
+
+// cpp-httplib 0.11 listens with a backlog of 5, compiled into Debian's shared
+// library. A flash sale opens hundreds of connections in the same millisecond;
+// with 5 slots the kernel drops handshakes and clients see resets. Linux lets a
+// listening socket's backlog be raised by calling listen() again, so we find
+// our socket by its port and do that.
+void WidenListenBacklog(int port) {
+  constexpr int kBacklog = 4096;  // the kernel caps it at net.core.somaxconn
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return;
+  while (dirent* entry = readdir(fds)) {
+    const int fd = std::atoi(entry->d_name);
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (fd <= 2 || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+        !listening) {
+      continue;
+    }
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    const int bound = addr.ss_family == AF_INET6
+                          ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (bound == port && ::listen(fd, kBacklog) != 0) {
+      spdlog::warn("http: could not widen the listen backlog on port {}", port);
+    }
+  }
+  closedir(fds);
+}
+
+}  // namespace
 
 struct HttpServer::Impl {
   struct Route {
@@ -126,6 +165,7 @@ Status HttpServer::Start() {
     }
     port_ = impl.options.port;
   }
+  WidenListenBacklog(port_);
   impl.listener = std::thread([&server] { server.listen_after_bind(); });
   return Status::Ok();
 }
