@@ -27,7 +27,8 @@ java -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.TopicCommand --bootstrap-server 
   --create --if-not-exists --topic $TOPIC --partitions 6 --replication-factor 1 >/dev/null 2>&1 || true
 
 $BIN gateway "${common_sets[@]}" --set gateway.port=$PORT --set gateway.listen_host=127.0.0.1 \
-  --set gateway.threads=$((CONNECTIONS + 16)) --set gateway.max_inflight=100000 2>"$OUT/gateway.log" &
+  --set gateway.threads=$((CONNECTIONS + 16)) --set gateway.max_inflight=100000 \
+  --set redis.pool_size=$((CONNECTIONS + 16)) 2>"$OUT/gateway.log" &
 GW=$!
 trap 'kill -TERM $GW 2>/dev/null; wait $GW 2>/dev/null; rm -rf "$OUT"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
