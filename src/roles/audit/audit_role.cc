@@ -1,9 +1,146 @@
 #include "roles/audit/audit_role.h"
 
-namespace wanderluxe {
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
-RoleMain AddAuditCommand(CLI::App&) {
-  return [](const RoleContext&) { return NotYetBuilt("audit"); };
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "adapters/file/file_archive.h"
+#include "adapters/http/http_server.h"
+#include "adapters/kafka/consumer_lag.h"
+#include "adapters/kafka/kafka_consumer.h"
+#include "adapters/mongo/mongo_archive.h"
+#include "roles/common/termination.h"
+#include "wanderluxe/audit_archiver.h"
+
+namespace wanderluxe {
+namespace {
+
+bool HasSink(const AuditConfig& config, const std::string& name) {
+  return std::find(config.sinks.begin(), config.sinks.end(), name) != config.sinks.end();
+}
+
+// `wanderluxe audit trail <bookingId>`: the archive's history of one booking.
+int RunTrail(const RoleContext& context, const std::string& booking_id) {
+  const AuditConfig& audit = context.config.audit;
+  Result<std::vector<std::string>> trail = Status::NotFound("no audit sink configured");
+  std::unique_ptr<MongoStore> mongo;
+  if (HasSink(audit, "mongo")) {
+    auto store = MongoStore::Connect(context.config.mongo);
+    if (!store.ok()) {
+      spdlog::error("audit trail: {}", store.status().ToString());
+      return kExitFailure;
+    }
+    mongo = std::move(*store);
+    trail = MongoArchive(*mongo, audit.collection).Trail(booking_id);
+  } else if (HasSink(audit, "file")) {
+    auto files = FileArchive::Open(audit.dir);
+    if (!files.ok()) {
+      spdlog::error("audit trail: {}", files.status().ToString());
+      return kExitFailure;
+    }
+    trail = (*files)->Trail(booking_id);
+  }
+  if (!trail.ok()) {
+    spdlog::error("audit trail: {}", trail.status().ToString());
+    return kExitFailure;
+  }
+  for (const std::string& line : *trail) std::printf("%s\n", line.c_str());
+  if (trail->empty()) std::fprintf(stderr, "no archived events for booking %s\n", booking_id.c_str());
+  return trail->empty() ? kExitFailure : kExitOk;
+}
+
+std::unique_ptr<HttpServer> AdminServer(const AuditConfig& audit, MetricsRegistry& metrics,
+                                        KafkaConsumer& consumer) {
+  auto admin = std::make_unique<HttpServer>(
+      HttpServerOptions{audit.admin_host, static_cast<int>(audit.admin_port), 4});
+  admin->Route("GET", "/healthz", [](const HttpRequest&) {
+    return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
+  });
+  admin->Route("GET", "/metrics", [&metrics, &consumer](const HttpRequest&) {
+    PublishConsumerLag(consumer.handle(), metrics, "audit_consumer_lag");
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
+  });
+  return admin;
+}
+
+int RunAudit(const RoleContext& context) {
+  BlockTerminationSignals();
+  const Config& config = context.config;
+  const AuditConfig& audit = config.audit;
+  std::vector<ArchiveSink*> sinks;
+  std::unique_ptr<FileArchive> files;
+  std::unique_ptr<MongoStore> mongo;
+  std::unique_ptr<MongoArchive> mongo_archive;
+  if (HasSink(audit, "file")) {
+    auto opened = FileArchive::Open(audit.dir);
+    if (!opened.ok()) {
+      spdlog::error("audit file sink: {}", opened.status().ToString());
+      return kExitFailure;
+    }
+    files = std::move(*opened);
+    sinks.push_back(files.get());
+  }
+  if (HasSink(audit, "mongo")) {
+    auto store = MongoStore::Open(config.mongo);
+    if (!store.ok()) {
+      spdlog::error("audit mongo sink: {}", store.status().ToString());
+      return kExitFailure;
+    }
+    mongo = std::move(*store);
+    mongo_archive = std::make_unique<MongoArchive>(*mongo, audit.collection);
+    if (Status s = mongo_archive->EnsureIndexes(); !s.ok()) {
+      spdlog::warn("audit indexes (will work without): {}", s.ToString());
+    }
+    sinks.push_back(mongo_archive.get());
+  }
+  auto consumer = KafkaConsumer::Create(config.kafka, audit.group_id);
+  if (!consumer.ok()) {
+    spdlog::error("audit consumer: {}", consumer.status().ToString());
+    return kExitFailure;
+  }
+  if (Status s = (*consumer)->Subscribe({config.kafka.requests_topic, config.kafka.outcomes_topic});
+      !s.ok()) {
+    spdlog::error("audit subscribe: {}", s.ToString());
+    return kExitFailure;
+  }
+  MetricsRegistry metrics;
+  std::unique_ptr<HttpServer> admin = AdminServer(audit, metrics, **consumer);
+  if (Status s = admin->Start(); !s.ok()) {
+    spdlog::error("audit admin endpoint: {}", s.ToString());
+    return kExitFailure;
+  }
+  AuditArchiver archiver({}, **consumer, sinks, metrics);
+  std::atomic<bool> stop{false};
+  std::thread worker([&] { archiver.Run(stop); });
+  spdlog::info("audit archiving {} and {} as group {} into {} sink(s); admin on {}:{}",
+               config.kafka.requests_topic, config.kafka.outcomes_topic, audit.group_id,
+               sinks.size(), audit.admin_host, admin->port());
+  std::optional<int> signo;
+  while (!(signo = WaitForTermination(std::chrono::seconds(1)))) {
+  }
+  spdlog::info("signal {}: finishing the batch in hand", *signo);
+  stop = true;
+  worker.join();
+  (*consumer)->Close();
+  admin->Stop();
+  spdlog::info("audit stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+RoleMain AddAuditCommand(CLI::App& command) {
+  auto booking_id = std::make_shared<std::string>();
+  CLI::App* trail = command.add_subcommand("trail", "print a booking's archived events, oldest first");
+  trail->add_option("bookingId", *booking_id, "the booking")->required();
+  return [trail, booking_id](const RoleContext& context) {
+    if (trail->parsed()) return RunTrail(context, *booking_id);
+    return RunAudit(context);
+  };
 }
 
 }  // namespace wanderluxe

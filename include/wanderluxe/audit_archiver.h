@@ -1,0 +1,51 @@
+// The audit service's loop: read a batch, make it durable in every sink, and
+// only then commit its offsets. A crash anywhere before the commit redelivers
+// the batch, and the sinks' idempotence turns that into exactly-once (I6).
+#ifndef WANDERLUXE_AUDIT_ARCHIVER_H_
+#define WANDERLUXE_AUDIT_ARCHIVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <vector>
+
+#include "wanderluxe/metrics.h"
+#include "wanderluxe/ports/archive_sink.h"
+#include "wanderluxe/ports/event_consumer.h"
+
+namespace wanderluxe {
+
+struct ArchiverOptions {
+  size_t max_batch = 500;
+  std::chrono::milliseconds max_batch_wait{200};
+  std::chrono::milliseconds retry_initial{100};
+  std::chrono::milliseconds retry_max{5000};
+};
+
+class AuditArchiver {
+ public:
+  AuditArchiver(ArchiverOptions options, EventConsumer& consumer, std::vector<ArchiveSink*> sinks,
+                MetricsRegistry& metrics);
+
+  // Archives until `stop` is set; then finishes the batch in hand, commits, returns.
+  void Run(const std::atomic<bool>& stop);
+
+  // One batch: poll, archive (retrying sinks until they succeed or `stop`), commit.
+  // Returns how many records were archived and committed.
+  size_t RunOnce(const std::atomic<bool>& stop);
+
+ private:
+  std::vector<ConsumedEvent> PollBatch(const std::atomic<bool>& stop);
+  bool ArchiveDurably(const std::vector<AuditRecord>& records, const std::atomic<bool>& stop);
+
+  const ArchiverOptions options_;
+  EventConsumer& consumer_;
+  std::vector<ArchiveSink*> sinks_;
+  Counter* archived_;
+  Counter* malformed_;
+  Counter* sink_failures_;
+  Histogram* write_latency_;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_AUDIT_ARCHIVER_H_

@@ -1,0 +1,145 @@
+// The audit role against live Kafka and FerretDB: every event archived once,
+// in files and in the collection, even when the archiver is SIGKILLed mid-run.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "adapters/file/file_archive.h"
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_consumer.h"
+#include "adapters/kafka/kafka_producer.h"
+#include "adapters/mongo/mongo_archive.h"
+#include "support/child_process.h"
+#include "support/servers.h"
+#include "wanderluxe/audit_archiver.h"
+
+namespace wanderluxe {
+namespace {
+
+using std::chrono::seconds;
+
+struct AuditFixture {
+  Config config = testing::LiveConfig();
+  std::string requests = testing::UniqueName("audit-requests");
+  std::string outcomes = testing::UniqueName("audit-outcomes");
+  std::string group = testing::UniqueName("audit-group");
+  std::string collection = testing::UniqueName("audit_events");
+  std::string dir = "/tmp/" + testing::UniqueName("wanderluxe-audit");
+  std::unique_ptr<MongoStore> mongo;
+  std::unique_ptr<KafkaProducer> producer;
+
+  AuditFixture() {
+    auto created = EnsureTopics(config.kafka, {{requests, 3, 1}, {outcomes, 3, 1}});
+    REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
+                    " -- start it with scripts/stack up");
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), "FerretDB: ", store.status().ToString(),
+                    " -- start it with scripts/stack up");
+    mongo = std::move(*store);
+    auto p = KafkaProducer::Create(config.kafka);
+    REQUIRE(p.ok());
+    producer = std::move(*p);
+  }
+  ~AuditFixture() {
+    (void)mongo->DropCollection(collection);
+    std::filesystem::remove_all(dir);
+  }
+
+  void Produce(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string id = "b-" + std::to_string(i);
+      const std::string value = R"({"eventId":"e-)" + std::to_string(i) +
+                                R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":")" + id +
+                                R"("}})";
+      REQUIRE(producer->Publish({i % 10 == 0 ? outcomes : requests, id, value, {}}, seconds(10)).ok());
+    }
+  }
+  int64_t Archived() { return mongo->Count(collection, "{}").value(); }
+
+  // Lines in the file archive, and how many distinct eventIds they hold.
+  std::pair<int64_t, size_t> FileLines() {
+    int64_t lines = 0;
+    std::set<std::string> ids;
+    if (!std::filesystem::exists(dir)) return {0, 0};
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::ifstream in(entry.path());
+      for (std::string line; std::getline(in, line);) {
+        ++lines;
+        ids.insert(nlohmann::json::parse(line)["eventId"].get<std::string>());
+      }
+    }
+    return {lines, ids.size()};
+  }
+};
+
+TEST_SUITE("integration.audit") {
+  TEST_CASE("N events produced are N archived, once each, in files and collection") {
+    AuditFixture f;
+    constexpr int kEvents = 300;
+    f.Produce(0, kEvents);
+    auto consumer = KafkaConsumer::Create(f.config.kafka, f.group);
+    REQUIRE(consumer.ok());
+    REQUIRE((*consumer)->Subscribe({f.requests, f.outcomes}).ok());
+    auto files = FileArchive::Open(f.dir);
+    REQUIRE(files.ok());
+    MongoArchive mongo_archive(*f.mongo, f.collection);
+    MetricsRegistry metrics;
+    AuditArchiver archiver({}, **consumer, {files->get(), &mongo_archive}, metrics);
+    std::atomic<bool> stop{false};
+    CHECK(testing::WaitUntil(
+        [&] {
+          archiver.RunOnce(stop);
+          return f.Archived() >= kEvents;
+        },
+        seconds(60)));
+    CHECK(f.Archived() == kEvents);
+    CHECK(f.FileLines() == std::pair<int64_t, size_t>{kEvents, kEvents});
+    auto trail = mongo_archive.Trail("b-7");
+    REQUIRE(trail.ok());
+    CHECK(trail->size() == 1);
+    (*consumer)->Close();
+  }
+
+  TEST_CASE("audit SIGKILLed mid-run and restarted: nothing missing, nothing twice") {
+    AuditFixture f;
+    constexpr int kEvents = 1000;
+    const std::vector<std::string> args = {
+        "audit",
+        "--set", "kafka.requests_topic=" + f.requests,
+        "--set", "kafka.outcomes_topic=" + f.outcomes,
+        "--set", "audit.group_id=" + f.group,
+        "--set", "audit.dir=" + f.dir,
+        "--set", "audit.collection=" + f.collection,
+        "--set", "audit.admin_port=0"};
+    const std::string log = f.dir + ".log";
+    std::thread producing([&] { f.Produce(0, kEvents); });
+    {
+      testing::ChildProcess audit(args, log);
+      REQUIRE_MESSAGE(testing::WaitUntil([&] { return f.Archived() >= 200; }, seconds(60)),
+                      "audit archived nothing; see ", log);
+      audit.Signal(SIGKILL);
+      CHECK(audit.Wait(seconds(10)) == 128 + SIGKILL);
+    }
+    producing.join();
+    const int64_t before_restart = f.Archived();
+    testing::ChildProcess audit(args, log);
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return f.Archived() >= kEvents; }, seconds(90)),
+                    "archived ", f.Archived(), " of ", kEvents, "; see ", log);
+    // The file sink has caught up too once the collection has (same batch).
+    CHECK(testing::WaitUntil([&] { return f.FileLines().first >= kEvents; }, seconds(10)));
+    audit.Signal(SIGTERM);
+    CHECK(audit.Wait(seconds(30)) == 0);
+    CHECK(f.Archived() == kEvents);
+    CHECK(f.FileLines() == std::pair<int64_t, size_t>{kEvents, kEvents});
+    MESSAGE("archived before the kill: ", before_restart, " of ", kEvents);
+    std::filesystem::remove(log);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe

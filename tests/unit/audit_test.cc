@@ -1,0 +1,176 @@
+// The audit archiver and its file sink, without servers.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "adapters/file/file_archive.h"
+#include "wanderluxe/audit_archiver.h"
+
+namespace wanderluxe {
+namespace {
+
+class ScriptedConsumer : public EventConsumer {
+ public:
+  Status Subscribe(const std::vector<std::string>&) override { return Status::Ok(); }
+  Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds) override {
+    if (pending.empty()) return std::optional<ConsumedEvent>();
+    ConsumedEvent e = pending.front();
+    pending.pop_front();
+    return std::optional<ConsumedEvent>(e);
+  }
+  Status Commit(const std::vector<CommitPoint>& points) override {
+    commits.insert(commits.end(), points.begin(), points.end());
+    return Status::Ok();
+  }
+  void Close() override {}
+
+  std::deque<ConsumedEvent> pending;
+  std::vector<CommitPoint> commits;
+};
+
+class FlakySink : public ArchiveSink {
+ public:
+  std::string name() const override { return "flaky"; }
+  Status Append(const std::vector<AuditRecord>& records) override {
+    if (failures_left > 0) {
+      --failures_left;
+      return Status::Unavailable("disk away");
+    }
+    archived.insert(archived.end(), records.begin(), records.end());
+    return Status::Ok();
+  }
+  std::atomic<int> failures_left{0};
+  std::vector<AuditRecord> archived;
+};
+
+ConsumedEvent Event(int32_t partition, int64_t offset, const std::string& value) {
+  return {"booking.requests", partition, offset, "prop", value, {{"traceparent", "t"}}, 0};
+}
+
+std::string TempDir() {
+  char name[] = "/tmp/wanderluxe-audit-XXXXXX";
+  REQUIRE(mkdtemp(name) != nullptr);
+  return name;
+}
+
+const std::string kEvent =
+    R"({"eventId":"e-1","eventType":"BOOKING_INITIATED","payload":{"bookingId":"b-1"}})";
+
+TEST_SUITE("unit.audit") {
+  TEST_CASE("a readable event is archived under its eventId with its booking id") {
+    AuditRecord r = MakeAuditRecord(Event(2, 7, kEvent), "2026-01-01T00:00:00.000Z");
+    CHECK(r.archive_id == "e-1");
+    CHECK(r.booking_id == "b-1");
+    CHECK(r.decode_error.empty());
+    CHECK(r.value == kEvent);
+  }
+
+  TEST_CASE("poison is archived raw with the reason, never dropped") {
+    AuditRecord text = MakeAuditRecord(Event(1, 3, "not json"), "t");
+    CHECK(text.archive_id == "raw:booking.requests:1:3");
+    CHECK(text.decode_error == "value is not a JSON object");
+    CHECK(text.value == "not json");
+    AuditRecord binary = MakeAuditRecord(Event(1, 4, std::string("\xff\xfe\x00", 3)), "t");
+    CHECK(binary.value_base64);
+    CHECK(binary.value == "//4A");
+    CHECK_NOTHROW(binary.ToJson());
+  }
+
+  TEST_CASE("offsets are committed only after every sink made the batch durable") {
+    ScriptedConsumer consumer;
+    consumer.pending = {Event(0, 0, kEvent), Event(0, 1, "x"), Event(1, 5, kEvent)};
+    FlakySink sink;
+    sink.failures_left = 2;
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.retry_initial = std::chrono::milliseconds(1);
+    options.max_batch_wait = std::chrono::milliseconds(50);
+    AuditArchiver archiver(options, consumer, {&sink}, metrics);
+    std::atomic<bool> stop{false};
+    CHECK(archiver.RunOnce(stop) == 3);
+    CHECK(sink.archived.size() == 3);
+    REQUIRE(consumer.commits.size() == 2);
+    CHECK(consumer.commits[0].partition == 0);
+    CHECK(consumer.commits[0].offset == 2);  // next offset to read
+    CHECK(consumer.commits[1].offset == 6);
+  }
+
+  TEST_CASE("a sink failing at shutdown leaves the batch uncommitted for redelivery") {
+    ScriptedConsumer consumer;
+    consumer.pending = {Event(0, 0, kEvent), Event(0, 1, kEvent)};
+    FlakySink sink;
+    sink.failures_left = 1'000'000;
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.retry_initial = std::chrono::milliseconds(1);
+    options.retry_max = std::chrono::milliseconds(1);
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {&sink}, metrics);
+    std::atomic<bool> stop{false};
+    size_t archived = 99;
+    std::thread run([&] { archiver.RunOnce(stop) == 0 ? archived = 0 : archived = 1; });
+    // Wait (bounded) until the sink has really been failing, then shut down.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (sink.failures_left > 999'990 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    stop = true;
+    run.join();
+    CHECK(archived == 0);
+    CHECK(consumer.commits.empty());
+    CHECK(sink.archived.empty());
+  }
+
+  TEST_CASE("the file sink skips redelivered records, across a restart") {
+    const std::string dir = TempDir();
+    std::vector<AuditRecord> batch;
+    for (int64_t offset : {0, 1, 2}) {
+      batch.push_back(MakeAuditRecord(Event(0, offset, kEvent), "2026-01-01T10:00:00.000Z"));
+    }
+    {
+      auto archive = FileArchive::Open(dir);
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append(batch).ok());
+      REQUIRE((*archive)->Append(batch).ok());  // redelivered in the same run
+    }
+    auto reopened = FileArchive::Open(dir);
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->HighestOffset("booking.requests", 0) == 2);
+    batch.push_back(MakeAuditRecord(Event(0, 3, kEvent), "2026-01-01T10:00:01.000Z"));
+    REQUIRE((*reopened)->Append(batch).ok());  // redelivered after a crash, plus one new
+    std::ifstream in(dir + "/events-2026-01-01.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    CHECK(lines == 4);
+    CHECK((*reopened)->Trail("b-1")->size() == 4);
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("a torn last line from a crash is cut before the next append") {
+    const std::string dir = TempDir();
+    {
+      std::ofstream out(dir + "/events-2026-01-01.jsonl");
+      out << MakeAuditRecord(Event(0, 0, kEvent), "2026-01-01T10:00:00.000Z").ToJson() << "\n"
+          << R"({"_id":"e-2","topic":"booking.requ)";
+    }
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    CHECK((*archive)->HighestOffset("booking.requests", 0) == 0);
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 1, kEvent), "2026-01-01T10:00:01.000Z")}).ok());
+    std::ifstream in(dir + "/events-2026-01-01.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++lines;
+      CHECK(line.back() == '}');
+    }
+    CHECK(lines == 2);
+    std::filesystem::remove_all(dir);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
