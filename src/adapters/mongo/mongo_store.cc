@@ -2,6 +2,9 @@
 
 #include <mongoc/mongoc.h>
 
+#include <spdlog/spdlog.h>
+
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -28,9 +31,25 @@ struct CollectionDeleter {
 };
 using Collection = std::unique_ptr<mongoc_collection_t, CollectionDeleter>;
 
+// The driver's own log lines, through spdlog. FerretDB 1.x lacks endSessions,
+// which the driver sends on every pool shutdown: that warning is expected.
+void LogFromDriver(mongoc_log_level_t level, const char* domain, const char* message, void*) {
+  if (std::strstr(message, "endSessions") != nullptr) return;
+  if (level <= MONGOC_LOG_LEVEL_ERROR) {
+    spdlog::error("mongoc {}: {}", domain, message);
+  } else if (level == MONGOC_LOG_LEVEL_WARNING) {
+    spdlog::warn("mongoc {}: {}", domain, message);
+  } else {
+    spdlog::debug("mongoc {}: {}", domain, message);
+  }
+}
+
 void InitDriverOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { mongoc_init(); });
+  std::call_once(once, [] {
+    mongoc_init();
+    mongoc_log_set_handler(LogFromDriver, nullptr);
+  });
 }
 
 Result<Bson> ParseJson(const std::string& json, const std::string& context) {
