@@ -1,0 +1,43 @@
+// The thundering herd: many clients released by one barrier so the first wave
+// lands in the same millisecond, some re-sending a request with the same
+// Idempotency-Key as a retrying client does.
+#ifndef WANDERLUXE_ROLES_LOADTEST_HERD_H_
+#define WANDERLUXE_ROLES_LOADTEST_HERD_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace wanderluxe {
+
+struct HerdOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string property_id;
+  std::string run_id;           // prefixes every bookingId: lt-<run>-<n>
+  int64_t requests = 1000;      // requests sent, duplicates included
+  int concurrency = 100;        // connections, one thread each
+  double duplicates = 0;        // fraction of requests that re-send an earlier one
+  double rate = 0;              // open loop: requests/s in total; 0 = closed loop
+  std::chrono::milliseconds request_timeout{10'000};
+  std::function<void(int64_t done)> on_progress;  // called about every 1% of requests
+};
+
+struct HerdResult {
+  std::map<int, int64_t> status_counts;  // HTTP status (0 = no answer) -> count
+  std::vector<std::string> accepted_ids;  // distinct bookingIds answered 202
+  std::vector<double> latencies_ms;       // one per request
+  double seconds = 0;                     // first request to last answer
+  int64_t duplicates_sent = 0;
+};
+
+HerdResult RunHerd(const HerdOptions& options);
+
+// p in [0, 100] of `sorted` (ascending); 0 when empty.
+double Percentile(const std::vector<double>& sorted, double p);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ROLES_LOADTEST_HERD_H_
