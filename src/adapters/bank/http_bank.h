@@ -1,0 +1,30 @@
+// Bank over HTTP: the client of `wanderluxe bank` (ARCHITECTURE §8).
+//   POST /v1/charges            Idempotency-Key: <bookingId>  -> 201 captured | 402 declined
+//   GET  /v1/charges/{key}      -> 200 {status} | 404
+//   POST /v1/charges/{key}/void -> 200 {status}
+// No answer, a 5xx or a reset is ChargeOutcome::kUnknown: the charge may have landed.
+#ifndef WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
+#define WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
+
+#include <string>
+
+#include "wanderluxe/ports/bank.h"
+
+namespace wanderluxe {
+
+class HttpBank final : public Bank {
+ public:
+  explicit HttpBank(std::string base_url) : base_url_(std::move(base_url)) {}
+
+  ChargeResult Charge(const std::string& key, const Money& amount,
+                      std::chrono::milliseconds timeout) override;
+  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) override;
+  Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) override;
+
+ private:
+  const std::string base_url_;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_

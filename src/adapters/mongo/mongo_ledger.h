@@ -1,0 +1,41 @@
+// Ledger over MongoDB / FerretDB: collection `bookings`, `_id` = bookingId.
+// No multi-document transactions are needed (FerretDB 1.x has none): each
+// booking is one document and each change one conditional update.
+#ifndef WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
+#define WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
+
+#include "adapters/mongo/mongo_store.h"
+#include "wanderluxe/ports/ledger.h"
+
+namespace wanderluxe {
+
+inline constexpr const char* kBookingsCollection = "bookings";
+
+class MongoLedger final : public Ledger {
+ public:
+  explicit MongoLedger(MongoStore& store) : store_(store) {}
+
+  // {propertyId:1, status:1}, {userId:1}, {status:1, updatedAt:1}; safe to repeat.
+  Status EnsureIndexes();
+
+  Status Insert(const BookingRecord& record) override;
+  Result<std::optional<BookingRecord>> Get(const std::string& booking_id) override;
+  Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
+                    const LedgerChange& change) override;
+  Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
+                                               int64_t limit) override;
+  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
+  Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
+                                                 BookingStatus status) override;
+
+ private:
+  MongoStore& store_;
+};
+
+// The document form of a record, and back (exposed for tests).
+std::string BookingDocument(const BookingRecord& record);
+Result<BookingRecord> ParseBookingDocument(const std::string& json);
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_

@@ -1,0 +1,151 @@
+#include "adapters/redis/redis_inventory_store.h"
+
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe {
+namespace {
+
+// KEYS available, holds, sold; ARGV bookingId, now.
+const RedisScript kReserve{"inventory-reserve", R"(
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'held' end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 'sold' end
+local available = redis.call('GET', KEYS[1])
+if not available then return 'unknown' end
+if tonumber(available) <= 0 then return 'soldout' end
+redis.call('DECR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 'reserved'
+)"};
+
+// KEYS available, holds; ARGV bookingId. Gives the unit back only if held.
+const RedisScript kRelease{"inventory-release", R"(
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then
+  redis.call('INCR', KEYS[1])
+  return 1
+end
+return 0
+)"};
+
+// KEYS holds, sold; ARGV bookingId, now.
+const RedisScript kConfirm{"inventory-confirm", R"(
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'sold' end
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 'confirmed'
+end
+return 'none'
+)"};
+
+// KEYS available, holds, sold, total. One consistent snapshot.
+const RedisScript kLevels{"inventory-levels", R"(
+return {redis.call('GET', KEYS[1]) or false, redis.call('HLEN', KEYS[2]),
+        redis.call('HLEN', KEYS[3]), redis.call('GET', KEYS[4]) or false}
+)"};
+
+// KEYS available, holds, sold, total; ARGV units, force.
+const RedisScript kSeed{"inventory-seed", R"(
+local taken = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
+local units = tonumber(ARGV[1])
+if units < taken and ARGV[2] ~= '1' then return 0 end
+redis.call('SET', KEYS[1], math.max(units - taken, 0))
+redis.call('SET', KEYS[4], units)
+return 1
+)"};
+
+Result<int64_t> ParseCount(const RedisReply& r, const std::string& what) {
+  if (r.type == RedisReply::Type::kInteger) return r.integer;
+  try {
+    return std::stoll(r.text);
+  } catch (const std::exception&) {
+    return Status::Internal(what + " is not an integer: '" + r.text + "'");
+  }
+}
+
+}  // namespace
+
+InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& property_id) {
+  std::string tag = tag_pattern;
+  const size_t at = tag.find("%s");
+  if (at != std::string::npos) tag.replace(at, 2, property_id);
+  return {"inventory:" + tag, "holds:" + tag, "sold:" + tag, "total:" + tag};
+}
+
+Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_id,
+                                                    const std::string& booking_id) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Eval(kReserve, {k.available, k.holds, k.sold}, {booking_id, NowIso8601()});
+  if (!reply.ok()) return reply.status();
+  const std::string& r = reply->text;
+  if (r == "reserved") return ReserveOutcome::kReserved;
+  if (r == "held") return ReserveOutcome::kAlreadyHeld;
+  if (r == "sold") return ReserveOutcome::kAlreadySold;
+  if (r == "soldout") return ReserveOutcome::kSoldOut;
+  if (r == "unknown") return ReserveOutcome::kUnknownProperty;
+  return Status::Internal("reserve answered '" + r + "'");
+}
+
+Result<bool> RedisInventoryStore::Release(const std::string& property_id,
+                                          const std::string& booking_id) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Eval(kRelease, {k.available, k.holds}, {booking_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+Result<ConfirmOutcome> RedisInventoryStore::Confirm(const std::string& property_id,
+                                                    const std::string& booking_id) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Eval(kConfirm, {k.holds, k.sold}, {booking_id, NowIso8601()});
+  if (!reply.ok()) return reply.status();
+  if (reply->text == "confirmed") return ConfirmOutcome::kConfirmed;
+  if (reply->text == "sold") return ConfirmOutcome::kAlreadySold;
+  return Status::FailedPrecondition("booking " + booking_id + " holds no unit of " + property_id);
+}
+
+Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_id) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Eval(kLevels, {k.available, k.holds, k.sold, k.total}, {});
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (e.size() != 4) return Status::Internal("levels: unexpected reply");
+  if (e[0].is_nil() && e[1].integer == 0 && e[2].integer == 0) {
+    return Status::NotFound("property " + property_id + " has no inventory");
+  }
+  InventoryLevels levels;
+  if (!e[0].is_nil()) {
+    auto available = ParseCount(e[0], k.available);
+    if (!available.ok()) return available.status();
+    levels.available = *available;
+  }
+  levels.held = e[1].integer;
+  levels.sold = e[2].integer;
+  if (!e[3].is_nil()) {
+    auto total = ParseCount(e[3], k.total);
+    if (!total.ok()) return total.status();
+    levels.total = *total;
+  }
+  return levels;
+}
+
+Result<SeedResult> RedisInventoryStore::Seed(const std::string& property_id, int64_t units,
+                                            bool force) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Eval(kSeed, {k.available, k.holds, k.sold, k.total},
+                           {std::to_string(units), force ? "1" : "0"});
+  if (!reply.ok()) return reply.status();
+  auto levels = Levels(property_id);
+  if (!levels.ok()) return levels.status();
+  return SeedResult{reply->integer == 1, *levels};
+}
+
+Result<std::vector<std::string>> RedisInventoryStore::Holders(const std::string& property_id,
+                                                              bool sold) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply = redis_.Command({"HKEYS", sold ? k.sold : k.holds});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> ids;
+  for (const auto& e : reply->elements) ids.push_back(e.text);
+  return ids;
+}
+
+}  // namespace wanderluxe

@@ -1,0 +1,54 @@
+// InventoryStore over Redis (ARCHITECTURE §5): `inventory:<p>` (available, a
+// plain integer: `redis-cli set inventory:<p> 5` works), `holds:<p>` and
+// `sold:<p>` (hashes bookingId -> time), `total:<p>` (what `seed` set). Every
+// change is one Lua script, atomic and idempotent per bookingId.
+#ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
+#define WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
+
+#include <string>
+
+#include "adapters/redis/redis_client.h"
+#include "wanderluxe/ports/inventory_store.h"
+
+namespace wanderluxe {
+
+struct InventoryKeys {
+  std::string available, holds, sold, total;
+};
+
+// `tag_pattern` is RedisConfig::property_tag: "%s" or "{%s}" (cluster hash tag).
+InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& property_id);
+
+struct SeedResult {
+  bool applied = false;  // false: refused, units below held + sold
+  InventoryLevels levels;
+};
+
+class RedisInventoryStore final : public InventoryStore {
+ public:
+  explicit RedisInventoryStore(RedisClient& redis) : redis_(redis) {}
+
+  Result<ReserveOutcome> Reserve(const std::string& property_id,
+                                 const std::string& booking_id) override;
+  Result<bool> Release(const std::string& property_id, const std::string& booking_id) override;
+  Result<ConfirmOutcome> Confirm(const std::string& property_id,
+                                 const std::string& booking_id) override;
+  Result<InventoryLevels> Levels(const std::string& property_id) override;
+
+  // Makes `units` the property's total: available = units - held - sold.
+  // Refuses when units < held + sold unless `force` (then available is 0).
+  Result<SeedResult> Seed(const std::string& property_id, int64_t units, bool force);
+  // Booking ids holding or having bought a unit (for `verify`).
+  Result<std::vector<std::string>> Holders(const std::string& property_id, bool sold);
+
+ private:
+  InventoryKeys Keys(const std::string& property_id) const {
+    return KeysFor(redis_.config().property_tag, property_id);
+  }
+
+  RedisClient& redis_;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
