@@ -18,6 +18,8 @@ std::string TraceParent(const std::string& trace_id, const std::string& span_id)
 // Wall-clock time as RFC 3339 UTC with milliseconds: 2025-12-16T10:00:00.123Z.
 std::string NowIso8601();
 int64_t NowUnixMillis();
+// RFC 3339 UTC with milliseconds for a Unix time in milliseconds.
+std::string IsoFromUnixMillis(int64_t ms);
 
 }  // namespace wanderluxe
 

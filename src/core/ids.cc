@@ -60,8 +60,9 @@ int64_t NowUnixMillis() {
       .count();
 }
 
-std::string NowIso8601() {
-  const int64_t ms = NowUnixMillis();
+std::string NowIso8601() { return IsoFromUnixMillis(NowUnixMillis()); }
+
+std::string IsoFromUnixMillis(int64_t ms) {
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);

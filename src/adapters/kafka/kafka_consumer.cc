@@ -32,11 +32,38 @@ std::vector<EventHeader> CopyHeaders(rd_kafka_message_t* message) {
   return out;
 }
 
+std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+PartitionList ToList(const std::vector<TopicPartition>& partitions) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  }
+  return list;
+}
+
+// Eager rebalancing: the listener sees the whole revoked set before it goes.
+void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* listener = static_cast<RebalanceListener*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (listener != nullptr) listener->OnAssigned(ToVector(partitions));
+    rd_kafka_assign(rk, partitions);
+  } else {
+    if (listener != nullptr) listener->OnRevoked(ToVector(partitions));
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
     const KafkaConfig& config, const std::string& group_id,
-    const std::map<std::string, std::string>& extra) {
+    const std::map<std::string, std::string>& extra, RebalanceListener* listener) {
   std::map<std::string, std::string> props = {
       {"group.id", group_id},
       {"enable.auto.commit", "false"},
@@ -48,6 +75,8 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   for (const auto& [k, v] : extra) props[k] = v;
   auto conf = MakeKafkaConf(config, props);
   if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_opaque(conf->get(), listener);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), OnRebalance);
   auto handle = MakeKafkaHandle(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   rd_kafka_poll_set_consumer(handle->get());
@@ -91,6 +120,16 @@ Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {
     rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
   }
   return KafkaStatus(rd_kafka_commit(handle_.get(), list.get(), /*async=*/0), "commit");
+}
+
+Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {
+  PartitionList list = ToList(partitions);
+  return KafkaStatus(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
+}
+
+Status KafkaConsumer::Resume(const std::vector<TopicPartition>& partitions) {
+  PartitionList list = ToList(partitions);
+  return KafkaStatus(rd_kafka_resume_partitions(handle_.get(), list.get()), "resume");
 }
 
 void KafkaConsumer::Close() {

@@ -1,9 +1,110 @@
 #include "roles/processor/processor_role.h"
 
-namespace wanderluxe {
+#include <spdlog/spdlog.h>
 
-RoleMain AddProcessorCommand(CLI::App&) {
-  return [](const RoleContext&) { return NotYetBuilt("processor"); };
+#include <thread>
+
+#include "adapters/http/http_server.h"
+#include "adapters/kafka/consumer_lag.h"
+#include "roles/common/termination.h"
+#include "roles/processor/booking_processor.h"
+#include "roles/processor/saga_wiring.h"
+#include "wanderluxe/reconciler.h"
+
+namespace wanderluxe {
+namespace {
+
+ProcessorOptions ProcessorOptionsFrom(const Config& config) {
+  const ProcessorConfig& p = config.processor;
+  return {config.kafka.requests_topic,
+          config.kafka.dlq_topic,
+          static_cast<int>(p.workers),
+          static_cast<size_t>(p.queue_capacity),
+          static_cast<size_t>(p.queue_low_water),
+          std::chrono::milliseconds(p.commit_interval_ms),
+          std::chrono::milliseconds(p.drain_timeout_ms)};
 }
+
+std::unique_ptr<HttpServer> AdminServer(const ProcessorConfig& config, MetricsRegistry& metrics,
+                                        KafkaConsumer& consumer) {
+  auto admin = std::make_unique<HttpServer>(
+      HttpServerOptions{config.admin_host, static_cast<int>(config.admin_port), 4});
+  admin->Route("GET", "/healthz", [](const HttpRequest&) {
+    return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
+  });
+  admin->Route("GET", "/metrics", [&metrics, &consumer](const HttpRequest&) {
+    PublishConsumerLag(consumer.handle(), metrics, "processor_consumer_lag");
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
+  });
+  return admin;
+}
+
+// Periodically finishes sagas nobody is driving (I5).
+void ReconcileLoop(Reconciler& reconciler, std::chrono::seconds interval,
+                   const std::atomic<bool>& stop) {
+  while (SleepUnlessStopped(interval, stop)) {
+    auto report = reconciler.RunOnce(stop);
+    if (!report.ok()) {
+      spdlog::warn("reconciler: {}", report.status().ToString());
+    } else if (report->found > 0) {
+      spdlog::info("reconciler finished {} stale bookings ({} failed)", report->found,
+                   report->failed);
+    }
+  }
+}
+
+int RunProcessor(const RoleContext& context) {
+  BlockTerminationSignals();
+  const Config& config = context.config;
+  MetricsRegistry metrics;
+  auto wiring = WireSaga(config, metrics);
+  if (!wiring.ok()) {
+    spdlog::error("processor: {}", wiring.status().ToString());
+    return kExitFailure;
+  }
+  BookingProcessor processor(ProcessorOptionsFrom(config), *(*wiring)->saga, *(*wiring)->producer,
+                             metrics);
+  auto consumer =
+      KafkaConsumer::Create(config.kafka, config.processor.group_id, {}, &processor);
+  if (!consumer.ok()) {
+    spdlog::error("processor consumer: {}", consumer.status().ToString());
+    return kExitFailure;
+  }
+  processor.Attach(consumer->get());
+  if (Status s = (*consumer)->Subscribe({config.kafka.requests_topic}); !s.ok()) {
+    spdlog::error("processor subscribe: {}", s.ToString());
+    return kExitFailure;
+  }
+  auto admin = AdminServer(config.processor, metrics, **consumer);
+  if (Status s = admin->Start(); !s.ok()) {
+    spdlog::error("processor admin endpoint: {}", s.ToString());
+    return kExitFailure;
+  }
+  std::atomic<bool> stop{false};
+  Reconciler reconciler(*(*wiring)->ledger, *(*wiring)->saga,
+                        std::chrono::seconds(config.processor.stuck_threshold_s));
+  std::thread reconcile([&] {
+    ReconcileLoop(reconciler, std::chrono::seconds(config.processor.reconcile_interval_s), stop);
+  });
+  std::thread poll([&] { processor.Run(stop); });
+  spdlog::info("processor consuming {} as {} with {} workers (bank: {}); admin on {}:{}",
+               config.kafka.requests_topic, config.processor.group_id, config.processor.workers,
+               config.bank.mode, config.processor.admin_host, admin->port());
+  std::optional<int> signo;
+  while (!(signo = WaitForTermination(std::chrono::seconds(1)))) {
+  }
+  spdlog::info("signal {}: draining", *signo);
+  stop = true;
+  poll.join();  // drains and commits
+  reconcile.join();
+  (*consumer)->Close();
+  admin->Stop();
+  spdlog::info("processor stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+RoleMain AddProcessorCommand(CLI::App&) { return RunProcessor; }
 
 }  // namespace wanderluxe

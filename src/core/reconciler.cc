@@ -1,0 +1,31 @@
+#include "wanderluxe/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe {
+
+Result<ReconcileReport> Reconciler::RunOnce(const std::atomic<bool>& stop, int64_t limit) {
+  const int64_t cutoff =
+      NowUnixMillis() - std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
+  auto stale = ledger_.FindStale(IsoFromUnixMillis(cutoff), limit);
+  if (!stale.ok()) return stale.status();
+  ReconcileReport report;
+  report.found = static_cast<int64_t>(stale->size());
+  for (const BookingRecord& record : *stale) {
+    if (stop.load()) break;
+    spdlog::info("reconciling booking {} stuck in {} since {}", record.request.booking_id,
+                 BookingStatusName(record.status), record.updated_at);
+    auto result = saga_.Resume(record, stop);
+    if (result.ok()) {
+      ++report.finished[result->status];
+    } else {
+      ++report.failed;
+      spdlog::warn("reconcile {}: {}", record.request.booking_id, result.status().ToString());
+    }
+  }
+  return report;
+}
+
+}  // namespace wanderluxe

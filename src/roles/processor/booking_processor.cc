@@ -1,0 +1,221 @@
+#include "roles/processor/booking_processor.h"
+
+#include <spdlog/spdlog.h>
+
+namespace wanderluxe {
+
+using Clock = std::chrono::steady_clock;
+
+BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
+                                   EventProducer& dlq_producer, MetricsRegistry& metrics)
+    : options_(std::move(options)),
+      saga_(saga),
+      dlq_producer_(dlq_producer),
+      queue_depth_(metrics.GetGauge("processor_queue_depth", "events waiting for a worker")),
+      in_flight_(metrics.GetGauge("processor_in_flight", "sagas running now")),
+      dead_lettered_(metrics.GetCounter("processor_dead_lettered_total",
+                                        "poison events sent to the dead-letter topic")),
+      pauses_(metrics.GetCounter("processor_pauses_total",
+                                 "times the queue filled and partitions were paused")) {
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+BookingProcessor::~BookingProcessor() {
+  saga_stop_ = true;
+  workers_exit_ = true;
+  work_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+size_t BookingProcessor::queue_depth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void BookingProcessor::Run(const std::atomic<bool>& stop) {
+  auto last_commit = Clock::now();
+  while (!stop.load()) {
+    auto polled = consumer_->Poll(std::chrono::milliseconds(100));
+    if (!polled.ok()) {
+      spdlog::warn("poll: {}", polled.status().ToString());
+    } else if (polled->has_value()) {
+      Dispatch(std::move(**polled));
+    }
+    ApplyBackpressure();
+    if (Clock::now() - last_commit >= options_.commit_interval) {
+      CommitWatermarks();
+      last_commit = Clock::now();
+    }
+  }
+  Drain();
+}
+
+void BookingProcessor::Dispatch(ConsumedEvent raw) {
+  const TopicPartition tp{raw.topic, raw.partition};
+  auto decoded = DecodeBookingEvent(raw.value);
+  std::unique_lock lock(mu_);
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) return;  // revoked while the message was in hand
+  it->second.tracker.Dispatched(raw.offset);
+  if (!decoded.ok()) {
+    lock.unlock();
+    const bool parked = SendToDeadLetters(raw, decoded.status().message());
+    lock.lock();
+    it = partitions_.find(tp);
+    if (parked && it != partitions_.end()) it->second.tracker.Done(raw.offset);
+    return;
+  }
+  queue_.push_back({std::move(raw), std::move(*decoded), it->second.generation});
+  queue_depth_->Set(static_cast<int64_t>(queue_.size()));
+  work_cv_.notify_one();
+}
+
+void BookingProcessor::Work() {
+  while (true) {
+    std::unique_lock lock(mu_);
+    work_cv_.wait(lock, [&] { return workers_exit_.load() || !queue_.empty(); });
+    if (workers_exit_.load()) return;
+    Task task = std::move(queue_.front());
+    queue_.pop_front();
+    queue_depth_->Set(static_cast<int64_t>(queue_.size()));
+    const TopicPartition tp{task.raw.topic, task.raw.partition};
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end() || it->second.generation != task.generation) {
+      idle_cv_.notify_all();
+      continue;  // revoked: the partition's new owner processes it
+    }
+    ++it->second.running;
+    in_flight_->Set(++running_);
+    lock.unlock();
+
+    auto result = saga_.Process(task.event, saga_stop_);
+    bool done = result.ok();
+    if (!result.ok() && !saga_stop_.load()) {
+      // Not transient (the saga retries those itself): this event can never be
+      // processed. Park it rather than hold the partition's watermark forever.
+      spdlog::error("booking {} failed: {}", task.event.request.booking_id,
+                    result.status().ToString());
+      done = SendToDeadLetters(task.raw, result.status().ToString());
+    }
+
+    lock.lock();
+    in_flight_->Set(--running_);
+    it = partitions_.find(tp);
+    if (it != partitions_.end() && it->second.generation == task.generation) {
+      --it->second.running;
+      if (done) it->second.tracker.Done(task.raw.offset);
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+bool BookingProcessor::SendToDeadLetters(const ConsumedEvent& raw, const std::string& error) {
+  dead_lettered_->Increment();
+  spdlog::warn("dead-lettering {}:{}:{}: {}", raw.topic, raw.partition, raw.offset, error);
+  std::vector<EventHeader> headers = raw.headers;
+  headers.push_back({"error", error});
+  headers.push_back({"source-topic", raw.topic});
+  headers.push_back({"source-partition", std::to_string(raw.partition)});
+  headers.push_back({"source-offset", std::to_string(raw.offset)});
+  OutgoingEvent dead{options_.dlq_topic, raw.key, raw.value, headers};
+  Backoff backoff(RetryPolicy{});
+  // The offset is marked done only after the dead letter is durable.
+  while (true) {
+    Status s = dlq_producer_.Publish(dead, std::chrono::seconds(10));
+    if (s.ok()) return true;
+    spdlog::warn("dead-letter publish: {}", s.ToString());
+    if (!SleepUnlessStopped(backoff.Next(), saga_stop_)) return false;
+  }
+}
+
+void BookingProcessor::ApplyBackpressure() {
+  std::vector<TopicPartition> assigned;
+  size_t depth = 0;
+  {
+    std::lock_guard lock(mu_);
+    depth = queue_.size();
+    for (const auto& [tp, state] : partitions_) assigned.push_back(tp);
+  }
+  if (!paused_ && depth >= options_.queue_capacity) {
+    paused_ = consumer_->Pause(assigned).ok();
+    pauses_->Increment();
+    spdlog::info("queue full ({}): paused {} partitions", depth, assigned.size());
+  } else if (paused_ && depth <= options_.queue_low_water) {
+    paused_ = !consumer_->Resume(assigned).ok();
+    spdlog::info("queue at {}: resumed", depth);
+  }
+}
+
+void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only) {
+  std::vector<CommitPoint> points;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [tp, state] : partitions_) {
+      if (!only.empty() && std::find(only.begin(), only.end(), tp) == only.end()) continue;
+      auto point = state.tracker.CommitPoint();
+      if (!point || *point <= state.committed) continue;
+      points.push_back({tp.topic, tp.partition, *point});
+      state.committed = *point;
+    }
+  }
+  if (points.empty()) return;
+  Status s = consumer_->Commit(points);
+  if (!s.ok()) {
+    spdlog::warn("commit: {}", s.ToString());
+    std::lock_guard lock(mu_);
+    for (const auto& p : points) {
+      auto it = partitions_.find({p.topic, p.partition});
+      if (it != partitions_.end()) it->second.committed = -1;  // try again next time
+    }
+  }
+}
+
+void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mu_);
+  for (const auto& tp : partitions) {
+    PartitionState& state = partitions_[tp];
+    state = PartitionState{};
+    state.generation = next_generation_++;
+  }
+  paused_ = false;  // a fresh assignment starts unpaused
+  spdlog::info("assigned {} partitions", partitions.size());
+}
+
+void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) {
+  std::unique_lock lock(mu_);
+  for (const auto& tp : partitions) {
+    auto it = partitions_.find(tp);
+    if (it != partitions_.end()) it->second.generation = next_generation_++;  // drop queued work
+  }
+  const bool drained = idle_cv_.wait_for(lock, options_.drain_timeout, [&] {
+    for (const auto& tp : partitions) {
+      auto it = partitions_.find(tp);
+      if (it != partitions_.end() && it->second.running > 0) return false;
+    }
+    return true;
+  });
+  lock.unlock();
+  CommitWatermarks(partitions);
+  lock.lock();
+  for (const auto& tp : partitions) partitions_.erase(tp);
+  spdlog::info("revoked {} partitions{}", partitions.size(),
+               drained ? "" : " (some work still running; it will be redelivered)");
+}
+
+void BookingProcessor::Drain() {
+  {
+    std::unique_lock lock(mu_);
+    const bool drained = idle_cv_.wait_for(lock, options_.drain_timeout,
+                                           [&] { return queue_.empty() && running_ == 0; });
+    spdlog::info("drain: {} ({} queued, {} running)", drained ? "complete" : "timed out",
+                 queue_.size(), running_);
+  }
+  saga_stop_ = true;  // whatever still runs stops and stays uncommitted
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return running_ == 0; });
+  }
+  CommitWatermarks();
+}
+
+}  // namespace wanderluxe

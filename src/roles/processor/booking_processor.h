@@ -1,0 +1,103 @@
+// The processor's engine (ARCHITECTURE §7): one poll thread that only polls,
+// decodes and dispatches into a bounded queue; a pool of workers running the
+// saga; offsets committed per partition at the contiguous watermark.
+//
+// Backpressure: when the queue reaches its capacity every assigned partition
+// is paused (polling goes on, so the group never sees us as dead) and resumed
+// once the queue drains below the low-water mark.
+// Rebalance: revoked partitions' queued work is dropped (the new owner gets
+// it again), their running work finishes (bounded), their watermark is
+// committed, and only then are they given up.
+#ifndef WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
+#define WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "adapters/kafka/kafka_consumer.h"
+#include "wanderluxe/booking_saga.h"
+#include "wanderluxe/metrics.h"
+#include "wanderluxe/offset_tracker.h"
+
+namespace wanderluxe {
+
+struct ProcessorOptions {
+  std::string requests_topic = "booking.requests";
+  std::string dlq_topic = "booking.requests.dlq";
+  int workers = 16;
+  size_t queue_capacity = 1024;
+  size_t queue_low_water = 512;
+  std::chrono::milliseconds commit_interval{1000};
+  std::chrono::milliseconds drain_timeout{30'000};
+};
+
+class BookingProcessor final : public RebalanceListener {
+ public:
+  BookingProcessor(ProcessorOptions options, BookingSaga& saga, EventProducer& dlq_producer,
+                   MetricsRegistry& metrics);
+  ~BookingProcessor() override;
+
+  // The consumer must have been created with this processor as its listener.
+  void Attach(KafkaConsumer* consumer) { consumer_ = consumer; }
+
+  // Polls until `stop` is set, then drains (bounded), commits and returns.
+  void Run(const std::atomic<bool>& stop);
+
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<TopicPartition>& partitions) override;
+
+  size_t queue_depth() const;
+
+ private:
+  struct Task {
+    ConsumedEvent raw;
+    BookingEvent event;
+    uint64_t generation;
+  };
+  struct PartitionState {
+    OffsetTracker tracker;
+    uint64_t generation = 0;
+    int running = 0;
+    int64_t committed = -1;
+  };
+
+  void Dispatch(ConsumedEvent raw);
+  void Work();
+  // True once the dead letter is durable; false only when shutting down.
+  bool SendToDeadLetters(const ConsumedEvent& raw, const std::string& error);
+  void ApplyBackpressure();
+  // Commits the watermark of `partitions` (all assigned when empty).
+  void CommitWatermarks(const std::vector<TopicPartition>& partitions = {});
+  void Drain();
+
+  const ProcessorOptions options_;
+  BookingSaga& saga_;
+  EventProducer& dlq_producer_;
+  KafkaConsumer* consumer_ = nullptr;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // a task was queued, or shutdown
+  std::condition_variable idle_cv_;  // a task finished
+  std::deque<Task> queue_;                              // guarded by mu_
+  std::map<TopicPartition, PartitionState> partitions_;  // guarded by mu_
+  uint64_t next_generation_ = 1;                        // guarded by mu_
+  int running_ = 0;                                     // guarded by mu_
+  bool paused_ = false;                                 // poll thread only
+  std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
+  std::atomic<bool> workers_exit_{false};
+  std::vector<std::thread> workers_;
+
+  Gauge* queue_depth_;
+  Gauge* in_flight_;
+  Counter* dead_lettered_;
+  Counter* pauses_;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_

@@ -1,0 +1,42 @@
+#include "roles/processor/saga_wiring.h"
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/bank/http_bank.h"
+#include "adapters/bank/simulated_bank.h"
+
+namespace wanderluxe {
+
+SagaOptions SagaOptionsFrom(const Config& config) {
+  return {RetryPolicy::From(config.saga), std::chrono::milliseconds(config.saga.payment_deadline_ms),
+          std::chrono::milliseconds(config.bank.request_timeout_ms), config.kafka.outcomes_topic};
+}
+
+Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
+  auto w = std::make_unique<SagaWiring>();
+  w->redis = RedisClient::Create(config.redis);
+  w->inventory = std::make_unique<RedisInventoryStore>(*w->redis);
+  auto mongo = MongoStore::Open(config.mongo);
+  if (!mongo.ok()) return mongo.status();
+  w->mongo = std::move(*mongo);
+  w->ledger = std::make_unique<MongoLedger>(*w->mongo);
+  if (Status s = w->ledger->EnsureIndexes(); !s.ok()) {
+    spdlog::warn("ledger indexes not created (queries work, slower): {}", s.ToString());
+  }
+  if (config.bank.mode == "http") {
+    w->bank = std::make_unique<HttpBank>(config.bank.url);
+  } else {
+    // In process the book lives in memory: verify cannot see it (use mode http).
+    auto book = ChargeBook::Open("");
+    if (!book.ok()) return book.status();
+    w->bank = std::make_unique<SimulatedBank>(config.bank, std::move(*book));
+  }
+  auto producer = KafkaProducer::Create(config.kafka);
+  if (!producer.ok()) return producer.status();
+  w->producer = std::move(*producer);
+  w->saga = std::make_unique<BookingSaga>(SagaOptionsFrom(config), *w->inventory, *w->ledger,
+                                          *w->bank, *w->producer, metrics);
+  return w;
+}
+
+}  // namespace wanderluxe
