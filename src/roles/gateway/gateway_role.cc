@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/termination.h"
 #include "roles/gateway/gateway_server.h"
 
@@ -20,12 +22,14 @@ int RunGateway(const RoleContext& context) {
   // Redis and Mongo connect lazily: the gateway starts (and says not ready)
   // while they are away, rather than crash-looping.
   std::unique_ptr<RedisClient> redis = RedisClient::Create(config.redis);
-  auto ledger = MongoStore::Open(config.mongo);
-  if (!ledger.ok()) {
-    spdlog::error("mongo: {}", ledger.status().ToString());
+  auto mongo = MongoStore::Open(config.mongo);
+  if (!mongo.ok()) {
+    spdlog::error("mongo: {}", mongo.status().ToString());
     return kExitFailure;
   }
-  GatewayServer server(config, {redis.get(), producer->get(), ledger->get(), nullptr});
+  MongoLedger ledger(**mongo);
+  RedisInventoryStore inventory(*redis);
+  GatewayServer server(config, {redis.get(), producer->get(), &ledger, &inventory});
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("gateway cannot start: {}", s.ToString());
     return kExitFailure;

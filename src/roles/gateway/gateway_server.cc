@@ -23,6 +23,33 @@ HttpResponse DependencyDown(const std::string& what, const Status& s) {
   return r;
 }
 
+// The ledger's view of a booking, as the public API shows it.
+json BookingView(const BookingRecord& r) {
+  const Money& m = r.request.amount;
+  json log = json::array();
+  for (const auto& e : r.audit_log) {
+    log.push_back({{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}});
+  }
+  json view = {{"bookingId", r.request.booking_id},
+               {"propertyId", r.request.property_id},
+               {"status", BookingStatusName(r.status)},
+               {"payment",
+                {{"amount", FormatDecimalAmount(m.minor_units, CurrencyMinorDigits(m.currency))},
+                 {"amountMinor", m.minor_units},
+                 {"currency", m.currency},
+                 {"status", PaymentStatusName(r.payment_status)},
+                 {"transactionId", r.transaction_id}}},
+               {"auditLog", log},
+               {"createdAt", r.created_at},
+               {"updatedAt", r.updated_at},
+               {"version", r.version}};
+  if (!r.request.user_id.empty()) view["userId"] = r.request.user_id;
+  if (!r.request.check_in.empty()) {
+    view["dates"] = {{"checkIn", r.request.check_in}, {"checkOut", r.request.check_out}};
+  }
+  return view;
+}
+
 }  // namespace
 
 IntakeOptions IntakeOptionsFrom(const Config& config) {
@@ -85,13 +112,13 @@ void GatewayServer::AddRoutes() {
   http.Route("GET", std::string("/api/v1/bookings/") + kIdPattern,
              Counted("GET /api/v1/bookings/{id}", [this](const HttpRequest& req) {
                if (deps_.ledger == nullptr) return DependencyDown("ledger", Status::Unavailable("not configured"));
-               auto doc = deps_.ledger->FindById("bookings", req.path_params[0]);
-               if (!doc.ok()) return DependencyDown("ledger", doc.status());
-               if (!doc->has_value()) {
+               auto record = deps_.ledger->Get(req.path_params[0]);
+               if (!record.ok()) return DependencyDown("ledger", record.status());
+               if (!record->has_value()) {
                  return ProblemResponse(404, "Not Found",
                                         "no booking " + req.path_params[0] + " in the ledger (yet)");
                }
-               return HttpResponse{200, "application/json", **doc, {}};
+               return Json(200, BookingView(**record));
              }));
 
   http.Route("GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",

@@ -6,13 +6,13 @@
 #include <memory>
 
 #include "adapters/http/http_server.h"
-#include "adapters/mongo/mongo_store.h"
 #include "adapters/redis/redis_client.h"
 #include "wanderluxe/booking_intake.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/inventory_store.h"
+#include "wanderluxe/ports/ledger.h"
 
 namespace wanderluxe {
 
@@ -20,7 +20,7 @@ namespace wanderluxe {
 struct GatewayDependencies {
   RedisClient* redis = nullptr;
   EventProducer* producer = nullptr;
-  MongoStore* ledger = nullptr;         // for GET /api/v1/bookings/{id}
+  Ledger* ledger = nullptr;             // for GET /api/v1/bookings/{id}
   InventoryStore* inventory = nullptr;  // for GET /api/v1/properties/{id}/inventory
 };
 
