@@ -148,6 +148,9 @@ Status BookingSaga::StepReserved(BookingRecord& record, const std::atomic<bool>&
   if (!payment.ok()) return payment.status();
   if (payment->status == PaymentStatus::kCaptured) {
     auto confirmed = Retry("confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
+    if (!confirmed.ok() && confirmed.status().code() != StatusCode::kFailedPrecondition) {
+      return confirmed.status();  // interrupted by shutdown: resume later
+    }
     if (!confirmed.ok()) {
       // kNoOversell: money was taken but the hold is gone; refund rather than
       // sell a unit nobody holds.

@@ -1,0 +1,223 @@
+// In-memory fakes of the saga's ports, with failure injection. Unit tests only.
+#ifndef WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
+#define WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/ports/bank.h"
+#include "wanderluxe/ports/event_producer.h"
+#include "wanderluxe/ports/inventory_store.h"
+#include "wanderluxe/ports/ledger.h"
+
+namespace wanderluxe::fakes {
+
+// Fails the next `n` calls of an operation with a transient error.
+class Faults {
+ public:
+  void FailNext(const std::string& op, int n) {
+    std::lock_guard lock(mu_);
+    pending_[op] += n;
+  }
+  Status Check(const std::string& op) {
+    std::lock_guard lock(mu_);
+    log_.push_back(op);
+    if (pending_[op] > 0) {
+      --pending_[op];
+      return Status::Unavailable("injected failure of " + op);
+    }
+    return Status::Ok();
+  }
+  // Every call in order, failed or not.
+  std::vector<std::string> log() const {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int> pending_;
+  std::vector<std::string> log_;
+};
+
+class FakeInventory : public InventoryStore {
+ public:
+  explicit FakeInventory(Faults& faults) : faults_(faults) {}
+  void Set(const std::string& property, int64_t available) { available_[property] = available; }
+
+  Result<ReserveOutcome> Reserve(const std::string& p, const std::string& b) override {
+    if (Status s = faults_.Check("reserve"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (holds_[p].count(b)) return ReserveOutcome::kAlreadyHeld;
+    if (sold_[p].count(b)) return ReserveOutcome::kAlreadySold;
+    if (!available_.count(p)) return ReserveOutcome::kUnknownProperty;
+    if (available_[p] <= 0) return ReserveOutcome::kSoldOut;
+    --available_[p];
+    holds_[p].insert(b);
+    return ReserveOutcome::kReserved;
+  }
+  Result<bool> Release(const std::string& p, const std::string& b) override {
+    if (Status s = faults_.Check("release"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (!holds_[p].erase(b)) return false;
+    ++available_[p];
+    return true;
+  }
+  Result<ConfirmOutcome> Confirm(const std::string& p, const std::string& b) override {
+    if (Status s = faults_.Check("confirm"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (sold_[p].count(b)) return ConfirmOutcome::kAlreadySold;
+    if (!holds_[p].erase(b)) return Status::FailedPrecondition("no hold");
+    sold_[p].insert(b);
+    return ConfirmOutcome::kConfirmed;
+  }
+  Result<InventoryLevels> Levels(const std::string& p) override {
+    std::lock_guard lock(mu_);
+    return InventoryLevels{available_[p], static_cast<int64_t>(holds_[p].size()),
+                           static_cast<int64_t>(sold_[p].size()), std::nullopt};
+  }
+
+ private:
+  Faults& faults_;
+  std::mutex mu_;
+  std::map<std::string, int64_t> available_;
+  std::map<std::string, std::set<std::string>> holds_, sold_;
+};
+
+class FakeLedger : public Ledger {
+ public:
+  explicit FakeLedger(Faults& faults) : faults_(faults) {}
+
+  Status Insert(const BookingRecord& r) override {
+    if (Status s = faults_.Check("insert"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (!records_.emplace(r.request.booking_id, r).second) return Status::AlreadyExists("dup");
+    return Status::Ok();
+  }
+  Result<std::optional<BookingRecord>> Get(const std::string& id) override {
+    if (Status s = faults_.Check("get"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto it = records_.find(id);
+    if (it == records_.end()) return std::optional<BookingRecord>();
+    return std::optional<BookingRecord>(it->second);
+  }
+  Status Transition(const std::string& id, BookingStatus from, int64_t version,
+                    const LedgerChange& c) override {
+    if (Status s = faults_.Check("transition"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    BookingRecord& r = records_.at(id);
+    if (r.status != from || r.version != version) return Status::FailedPrecondition("moved");
+    r.status = c.to;
+    r.payment_status = c.payment_status;
+    if (!c.transaction_id.empty()) r.transaction_id = c.transaction_id;
+    r.audit_log.push_back(c.entry);
+    r.updated_at = c.entry.timestamp;
+    ++r.version;
+    return Status::Ok();
+  }
+  Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t) override {
+    std::lock_guard lock(mu_);
+    std::vector<BookingRecord> out;
+    for (const auto& [id, r] : records_) {
+      if (!IsTerminal(r.status) && r.updated_at < before) out.push_back(r);
+    }
+    return out;
+  }
+  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& p) override {
+    std::lock_guard lock(mu_);
+    std::map<BookingStatus, int64_t> counts;
+    for (const auto& [id, r] : records_) {
+      if (r.request.property_id == p) ++counts[r.status];
+    }
+    return counts;
+  }
+  Result<std::vector<std::string>> IdsWithStatus(const std::string& p, BookingStatus s) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> ids;
+    for (const auto& [id, r] : records_) {
+      if (r.request.property_id == p && r.status == s) ids.push_back(id);
+    }
+    return ids;
+  }
+  BookingRecord& at(const std::string& id) { return records_.at(id); }
+
+ private:
+  Faults& faults_;
+  std::mutex mu_;
+  std::map<std::string, BookingRecord> records_;
+};
+
+// Answers charges from a script (then `fallback`), keeping an idempotent book.
+class FakeBank : public Bank {
+ public:
+  explicit FakeBank(Faults& faults) : faults_(faults) {}
+
+  ChargeResult Charge(const std::string& key, const Money&, std::chrono::milliseconds) override {
+    (void)faults_.Check("charge");  // logged for ordering checks; charges fail by script
+    std::lock_guard lock(mu_);
+    ++charge_calls;
+    ChargeOutcome outcome = script.empty() ? fallback : script.front();
+    if (!script.empty()) script.pop_front();
+    if (book[key] == ChargeState::kVoided) return {ChargeOutcome::kDeclined, "", "voided"};
+    if (book[key] == ChargeState::kCaptured) return {ChargeOutcome::kCaptured, "txn-" + key, ""};
+    if (book[key] == ChargeState::kDeclined) return {ChargeOutcome::kDeclined, "", ""};
+    if (outcome == ChargeOutcome::kCaptured) book[key] = ChargeState::kCaptured;
+    if (outcome == ChargeOutcome::kDeclined) book[key] = ChargeState::kDeclined;
+    if (outcome == ChargeOutcome::kCaptured) return {outcome, "txn-" + key, ""};
+    return {outcome, "", outcome == ChargeOutcome::kUnknown ? "timeout" : "declined"};
+  }
+  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds) override {
+    std::lock_guard lock(mu_);
+    return book.count(key) ? book[key] : ChargeState::kNone;
+  }
+  Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds) override {
+    if (Status s = faults_.Check("void"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (book[key] != ChargeState::kDeclined) book[key] = ChargeState::kVoided;
+    return book[key];
+  }
+  int Captured() {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& [k, s] : book) n += s == ChargeState::kCaptured;
+    return n;
+  }
+
+  std::mutex mu_;
+  std::deque<ChargeOutcome> script;
+  ChargeOutcome fallback = ChargeOutcome::kCaptured;
+  std::map<std::string, ChargeState> book;
+  int charge_calls = 0;
+
+ private:
+  Faults& faults_;
+};
+
+class FakeProducer : public EventProducer {
+ public:
+  explicit FakeProducer(Faults& faults) : faults_(faults) {}
+  Status Publish(const OutgoingEvent& e, std::chrono::milliseconds) override {
+    if (Status s = faults_.Check("publish"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    published.push_back(e);
+    return Status::Ok();
+  }
+  Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
+  std::vector<OutgoingEvent> Published() {
+    std::lock_guard lock(mu_);
+    return published;
+  }
+
+ private:
+  Faults& faults_;
+  std::mutex mu_;
+  std::vector<OutgoingEvent> published;
+};
+
+}  // namespace wanderluxe::fakes
+
+#endif  // WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
