@@ -133,14 +133,17 @@ Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& upd
 }
 
 Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(const std::string& property_id) {
+  // One pass over the property's bookings (FerretDB scans; six counts would scan six times).
+  const json pipeline = json::array({{{"$match", {{"propertyId", property_id}}}},
+                                     {{"$group", {{"_id", "$status"}, {"n", {{"$sum", 1}}}}}}});
+  auto groups = store_.Aggregate(kBookingsCollection, pipeline.dump());
+  if (!groups.ok()) return groups.status();
   std::map<BookingStatus, int64_t> counts;
-  for (BookingStatus s : {BookingStatus::kPending, BookingStatus::kReserved,
-                          BookingStatus::kConfirmed, BookingStatus::kSoldOut,
-                          BookingStatus::kFailedPayment, BookingStatus::kRejected}) {
-    auto n = store_.Count(kBookingsCollection,
-                          json{{"propertyId", property_id}, {"status", BookingStatusName(s)}}.dump());
-    if (!n.ok()) return n.status();
-    counts[s] = *n;
+  for (const auto& g : *groups) {
+    json doc = json::parse(g, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object() || !doc["_id"].is_string()) continue;
+    auto status = ParseBookingStatus(doc["_id"].get<std::string>());
+    if (status) counts[*status] = Int(doc["n"]);
   }
   return counts;
 }

@@ -211,6 +211,24 @@ Result<int64_t> MongoStore::UpdateOne(const std::string& collection,
   return matched;
 }
 
+Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collection,
+                                                       const std::string& pipeline_json) {
+  auto pipeline = ParseJson("{\"pipeline\":" + pipeline_json + "}", "aggregate pipeline");
+  if (!pipeline.ok()) return pipeline.status();
+  Lease lease(pool_);
+  auto coll = lease.collection(config_.database, collection);
+  mongoc_cursor_t* cursor = mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE,
+                                                        pipeline->get(), nullptr, nullptr);
+  std::vector<std::string> out;
+  const bson_t* doc = nullptr;
+  while (mongoc_cursor_next(cursor, &doc)) out.push_back(ToJson(doc));
+  bson_error_t error;
+  const bool failed = mongoc_cursor_error(cursor, &error);
+  mongoc_cursor_destroy(cursor);
+  if (failed) return MongoStatus(error, "aggregate on " + collection);
+  return out;
+}
+
 Result<int64_t> MongoStore::Count(const std::string& collection, const std::string& filter_json) {
   auto filter = ParseJson(filter_json, "count filter");
   if (!filter.ok()) return filter.status();

@@ -43,6 +43,9 @@ class MongoStore {
   // Updates the one document matching `filter_json`; returns how many matched (0 or 1).
   Result<int64_t> UpdateOne(const std::string& collection, const std::string& filter_json,
                             const std::string& update_json);
+  // Runs an aggregation pipeline (a JSON array); every result document as JSON.
+  Result<std::vector<std::string>> Aggregate(const std::string& collection,
+                                             const std::string& pipeline_json);
   Result<int64_t> Count(const std::string& collection, const std::string& filter_json);
   Status CreateIndex(const std::string& collection, const std::string& name,
                      const std::string& keys_json, bool unique);

@@ -78,9 +78,17 @@ void BookingProcessor::Work() {
     Task task = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_->Set(static_cast<int64_t>(queue_.size()));
+    const std::string booking_id = task.event.request.booking_id;
+    auto lane = waiting_by_booking_.find(booking_id);
+    if (lane != waiting_by_booking_.end() && !task.owns_lane) {
+      lane->second.push_back(std::move(task));  // an earlier event of it is running
+      continue;
+    }
+    waiting_by_booking_[booking_id];  // the booking's lane: it is running now
     const TopicPartition tp{task.raw.topic, task.raw.partition};
     auto it = partitions_.find(tp);
     if (it == partitions_.end() || it->second.generation != task.generation) {
+      HandOverBooking(booking_id);
       idle_cv_.notify_all();
       continue;  // revoked: the partition's new owner processes it
     }
@@ -99,6 +107,7 @@ void BookingProcessor::Work() {
     }
 
     lock.lock();
+    HandOverBooking(booking_id);
     in_flight_->Set(--running_);
     it = partitions_.find(tp);
     if (it != partitions_.end() && it->second.generation == task.generation) {
@@ -107,6 +116,22 @@ void BookingProcessor::Work() {
     }
     idle_cv_.notify_all();
   }
+}
+
+void BookingProcessor::HandOverBooking(const std::string& booking_id) {
+  auto lane = waiting_by_booking_.find(booking_id);
+  if (lane == waiting_by_booking_.end()) return;
+  if (lane->second.empty()) {
+    waiting_by_booking_.erase(lane);
+    return;
+  }
+  // The booking's next event goes first, ahead of everything queued, and
+  // keeps the lane: later events of the booking still wait behind it.
+  Task next = std::move(lane->second.front());
+  lane->second.pop_front();
+  next.owns_lane = true;
+  queue_.push_front(std::move(next));
+  work_cv_.notify_one();
 }
 
 bool BookingProcessor::SendToDeadLetters(const ConsumedEvent& raw, const std::string& error) {

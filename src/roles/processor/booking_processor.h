@@ -58,6 +58,7 @@ class BookingProcessor final : public RebalanceListener {
     ConsumedEvent raw;
     BookingEvent event;
     uint64_t generation;
+    bool owns_lane = false;  // handed over by the booking's previous event
   };
   struct PartitionState {
     OffsetTracker tracker;
@@ -68,6 +69,8 @@ class BookingProcessor final : public RebalanceListener {
 
   void Dispatch(ConsumedEvent raw);
   void Work();
+  // After a booking's event finished (mu_ held): its next waiting event runs next.
+  void HandOverBooking(const std::string& booking_id);
   // True once the dead letter is durable; false only when shutting down.
   bool SendToDeadLetters(const ConsumedEvent& raw, const std::string& error);
   void ApplyBackpressure();
@@ -85,6 +88,9 @@ class BookingProcessor final : public RebalanceListener {
   std::condition_variable idle_cv_;  // a task finished
   std::deque<Task> queue_;                              // guarded by mu_
   std::map<TopicPartition, PartitionState> partitions_;  // guarded by mu_
+  // kOneBookingAtATime: events of a booking run in partition order, one at a
+  // time; later ones wait here while an earlier one runs. Guarded by mu_.
+  std::map<std::string, std::deque<Task>> waiting_by_booking_;
   uint64_t next_generation_ = 1;                        // guarded by mu_
   int running_ = 0;                                     // guarded by mu_
   bool paused_ = false;                                 // poll thread only
