@@ -1,9 +1,71 @@
 #include "roles/reconcile/reconcile_role.h"
 
-namespace wanderluxe {
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
-RoleMain AddReconcileCommand(CLI::App&) {
-  return [](const RoleContext&) { return NotYetBuilt("reconcile"); };
+#include <cstdio>
+#include <memory>
+
+#include "roles/processor/saga_wiring.h"
+#include "roles/verify/invariants.h"
+#include "wanderluxe/reconciler.h"
+
+namespace wanderluxe {
+namespace {
+
+// The oversell runbook's tool: find what is stuck, leaked or orphaned, and
+// with --fix drive it to a safe state, saying what it did.
+int RunReconcile(const RoleContext& context, bool fix) {
+  const Config& config = context.config;
+  MetricsRegistry metrics;
+  auto wiring = WireSaga(config, metrics);
+  if (!wiring.ok()) {
+    spdlog::error("reconcile: {}", wiring.status().ToString());
+    return kExitFailure;
+  }
+  SagaWiring& w = **wiring;
+  std::atomic<bool> stop{false};
+  if (fix) {
+    Reconciler reconciler(*w.ledger, *w.saga, std::chrono::seconds(config.processor.stuck_threshold_s));
+    auto report = reconciler.RunOnce(stop);
+    if (!report.ok()) {
+      spdlog::error("reconcile: {}", report.status().ToString());
+      return kExitFailure;
+    }
+    std::printf("stuck sagas: %lld found, %lld failed to finish\n",
+                static_cast<long long>(report->found), static_cast<long long>(report->failed));
+    for (const auto& [status, n] : report->finished) {
+      std::printf("  finished as %s: %lld\n", std::string(BookingStatusName(status)).c_str(),
+                  static_cast<long long>(n));
+    }
+  }
+  InvariantChecker checker(config, *w.redis, *w.mongo);
+  auto results = checker.Check({});
+  if (fix) {
+    for (const auto& [property, booking] : checker.leaked_holds) {
+      auto released = w.inventory->Release(property, booking);
+      std::printf("released leaked hold of %s on %s: %s\n", booking.c_str(), property.c_str(),
+                  released.ok() ? "done" : released.status().ToString().c_str());
+    }
+    for (const auto& key : checker.orphan_charges) {
+      auto voided = w.bank->Void(key, std::chrono::milliseconds(config.bank.request_timeout_ms));
+      std::printf("voided charge %s with no confirmed booking: %s\n", key.c_str(),
+                  voided.ok() ? std::string(ChargeStateName(*voided)).c_str()
+                              : voided.status().ToString().c_str());
+    }
+    if (!checker.leaked_holds.empty() || !checker.orphan_charges.empty()) {
+      results = InvariantChecker(config, *w.redis, *w.mongo).Check({});
+    }
+  }
+  return PrintInvariants(results) ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+RoleMain AddReconcileCommand(CLI::App& command) {
+  auto fix = std::make_shared<bool>(false);
+  command.add_flag("--fix", *fix, "finish stuck sagas, release leaked holds, void orphan charges");
+  return [fix](const RoleContext& context) { return RunReconcile(context, *fix); };
 }
 
 }  // namespace wanderluxe

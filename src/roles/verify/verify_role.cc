@@ -1,9 +1,32 @@
 #include "roles/verify/verify_role.h"
 
-namespace wanderluxe {
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
-RoleMain AddVerifyCommand(CLI::App&) {
-  return [](const RoleContext&) { return NotYetBuilt("verify"); };
+#include <memory>
+
+#include "roles/verify/invariants.h"
+
+namespace wanderluxe {
+namespace {
+
+int RunVerify(const RoleContext& context, const std::vector<std::string>& properties) {
+  auto redis = RedisClient::Connect(context.config.redis);
+  auto mongo = MongoStore::Connect(context.config.mongo);
+  if (!redis.ok() || !mongo.ok()) {
+    spdlog::error("verify: {}", (redis.ok() ? mongo.status() : redis.status()).ToString());
+    return kExitFailure;
+  }
+  InvariantChecker checker(context.config, **redis, **mongo);
+  return PrintInvariants(checker.Check({properties, std::nullopt})) ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+RoleMain AddVerifyCommand(CLI::App& command) {
+  auto properties = std::make_shared<std::vector<std::string>>();
+  command.add_option("--property", *properties, "check only these properties (repeatable)");
+  return [properties](const RoleContext& context) { return RunVerify(context, *properties); };
 }
 
 }  // namespace wanderluxe

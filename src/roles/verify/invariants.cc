@@ -1,0 +1,296 @@
+#include "roles/verify/invariants.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "adapters/http/http_client.h"
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_consumer.h"
+#include "wanderluxe/booking_event.h"
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe {
+namespace {
+
+using nlohmann::json;
+constexpr size_t kMaxListed = 20;  // violations named per invariant; the rest counted
+
+void Note(InvariantResult& r, std::string detail) { r.details.push_back(std::move(detail)); }
+
+std::string Join(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < kMaxListed; ++i) out += (i ? ", " : "") + ids[i];
+  if (ids.size() > kMaxListed) out += " (+" + std::to_string(ids.size() - kMaxListed) + " more)";
+  return out;
+}
+
+}  // namespace
+
+std::string_view VerdictName(InvariantResult::Verdict v) {
+  switch (v) {
+    case InvariantResult::Verdict::kPass: return "PASS";
+    case InvariantResult::Verdict::kFail: return "FAIL";
+    case InvariantResult::Verdict::kSkip: return "SKIP";
+  }
+  return "?";
+}
+
+bool PrintInvariants(const std::vector<InvariantResult>& results) {
+  bool ok = true;
+  for (const auto& r : results) {
+    std::printf("%s %-4s %s\n", r.id.c_str(), std::string(VerdictName(r.verdict)).c_str(), r.name.c_str());
+    for (const auto& d : r.details) std::printf("         %s\n", d.c_str());
+    ok = ok && r.verdict != InvariantResult::Verdict::kFail;
+  }
+  return ok;
+}
+
+InvariantChecker::InvariantChecker(const Config& config, RedisClient& redis, MongoStore& mongo)
+    : config_(config), redis_(redis), inventory_(redis), mongo_(mongo), ledger_(mongo) {}
+
+std::vector<std::string> InvariantChecker::DiscoverProperties() {
+  std::vector<std::string> properties;
+  std::string cursor = "0";
+  do {
+    auto reply = redis_.Command({"SCAN", cursor, "MATCH", "inventory:*", "COUNT", "1000"});
+    if (!reply.ok() || reply->elements.size() != 2) break;
+    cursor = reply->elements[0].text;
+    for (const auto& key : reply->elements[1].elements) {
+      std::string id = key.text.substr(std::string("inventory:").size());
+      if (id.size() > 2 && id.front() == '{' && id.back() == '}') id = id.substr(1, id.size() - 2);
+      properties.push_back(id);
+    }
+  } while (cursor != "0");
+  std::sort(properties.begin(), properties.end());
+  return properties;
+}
+
+Result<std::vector<InvariantChecker::TopicEvent>> InvariantChecker::ReadRequestsTopic(
+    const std::vector<std::string>& properties) {
+  const std::string topic = config_.kafka.requests_topic;
+  auto total = CountMessages(config_.kafka, topic, std::chrono::seconds(10));
+  if (!total.ok()) return total.status();
+  // A throwaway group that never commits: it reads the whole topic once.
+  auto consumer = KafkaConsumer::Create(config_.kafka, "verify-" + NewUuid());
+  if (!consumer.ok()) return consumer.status();
+  if (Status s = (*consumer)->Subscribe({topic}); !s.ok()) return s;
+  const std::set<std::string> wanted(properties.begin(), properties.end());
+  std::vector<TopicEvent> events;
+  int64_t read = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (read < *total && std::chrono::steady_clock::now() < deadline) {
+    auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
+    if (!polled.ok() || !polled->has_value()) continue;
+    ++read;
+    if (!wanted.empty() && !wanted.count((*polled)->key)) continue;
+    auto event = DecodeBookingEvent((*polled)->value);
+    if (!event.ok()) continue;  // poison is the DLQ's business, not an acceptance
+    events.push_back({event->request.booking_id, event->event_id, event->request.property_id});
+  }
+  (*consumer)->Close();
+  if (read < *total) {
+    return Status::DeadlineExceeded("read " + std::to_string(read) + " of " +
+                                    std::to_string(*total) + " events of " + topic);
+  }
+  return events;
+}
+
+InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& properties) {
+  InvariantResult r{"I1", "no oversell: CONFIRMED == |sold| <= seeded"};
+  for (const auto& p : properties) {
+    auto levels = inventory_.Levels(p);
+    auto counts = ledger_.CountByStatus(p);
+    if (!levels.ok() || !counts.ok()) {
+      r.Fail(p + ": cannot read (" + (levels.ok() ? counts.status() : levels.status()).ToString() + ")");
+      continue;
+    }
+    const int64_t confirmed = (*counts)[BookingStatus::kConfirmed];
+    const int64_t total = levels->total.value_or(levels->available + levels->held + levels->sold);
+    if (confirmed != levels->sold || levels->sold > total) {
+      r.Fail(p + ": CONFIRMED " + std::to_string(confirmed) + ", sold " +
+             std::to_string(levels->sold) + ", seeded " + std::to_string(total));
+    }
+    auto sold = inventory_.Holders(p, /*sold=*/true);
+    auto confirmed_ids = ledger_.IdsWithStatus(p, BookingStatus::kConfirmed);
+    if (sold.ok() && confirmed_ids.ok()) {
+      std::vector<std::string> a = *sold, b = *confirmed_ids, only_sold, only_confirmed;
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_sold));
+      std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_confirmed));
+      if (!only_sold.empty()) r.Fail(p + ": sold but not CONFIRMED: " + Join(only_sold));
+      if (!only_confirmed.empty()) r.Fail(p + ": CONFIRMED but not sold: " + Join(only_confirmed));
+    }
+  }
+  return r;
+}
+
+InvariantResult InvariantChecker::CheckConservation(const std::vector<std::string>& properties) {
+  InvariantResult r{"I2", "conservation: available + held + sold == seeded; no leaked hold"};
+  for (const auto& p : properties) {
+    auto levels = inventory_.Levels(p);
+    if (!levels.ok()) {
+      r.Fail(p + ": " + levels.status().ToString());
+      continue;
+    }
+    const int64_t sum = levels->available + levels->held + levels->sold;
+    if (!levels->total) {
+      Note(r, p + ": no total recorded (seeded by redis-cli); taking " + std::to_string(sum));
+    } else if (sum != *levels->total) {
+      r.Fail(p + ": available " + std::to_string(levels->available) + " + held " +
+             std::to_string(levels->held) + " + sold " + std::to_string(levels->sold) +
+             " != seeded " + std::to_string(*levels->total));
+    }
+    auto holders = inventory_.Holders(p, /*sold=*/false);
+    if (!holders.ok()) continue;
+    std::vector<std::string> leaked, moving;
+    for (const auto& id : *holders) {
+      auto record = ledger_.Get(id);
+      if (record.ok() && record->has_value() && !IsTerminal((*record)->status)) {
+        moving.push_back(id);
+      } else {
+        leaked.push_back(id);
+        leaked_holds.emplace_back(p, id);
+      }
+    }
+    if (!leaked.empty()) r.Fail(p + ": holds of finished or unknown bookings: " + Join(leaked));
+    if (!moving.empty()) Note(r, p + ": held by bookings still in flight: " + Join(moving));
+  }
+  return r;
+}
+
+InvariantResult InvariantChecker::CheckCharges(const std::vector<std::string>& properties) {
+  InvariantResult r{"I3", "exactly-once charge: a captured charge exactly for each CONFIRMED"};
+  if (config_.bank.mode != "http") {
+    r.verdict = InvariantResult::Verdict::kSkip;
+    Note(r, "bank.mode is simulated: its book lives inside the processor");
+    return r;
+  }
+  HttpClient bank(config_.bank.url, std::chrono::milliseconds(config_.bank.request_timeout_ms));
+  auto listed = bank.Send("GET", "/v1/charges");
+  if (!listed.ok() || listed->status != 200) {
+    r.Fail("cannot read the bank's book at " + config_.bank.url);
+    return r;
+  }
+  std::map<std::string, std::string> charges;  // key -> state
+  for (const auto& c : json::parse(listed->body)["charges"]) charges[c["key"]] = c["status"];
+  const std::set<std::string> scope(properties.begin(), properties.end());
+  for (const auto& p : properties) {
+    auto confirmed = ledger_.IdsWithStatus(p, BookingStatus::kConfirmed);
+    if (!confirmed.ok()) continue;
+    std::vector<std::string> uncharged;
+    for (const auto& id : *confirmed) {
+      if (charges[id] != "CAPTURED") uncharged.push_back(id);
+    }
+    if (!uncharged.empty()) r.Fail(p + ": CONFIRMED without a captured charge: " + Join(uncharged));
+  }
+  std::vector<std::string> orphans;
+  for (const auto& [key, state] : charges) {
+    if (state != "CAPTURED") continue;
+    auto record = ledger_.Get(key);
+    if (!record.ok() || !record->has_value()) {
+      orphans.push_back(key);
+      continue;
+    }
+    if (!scope.count((*record)->request.property_id)) continue;
+    if ((*record)->status != BookingStatus::kConfirmed && IsTerminal((*record)->status)) {
+      orphans.push_back(key);
+    }
+  }
+  orphan_charges = orphans;
+  if (!orphans.empty()) r.Fail("captured without a CONFIRMED booking: " + Join(orphans));
+  return r;
+}
+
+InvariantResult InvariantChecker::CheckAccepted(const std::vector<std::string>& booking_ids) {
+  InvariantResult r{"I4", "no lost acceptance: every accepted booking reached a terminal status"};
+  std::vector<std::string> missing, open;
+  for (const auto& id : booking_ids) {
+    auto record = ledger_.Get(id);
+    if (!record.ok() || !record->has_value()) {
+      missing.push_back(id);
+    } else if (!IsTerminal((*record)->status)) {
+      open.push_back(id);
+    }
+  }
+  if (!missing.empty()) r.Fail("accepted but not in the ledger: " + Join(missing));
+  if (!open.empty()) r.Fail("accepted but not terminal: " + Join(open));
+  Note(r, std::to_string(booking_ids.size()) + " accepted bookings checked");
+  return r;
+}
+
+InvariantResult InvariantChecker::CheckStuck(const std::vector<std::string>& properties) {
+  InvariantResult r{"I5", "nothing stuck: no booking non-terminal past the threshold"};
+  const int64_t cutoff = NowUnixMillis() - config_.processor.stuck_threshold_s * 1000;
+  auto stale = ledger_.FindStale(IsoFromUnixMillis(cutoff), 1000);
+  if (!stale.ok()) {
+    r.Fail(stale.status().ToString());
+    return r;
+  }
+  const std::set<std::string> scope(properties.begin(), properties.end());
+  std::vector<std::string> stuck;
+  for (const auto& b : *stale) {
+    if (scope.count(b.request.property_id)) stuck.push_back(b.request.booking_id);
+  }
+  if (!stuck.empty()) {
+    r.Fail("non-terminal for over " + std::to_string(config_.processor.stuck_threshold_s) +
+           " s (run wanderluxe reconcile --fix): " + Join(stuck));
+  }
+  return r;
+}
+
+InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& events) {
+  InvariantResult r{"I6", "audit complete: every request event archived once"};
+  std::vector<std::string> missing;
+  for (const auto& e : events) {
+    auto doc = mongo_.FindById(config_.audit.collection, e.event_id);
+    if (!doc.ok() || !doc->has_value()) missing.push_back(e.event_id);
+  }
+  if (!missing.empty()) r.Fail("events not archived (is `wanderluxe audit` running?): " + Join(missing));
+  Note(r, std::to_string(events.size()) + " events checked");
+  return r;
+}
+
+std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
+  if (scope.properties.empty()) scope.properties = DiscoverProperties();
+  std::vector<InvariantResult> results = {CheckOversell(scope.properties),
+                                          CheckConservation(scope.properties),
+                                          CheckCharges(scope.properties)};
+  auto events = ReadRequestsTopic(scope.properties);
+  std::vector<std::string> accepted;
+  if (scope.accepted_ids) {
+    accepted = *scope.accepted_ids;
+  } else if (events.ok()) {
+    std::set<std::string> ids;
+    for (const auto& e : *events) ids.insert(e.booking_id);
+    accepted.assign(ids.begin(), ids.end());
+  }
+  if (!scope.accepted_ids && !events.ok()) {
+    InvariantResult r{"I4", "no lost acceptance"};
+    r.Fail("cannot read " + config_.kafka.requests_topic + ": " + events.status().ToString());
+    results.push_back(r);
+  } else {
+    results.push_back(CheckAccepted(accepted));
+  }
+  results.push_back(CheckStuck(scope.properties));
+  if (!events.ok()) {
+    InvariantResult r{"I6", "audit complete"};
+    r.Fail("cannot read " + config_.kafka.requests_topic + ": " + events.status().ToString());
+    results.push_back(r);
+  } else if (std::find(config_.audit.sinks.begin(), config_.audit.sinks.end(), "mongo") ==
+             config_.audit.sinks.end()) {
+    InvariantResult r{"I6", "audit complete", InvariantResult::Verdict::kSkip};
+    Note(r, "audit.sinks has no mongo sink to check");
+    results.push_back(r);
+  } else {
+    results.push_back(CheckAudit(*events));
+  }
+  return results;
+}
+
+}  // namespace wanderluxe
