@@ -73,6 +73,7 @@ int RunCli(int argc, char** argv) {
   topics->require_subcommand(1);
   CLI::App* topics_ensure = topics->add_subcommand("ensure", "create the booking topics if missing");
   commands.push_back({topics_ensure, "topics", RunTopicsEnsure});
+  topics_ensure->add_flag("--check", commands.back().check_only, "validate the config and exit");
 
   CLI::App* config_cmd = app.add_subcommand("config", "configuration tools");
   config_cmd->require_subcommand(1);
