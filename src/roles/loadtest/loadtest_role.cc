@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
+
+#include "adapters/kafka/kafka_consumer.h"
 
 #include "roles/loadtest/herd.h"
 #include "roles/verify/invariants.h"
@@ -40,21 +43,44 @@ void ShowProgress(int64_t done, int64_t total) {
   if (done >= total) std::fprintf(stderr, "\n");
 }
 
-// Waits until every accepted booking of the property is terminal, or the timeout.
-std::map<BookingStatus, int64_t> WaitForTerminal(MongoLedger& ledger, const std::string& property,
-                                                 size_t accepted, std::chrono::seconds timeout,
+// Waits until every accepted booking of the property is terminal, or the
+// timeout, by reading `booking.outcomes` (the processor announces each terminal
+// booking there): polling the ledger would load it with scans while it works.
+std::map<BookingStatus, int64_t> WaitForTerminal(const Config& config, const std::string& property,
+                                                 const std::vector<std::string>& accepted,
+                                                 std::chrono::seconds timeout,
                                                  double& seconds_waited) {
   const auto start = Clock::now();
+  std::map<std::string, BookingStatus> finished;  // bookingId -> its terminal status
   std::map<BookingStatus, int64_t> counts;
-  while (true) {
-    auto c = ledger.CountByStatus(property);
-    if (c.ok()) counts = *c;
-    const int64_t terminal = counts[BookingStatus::kConfirmed] + counts[BookingStatus::kSoldOut] +
-                             counts[BookingStatus::kFailedPayment];
-    seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
-    if (terminal >= static_cast<int64_t>(accepted) || Clock::now() - start > timeout) return counts;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto consumer = KafkaConsumer::Create(config.kafka, "loadtest-" + NewUuid());
+  if (!consumer.ok() || !(*consumer)->Subscribe({config.kafka.outcomes_topic}).ok()) {
+    spdlog::error("loadtest: cannot read {}", config.kafka.outcomes_topic);
+    return counts;
   }
+  const std::set<std::string> wanted(accepted.begin(), accepted.end());
+  size_t rejected = 0;
+  while (finished.size() < wanted.size() && Clock::now() - start < timeout) {
+    auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
+    if (!polled.ok() || !polled->has_value()) continue;
+    json doc = json::parse((*polled)->value, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object() || !doc.contains("payload")) continue;
+    const json& p = doc["payload"];
+    if (p.value("propertyId", "") != property) continue;
+    auto status = ParseBookingStatus(p.value("status", ""));
+    if (!status) continue;
+    if (*status == BookingStatus::kRejected) {
+      ++rejected;
+      continue;
+    }
+    const std::string id = p.value("bookingId", "");
+    if (wanted.count(id)) finished[id] = *status;
+  }
+  (*consumer)->Close();
+  seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const auto& [id, status] : finished) ++counts[status];
+  counts[BookingStatus::kRejected] = static_cast<int64_t>(rejected);
+  return counts;
 }
 
 int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
@@ -98,9 +124,8 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
   }
   HerdResult result = RunHerd(herd);
 
-  MongoLedger ledger(**mongo);
   double drain_s = 0;
-  auto outcomes = WaitForTerminal(ledger, o.property_id, result.accepted_ids.size(),
+  auto outcomes = WaitForTerminal(config, o.property_id, result.accepted_ids,
                                   std::chrono::seconds(o.timeout_s), drain_s);
   InvariantChecker checker(config, **redis, **mongo);
   std::vector<InvariantResult> invariants;
