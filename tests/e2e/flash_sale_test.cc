@@ -34,10 +34,12 @@ TEST_SUITE("e2e.flash_sale") {
     const int base = 20000 + static_cast<int>(getpid() % 20000);
     const std::string bank_port = std::to_string(base), gateway_port = std::to_string(base + 1);
     const std::string requests = testing::UniqueName("e2e-requests");
+    const std::string outcomes = testing::UniqueName("e2e-outcomes");
+    const std::string dlq = testing::UniqueName("e2e-dlq");
     const std::vector<std::string> shared = {
         "--set", "kafka.requests_topic=" + requests,
-        "--set", "kafka.outcomes_topic=" + testing::UniqueName("e2e-outcomes"),
-        "--set", "kafka.dlq_topic=" + testing::UniqueName("e2e-dlq"),
+        "--set", "kafka.outcomes_topic=" + outcomes,
+        "--set", "kafka.dlq_topic=" + dlq,
         "--set", "processor.group_id=" + testing::UniqueName("e2e-group"),
         "--set", "processor.admin_port=0",
         "--set", "mongo.database=e2e" + std::to_string(base),
@@ -53,7 +55,7 @@ TEST_SUITE("e2e.flash_sale") {
       return args;
     };
     const Config live = testing::LiveConfig();
-    auto created = EnsureTopics(live.kafka, {{requests, 6, 1}});
+    auto created = EnsureTopics(live.kafka, {{requests, 6, 1}, {outcomes, 6, 1}, {dlq, 1, 1}});
     REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
                     " -- start it with scripts/stack up");
 
@@ -90,7 +92,7 @@ TEST_SUITE("e2e.flash_sale") {
       child->Signal(SIGTERM);
       CHECK(child->Wait(seconds(60)) == 0);  // graceful shutdown, exit 0
     }
-    std::filesystem::remove_all(dir);
+    if (*exit == 0) std::filesystem::remove_all(dir);  // kept for a post-mortem otherwise
   }
 }
 

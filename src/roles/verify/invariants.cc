@@ -178,7 +178,15 @@ InvariantResult InvariantChecker::CheckCharges(const std::vector<std::string>& p
     return r;
   }
   std::map<std::string, std::string> charges;  // key -> state
-  for (const auto& c : json::parse(listed->body)["charges"]) charges[c["key"]] = c["status"];
+  // Parse into a local: a range-for over a member of a temporary would dangle.
+  const json book = json::parse(listed->body, nullptr, /*allow_exceptions=*/false);
+  if (!book.is_object() || !book.contains("charges")) {
+    r.Fail("the bank's book is unreadable");
+    return r;
+  }
+  for (const auto& c : book["charges"]) {
+    charges[c["key"].get<std::string>()] = c["status"].get<std::string>();
+  }
   const std::set<std::string> scope(properties.begin(), properties.end());
   for (const auto& p : properties) {
     auto confirmed = ledger_.IdsWithStatus(p, BookingStatus::kConfirmed);
