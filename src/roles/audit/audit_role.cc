@@ -10,9 +10,9 @@
 
 #include "adapters/file/file_archive.h"
 #include "adapters/http/http_server.h"
-#include "adapters/kafka/consumer_lag.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/mongo/mongo_archive.h"
+#include "roles/common/admin_server.h"
 #include "roles/common/termination.h"
 #include "wanderluxe/audit_archiver.h"
 
@@ -51,20 +51,6 @@ int RunTrail(const RoleContext& context, const std::string& booking_id) {
   for (const std::string& line : *trail) std::printf("%s\n", line.c_str());
   if (trail->empty()) std::fprintf(stderr, "no archived events for booking %s\n", booking_id.c_str());
   return trail->empty() ? kExitFailure : kExitOk;
-}
-
-std::unique_ptr<HttpServer> AdminServer(const AuditConfig& audit, MetricsRegistry& metrics,
-                                        KafkaConsumer& consumer) {
-  auto admin = std::make_unique<HttpServer>(
-      HttpServerOptions{audit.admin_host, static_cast<int>(audit.admin_port), 4});
-  admin->Route("GET", "/healthz", [](const HttpRequest&) {
-    return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
-  });
-  admin->Route("GET", "/metrics", [&metrics, &consumer](const HttpRequest&) {
-    PublishConsumerLag(consumer.handle(), metrics, "audit_consumer_lag");
-    return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
-  });
-  return admin;
 }
 
 int RunAudit(const RoleContext& context) {
@@ -108,7 +94,8 @@ int RunAudit(const RoleContext& context) {
     return kExitFailure;
   }
   MetricsRegistry metrics;
-  std::unique_ptr<HttpServer> admin = AdminServer(audit, metrics, **consumer);
+  std::unique_ptr<HttpServer> admin =
+      MakeAdminServer(audit.admin_host, audit.admin_port, metrics, **consumer, "audit_consumer_lag");
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("audit admin endpoint: {}", s.ToString());
     return kExitFailure;

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "adapters/http/http_server.h"
-#include "adapters/kafka/consumer_lag.h"
+#include "roles/common/admin_server.h"
 #include "roles/common/termination.h"
 #include "roles/processor/booking_processor.h"
 #include "roles/processor/saga_wiring.h"
@@ -23,20 +23,6 @@ ProcessorOptions ProcessorOptionsFrom(const Config& config) {
           static_cast<size_t>(p.queue_low_water),
           std::chrono::milliseconds(p.commit_interval_ms),
           std::chrono::milliseconds(p.drain_timeout_ms)};
-}
-
-std::unique_ptr<HttpServer> AdminServer(const ProcessorConfig& config, MetricsRegistry& metrics,
-                                        KafkaConsumer& consumer) {
-  auto admin = std::make_unique<HttpServer>(
-      HttpServerOptions{config.admin_host, static_cast<int>(config.admin_port), 4});
-  admin->Route("GET", "/healthz", [](const HttpRequest&) {
-    return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
-  });
-  admin->Route("GET", "/metrics", [&metrics, &consumer](const HttpRequest&) {
-    PublishConsumerLag(consumer.handle(), metrics, "processor_consumer_lag");
-    return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
-  });
-  return admin;
 }
 
 // Periodically finishes sagas nobody is driving (I5).
@@ -75,7 +61,8 @@ int RunProcessor(const RoleContext& context) {
     spdlog::error("processor subscribe: {}", s.ToString());
     return kExitFailure;
   }
-  auto admin = AdminServer(config.processor, metrics, **consumer);
+  auto admin = MakeAdminServer(config.processor.admin_host, config.processor.admin_port, metrics,
+                               **consumer, "processor_consumer_lag");
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("processor admin endpoint: {}", s.ToString());
     return kExitFailure;

@@ -1,0 +1,21 @@
+#include "roles/common/admin_server.h"
+
+#include "adapters/kafka/consumer_lag.h"
+
+namespace wanderluxe {
+
+std::unique_ptr<HttpServer> MakeAdminServer(const std::string& host, int64_t port,
+                                            MetricsRegistry& metrics, KafkaConsumer& consumer,
+                                            const std::string& lag_metric) {
+  auto admin = std::make_unique<HttpServer>(HttpServerOptions{host, static_cast<int>(port), 4});
+  admin->Route("GET", "/healthz", [](const HttpRequest&) {
+    return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
+  });
+  admin->Route("GET", "/metrics", [&metrics, &consumer, lag_metric](const HttpRequest&) {
+    PublishConsumerLag(consumer.handle(), metrics, lag_metric);
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
+  });
+  return admin;
+}
+
+}  // namespace wanderluxe
