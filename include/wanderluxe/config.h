@@ -47,6 +47,10 @@ struct MongoConfig {
   std::string database = "wanderluxe";
   int64_t timeout_ms = 2000;
   int64_t pool_max = 64;
+  // The ledger's bookings spread over this many collections by a hash of the
+  // bookingId. 1 (one `bookings` collection) for MongoDB; FerretDB 1.x scans a
+  // collection for every filtered read, so the local stack splits it (DESIGN §3).
+  int64_t ledger_shards = 1;
 };
 
 struct GatewayConfig {

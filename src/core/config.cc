@@ -135,6 +135,7 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("mongo", "database", &C::mongo, &MongoConfig::database));
     f.push_back(Int("mongo", "timeout_ms", &C::mongo, &MongoConfig::timeout_ms, 1, kMaxMs));
     f.push_back(Int("mongo", "pool_max", &C::mongo, &MongoConfig::pool_max, 1, 10000));
+    f.push_back(Int("mongo", "ledger_shards", &C::mongo, &MongoConfig::ledger_shards, 1, 1024));
     // gateway
     f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
     f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));

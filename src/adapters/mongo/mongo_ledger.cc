@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace wanderluxe {
 namespace {
 
@@ -18,7 +21,54 @@ int64_t Int(const json& v) {
   return v.get<int64_t>();
 }
 
+// FNV-1a: stable across processes, platforms and releases (std::hash is not).
+uint64_t StableHash(const std::string& s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::vector<std::string> ShardCollections(int64_t shards) {
+  if (shards <= 1) return {kBookingsCollection};
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < shards; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%s_%02lld", kBookingsCollection, static_cast<long long>(i));
+    names.push_back(name);
+  }
+  return names;
+}
+
 }  // namespace
+
+MongoLedger::MongoLedger(MongoStore& store)
+    : store_(store), collections_(ShardCollections(store.config().ledger_shards)) {}
+
+const std::string& MongoLedger::CollectionFor(const std::string& booking_id) const {
+  return collections_[StableHash(booking_id) % collections_.size()];
+}
+
+Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& filter,
+                                                             const std::string& sort,
+                                                             int64_t limit) {
+  std::vector<std::string> all;
+  for (const auto& collection : collections_) {
+    auto docs = store_.Find(collection, filter, sort, limit);
+    if (!docs.ok()) return docs.status();
+    all.insert(all.end(), docs->begin(), docs->end());
+  }
+  return all;
+}
+
+Status MongoLedger::DropAll() {
+  for (const auto& collection : collections_) {
+    if (Status s = store_.DropCollection(collection); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
 
 std::string BookingDocument(const BookingRecord& r) {
   const BookingRequest& q = r.request;
@@ -79,17 +129,19 @@ Status MongoLedger::EnsureIndexes() {
   for (const auto& [name, keys] : {std::pair{"propertyId_status", R"({"propertyId":1,"status":1})"},
                                    std::pair{"userId", R"({"userId":1})"},
                                    std::pair{"status_updatedAt", R"({"status":1,"updatedAt":1})"}}) {
-    if (Status s = store_.CreateIndex(kBookingsCollection, name, keys, false); !s.ok()) return s;
+    for (const auto& collection : collections_) {
+      if (Status s = store_.CreateIndex(collection, name, keys, false); !s.ok()) return s;
+    }
   }
   return Status::Ok();
 }
 
 Status MongoLedger::Insert(const BookingRecord& record) {
-  return store_.InsertOne(kBookingsCollection, BookingDocument(record));
+  return store_.InsertOne(CollectionFor(record.request.booking_id), BookingDocument(record));
 }
 
 Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking_id) {
-  auto doc = store_.FindById(kBookingsCollection, booking_id);
+  auto doc = store_.FindById(CollectionFor(booking_id), booking_id);
   if (!doc.ok()) return doc.status();
   if (!doc->has_value()) return std::optional<BookingRecord>();
   auto record = ParseBookingDocument(**doc);
@@ -107,7 +159,7 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   const json update = {{"$set", set},
                        {"$inc", {{"version", 1}}},
                        {"$push", {{"auditLog", EntryJson(change.entry)}}}};
-  auto matched = store_.UpdateOne(kBookingsCollection, filter.dump(), update.dump());
+  auto matched = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), update.dump());
   if (!matched.ok()) return matched.status();
   if (*matched == 0) {
     return Status::FailedPrecondition("booking " + booking_id + " is no longer " +
@@ -121,7 +173,7 @@ Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& upd
                                                           int64_t limit) {
   const json filter = {{"status", {{"$in", {"PENDING", "RESERVED"}}}},
                        {"updatedAt", {{"$lt", updated_before}}}};
-  auto docs = store_.Find(kBookingsCollection, filter.dump(), R"({"updatedAt":1})", limit);
+  auto docs = FindEverywhere(filter.dump(), R"({"updatedAt":1})", limit);
   if (!docs.ok()) return docs.status();
   std::vector<BookingRecord> out;
   for (const auto& d : *docs) {
@@ -129,6 +181,10 @@ Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& upd
     if (!r.ok()) return r.status();
     out.push_back(std::move(*r));
   }
+  // The oldest first across shards, and no more than asked for.
+  std::sort(out.begin(), out.end(),
+            [](const BookingRecord& a, const BookingRecord& b) { return a.updated_at < b.updated_at; });
+  if (limit > 0 && static_cast<int64_t>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
   return out;
 }
 
@@ -136,22 +192,24 @@ Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(const std::s
   // One pass over the property's bookings (FerretDB scans; six counts would scan six times).
   const json pipeline = json::array({{{"$match", {{"propertyId", property_id}}}},
                                      {{"$group", {{"_id", "$status"}, {"n", {{"$sum", 1}}}}}}});
-  auto groups = store_.Aggregate(kBookingsCollection, pipeline.dump());
-  if (!groups.ok()) return groups.status();
   std::map<BookingStatus, int64_t> counts;
-  for (const auto& g : *groups) {
-    json doc = json::parse(g, nullptr, /*allow_exceptions=*/false);
-    if (!doc.is_object() || !doc["_id"].is_string()) continue;
-    auto status = ParseBookingStatus(doc["_id"].get<std::string>());
-    if (status) counts[*status] = Int(doc["n"]);
+  for (const auto& collection : collections_) {
+    auto groups = store_.Aggregate(collection, pipeline.dump());
+    if (!groups.ok()) return groups.status();
+    for (const auto& g : *groups) {
+      json doc = json::parse(g, nullptr, /*allow_exceptions=*/false);
+      if (!doc.is_object() || !doc["_id"].is_string()) continue;
+      auto status = ParseBookingStatus(doc["_id"].get<std::string>());
+      if (status) counts[*status] += Int(doc["n"]);
+    }
   }
   return counts;
 }
 
 Result<std::vector<std::string>> MongoLedger::IdsWithStatus(const std::string& property_id,
                                                             BookingStatus status) {
-  auto docs = store_.Find(kBookingsCollection,
-                          json{{"propertyId", property_id}, {"status", BookingStatusName(status)}}.dump());
+  auto docs = FindEverywhere(
+      json{{"propertyId", property_id}, {"status", BookingStatusName(status)}}.dump(), "{}", 0);
   if (!docs.ok()) return docs.status();
   std::vector<std::string> ids;
   for (const auto& d : *docs) {

@@ -1,6 +1,11 @@
 // Ledger over MongoDB / FerretDB: collection `bookings`, `_id` = bookingId.
 // No multi-document transactions are needed (FerretDB 1.x has none): each
 // booking is one document and each change one conditional update.
+//
+// With `mongo.ledger_shards` = k > 1 the documents live in `bookings_00` ..
+// `bookings_<k-1>`, chosen by a stable hash of the bookingId: one booking is
+// always in one collection, so every guarantee above holds per collection.
+// Reads by property or status visit every shard.
 #ifndef WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
 #define WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
 
@@ -13,10 +18,14 @@ inline constexpr const char* kBookingsCollection = "bookings";
 
 class MongoLedger final : public Ledger {
  public:
-  explicit MongoLedger(MongoStore& store) : store_(store) {}
+  explicit MongoLedger(MongoStore& store);
 
   // {propertyId:1, status:1}, {userId:1}, {status:1, updatedAt:1}; safe to repeat.
   Status EnsureIndexes();
+  // Drops every shard (benchmarks clean up after themselves).
+  Status DropAll();
+  // The collection that holds `booking_id`.
+  const std::string& CollectionFor(const std::string& booking_id) const;
 
   Status Insert(const BookingRecord& record) override;
   Result<std::optional<BookingRecord>> Get(const std::string& booking_id) override;
@@ -29,7 +38,12 @@ class MongoLedger final : public Ledger {
                                                  BookingStatus status) override;
 
  private:
+  // Every shard's documents matching `filter`, one shard after another.
+  Result<std::vector<std::string>> FindEverywhere(const std::string& filter,
+                                                  const std::string& sort, int64_t limit);
+
   MongoStore& store_;
+  std::vector<std::string> collections_;  // one per shard
 };
 
 // The document form of a record, and back (exposed for tests).

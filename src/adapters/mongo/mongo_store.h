@@ -30,6 +30,7 @@ class MongoStore {
   MongoStore& operator=(const MongoStore&) = delete;
 
   Status Ping();
+  const MongoConfig& config() const { return config_; }
 
   // kAlreadyExists when a unique index (including _id) rejects the document.
   Status InsertOne(const std::string& collection, const std::string& json);
