@@ -51,15 +51,15 @@ Run MakeRun(const BenchOptions& o) {
   Run run;
   run.name = "bench-" + std::to_string(getpid()) + "-" +
              std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'000);
-  std::vector<std::string> sets = o.sets;
-  sets.insert(sets.end(),
-              {"kafka.requests_topic=" + run.name + ".requests",
+  // The run's own names and sizes first; --set overrides come last and win.
+  std::vector<std::string> sets = {"kafka.requests_topic=" + run.name + ".requests",
                "kafka.outcomes_topic=" + run.name + ".outcomes", "kafka.dlq_topic=" + run.name + ".dlq",
                "processor.group_id=" + run.name, "mongo.database=" + run.name,
                "bank.mode=simulated", "bank.latency_ms=" + std::to_string(o.latency_ms),
                "processor.workers=" + std::to_string(o.workers),
                "redis.pool_size=" + std::to_string(std::min<int64_t>(o.workers, 256)),
-               "mongo.pool_max=" + std::to_string(std::min<int64_t>(o.workers, 128))});
+               "mongo.pool_max=" + std::to_string(std::min<int64_t>(o.workers, 128))};
+  sets.insert(sets.end(), o.sets.begin(), o.sets.end());
   auto config = LoadConfig({o.config_path, WanderluxeEnvironment(), sets});
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.status().ToString().c_str());

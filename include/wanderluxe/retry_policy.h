@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <random>
 
 #include "wanderluxe/config.h"
 
@@ -33,7 +32,6 @@ class Backoff {
   const RetryPolicy policy_;
   std::chrono::milliseconds current_;
   int attempts_ = 0;
-  std::mt19937_64 rng_;
 };
 
 // Sleeps `delay` unless `stop` becomes true first; returns false if stopped.

@@ -158,7 +158,10 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                   {"SOLD_OUT", outcomes[BookingStatus::kSoldOut]},
                   {"FAILED_PAYMENT", outcomes[BookingStatus::kFailedPayment]},
                   {"REJECTED", outcomes[BookingStatus::kRejected]}}},
+                {"herdSeconds", result.seconds},
                 {"drainSeconds", drain_s},
+                // From the first request to the last booking terminal.
+                {"totalSeconds", result.seconds + drain_s},
                 {"invariants", inv},
                 {"pass", ok}};
     std::printf("%s\n", out.dump(2).c_str());

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The thundering herd end to end (issue 6): bank, processor and gateway as
+# processes on their own topics, database and ports, then `wanderluxe loadtest`
+# and an independent `wanderluxe verify` of the same property.
+#
+#   bench/herd.sh                          100,000 requests, 500 connections, 5 units
+#   REQUESTS=10000 bench/herd.sh           the issue's acceptance run
+#   DECLINE_PCT=10 TIMEOUT_PCT=10 ...      with a faulty bank
+#
+# Reports the loadtest's JSON (accepted/s, latency, outcomes, herdSeconds,
+# drainSeconds, totalSeconds = first request to last booking terminal, and
+# I1-I5) and verify's verdict. Needs the local stack up and a build.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+REQUESTS=${REQUESTS:-100000}
+CONCURRENCY=${CONCURRENCY:-500}
+INVENTORY=${INVENTORY:-5}
+DUPLICATES=${DUPLICATES:-0.1}
+DECLINE_PCT=${DECLINE_PCT:-0}
+TIMEOUT_PCT=${TIMEOUT_PCT:-0}
+BANK_LATENCY_MS=${BANK_LATENCY_MS:-200}
+BIN=build/wanderluxe
+
+scripts/stack status >/dev/null || { echo "the local stack is not up: scripts/stack up" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "build first: cmake --build build" >&2; exit 1; }
+
+RUN=herd-$(date +%s)-$$
+DIR=$(mktemp -d /tmp/wanderluxe-$RUN.XXXX)
+BANK_PORT=${BANK_PORT:-18090}
+GATEWAY_PORT=${GATEWAY_PORT:-18080}
+sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.outcomes
+      --set kafka.dlq_topic=$RUN.dlq --set processor.group_id=$RUN --set processor.admin_port=0
+      --set mongo.database=$RUN --set bank.mode=http --set bank.port=$BANK_PORT
+      --set bank.url=http://127.0.0.1:$BANK_PORT --set bank.book_path=$DIR/charges.jsonl
+      --set bank.latency_ms=$BANK_LATENCY_MS --set bank.decline_pct=$DECLINE_PCT
+      --set bank.timeout_pct=$TIMEOUT_PCT --set bank.request_timeout_ms=1000
+      --set saga.payment_deadline_ms=3000
+      --set gateway.port=$GATEWAY_PORT --set gateway.threads=$((CONCURRENCY + 100))
+      --set redis.pool_size=$((CONCURRENCY + 16)) --set log.level=warn)
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+wait_http() {  # url: up to 30 s for the role to answer
+  for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "no answer from $1; logs in $DIR" >&2
+  exit 1
+}
+
+$BIN topics ensure "${sets[@]}" > /dev/null
+for role in bank processor gateway; do
+  $BIN "$role" "${sets[@]}" > "$DIR/$role.log" 2>&1 &
+  pids+=($!)
+done
+wait_http "http://127.0.0.1:$BANK_PORT/healthz"
+wait_http "http://127.0.0.1:$GATEWAY_PORT/readyz"
+
+echo "herd: $REQUESTS requests, $CONCURRENCY connections, $INVENTORY units, bank declines" \
+     "$DECLINE_PCT% and times out $TIMEOUT_PCT%; logs in $DIR" >&2
+property=prop-$RUN
+set +e
+$BIN loadtest "${sets[@]}" --url "http://127.0.0.1:$GATEWAY_PORT" --property "$property" \
+  --inventory "$INVENTORY" --requests "$REQUESTS" --concurrency "$CONCURRENCY" \
+  --duplicates "$DUPLICATES" --timeout 1800 --json > "$DIR/loadtest.json"
+loadtest_rc=$?
+# I4 from the requests topic (every 202 the gateway published), not the loadtest's list.
+$BIN verify "${sets[@]}" --property "$property" > "$DIR/verify.txt" 2>&1
+verify_rc=$?
+set -e
+cat "$DIR/loadtest.json"
+echo "--- wanderluxe verify --property $property (exit $verify_rc)"
+grep -v '^\[' "$DIR/verify.txt" || true
+[ $loadtest_rc = 0 ] && [ $verify_rc = 0 ]
