@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The thundering herd end to end (issue 6): bank, processor and gateway as
-# processes on their own topics, database and ports, then `wanderluxe loadtest`
-# and an independent `wanderluxe verify` of the same property.
+# The thundering herd end to end (issue 6): bank, processor, audit and gateway
+# as processes on their own topics, database and ports, then `wanderluxe
+# loadtest` and an independent `wanderluxe verify` (I1-I6) of the same property.
 #
 #   bench/herd.sh                          100,000 requests, 500 connections, 5 units
 #   REQUESTS=10000 bench/herd.sh           the issue's acceptance run
@@ -29,6 +29,7 @@ RUN=herd-$(date +%s)-$$
 DIR=$(mktemp -d /tmp/wanderluxe-$RUN.XXXX)
 BANK_PORT=${BANK_PORT:-18090}
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
+AUDIT_ADMIN_PORT=${AUDIT_ADMIN_PORT:-18082}
 sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.outcomes
       --set kafka.dlq_topic=$RUN.dlq --set processor.group_id=$RUN --set processor.admin_port=0
       --set mongo.database=$RUN --set bank.mode=http --set bank.port=$BANK_PORT
@@ -36,6 +37,7 @@ sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.o
       --set bank.latency_ms=$BANK_LATENCY_MS --set bank.decline_pct=$DECLINE_PCT
       --set bank.timeout_pct=$TIMEOUT_PCT --set bank.request_timeout_ms=1000
       --set saga.payment_deadline_ms=3000
+      --set audit.group_id=$RUN-audit --set audit.dir=$DIR/audit --set audit.admin_port=$AUDIT_ADMIN_PORT
       --set gateway.port=$GATEWAY_PORT --set gateway.threads=$((CONCURRENCY + 100))
       --set redis.pool_size=$((CONCURRENCY + 16)) --set log.level=warn)
 
@@ -52,7 +54,7 @@ wait_http() {  # url: up to 30 s for the role to answer
 }
 
 $BIN topics ensure "${sets[@]}" > /dev/null
-for role in bank processor gateway; do
+for role in bank processor audit gateway; do
   $BIN "$role" "${sets[@]}" > "$DIR/$role.log" 2>&1 &
   pids+=($!)
 done
@@ -67,6 +69,12 @@ $BIN loadtest "${sets[@]}" --url "http://127.0.0.1:$GATEWAY_PORT" --property "$p
   --inventory "$INVENTORY" --requests "$REQUESTS" --concurrency "$CONCURRENCY" \
   --duplicates "$DUPLICATES" --timeout 1800 --json > "$DIR/loadtest.json"
 loadtest_rc=$?
+# I6 needs the audit to have archived both topics: wait for it, bounded.
+count() { kcat -b "${KAFKA:-127.0.0.1:9092}" -C -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l; }
+expected=$(( $(count "$RUN.requests") + $(count "$RUN.outcomes") ))
+archived() { curl -fs "http://127.0.0.1:$AUDIT_ADMIN_PORT/metrics" | awk '/^audit_archived_total/ {print $2}'; }
+for _ in $(seq 600); do [ "$(archived || echo 0)" -ge "$expected" ] && break; sleep 0.2; done
+echo "audit: $(archived) of $expected events archived" >&2
 # I4 from the requests topic (every 202 the gateway published), not the loadtest's list.
 $BIN verify "${sets[@]}" --property "$property" > "$DIR/verify.txt" 2>&1
 verify_rc=$?

@@ -143,6 +143,14 @@ class FakeLedger : public Ledger {
     }
     return ids;
   }
+  Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
+    std::lock_guard lock(mu_);
+    std::map<std::string, BookingStatus> out;
+    for (const auto& [id, r] : records_) {
+      if (r.request.property_id == p) out[id] = r.status;
+    }
+    return out;
+  }
   BookingRecord& at(const std::string& id) { return records_.at(id); }
 
  private:

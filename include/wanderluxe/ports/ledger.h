@@ -62,6 +62,10 @@ class Ledger {
   // Ids of a property's bookings in `status` (for `verify` to name violations).
   virtual Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
                                                          BookingStatus status) = 0;
+  // Every booking of a property and its status, in one pass (for `verify` to
+  // check thousands of accepted bookings without a lookup each).
+  virtual Result<std::map<std::string, BookingStatus>> StatusByBooking(
+      const std::string& property_id) = 0;
 };
 
 }  // namespace wanderluxe

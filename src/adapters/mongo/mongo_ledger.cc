@@ -219,4 +219,19 @@ Result<std::vector<std::string>> MongoLedger::IdsWithStatus(const std::string& p
   return ids;
 }
 
+Result<std::map<std::string, BookingStatus>> MongoLedger::StatusByBooking(
+    const std::string& property_id) {
+  auto docs = FindEverywhere(json{{"propertyId", property_id}}.dump(), "{}", 0);
+  if (!docs.ok()) return docs.status();
+  std::map<std::string, BookingStatus> out;
+  for (const auto& d : *docs) {
+    json doc = json::parse(d, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object() || !doc["_id"].is_string() || !doc["status"].is_string()) continue;
+    auto status = ParseBookingStatus(doc["status"].get<std::string>());
+    if (!status) return Status::Internal("booking " + doc["_id"].get<std::string>() + " has an unknown status");
+    out[doc["_id"].get<std::string>()] = *status;
+  }
+  return out;
+}
+
 }  // namespace wanderluxe

@@ -36,6 +36,8 @@ class MongoLedger final : public Ledger {
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
   Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
                                                  BookingStatus status) override;
+  Result<std::map<std::string, BookingStatus>> StatusByBooking(
+      const std::string& property_id) override;
 
  private:
   // Every shard's documents matching `filter`, one shard after another.

@@ -64,7 +64,8 @@ class InvariantChecker {
   InvariantResult CheckOversell(const std::vector<std::string>& properties);
   InvariantResult CheckConservation(const std::vector<std::string>& properties);
   InvariantResult CheckCharges(const std::vector<std::string>& properties);
-  InvariantResult CheckAccepted(const std::vector<std::string>& booking_ids);
+  InvariantResult CheckAccepted(const std::vector<std::string>& properties,
+                                const std::vector<std::string>& booking_ids);
   InvariantResult CheckStuck(const std::vector<std::string>& properties);
   InvariantResult CheckAudit(const std::vector<TopicEvent>& events);
 
