@@ -53,10 +53,11 @@ const std::string& MongoLedger::CollectionFor(const std::string& booking_id) con
 
 Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& filter,
                                                              const std::string& sort,
-                                                             int64_t limit) {
+                                                             int64_t limit,
+                                                             const std::string& projection) {
   std::vector<std::string> all;
   for (const auto& collection : collections_) {
-    auto docs = store_.Find(collection, filter, sort, limit);
+    auto docs = store_.Find(collection, filter, sort, limit, projection);
     if (!docs.ok()) return docs.status();
     all.insert(all.end(), docs->begin(), docs->end());
   }
@@ -209,7 +210,8 @@ Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(const std::s
 Result<std::vector<std::string>> MongoLedger::IdsWithStatus(const std::string& property_id,
                                                             BookingStatus status) {
   auto docs = FindEverywhere(
-      json{{"propertyId", property_id}, {"status", BookingStatusName(status)}}.dump(), "{}", 0);
+      json{{"propertyId", property_id}, {"status", BookingStatusName(status)}}.dump(), "{}", 0,
+      R"({"_id":1})");
   if (!docs.ok()) return docs.status();
   std::vector<std::string> ids;
   for (const auto& d : *docs) {
@@ -221,7 +223,8 @@ Result<std::vector<std::string>> MongoLedger::IdsWithStatus(const std::string& p
 
 Result<std::map<std::string, BookingStatus>> MongoLedger::StatusByBooking(
     const std::string& property_id) {
-  auto docs = FindEverywhere(json{{"propertyId", property_id}}.dump(), "{}", 0);
+  auto docs = FindEverywhere(json{{"propertyId", property_id}}.dump(), "{}", 0,
+                             R"({"_id":1,"status":1})");
   if (!docs.ok()) return docs.status();
   std::map<std::string, BookingStatus> out;
   for (const auto& d : *docs) {

@@ -42,7 +42,8 @@ class MongoLedger final : public Ledger {
  private:
   // Every shard's documents matching `filter`, one shard after another.
   Result<std::vector<std::string>> FindEverywhere(const std::string& filter,
-                                                  const std::string& sort, int64_t limit);
+                                                  const std::string& sort, int64_t limit,
+                                                  const std::string& projection = "");
 
   MongoStore& store_;
   std::vector<std::string> collections_;  // one per shard

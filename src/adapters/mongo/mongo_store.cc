@@ -168,7 +168,8 @@ Result<std::optional<std::string>> MongoStore::FindById(const std::string& colle
 
 Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
                                                   const std::string& filter_json,
-                                                  const std::string& sort_json, int64_t limit) {
+                                                  const std::string& sort_json, int64_t limit,
+                                                  const std::string& projection_json) {
   auto filter = ParseJson(filter_json, "find filter");
   if (!filter.ok()) return filter.status();
   auto sort = ParseJson(sort_json, "find sort");
@@ -176,6 +177,11 @@ Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
   Bson opts(bson_new());
   BSON_APPEND_DOCUMENT(opts.get(), "sort", sort->get());
   if (limit > 0) BSON_APPEND_INT64(opts.get(), "limit", limit);
+  if (!projection_json.empty()) {
+    auto projection = ParseJson(projection_json, "find projection");
+    if (!projection.ok()) return projection.status();
+    BSON_APPEND_DOCUMENT(opts.get(), "projection", projection->get());
+  }
   Lease lease(pool_);
   auto coll = lease.collection(config_.database, collection);
   mongoc_cursor_t* cursor =

@@ -37,10 +37,12 @@ class MongoStore {
   // The document whose _id is `id`, or nothing.
   Result<std::optional<std::string>> FindById(const std::string& collection,
                                               const std::string& id);
-  // Every document matching `filter_json`, in `sort_json` order, at most `limit`.
+  // Every document matching `filter_json`, in `sort_json` order, at most
+  // `limit`, with only the fields of `projection_json` when it is not empty.
   Result<std::vector<std::string>> Find(const std::string& collection,
                                         const std::string& filter_json,
-                                        const std::string& sort_json = "{}", int64_t limit = 0);
+                                        const std::string& sort_json = "{}", int64_t limit = 0,
+                                        const std::string& projection_json = "");
   // Updates the one document matching `filter_json`; returns how many matched (0 or 1).
   Result<int64_t> UpdateOne(const std::string& collection, const std::string& filter_json,
                             const std::string& update_json);

@@ -264,26 +264,24 @@ InvariantResult InvariantChecker::CheckStuck(const std::vector<std::string>& pro
 
 InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& events) {
   InvariantResult r{"I6", "audit complete: every request event archived once"};
-  // Looked up 500 ids at a time: one indexed query per batch on MongoDB, and
-  // one collection scan per batch (not per event) on FerretDB.
-  constexpr size_t kBatch = 500;
+  // One pass over the archived ids of the requests topic. A lookup per event
+  // (or per batch of ids) is a collection scan each on FerretDB: 100,000
+  // events took minutes that way; one pass takes seconds.
+  auto docs = mongo_.Find(config_.audit.collection,
+                          nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump(), "{}", 0,
+                          R"({"_id":1})");
+  if (!docs.ok()) {
+    r.Fail("cannot read " + config_.audit.collection + ": " + docs.status().ToString());
+    return r;
+  }
+  std::set<std::string> archived;
+  for (const auto& d : *docs) {
+    auto doc = nlohmann::json::parse(d, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc["_id"].is_string()) archived.insert(doc["_id"].get<std::string>());
+  }
   std::vector<std::string> missing;
-  for (size_t start = 0; start < events.size(); start += kBatch) {
-    nlohmann::json ids = nlohmann::json::array();
-    for (size_t i = start; i < std::min(events.size(), start + kBatch); ++i) ids.push_back(events[i].event_id);
-    std::set<std::string> found;
-    auto docs = mongo_.Find(config_.audit.collection, nlohmann::json{{"_id", {{"$in", ids}}}}.dump());
-    if (!docs.ok()) {
-      r.Fail("cannot read " + config_.audit.collection + ": " + docs.status().ToString());
-      return r;
-    }
-    for (const auto& d : *docs) {
-      auto doc = nlohmann::json::parse(d, nullptr, /*allow_exceptions=*/false);
-      if (doc.is_object() && doc["_id"].is_string()) found.insert(doc["_id"].get<std::string>());
-    }
-    for (const auto& id : ids) {
-      if (!found.count(id.get<std::string>())) missing.push_back(id.get<std::string>());
-    }
+  for (const auto& e : events) {
+    if (!archived.count(e.event_id)) missing.push_back(e.event_id);
   }
   if (!missing.empty()) r.Fail("events not archived (is `wanderluxe audit` running?): " + Join(missing));
   Note(r, std::to_string(events.size()) + " events checked");
@@ -295,7 +293,9 @@ std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
   std::vector<InvariantResult> results = {CheckOversell(scope.properties),
                                           CheckConservation(scope.properties),
                                           CheckCharges(scope.properties)};
-  auto events = ReadRequestsTopic(scope.properties);
+  // The requests topic is read for I4 without a list of 202s, and for I6.
+  Result<std::vector<TopicEvent>> events = std::vector<TopicEvent>();
+  if (!scope.accepted_ids || scope.check_audit) events = ReadRequestsTopic(scope.properties);
   std::vector<std::string> accepted;
   if (scope.accepted_ids) {
     accepted = *scope.accepted_ids;
@@ -312,6 +312,7 @@ std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
     results.push_back(CheckAccepted(scope.properties, accepted));
   }
   results.push_back(CheckStuck(scope.properties));
+  if (!scope.check_audit) return results;
   if (!events.ok()) {
     InvariantResult r{"I6", "audit complete"};
     r.Fail("cannot read " + config_.kafka.requests_topic + ": " + events.status().ToString());

@@ -1,0 +1,85 @@
+// The Mongo ledger spread over shard collections, against the live FerretDB:
+// one booking always in one collection, reads by property and by age see every
+// shard, and the compare-and-set still refuses a stale version.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "adapters/mongo/mongo_ledger.h"
+#include "support/servers.h"
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe {
+namespace {
+
+BookingRecord Record(const std::string& id, const std::string& property, BookingStatus status,
+                     const std::string& updated_at) {
+  BookingRecord r;
+  r.request = {id, property, "user-1", {500000, "USD"}, "", ""};
+  r.fingerprint = r.request.Fingerprint();
+  r.status = status;
+  r.created_at = updated_at;
+  r.updated_at = updated_at;
+  r.audit_log = {{"PENDING", updated_at, "test"}};
+  return r;
+}
+
+TEST_SUITE("integration.ledger") {
+  TEST_CASE("a sharded ledger: stable placement, reads across every shard, compare-and-set") {
+    const std::string db = testing::UniqueName("ledger");
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=8"});
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
+    MongoLedger ledger(**store);
+    const std::string property = testing::UniqueName("prop");
+
+    std::set<std::string> collections;
+    for (int i = 0; i < 40; ++i) {
+      const std::string id = "b-" + std::to_string(i);
+      CHECK(ledger.CollectionFor(id) == ledger.CollectionFor(id));  // placement is a function of the id
+      collections.insert(ledger.CollectionFor(id));
+      // Ages from 40 minutes down to 1: b-0 is the oldest.
+      const auto status = i % 2 == 0 ? BookingStatus::kReserved : BookingStatus::kSoldOut;
+      REQUIRE(ledger.Insert(Record(id, property, status, IsoFromUnixMillis(NowUnixMillis() - (40 - i) * 60'000)))
+                  .ok());
+    }
+    CHECK(collections.size() > 4);  // 40 ids over 8 shards use most of them
+
+    auto statuses = ledger.StatusByBooking(property);
+    REQUIRE(statuses.ok());
+    CHECK(statuses->size() == 40);
+    CHECK(statuses->at("b-0") == BookingStatus::kReserved);
+    CHECK(statuses->at("b-1") == BookingStatus::kSoldOut);
+
+    auto counts = ledger.CountByStatus(property);
+    REQUIRE(counts.ok());
+    CHECK((*counts)[BookingStatus::kReserved] == 20);
+    CHECK((*counts)[BookingStatus::kSoldOut] == 20);
+    auto reserved = ledger.IdsWithStatus(property, BookingStatus::kReserved);
+    REQUIRE(reserved.ok());
+    CHECK(reserved->size() == 20);
+
+    // Only non-terminal bookings, the oldest first across shards, at most the limit.
+    auto stale = ledger.FindStale(NowIso8601(), 5);
+    REQUIRE(stale.ok());
+    REQUIRE(stale->size() == 5);
+    const std::vector<std::string> oldest = {"b-0", "b-2", "b-4", "b-6", "b-8"};
+    for (size_t i = 0; i < oldest.size(); ++i) CHECK((*stale)[i].request.booking_id == oldest[i]);
+
+    LedgerChange confirm{BookingStatus::kConfirmed, PaymentStatus::kCaptured, "txn-1",
+                         {"CONFIRMED", NowIso8601(), "test"}};
+    CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).ok());
+    CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).code() ==
+          StatusCode::kFailedPrecondition);
+    auto b0 = ledger.Get("b-0");
+    REQUIRE((b0.ok() && b0->has_value()));
+    CHECK((*b0)->status == BookingStatus::kConfirmed);
+    CHECK((*b0)->version == 2);
+    CHECK(ledger.Insert(Record("b-0", property, BookingStatus::kReserved, NowIso8601())).code() ==
+          StatusCode::kAlreadyExists);
+    CHECK(ledger.DropAll().ok());
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
