@@ -73,7 +73,12 @@ loadtest_rc=$?
 count() { kcat -b "${KAFKA:-127.0.0.1:9092}" -C -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l; }
 expected=$(( $(count "$RUN.requests") + $(count "$RUN.outcomes") ))
 archived() { curl -fs "http://127.0.0.1:$AUDIT_ADMIN_PORT/metrics" | awk '/^audit_archived_total/ {print $2}'; }
-for _ in $(seq 600); do [ "$(archived || echo 0)" -ge "$expected" ] && break; sleep 0.2; done
+# Bounded by progress: give up once the count has not moved for 30 s.
+last=-1 still=0
+while now=$(archived || echo 0); [ "$now" -lt "$expected" ] && [ $still -lt 150 ]; do
+  if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0 last=$now; fi
+  sleep 0.2
+done
 echo "audit: $(archived) of $expected events archived" >&2
 # I4 from the requests topic (every 202 the gateway published), not the loadtest's list.
 $BIN verify "${sets[@]}" --property "$property" > "$DIR/verify.txt" 2>&1

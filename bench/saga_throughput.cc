@@ -10,16 +10,16 @@
 // takes the full path: look up, reserve, insert, charge, confirm, CONFIRMED,
 // outcome. Each run has its own topics, database and property. Prints one JSON
 // line; bench/processor.sh runs the matrix and takes medians.
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
-#include <unistd.h>
 
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
@@ -49,16 +49,21 @@ struct Run {
 
 Run MakeRun(const BenchOptions& o) {
   Run run;
-  run.name = "bench-" + std::to_string(getpid()) + "-" +
-             std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'000);
+  run.name =
+      "bench-" + std::to_string(getpid()) + "-" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1'000'000'000);
   // The run's own names and sizes first; --set overrides come last and win.
-  std::vector<std::string> sets = {"kafka.requests_topic=" + run.name + ".requests",
-               "kafka.outcomes_topic=" + run.name + ".outcomes", "kafka.dlq_topic=" + run.name + ".dlq",
-               "processor.group_id=" + run.name, "mongo.database=" + run.name,
-               "bank.mode=simulated", "bank.latency_ms=" + std::to_string(o.latency_ms),
-               "processor.workers=" + std::to_string(o.workers),
-               "redis.pool_size=" + std::to_string(std::min<int64_t>(o.workers, 256)),
-               "mongo.pool_max=" + std::to_string(std::min<int64_t>(o.workers, 128))};
+  std::vector<std::string> sets = {
+      "kafka.requests_topic=" + run.name + ".requests",
+      "kafka.outcomes_topic=" + run.name + ".outcomes",
+      "kafka.dlq_topic=" + run.name + ".dlq",
+      "processor.group_id=" + run.name,
+      "mongo.database=" + run.name,
+      "bank.mode=simulated",
+      "bank.latency_ms=" + std::to_string(o.latency_ms),
+      "processor.workers=" + std::to_string(o.workers),
+      "redis.pool_size=" + std::to_string(std::min<int64_t>(o.workers, 256)),
+      "mongo.pool_max=" + std::to_string(std::min<int64_t>(o.workers, 128))};
   sets.insert(sets.end(), o.sets.begin(), o.sets.end());
   auto config = LoadConfig({o.config_path, WanderluxeEnvironment(), sets});
   if (!config.ok()) {
@@ -76,7 +81,8 @@ std::vector<BookingEvent> MakeEvents(const Run& run, int64_t n) {
     BookingEvent& e = events[static_cast<size_t>(i)];
     e.event_id = NewUuid();
     e.timestamp = NowIso8601();
-    e.request = {run.name + "-b" + std::to_string(i), run.property, "bench-user", {500000, "USD"}, "", ""};
+    e.request = {
+        run.name + "-b" + std::to_string(i), run.property, "bench-user", {500000, "USD"}, "", ""};
   }
   return events;
 }
@@ -100,7 +106,8 @@ double Parallel(int64_t n, int64_t threads, Body body) {
 int64_t Terminal(MetricsRegistry& metrics) {
   int64_t sum = 0;
   for (const char* s : {"CONFIRMED", "SOLD_OUT", "FAILED_PAYMENT"}) {
-    sum += metrics.GetCounter("saga_outcomes_total", "", std::string("status=\"") + s + "\"")->value();
+    sum +=
+        metrics.GetCounter("saga_outcomes_total", "", std::string("status=\"") + s + "\"")->value();
   }
   return sum;
 }
@@ -117,7 +124,8 @@ struct Timeline {
   bool complete = false;
 };
 
-Timeline Watch(MetricsRegistry& metrics, int64_t n, Clock::time_point start, std::chrono::seconds bound) {
+Timeline Watch(MetricsRegistry& metrics, int64_t n, Clock::time_point start,
+               std::chrono::seconds bound) {
   Timeline t;
   while (Clock::now() - start < bound) {
     const int64_t done = Terminal(metrics);
@@ -143,8 +151,9 @@ int Main(const BenchOptions& o) {
   Run run = MakeRun(o);
   const Config& c = run.config;
   MetricsRegistry metrics;
-  auto topics = EnsureTopics(c.kafka, {{c.kafka.requests_topic, 6, 1}, {c.kafka.outcomes_topic, 6, 1},
-                                       {c.kafka.dlq_topic, 1, 1}});
+  auto topics = EnsureTopics(
+      c.kafka,
+      {{c.kafka.requests_topic, 6, 1}, {c.kafka.outcomes_topic, 6, 1}, {c.kafka.dlq_topic, 1, 1}});
   if (!topics.ok()) return Fail("topics (is scripts/stack up?)", topics.status());
   auto wiring = WireSaga(c, metrics);
   if (!wiring.ok()) return Fail("wiring", wiring.status());
@@ -155,8 +164,11 @@ int Main(const BenchOptions& o) {
   }
   std::vector<BookingEvent> events = MakeEvents(run, o.bookings);
 
-  nlohmann::json out = {{"mode", o.mode},          {"bookings", o.bookings}, {"workers", o.workers},
-                        {"latency_ms", o.latency_ms}, {"run", run.name}};
+  nlohmann::json out = {{"mode", o.mode},
+                        {"bookings", o.bookings},
+                        {"workers", o.workers},
+                        {"latency_ms", o.latency_ms},
+                        {"run", run.name}};
   const auto bound = std::chrono::seconds(600);
   if (o.mode == "ceiling") {
     std::atomic<bool> stop{false};
@@ -177,19 +189,26 @@ int Main(const BenchOptions& o) {
       OutgoingEvent msg{c.kafka.requests_topic, e.request.property_id, EncodeBookingEvent(e), {}};
       if (!(*producer)->Publish(msg, std::chrono::seconds(10)).ok()) unpublished.fetch_add(1);
     });
-    if (unpublished > 0) return Fail("produce", Status::Unavailable(std::to_string(unpublished.load()) + " unpublished"));
+    if (unpublished > 0)
+      return Fail("produce",
+                  Status::Unavailable(std::to_string(unpublished.load()) + " unpublished"));
     out["produce_s"] = produce_s;
 
     const ProcessorConfig& p = c.processor;
     const size_t capacity = static_cast<size_t>(std::max<int64_t>(p.queue_capacity, 2 * o.workers));
-    ProcessorOptions options{c.kafka.requests_topic, c.kafka.dlq_topic, static_cast<int>(o.workers),
-                             capacity, capacity / 2, std::chrono::milliseconds(p.commit_interval_ms),
+    ProcessorOptions options{c.kafka.requests_topic,
+                             c.kafka.dlq_topic,
+                             static_cast<int>(o.workers),
+                             capacity,
+                             capacity / 2,
+                             std::chrono::milliseconds(p.commit_interval_ms),
                              std::chrono::milliseconds(p.drain_timeout_ms)};
     BookingProcessor processor(options, *w.saga, *w.producer, metrics);
     auto consumer = KafkaConsumer::Create(c.kafka, c.processor.group_id, {}, &processor);
     if (!consumer.ok()) return Fail("consumer", consumer.status());
     processor.Attach(consumer->get());
-    if (Status s = (*consumer)->Subscribe({c.kafka.requests_topic}); !s.ok()) return Fail("subscribe", s);
+    if (Status s = (*consumer)->Subscribe({c.kafka.requests_topic}); !s.ok())
+      return Fail("subscribe", s);
     std::atomic<bool> stop{false};
     const auto start = Clock::now();
     std::thread poll([&] { processor.Run(stop); });
@@ -197,11 +216,14 @@ int Main(const BenchOptions& o) {
     stop = true;
     poll.join();
     (*consumer)->Close();
-    if (!t.complete) return Fail("processor", Status::DeadlineExceeded("not every saga finished in 600 s"));
+    if (!t.complete)
+      return Fail("processor", Status::DeadlineExceeded("not every saga finished in 600 s"));
     out["elapsed_s"] = t.t100;
     out["sagas_per_s"] = static_cast<double>(o.bookings) / t.t100;
     out["steady_sagas_per_s"] = 0.8 * static_cast<double>(o.bookings) / (t.t90 - t.t10);
-    if (o.latency_ms > 0) out["littles_law_bound"] = 1000.0 * static_cast<double>(o.workers) / static_cast<double>(o.latency_ms);
+    if (o.latency_ms > 0)
+      out["littles_law_bound"] =
+          1000.0 * static_cast<double>(o.workers) / static_cast<double>(o.latency_ms);
   }
   out["confirmed"] = Confirmed(metrics);
   (void)w.ledger->DropAll();  // keep the shared database small
@@ -216,10 +238,14 @@ int main(int argc, char** argv) {
   wanderluxe::BenchOptions o;
   CLI::App app("Sagas per second: the processor against the same calls in a plain loop");
   app.add_option("--config", o.config_path, "YAML config (servers)");
-  app.add_option("--mode", o.mode, "processor | ceiling")->check(CLI::IsMember({"processor", "ceiling"}));
-  app.add_option("--bookings", o.bookings, "bookings (the property holds this many units)")->check(CLI::PositiveNumber);
-  app.add_option("--workers", o.workers, "worker pool size (ceiling: threads)")->check(CLI::PositiveNumber);
-  app.add_option("--latency-ms", o.latency_ms, "simulated bank latency")->check(CLI::NonNegativeNumber);
+  app.add_option("--mode", o.mode, "processor | ceiling")
+      ->check(CLI::IsMember({"processor", "ceiling"}));
+  app.add_option("--bookings", o.bookings, "bookings (the property holds this many units)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--workers", o.workers, "worker pool size (ceiling: threads)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--latency-ms", o.latency_ms, "simulated bank latency")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--set", o.sets, "section.key=value overrides");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);

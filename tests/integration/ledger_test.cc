@@ -36,11 +36,14 @@ TEST_SUITE("integration.ledger") {
     std::set<std::string> collections;
     for (int i = 0; i < 40; ++i) {
       const std::string id = "b-" + std::to_string(i);
-      CHECK(ledger.CollectionFor(id) == ledger.CollectionFor(id));  // placement is a function of the id
+      CHECK(ledger.CollectionFor(id) ==
+            ledger.CollectionFor(id));  // placement is a function of the id
       collections.insert(ledger.CollectionFor(id));
       // Ages from 40 minutes down to 1: b-0 is the oldest.
       const auto status = i % 2 == 0 ? BookingStatus::kReserved : BookingStatus::kSoldOut;
-      REQUIRE(ledger.Insert(Record(id, property, status, IsoFromUnixMillis(NowUnixMillis() - (40 - i) * 60'000)))
+      REQUIRE(ledger
+                  .Insert(Record(id, property, status,
+                                 IsoFromUnixMillis(NowUnixMillis() - (40 - i) * 60'000)))
                   .ok());
     }
     CHECK(collections.size() > 4);  // 40 ids over 8 shards use most of them
@@ -66,7 +69,9 @@ TEST_SUITE("integration.ledger") {
     const std::vector<std::string> oldest = {"b-0", "b-2", "b-4", "b-6", "b-8"};
     for (size_t i = 0; i < oldest.size(); ++i) CHECK((*stale)[i].request.booking_id == oldest[i]);
 
-    LedgerChange confirm{BookingStatus::kConfirmed, PaymentStatus::kCaptured, "txn-1",
+    LedgerChange confirm{BookingStatus::kConfirmed,
+                         PaymentStatus::kCaptured,
+                         "txn-1",
                          {"CONFIRMED", NowIso8601(), "test"}};
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).ok());
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).code() ==

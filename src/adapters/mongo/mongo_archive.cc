@@ -9,13 +9,15 @@ Status MongoArchive::EnsureIndexes() {
                             R"({"bookingId":1,"receivedAt":1})", false);
 }
 
+// One bulk write per batch: a write per record made the audit archive about
+// 100 events/s on FerretDB (each insert its own PostgreSQL commit). A record
+// whose eventId is already archived (a redelivery) is skipped by the unique _id.
 Status MongoArchive::Append(const std::vector<AuditRecord>& records) {
-  for (const AuditRecord& r : records) {
-    Status s = store_.InsertOne(collection_, r.ToJson());
-    if (s.code() == StatusCode::kAlreadyExists) continue;  // archived before a redelivery
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
+  std::vector<std::string> docs;
+  docs.reserve(records.size());
+  for (const AuditRecord& r : records) docs.push_back(r.ToJson());
+  auto inserted = store_.InsertManyIgnoringDuplicates(collection_, docs);
+  return inserted.ok() ? Status::Ok() : inserted.status();
 }
 
 Result<std::vector<std::string>> MongoArchive::Trail(const std::string& booking_id) {

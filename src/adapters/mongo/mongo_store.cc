@@ -148,6 +148,44 @@ Status MongoStore::InsertOne(const std::string& collection, const std::string& j
   return Status::Ok();
 }
 
+Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& collection,
+                                                         const std::vector<std::string>& jsons) {
+  if (jsons.empty()) return 0;
+  Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
+  Lease lease(pool_);
+  auto coll = lease.collection(config_.database, collection);
+  std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> bulk(
+      mongoc_collection_create_bulk_operation_with_opts(coll.get(), opts.get()),
+      mongoc_bulk_operation_destroy);
+  bson_error_t error;
+  for (const auto& json : jsons) {
+    auto doc = ParseJson(json, "insert into " + collection);
+    if (!doc.ok()) return doc.status();
+    if (!mongoc_bulk_operation_insert_with_opts(bulk.get(), doc->get(), nullptr, &error)) {
+      return MongoStatus(error, "insert into " + collection);
+    }
+  }
+  bson_t reply;
+  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
+  int64_t inserted = 0;
+  bool only_duplicates = true;
+  bson_iter_t it, errors, entry;
+  if (bson_iter_init_find(&it, &reply, "nInserted")) inserted = bson_iter_as_int64(&it);
+  if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &errors)) {
+    while (bson_iter_next(&errors)) {
+      if (!bson_iter_recurse(&errors, &entry) || !bson_iter_find(&entry, "code") ||
+          bson_iter_as_int64(&entry) != 11000) {
+        only_duplicates = false;
+      }
+    }
+  } else if (!ok) {
+    only_duplicates = false;  // not a write error: network, server selection, ...
+  }
+  bson_destroy(&reply);
+  if (!ok && !only_duplicates) return MongoStatus(error, "insert into " + collection);
+  return inserted;
+}
+
 Result<std::optional<std::string>> MongoStore::FindById(const std::string& collection,
                                                         const std::string& id) {
   Bson filter(BCON_NEW("_id", BCON_UTF8(id.c_str())));

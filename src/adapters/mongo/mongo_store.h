@@ -34,6 +34,10 @@ class MongoStore {
 
   // kAlreadyExists when a unique index (including _id) rejects the document.
   Status InsertOne(const std::string& collection, const std::string& json);
+  // Inserts every document in one unordered bulk write. A document whose _id
+  // (or unique key) is taken is skipped, not an error: returns how many were new.
+  Result<int64_t> InsertManyIgnoringDuplicates(const std::string& collection,
+                                               const std::vector<std::string>& jsons);
   // The document whose _id is `id`, or nothing.
   Result<std::optional<std::string>> FindById(const std::string& collection,
                                               const std::string& id);
