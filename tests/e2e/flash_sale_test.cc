@@ -4,7 +4,6 @@
 // ports, so it can share the stack with other tests.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -31,8 +30,10 @@ TEST_SUITE("e2e.flash_sale") {
   TEST_CASE("2,000 requests for 5 units: exactly 5 CONFIRMED and every invariant holds") {
     const std::string dir = "/tmp/" + testing::UniqueName("wanderluxe-e2e");
     std::filesystem::create_directories(dir);
-    const int base = 20000 + static_cast<int>(getpid() % 20000);
-    const std::string bank_port = std::to_string(base), gateway_port = std::to_string(base + 1);
+    const int base = testing::FreeLoopbackPort();
+    int second = testing::FreeLoopbackPort();
+    while (second == base) second = testing::FreeLoopbackPort();
+    const std::string bank_port = std::to_string(base), gateway_port = std::to_string(second);
     const std::string requests = testing::UniqueName("e2e-requests");
     const std::string outcomes = testing::UniqueName("e2e-outcomes");
     const std::string dlq = testing::UniqueName("e2e-dlq");

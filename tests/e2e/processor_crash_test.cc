@@ -3,7 +3,6 @@
 // charge and no leaked hold (I1-I4), the bank's book surviving in its own role.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -27,7 +26,7 @@ TEST_SUITE("e2e.processor_crash") {
   TEST_CASE("processor SIGKILLed mid-sale and restarted: all terminal, 5 sold, 5 charges") {
     const std::string dir = "/tmp/" + testing::UniqueName("wanderluxe-crash");
     std::filesystem::create_directories(dir);
-    const int port = 40000 + static_cast<int>(getpid() % 20000);
+    const int port = testing::FreeLoopbackPort();
     const std::string requests = testing::UniqueName("crash-requests");
     const std::string outcomes = testing::UniqueName("crash-outcomes");
     const std::string dlq = testing::UniqueName("crash-dlq");

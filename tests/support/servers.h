@@ -17,6 +17,11 @@ Config LiveConfig(const std::vector<std::string>& sets = {});
 // A name no other test run has used: tests never depend on leftovers.
 std::string UniqueName(const std::string& prefix);
 
+// A loopback TCP port that is free now, for a role started as a child
+// process. Drawn from below the kernel's ephemeral range (32768 and up), so no
+// outgoing connection can take it between this check and the child's bind.
+int FreeLoopbackPort();
+
 }  // namespace wanderluxe::testing
 
 #endif  // WANDERLUXE_TESTS_SUPPORT_SERVERS_H_
