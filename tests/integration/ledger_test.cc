@@ -3,7 +3,11 @@
 // shard, and the compare-and-set still refuses a stale version.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "adapters/mongo/mongo_ledger.h"
 #include "support/servers.h"
@@ -82,6 +86,78 @@ TEST_SUITE("integration.ledger") {
     CHECK((*b0)->version == 2);
     CHECK(ledger.Insert(Record("b-0", property, BookingStatus::kReserved, NowIso8601())).code() ==
           StatusCode::kAlreadyExists);
+    CHECK(ledger.DropAll().ok());
+  }
+
+  // Defect 2 of issue 11: FerretDB runs a filtered update as a read, then a
+  // write by _id, so two racers could both "win" the same version. Eight
+  // threads race for every version of a few documents: each version must have
+  // exactly one winner, and the document must end at 1 + the number of wins.
+  TEST_CASE("compare-and-set: 8 threads x 1,000 racing transitions, one winner per version") {
+    const std::string db = testing::UniqueName("cas");
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=1"});
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
+    MongoLedger ledger(**store);
+    const std::string property = testing::UniqueName("prop");
+    constexpr int kDocuments = 4;
+    constexpr int kThreads = 8;
+    constexpr int kAttemptsPerThread = 1000;
+    for (int d = 0; d < kDocuments; ++d) {
+      REQUIRE(ledger.Insert(Record("cas-" + std::to_string(d), property, BookingStatus::kReserved,
+                                   NowIso8601()))
+                  .ok());
+    }
+    std::mutex mu;
+    std::map<std::pair<std::string, int64_t>, std::vector<int>> winners;  // (id, version) -> threads
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kAttemptsPerThread; ++i) {
+          const std::string id = "cas-" + std::to_string(i % kDocuments);
+          auto current = ledger.Get(id);
+          if (!current.ok() || !current->has_value()) {
+            ++errors;
+            continue;
+          }
+          const int64_t version = (*current)->version;
+          LedgerChange change{BookingStatus::kReserved, PaymentStatus::kPending, "",
+                              LedgerEntry{"RACE", NowIso8601(), "thread " + std::to_string(t)}};
+          Status s = ledger.Transition(id, BookingStatus::kReserved, version, change);
+          if (s.ok()) {
+            std::lock_guard lock(mu);
+            winners[{id, version}].push_back(t);
+          } else if (s.code() != StatusCode::kFailedPrecondition) {
+            ++errors;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(errors.load() == 0);
+    int64_t doubled = 0;
+    int64_t wins = 0;
+    for (const auto& [key, threads_won] : winners) {
+      wins += static_cast<int64_t>(threads_won.size());
+      if (threads_won.size() > 1) ++doubled;
+    }
+    const int attempts = kThreads * kAttemptsPerThread;
+    MESSAGE(attempts, " attempts, ", wins, " wins, ", doubled,
+            " versions won more than once");
+    CHECK(doubled == 0);
+    for (int d = 0; d < kDocuments; ++d) {
+      const std::string id = "cas-" + std::to_string(d);
+      auto final_record = ledger.Get(id);
+      REQUIRE((final_record.ok() && final_record->has_value()));
+      int64_t doc_wins = 0;
+      for (const auto& [key, threads_won] : winners) {
+        if (key.first == id) doc_wins += static_cast<int64_t>(threads_won.size());
+      }
+      CHECK((*final_record)->version == 1 + doc_wins);  // every win moved it exactly once
+      CHECK(static_cast<int64_t>((*final_record)->audit_log.size()) == 1 + doc_wins);
+      for (int64_t v = 1; v < (*final_record)->version; ++v) CHECK(winners.count({id, v}) == 1);
+    }
     CHECK(ledger.DropAll().ok());
   }
 }

@@ -6,6 +6,17 @@ namespace wanderluxe {
 
 using Clock = std::chrono::steady_clock;
 
+ProcessorOptions ProcessorOptions::From(const Config& config) {
+  const ProcessorConfig& p = config.processor;
+  return {config.kafka.requests_topic,
+          config.kafka.dlq_topic,
+          static_cast<int>(p.workers),
+          static_cast<size_t>(p.queue_capacity),
+          static_cast<size_t>(p.queue_low_water),
+          std::chrono::milliseconds(p.commit_interval_ms),
+          std::chrono::milliseconds(p.drain_timeout_ms)};
+}
+
 BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
                                    EventProducer& dlq_producer, MetricsRegistry& metrics)
     : options_(std::move(options)),

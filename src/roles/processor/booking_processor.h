@@ -21,6 +21,7 @@
 
 #include "adapters/kafka/kafka_consumer.h"
 #include "wanderluxe/booking_saga.h"
+#include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/offset_tracker.h"
 
@@ -34,6 +35,8 @@ struct ProcessorOptions {
   size_t queue_low_water = 512;
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::milliseconds drain_timeout{30'000};
+
+  static ProcessorOptions From(const Config& config);
 };
 
 class BookingProcessor final : public RebalanceListener {

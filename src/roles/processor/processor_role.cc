@@ -14,17 +14,6 @@
 namespace wanderluxe {
 namespace {
 
-ProcessorOptions ProcessorOptionsFrom(const Config& config) {
-  const ProcessorConfig& p = config.processor;
-  return {config.kafka.requests_topic,
-          config.kafka.dlq_topic,
-          static_cast<int>(p.workers),
-          static_cast<size_t>(p.queue_capacity),
-          static_cast<size_t>(p.queue_low_water),
-          std::chrono::milliseconds(p.commit_interval_ms),
-          std::chrono::milliseconds(p.drain_timeout_ms)};
-}
-
 // Periodically finishes sagas nobody is driving (I5).
 void ReconcileLoop(Reconciler& reconciler, std::chrono::seconds interval,
                    const std::atomic<bool>& stop) {
@@ -48,7 +37,7 @@ int RunProcessor(const RoleContext& context) {
     spdlog::error("processor: {}", wiring.status().ToString());
     return kExitFailure;
   }
-  BookingProcessor processor(ProcessorOptionsFrom(config), *(*wiring)->saga, *(*wiring)->producer,
+  BookingProcessor processor(ProcessorOptions::From(config), *(*wiring)->saga, *(*wiring)->producer,
                              metrics);
   auto consumer =
       KafkaConsumer::Create(config.kafka, config.processor.group_id, {}, &processor);

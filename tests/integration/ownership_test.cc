@@ -1,0 +1,319 @@
+// Two drivers meeting on one booking, against live Redis, FerretDB and Kafka
+// (issue 11): a worker and a reconciler, two workers with one bookingId for
+// two properties, and a booking whose inventory key Redis cannot read. The
+// bank is the in-process simulated bank behind a switch that makes it
+// unreachable (an unanswered call, exactly what a timeout looks like).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "adapters/bank/simulated_bank.h"
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_producer.h"
+#include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_inventory_store.h"
+#include "support/child_process.h"
+#include "support/servers.h"
+#include "wanderluxe/booking_saga.h"
+#include "wanderluxe/ids.h"
+#include "wanderluxe/reconciler.h"
+
+namespace wanderluxe {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The simulated bank with its network cut: while a direction is down, charges
+// go unanswered and voids fail as unreachable. A down call also counts, so a
+// test can wait until a driver is stuck in it.
+class SwitchedBank final : public Bank {
+ public:
+  SwitchedBank() : inner_(Instant(), ChargeBook::Open("").value()) {}
+
+  std::atomic<bool> charges_up{false};
+  std::atomic<bool> voids_up{false};
+  std::atomic<int> charges_refused{0};
+  std::atomic<int> voids_refused{0};
+  // While set, one void call waits here before it reaches the bank: a driver
+  // paused between its check and its void.
+  std::atomic<bool> hold_next_void{false};
+  std::atomic<bool> release_held_void{false};
+  std::atomic<bool> void_is_held{false};
+
+  ChargeResult Charge(const std::string& key, const Money& amount, milliseconds timeout) override {
+    if (!charges_up.load()) {
+      ++charges_refused;
+      return {ChargeOutcome::kUnknown, "", "bank unreachable"};
+    }
+    return inner_.Charge(key, amount, timeout);
+  }
+  Result<ChargeState> Lookup(const std::string& key, milliseconds timeout) override {
+    return inner_.Lookup(key, timeout);
+  }
+  Result<ChargeState> Void(const std::string& key, milliseconds timeout) override {
+    if (hold_next_void.exchange(false)) {
+      void_is_held = true;
+      testing::WaitUntil([&] { return release_held_void.load(); }, seconds(60));
+      void_is_held = false;
+    }
+    if (!voids_up.load()) {
+      ++voids_refused;
+      return Status::Unavailable("bank unreachable");
+    }
+    return inner_.Void(key, timeout);
+  }
+  ChargeState State(const std::string& key) { return inner_.Lookup(key, seconds(1)).value(); }
+
+ private:
+  static BankConfig Instant() {
+    BankConfig c;
+    c.latency_ms = 0;  // the network, not the bank, is what fails here
+    return c;
+  }
+  SimulatedBank inner_;
+};
+
+// The live stores with a database, topics and properties of their own.
+struct LiveStores {
+  LiveStores() {
+    config = testing::LiveConfig({"mongo.database=" + testing::UniqueName("owner"),
+                                  "mongo.ledger_shards=4",
+                                  "kafka.outcomes_topic=" + testing::UniqueName("owner-outcomes")});
+    auto redis_client = RedisClient::Connect(config.redis);
+    REQUIRE_MESSAGE(redis_client.ok(), "Redis down -- start it with scripts/stack up");
+    redis = std::move(*redis_client);
+    inventory = std::make_unique<RedisInventoryStore>(*redis);
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), "FerretDB down -- start it with scripts/stack up");
+    mongo = std::move(*store);
+    ledger = std::make_unique<MongoLedger>(*mongo);
+    REQUIRE_MESSAGE(EnsureTopics(config.kafka, {{config.kafka.outcomes_topic, 1, 1}}).ok(),
+                    "Kafka down -- start it with scripts/stack up");
+    auto kafka = KafkaProducer::Create(config.kafka);
+    REQUIRE(kafka.ok());
+    producer = std::move(*kafka);
+  }
+  ~LiveStores() { (void)ledger->DropAll(); }
+
+  SagaOptions Options(milliseconds payment_deadline) const {
+    SagaOptions o;
+    o.retry = {milliseconds(10), milliseconds(50), 2, 0};
+    o.payment_deadline = payment_deadline;
+    o.bank_call_timeout = milliseconds(200);
+    o.outcomes_topic = config.kafka.outcomes_topic;
+    return o;
+  }
+  BookingEvent Event(const std::string& id, const std::string& property) const {
+    BookingEvent e;
+    e.event_id = NewUuid();
+    e.timestamp = NowIso8601();
+    e.request = {id, property, "", {120000, "USD"}, "", ""};
+    return e;
+  }
+  BookingRecord Record(const std::string& id) {
+    auto r = ledger->Get(id);
+    REQUIRE((r.ok() && r->has_value()));
+    return **r;
+  }
+
+  Config config;
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<RedisInventoryStore> inventory;
+  std::unique_ptr<MongoStore> mongo;
+  std::unique_ptr<MongoLedger> ledger;
+  std::unique_ptr<KafkaProducer> producer;
+  MetricsRegistry metrics;
+};
+
+// I3 for one booking: CONFIRMED exactly when its charge is captured and not voided.
+void CheckChargeMatchesLedger(LiveStores& live, SwitchedBank& bank, const std::string& id) {
+  const BookingRecord record = live.Record(id);
+  const ChargeState charge = bank.State(id);
+  MESSAGE("booking ", BookingStatusName(record.status), ", payment ",
+          PaymentStatusName(record.payment_status), ", bank ", ChargeStateName(charge));
+  if (record.status == BookingStatus::kConfirmed) {
+    CHECK(charge == ChargeState::kCaptured);
+  } else {
+    CHECK(charge != ChargeState::kCaptured);
+  }
+}
+
+// A ledger whose inserts wait until `parties` callers reached them (bounded):
+// two drivers that both looked the booking up before either recorded it.
+class RendezvousLedger final : public Ledger {
+ public:
+  RendezvousLedger(Ledger& inner, int parties) : inner_(inner), parties_(parties) {}
+
+  Status Insert(const BookingRecord& record) override {
+    {
+      std::unique_lock lock(mu_);
+      ++arrived_;
+      cv_.notify_all();
+      cv_.wait_for(lock, seconds(20), [&] { return arrived_ >= parties_; });
+    }
+    return inner_.Insert(record);
+  }
+  Result<std::optional<BookingRecord>> Get(const std::string& id) override { return inner_.Get(id); }
+  Status Transition(const std::string& id, BookingStatus from, int64_t version,
+                    const LedgerChange& change) override {
+    return inner_.Transition(id, from, version, change);
+  }
+  Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
+    return inner_.FindStale(before, limit);
+  }
+  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& p) override {
+    return inner_.CountByStatus(p);
+  }
+  Result<std::vector<std::string>> IdsWithStatus(const std::string& p, BookingStatus s) override {
+    return inner_.IdsWithStatus(p, s);
+  }
+  Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
+    return inner_.StatusByBooking(p);
+  }
+
+ private:
+  Ledger& inner_;
+  const int parties_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+};
+
+TEST_SUITE("integration.ownership") {
+  // Defect 1: the worker is stuck voiding after its payment deadline while the
+  // bank is away; the reconciler resumes the same booking, the bank comes back
+  // for its charge, and the worker's void then lands on that capture.
+  TEST_CASE("a worker voiding and a reconciler: never CONFIRMED with a voided charge") {
+    LiveStores live;
+    SwitchedBank bank;
+    const std::string property = testing::UniqueName("prop-owner");
+    REQUIRE(live.inventory->Seed(property, 1, true).ok());
+    BookingSaga worker(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
+                       *live.producer, live.metrics);
+    BookingSaga reconciling(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
+                            *live.producer, live.metrics);
+    std::atomic<bool> stop{false};
+    const std::string id = testing::UniqueName("b-void");
+    auto worker_done = std::async(std::launch::async,
+                                  [&] { return worker.Process(live.Event(id, property), stop); });
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return bank.voids_refused.load() > 0; }, seconds(20)),
+                    "the worker never reached its void");
+    bank.charges_up = true;  // the bank answers charges again; voids still fail
+    Reconciler reconciler(*live.ledger, reconciling, seconds(0));
+    auto pass = reconciler.RunOnce(stop);
+    REQUIRE(pass.ok());
+    bank.voids_up = true;
+    REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
+    auto worked = worker_done.get();
+    CHECK_MESSAGE(worked.ok(), worked.status().ToString());
+    CheckChargeMatchesLedger(live, bank, id);
+    const InventoryLevels levels = live.inventory->Levels(property).value();
+    CHECK(levels.held == 0);
+    CHECK(levels.sold == (live.Record(id).status == BookingStatus::kConfirmed ? 1 : 0));
+  }
+
+  // The same, with the worker paused between its decision and its void for
+  // longer than its lease: the reconciler takes the booking over, and the
+  // worker's late void must not undo what the new owner did.
+  TEST_CASE("a worker paused before its void past its lease: the new owner decides, once") {
+    LiveStores live;
+    SwitchedBank bank;
+    const std::string property = testing::UniqueName("prop-owner");
+    REQUIRE(live.inventory->Seed(property, 1, true).ok());
+    BookingSaga worker(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
+                       *live.producer, live.metrics);
+    BookingSaga reconciling(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
+                            *live.producer, live.metrics);
+    std::atomic<bool> stop{false};
+    const std::string id = testing::UniqueName("b-paused");
+    bank.hold_next_void = true;
+    auto worker_done = std::async(std::launch::async,
+                                  [&] { return worker.Process(live.Event(id, property), stop); });
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return bank.void_is_held.load(); }, seconds(20)),
+                    "the worker never reached its void");
+    bank.charges_up = true;
+    bank.voids_up = true;
+    // Long enough for any lease the worker took to lapse (tests use short ones).
+    Reconciler reconciler(*live.ledger, reconciling, seconds(0));
+    REQUIRE(testing::WaitUntil(
+        [&] {
+          auto pass = reconciler.RunOnce(stop);
+          return pass.ok() && IsTerminal(live.Record(id).status);
+        },
+        seconds(30)));
+    bank.release_held_void = true;
+    REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
+    CheckChargeMatchesLedger(live, bank, id);
+    const InventoryLevels levels = live.inventory->Levels(property).value();
+    CHECK(levels.held == 0);
+    CHECK(levels.sold == (live.Record(id).status == BookingStatus::kConfirmed ? 1 : 0));
+  }
+
+  // Defect 4: one bookingId for two properties, both drivers past the lookup
+  // before either inserts; the loser's hold on its own property must go back.
+  TEST_CASE("one bookingId for two properties at once: the loser's hold is released") {
+    LiveStores live;
+    SwitchedBank bank;
+    bank.charges_up = true;
+    bank.voids_up = true;
+    const std::string p1 = testing::UniqueName("prop-one");
+    const std::string p2 = testing::UniqueName("prop-two");
+    REQUIRE(live.inventory->Seed(p1, 2, true).ok());
+    REQUIRE(live.inventory->Seed(p2, 2, true).ok());
+    RendezvousLedger rendezvous(*live.ledger, 2);
+    BookingSaga a(live.Options(seconds(5)), *live.inventory, rendezvous, bank, *live.producer,
+                  live.metrics);
+    BookingSaga b(live.Options(seconds(5)), *live.inventory, rendezvous, bank, *live.producer,
+                  live.metrics);
+    std::atomic<bool> stop{false};
+    const std::string id = testing::UniqueName("b-reused");
+    auto first = std::async(std::launch::async, [&] { return a.Process(live.Event(id, p1), stop); });
+    auto second = std::async(std::launch::async, [&] { return b.Process(live.Event(id, p2), stop); });
+    REQUIRE(first.wait_for(seconds(30)) == std::future_status::ready);
+    REQUIRE(second.wait_for(seconds(30)) == std::future_status::ready);
+    auto r1 = first.get();
+    auto r2 = second.get();
+    REQUIRE((r1.ok() && r2.ok()));
+    CHECK((r1->verdict == SagaVerdict::kRejected) != (r2->verdict == SagaVerdict::kRejected));
+    const BookingRecord record = live.Record(id);
+    CHECK(record.status == BookingStatus::kConfirmed);
+    const std::string loser = record.request.property_id == p1 ? p2 : p1;
+    const InventoryLevels winner_levels = live.inventory->Levels(record.request.property_id).value();
+    const InventoryLevels loser_levels = live.inventory->Levels(loser).value();
+    CHECK(winner_levels.sold == 1);
+    CHECK(winner_levels.held == 0);
+    CHECK(loser_levels.held == 0);  // the leak
+    CHECK(loser_levels.available == 2);
+  }
+
+  // Defect 5: an error retrying cannot fix (a wrong-type inventory key) must
+  // end the saga after a bounded number of attempts, not pin it forever.
+  TEST_CASE("a wrong-type inventory key: the saga gives up after bounded attempts") {
+    LiveStores live;
+    SwitchedBank bank;
+    bank.charges_up = true;
+    const std::string property = testing::UniqueName("prop-poison");
+    REQUIRE(live.redis->Command({"HSET", "inventory:" + property, "not", "a counter"}).ok());
+    BookingSaga saga(live.Options(seconds(5)), *live.inventory, *live.ledger, bank, *live.producer,
+                     live.metrics);
+    std::atomic<bool> stop{false};
+    const std::string id = testing::UniqueName("b-poison");
+    auto done = std::async(std::launch::async,
+                           [&] { return saga.Process(live.Event(id, property), stop); });
+    const bool returned = done.wait_for(seconds(15)) == std::future_status::ready;
+    stop = true;  // the old behaviour: retried until shutdown
+    auto result = done.get();
+    CHECK_MESSAGE(returned, "the saga was still retrying a non-transient error after 15 s");
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kInternal);
+    (void)live.redis->Command({"DEL", "inventory:" + property});
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
