@@ -11,11 +11,30 @@
 
 namespace wanderluxe {
 
-// PENDING -> RESERVED -> CONFIRMED; PENDING -> SOLD_OUT; RESERVED -> FAILED_PAYMENT;
-// REJECTED (same bookingId, different payload). The last four are terminal.
-enum class BookingStatus { kPending, kReserved, kConfirmed, kSoldOut, kFailedPayment, kRejected };
+// kStateMachine: PENDING -> RESERVED -> CONFIRMED; PENDING -> SOLD_OUT;
+// RESERVED -> FAILED_PAYMENT; PENDING or RESERVED -> PARKED (an error retrying
+// cannot fix, after bounded attempts: hold released, event on the DLQ);
+// REJECTED (same bookingId, different payload: an outcome, never a ledger
+// state). Everything but PENDING and RESERVED is terminal.
+enum class BookingStatus {
+  kPending,
+  kReserved,
+  kConfirmed,
+  kSoldOut,
+  kFailedPayment,
+  kRejected,
+  kParked,
+};
 
-enum class PaymentStatus { kPending, kCaptured, kDeclined, kUnknown, kVoided };
+// kPaymentDecisions: while a booking is RESERVED its payment status is the
+// owner's decision, recorded in the ledger before the step it leads to:
+//   PENDING  -> charging may go on
+//   CAPTURED -> confirm the sale (or, if the hold is gone, UNKNOWN: refund)
+//   UNKNOWN  -> void by key; never charge again, never confirm
+//   DECLINED / VOIDED -> release the hold, then FAILED_PAYMENT
+// A decision is never taken back, so a driver that lost its lease and acts
+// late can only repeat what the ledger already decided.
+enum class PaymentStatus { kNotAttempted, kPending, kCaptured, kDeclined, kUnknown, kVoided };
 
 std::string_view BookingStatusName(BookingStatus status);
 std::optional<BookingStatus> ParseBookingStatus(std::string_view name);
@@ -23,8 +42,11 @@ std::string_view PaymentStatusName(PaymentStatus status);
 std::optional<PaymentStatus> ParsePaymentStatus(std::string_view name);
 
 bool IsTerminal(BookingStatus status);
-// kStateMachine: the only moves the ledger may make.
+// kStateMachine: the only moves the ledger may make. A booking may also stay
+// in its status (a payment decision, a lease, an auditLog line).
 bool IsAllowedTransition(BookingStatus from, BookingStatus to);
+// kPaymentDecisions: the only changes of a payment status.
+bool IsAllowedPaymentChange(PaymentStatus from, PaymentStatus to);
 
 struct BookingRequest {
   std::string booking_id;

@@ -1,14 +1,29 @@
 // The booking saga (ARCHITECTURE §6), orchestrated, its state in the ledger:
 //
-//   PENDING --reserve--> RESERVED --charge--> (confirm) CONFIRMED
-//      \--sold out--> SOLD_OUT        \--declined / void--> (release) FAILED_PAYMENT
+//   PENDING --reserve--> RESERVED --charge--> CAPTURED --confirm--> CONFIRMED
+//      \--sold out--> SOLD_OUT        \--declined / unknown, voided--> (release) FAILED_PAYMENT
 //
 // Every step is idempotent per bookingId, so a redelivered event, a second
 // worker holding the same booking, or the reconciler resumes where the ledger
-// says the booking is. Invariants kept here:
+// says the booking is.
+//
+// kOneDriver: at most one driver advances a booking at a time. A driver holds
+// the booking's lease (in the ledger, renewed by its own transitions) and
+// acts outside the ledger (charge, void, confirm, release) only with at least
+// `lease_margin` of it left; a driver whose lease lapsed finds its next
+// transition refused (its version is stale) and stops.
+// kDecideThenAct: every external step but the charge follows a payment
+// decision the ledger already holds (kPaymentDecisions in booking.h), and a
+// decision is never taken back. So even a driver paused past its lease,
+// acting late, repeats only what the ledger decided: no void after a
+// capture was decided, no confirm after a void was, no release after either.
+// Invariants kept here:
 //   kNoOversell: a unit is sold only after a captured charge, from a hold.
-//   kNoLeak: a hold is released exactly when the booking fails payment.
+//   kNoLeak: a hold is released exactly when the booking fails payment or is parked.
 //   kNoReleaseWhileChargeMayLand: an ambiguous charge is voided first.
+//
+// Thread safety: one BookingSaga may drive any number of bookings from any
+// number of threads at once; it keeps no per-booking state of its own.
 #ifndef WANDERLUXE_BOOKING_SAGA_H_
 #define WANDERLUXE_BOOKING_SAGA_H_
 
@@ -17,6 +32,7 @@
 #include <string>
 
 #include "wanderluxe/booking_event.h"
+#include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/bank.h"
 #include "wanderluxe/ports/event_producer.h"
@@ -28,17 +44,28 @@ namespace wanderluxe {
 
 struct SagaOptions {
   RetryPolicy retry;
-  std::chrono::milliseconds payment_deadline{15'000};
-  std::chrono::milliseconds bank_call_timeout{5'000};
-  std::string outcomes_topic = "booking.outcomes";
+  std::chrono::milliseconds payment_deadline;
+  std::chrono::milliseconds bank_call_timeout;
+  // How long a driver owns a booking after its last transition.
+  std::chrono::milliseconds lease;
+  // Lease left before any external step: one bank call plus clock skew.
+  std::chrono::milliseconds lease_margin;
+  // Attempts at a step failing with an error retrying cannot fix (kInternal)
+  // before the booking is given up and parked. Transient errors retry forever.
+  int max_attempts;
+  std::string outcomes_topic;
+  std::string driver_prefix;  // names this process in lease holders ("host:pid")
+
+  static SagaOptions From(const Config& config);
 };
 
-// What became of one event. kRejected: the bookingId exists with another payload.
-enum class SagaVerdict { kTerminal, kRejected };
+// What became of one event. kRejected: the bookingId exists with another
+// payload. kOwnedElsewhere: another live driver holds the booking (Resume only).
+enum class SagaVerdict { kTerminal, kRejected, kOwnedElsewhere };
 
 struct SagaResult {
   SagaVerdict verdict = SagaVerdict::kTerminal;
-  BookingStatus status = BookingStatus::kPending;  // the booking's terminal status
+  BookingStatus status = BookingStatus::kPending;  // the booking's status at the end
 };
 
 class BookingSaga {
@@ -46,13 +73,23 @@ class BookingSaga {
   BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger, Bank& bank,
               EventProducer& producer, MetricsRegistry& metrics);
 
-  // Drives the event's booking to a terminal state. Transient failures are
-  // retried without end; only `stop` interrupts (kUnavailable "interrupted"),
-  // and then the event must be redelivered, not marked done.
+  // Drives the event's booking to a terminal state, waiting while another
+  // live driver holds it. Transient failures are retried without end; only
+  // `stop` interrupts (kUnavailable "interrupted"), and then the event must be
+  // redelivered, not marked done. Other failures (kInternal) come back after
+  // `max_attempts`: the caller parks the booking (Park) and dead-letters it.
   Result<SagaResult> Process(const BookingEvent& event, const std::atomic<bool>& stop);
 
-  // Continues a booking from the ledger's state (the reconciler).
+  // Continues a booking from the ledger's state (the reconciler); answers
+  // kOwnedElsewhere at once when another live driver holds it.
   Result<SagaResult> Resume(const BookingRecord& record, const std::atomic<bool>& stop);
+
+  // Gives a booking up after a failure retrying cannot fix: releases its hold
+  // and records PARKED, in a bounded number of attempts. Refuses
+  // (kFailedPrecondition) a booking whose charge may have landed: that one
+  // stays with the reconciler. Racing a live driver is safe: both only
+  // release the hold and end the booking, and one transition wins.
+  Status Park(const BookingRequest& request, const std::string& why, const std::atomic<bool>& stop);
 
  private:
   struct Payment {
@@ -60,22 +97,47 @@ class BookingSaga {
     std::string transaction_id;
   };
 
-  Result<BookingRecord> Admit(const BookingEvent& event, const std::atomic<bool>& stop);
-  Result<SagaResult> Drive(BookingRecord record, const std::string& trace_id,
+  std::string NewDriver() const;
+  Result<BookingRecord> Admit(const BookingEvent& event, const std::string& driver,
+                              const std::atomic<bool>& stop);
+  Result<SagaResult> Reject(BookingRecord record, const BookingEvent& event,
+                            const std::atomic<bool>& stop);
+  Result<SagaResult> Drive(BookingRecord record, const std::string& driver,
+                           const std::string& trace_id, bool wait_for_owner,
                            const std::atomic<bool>& stop);
+  Status Step(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
   Status StepPending(BookingRecord& record, const std::atomic<bool>& stop);
-  Status StepReserved(BookingRecord& record, const std::atomic<bool>& stop);
-  Result<Payment> Pay(const BookingRecord& record, const std::atomic<bool>& stop);
-  Status Compensate(const BookingRecord& record, const std::atomic<bool>& stop);
-  // Moves the record; on a lost compare-and-set reloads it (another worker moved it).
+  Status Charge(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
+  Status ConfirmSale(BookingRecord& record, const std::atomic<bool>& stop);
+  Status VoidCharge(BookingRecord& record, const std::string& driver,
+                    const std::atomic<bool>& stop);
+  Status ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop);
+
+  // Takes or renews the lease. On a lost race the record is reloaded.
+  Status TakeLease(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
+  // On shutdown: one attempt to give the lease back, so the next driver need
+  // not wait for it to lapse.
+  void HandBack(BookingRecord& record, const std::string& driver);
+  // True when `driver` may take an external step now (renewing the lease if
+  // it runs short); false when the record changed under it (reloaded).
+  Result<bool> KeepLease(BookingRecord& record, const std::string& driver,
+                         const std::atomic<bool>& stop);
+  // Moves the record; on a lost compare-and-set reloads it (another driver
+  // moved it), and the caller goes on from the ledger's state.
   Status Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
               const std::string& transaction_id, const std::string& action,
               const std::string& detail, const std::atomic<bool>& stop);
+  Status Apply(BookingRecord& record, const LedgerChange& change, const std::atomic<bool>& stop);
+  Status Reload(BookingRecord& record, const std::atomic<bool>& stop);
   Status PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
                         const std::string& trace_id, const std::atomic<bool>& stop);
-  // Retries `call` until it returns OK or a logical (non-transient) error.
+  // Retries `call` until OK or a logical error; transient errors without end,
+  // others at most `max_attempts` times.
   template <typename Call>
   auto Retry(const char* step, Call call, const std::atomic<bool>& stop) -> decltype(call());
+  // Retries every failure at most `max_attempts` times (Park).
+  template <typename Call>
+  auto RetryBounded(const char* step, Call call, const std::atomic<bool>& stop) -> decltype(call());
 
   const SagaOptions options_;
   InventoryStore& inventory_;
@@ -85,6 +147,8 @@ class BookingSaga {
   MetricsRegistry& metrics_;
   Counter* compensations_;
   Counter* rejected_;
+  Counter* takeovers_;
+  Counter* parked_;
   Histogram* bank_latency_;
 };
 

@@ -87,7 +87,15 @@ struct SagaConfig {
   int64_t retry_multiplier = 2;
   int64_t retry_jitter_pct = 20;
   int64_t payment_deadline_ms = 15000;
+  // A driver owns a booking this long after its last transition (§6).
+  int64_t lease_ms = 30000;
+  // Attempts at an error retrying cannot fix before a booking is parked.
+  int64_t max_attempts = 5;
 };
+
+// What two processors' clocks may disagree by, on top of a bank call, when
+// a driver decides whether its lease still covers its next external step.
+inline constexpr int64_t kLeaseClockSkewMs = 1000;
 
 struct BankConfig {
   std::string mode = "simulated";  // simulated | http

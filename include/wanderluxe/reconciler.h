@@ -1,6 +1,11 @@
 // Finishes sagas left behind: any booking non-terminal past a threshold (a
 // worker died, a partition moved, a dependency was down for long) is driven to
 // a terminal state by resuming the saga from the ledger (I5, nothing stuck).
+// It takes a booking over only once its driver's lease has lapsed
+// (kOneDriver); a booking still leased is left for a later pass.
+//
+// Thread safety: RunOnce may run in any number of processors at once; two
+// reconcilers meeting on one booking race for its lease, and one wins.
 #ifndef WANDERLUXE_RECONCILER_H_
 #define WANDERLUXE_RECONCILER_H_
 
@@ -16,6 +21,7 @@ struct ReconcileReport {
   int64_t found = 0;
   std::map<BookingStatus, int64_t> finished;  // by the terminal status reached
   int64_t failed = 0;
+  int64_t owned_elsewhere = 0;  // another live driver holds them: left alone
 };
 
 class Reconciler {

@@ -6,16 +6,18 @@
 namespace wanderluxe {
 namespace {
 
-constexpr std::array<std::pair<BookingStatus, std::string_view>, 6> kBookingNames = {{
+constexpr std::array<std::pair<BookingStatus, std::string_view>, 7> kBookingNames = {{
     {BookingStatus::kPending, "PENDING"},
     {BookingStatus::kReserved, "RESERVED"},
     {BookingStatus::kConfirmed, "CONFIRMED"},
     {BookingStatus::kSoldOut, "SOLD_OUT"},
     {BookingStatus::kFailedPayment, "FAILED_PAYMENT"},
     {BookingStatus::kRejected, "REJECTED"},
+    {BookingStatus::kParked, "PARKED"},
 }};
 
-constexpr std::array<std::pair<PaymentStatus, std::string_view>, 5> kPaymentNames = {{
+constexpr std::array<std::pair<PaymentStatus, std::string_view>, 6> kPaymentNames = {{
+    {PaymentStatus::kNotAttempted, "NOT_ATTEMPTED"},
     {PaymentStatus::kPending, "PENDING"},
     {PaymentStatus::kCaptured, "CAPTURED"},
     {PaymentStatus::kDeclined, "DECLINED"},
@@ -56,13 +58,33 @@ bool IsTerminal(BookingStatus status) {
 }
 
 bool IsAllowedTransition(BookingStatus from, BookingStatus to) {
+  if (from == to) return true;  // a decision, a lease or an auditLog line; not a move
   switch (from) {
     case BookingStatus::kPending:
-      return to == BookingStatus::kReserved || to == BookingStatus::kSoldOut;
+      return to == BookingStatus::kReserved || to == BookingStatus::kSoldOut ||
+             to == BookingStatus::kParked;
     case BookingStatus::kReserved:
-      return to == BookingStatus::kConfirmed || to == BookingStatus::kFailedPayment;
+      return to == BookingStatus::kConfirmed || to == BookingStatus::kFailedPayment ||
+             to == BookingStatus::kParked;
     default:
       return false;  // terminal states never move
+  }
+}
+
+bool IsAllowedPaymentChange(PaymentStatus from, PaymentStatus to) {
+  if (from == to) return true;
+  switch (from) {
+    case PaymentStatus::kNotAttempted:
+      return to == PaymentStatus::kPending;
+    case PaymentStatus::kPending:
+      return to == PaymentStatus::kCaptured || to == PaymentStatus::kDeclined ||
+             to == PaymentStatus::kUnknown || to == PaymentStatus::kNotAttempted;
+    case PaymentStatus::kCaptured:
+      return to == PaymentStatus::kUnknown;  // captured without a hold: refund
+    case PaymentStatus::kUnknown:
+      return to == PaymentStatus::kVoided || to == PaymentStatus::kDeclined;
+    default:
+      return false;  // DECLINED and VOIDED are final
   }
 }
 

@@ -1,7 +1,9 @@
 #include "wanderluxe/booking_saga.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
 #include "wanderluxe/outcome_event.h"
 
@@ -9,6 +11,9 @@ namespace wanderluxe {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long an outcome publish may wait for Kafka's acknowledgement.
+constexpr std::chrono::seconds kOutcomePublishTimeout{10};
 
 Status StatusOf(const Status& s) { return s; }
 template <typename T>
@@ -33,7 +38,25 @@ Status Interrupted(const std::string& booking_id) {
   return Status::Unavailable("saga for " + booking_id + " interrupted by shutdown");
 }
 
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown-host";
+  return name;
+}
+
 }  // namespace
+
+SagaOptions SagaOptions::From(const Config& config) {
+  const auto bank_timeout = std::chrono::milliseconds(config.bank.request_timeout_ms);
+  return {RetryPolicy::From(config.saga),
+          std::chrono::milliseconds(config.saga.payment_deadline_ms),
+          bank_timeout,
+          std::chrono::milliseconds(config.saga.lease_ms),
+          bank_timeout + std::chrono::milliseconds(kLeaseClockSkewMs),
+          static_cast<int>(config.saga.max_attempts),
+          config.kafka.outcomes_topic,
+          HostName() + ":" + std::to_string(getpid())};
+}
 
 BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger,
                          Bank& bank, EventProducer& producer, MetricsRegistry& metrics)
@@ -47,16 +70,33 @@ BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger&
                                         "holds released after a failed payment")),
       rejected_(metrics.GetCounter("saga_rejected_total",
                                    "events reusing a bookingId with a different payload")),
-      bank_latency_(metrics.GetHistogram("bank_call_seconds", "latency of bank charge calls")) {}
+      takeovers_(metrics.GetCounter("saga_lease_takeovers_total",
+                                    "bookings taken over from a driver whose lease lapsed")),
+      parked_(metrics.GetCounter("saga_parked_total",
+                                 "bookings given up after an error retrying cannot fix")),
+      bank_latency_(metrics.GetHistogram("bank_call_seconds", "latency of bank charge calls")) {
+  WL_CHECK(options_.lease > 2 * options_.lease_margin,
+           "a lease must outlast two external steps (config check enforces it)");
+}
+
+std::string BookingSaga::NewDriver() const {
+  return options_.driver_prefix + "/" + NewUuid().substr(0, 8);
+}
 
 template <typename Call>
 auto BookingSaga::Retry(const char* step, Call call, const std::atomic<bool>& stop)
     -> decltype(call()) {
   Backoff backoff(options_.retry);
+  int hard_failures = 0;
   while (true) {
     auto result = call();
     const Status s = StatusOf(result);
     if (s.ok() || IsLogical(s)) return result;
+    if (!s.IsTransient() && ++hard_failures >= options_.max_attempts) {
+      spdlog::error("saga step {} failed {} times with an error retrying cannot fix: {}", step,
+                    hard_failures, s.ToString());
+      return result;
+    }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", std::string("step=\"") + step + "\"")
         ->Increment();
     const auto delay = backoff.Next();
@@ -66,35 +106,55 @@ auto BookingSaga::Retry(const char* step, Call call, const std::atomic<bool>& st
   }
 }
 
-Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::atomic<bool>& stop) {
-  auto record = Admit(event, stop);
-  if (!record.ok()) return record.status();
-  if (record->fingerprint != event.request.Fingerprint()) {
-    // Same bookingId, different payload: answer REJECTED, touch nothing else.
-    rejected_->Increment();
-    BookingRecord rejected = *record;
-    rejected.request = event.request;
-    rejected.status = BookingStatus::kRejected;
-    if (Status s = PublishOutcome(rejected, SagaVerdict::kRejected, event.metadata.trace_id, stop);
-        !s.ok()) {
-      return s;
-    }
-    return SagaResult{SagaVerdict::kRejected, record->status};
+template <typename Call>
+auto BookingSaga::RetryBounded(const char* step, Call call, const std::atomic<bool>& stop)
+    -> decltype(call()) {
+  Backoff backoff(options_.retry);
+  for (int attempt = 1;; ++attempt) {
+    auto result = call();
+    const Status s = StatusOf(result);
+    if (s.ok() || IsLogical(s) || attempt >= options_.max_attempts) return result;
+    spdlog::warn("{} failed (attempt {} of {}): {}", step, attempt, options_.max_attempts,
+                 s.ToString());
+    if (!SleepUnlessStopped(backoff.Next(), stop)) return result;
   }
-  return Drive(std::move(*record), event.metadata.trace_id, stop);
+}
+
+Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::atomic<bool>& stop) {
+  const std::string driver = NewDriver();
+  auto record = Admit(event, driver, stop);
+  if (!record.ok()) return record.status();
+  if (record->request.property_id != event.request.property_id) {
+    // The bookingId is another property's. Any hold this event's booking has
+    // on its own property is a stray (ours, from a race or before a crash):
+    // the ledger will never release it, so give it back now.
+    auto released = Retry("release stray hold", [&] {
+      return inventory_.Release(event.request.property_id, event.request.booking_id);
+    }, stop);
+    if (!released.ok()) return released.status();
+    if (*released) {
+      spdlog::warn("booking {}: released a stray hold on {} (the booking is {}'s)",
+                   event.request.booking_id, event.request.property_id, record->request.property_id);
+    }
+  }
+  if (record->fingerprint != event.request.Fingerprint()) return Reject(std::move(*record), event, stop);
+  return Drive(std::move(*record), driver, event.metadata.trace_id, /*wait_for_owner=*/true, stop);
 }
 
 Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::atomic<bool>& stop) {
-  return Drive(record, "", stop);
+  BookingRecord fresh = record;
+  if (Status s = Reload(fresh, stop); !s.ok()) return s;
+  return Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false, stop);
 }
 
 // Looks the booking up first, then reserves, then records the booking with the
-// reservation's result in one insert. The brief inserts PENDING before
-// reserving; doing it in this order keeps every guarantee (reserve is
-// idempotent per bookingId; insert-if-absent picks one winner among racing
-// duplicates) and saves a ledger write on the sold-out path, which is nearly
-// every booking of a flash sale. See DESIGN.md §3.
-Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::atomic<bool>& stop) {
+// reservation's result in one insert, holding the lease when it holds a unit.
+// The brief inserts PENDING before reserving; this order keeps every guarantee
+// (reserve is idempotent per bookingId; insert-if-absent picks one winner
+// among racing duplicates) and saves a ledger write on the sold-out path,
+// which is nearly every booking of a flash sale. See DESIGN.md.
+Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::string& driver,
+                                         const std::atomic<bool>& stop) {
   const BookingRequest& r = event.request;
   auto existing = Retry("get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!existing.ok()) return existing.status();
@@ -110,6 +170,8 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::a
   fresh.request = r;
   fresh.fingerprint = r.Fingerprint();
   fresh.status = holds ? BookingStatus::kReserved : BookingStatus::kSoldOut;
+  fresh.payment_status = holds ? PaymentStatus::kPending : PaymentStatus::kNotAttempted;
+  if (holds) fresh.lease = {driver, 1, NowUnixMillis() + options_.lease.count()};
   fresh.created_at = now;
   fresh.updated_at = now;
   fresh.audit_log = {{"PENDING", now, "event " + event.event_id},
@@ -122,20 +184,70 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::a
   if (inserted.ok()) return fresh;
   if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
   // Lost the race to a duplicate of this booking: continue from its record.
-  // (Our reserve was idempotent per bookingId, so it took nothing extra.)
   auto winner = Retry("get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!winner.ok()) return winner.status();
   if (!winner->has_value()) return Status::Internal("booking vanished after a duplicate insert");
+  const BookingRecord& w = **winner;
+  if (*reserved == ReserveOutcome::kReserved && w.request.property_id == r.property_id &&
+      IsTerminal(w.status)) {
+    // kNoLeak: the winner ended without a unit (sold out, failed, parked) and
+    // our reserve took one after it looked: that hold is ours alone.
+    auto released = Retry("release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
+    if (!released.ok()) return released.status();
+  }
   return std::move(**winner);
 }
 
-Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& trace_id,
+Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent& event,
+                                       const std::atomic<bool>& stop) {
+  // Same bookingId, different payload: touch nothing but the booking's
+  // auditLog, and answer REJECTED.
+  rejected_->Increment();
+  const std::string detail = "event " + event.event_id + " reused this bookingId for " +
+                             event.request.property_id + " with a different payload; rejected";
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    LedgerChange change{record.status, record.payment_status, "",
+                        LedgerEntry{"REJECTED", NowIso8601(), detail}, std::nullopt, ""};
+    Status s = Retry("ledger", [&] {
+      return ledger_.Transition(record.request.booking_id, record.status, record.version, change);
+    }, stop);
+    if (s.ok()) break;
+    if (s.code() != StatusCode::kFailedPrecondition) return s;
+    if (Status r = Reload(record, stop); !r.ok()) return r;  // its driver moved it: again
+  }
+  BookingRecord answer = record;
+  answer.request = event.request;
+  if (Status s = PublishOutcome(answer, SagaVerdict::kRejected, event.metadata.trace_id, stop);
+      !s.ok()) {
+    return s;
+  }
+  return SagaResult{SagaVerdict::kRejected, record.status};
+}
+
+Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& driver,
+                                      const std::string& trace_id, bool wait_for_owner,
                                       const std::atomic<bool>& stop) {
+  Backoff waiting(options_.retry);
   while (!IsTerminal(record.status)) {
-    if (stop.load()) return Interrupted(record.request.booking_id);
-    Status s = record.status == BookingStatus::kPending ? StepPending(record, stop)
-                                                        : StepReserved(record, stop);
-    if (!s.ok()) return s;
+    if (stop.load()) {
+      HandBack(record, driver);
+      return Interrupted(record.request.booking_id);
+    }
+    if (record.lease.HeldByAnother(driver, NowUnixMillis())) {
+      // kOneDriver: someone else is driving it. Wait for it to finish or for
+      // its lease to lapse (the reconciler does not wait: it comes back).
+      if (!wait_for_owner) return SagaResult{SagaVerdict::kOwnedElsewhere, record.status};
+      if (!SleepUnlessStopped(waiting.Next(), stop)) return Interrupted(record.request.booking_id);
+      if (Status s = Reload(record, stop); !s.ok()) return s;
+      continue;
+    }
+    auto may_act = KeepLease(record, driver, stop);
+    if (!may_act.ok()) return may_act.status();
+    if (!*may_act) continue;  // the record changed: look again
+    if (Status s = Step(record, driver, stop); !s.ok()) {
+      if (stop.load()) HandBack(record, driver);
+      return s;
+    }
   }
   if (Status s = PublishOutcome(record, SagaVerdict::kTerminal, trace_id, stop); !s.ok()) return s;
   metrics_
@@ -143,6 +255,25 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& t
                   "status=\"" + std::string(BookingStatusName(record.status)) + "\"")
       ->Increment();
   return SagaResult{SagaVerdict::kTerminal, record.status};
+}
+
+Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
+                         const std::atomic<bool>& stop) {
+  if (record.status == BookingStatus::kPending) return StepPending(record, stop);
+  WL_CHECK(record.status == BookingStatus::kReserved, "kStateMachine: only RESERVED is driven");
+  switch (record.payment_status) {
+    case PaymentStatus::kNotAttempted:
+    case PaymentStatus::kPending:
+      return Charge(record, driver, stop);
+    case PaymentStatus::kCaptured:
+      return ConfirmSale(record, stop);
+    case PaymentStatus::kUnknown:
+      return VoidCharge(record, driver, stop);
+    case PaymentStatus::kDeclined:
+    case PaymentStatus::kVoided:
+      return ReleaseHold(record, stop);
+  }
+  return Status::Internal("unreachable payment status");
 }
 
 Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& stop) {
@@ -156,104 +287,254 @@ Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& 
       return Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
                   "holding one unit of " + r.property_id, stop);
     case ReserveOutcome::kSoldOut:
-      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kPending, "", "SOLD_OUT",
+      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
                   "no unit available", stop);
     case ReserveOutcome::kUnknownProperty:
-      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kPending, "", "SOLD_OUT",
+      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
                   "property " + r.property_id + " has no inventory", stop);
   }
   return Status::Internal("unreachable reserve outcome");
 }
 
-Status BookingSaga::StepReserved(BookingRecord& record, const std::atomic<bool>& stop) {
-  const BookingRequest& r = record.request;
-  auto payment = Pay(record, stop);
-  if (!payment.ok()) return payment.status();
-  if (payment->status == PaymentStatus::kCaptured) {
-    auto confirmed = Retry("confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
-    if (!confirmed.ok() && confirmed.status().code() != StatusCode::kFailedPrecondition) {
-      return confirmed.status();  // interrupted by shutdown: resume later
-    }
-    if (!confirmed.ok()) {
-      // kNoOversell: money was taken but the hold is gone; refund rather than
-      // sell a unit nobody holds.
-      spdlog::error("booking {} captured but holds no unit: {}; voiding the charge", r.booking_id,
-                    confirmed.status().ToString());
-      auto voided = Retry("void", [&] { return bank_.Void(r.booking_id, options_.bank_call_timeout); }, stop);
-      if (!voided.ok()) return voided.status();
-      return Move(record, BookingStatus::kFailedPayment, PaymentStatus::kVoided,
-                  payment->transaction_id, "VOIDED", "captured without a hold; refunded", stop);
-    }
-    return Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured,
-                payment->transaction_id, "CONFIRMED", "charge " + payment->transaction_id, stop);
-  }
-  // Declined, or voided after an ambiguous charge: no charge can land any more.
-  if (Status s = Compensate(record, stop); !s.ok()) return s;
-  return Move(record, BookingStatus::kFailedPayment, payment->status, "", "FAILED_PAYMENT",
-              payment->status == PaymentStatus::kDeclined ? "declined by the bank"
-                                                          : "no answer from the bank; voided",
-              stop);
-}
-
-Result<BookingSaga::Payment> BookingSaga::Pay(const BookingRecord& record,
-                                              const std::atomic<bool>& stop) {
+// Charges by key until the bank answers or the payment deadline passes, then
+// records the decision: CAPTURED, DECLINED, or UNKNOWN (void it).
+Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
+                           const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
   const auto deadline = Clock::now() + options_.payment_deadline;
   Backoff backoff(options_.retry);
   while (true) {
+    auto may_act = KeepLease(record, driver, stop);
+    if (!may_act.ok()) return may_act.status();
+    if (!*may_act) return Status::Ok();  // the record changed: Drive looks again
     const auto start = Clock::now();
     ChargeResult charge = bank_.Charge(r.booking_id, r.amount, options_.bank_call_timeout);
     bank_latency_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
     if (charge.outcome == ChargeOutcome::kCaptured) {
-      return Payment{PaymentStatus::kCaptured, charge.transaction_id};
+      return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured,
+                  charge.transaction_id, "CHARGE_CAPTURED", "charge " + charge.transaction_id, stop);
     }
-    if (charge.outcome == ChargeOutcome::kDeclined) return Payment{PaymentStatus::kDeclined, ""};
+    if (charge.outcome == ChargeOutcome::kDeclined) {
+      return Move(record, BookingStatus::kReserved, PaymentStatus::kDeclined, "", "CHARGE_DECLINED",
+                  "declined by the bank" + (charge.detail.empty() ? "" : ": " + charge.detail), stop);
+    }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"charge\"")->Increment();
-    if (Clock::now() >= deadline) break;
+    if (Clock::now() >= deadline) {
+      // kNoReleaseWhileChargeMayLand: decide to void; from here no driver
+      // charges or confirms this booking again.
+      spdlog::warn("payment deadline passed for {} ({}); voiding", r.booking_id, charge.detail);
+      return Move(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
+                  "no answer from the bank by the payment deadline (" + charge.detail +
+                      "); voiding the charge",
+                  stop);
+    }
     spdlog::warn("charge for {} unanswered ({}); retrying the same key", r.booking_id, charge.detail);
     if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
   }
-  // kNoReleaseWhileChargeMayLand: void by key, so no late charge can succeed.
-  spdlog::warn("payment deadline passed for {}; voiding", r.booking_id);
-  auto voided = Retry("void", [&] { return bank_.Void(r.booking_id, options_.bank_call_timeout); }, stop);
-  if (!voided.ok()) return voided.status();
-  return Payment{*voided == ChargeState::kDeclined ? PaymentStatus::kDeclined : PaymentStatus::kVoided,
-                 ""};
 }
 
-Status BookingSaga::Compensate(const BookingRecord& record, const std::atomic<bool>& stop) {
+Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
-  // Never gives up: a failed release is a leaked room. Only shutdown stops it,
-  // and then the event is redelivered and the release tried again.
+  auto confirmed = Retry("confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
+  if (confirmed.ok()) {
+    return Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
+                "charge " + record.transaction_id, stop);
+  }
+  if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
+  // kNoOversell: money was taken but the hold is gone; refund rather than
+  // sell a unit nobody holds.
+  spdlog::error("booking {} captured but holds no unit: {}; refunding", r.booking_id,
+                confirmed.status().ToString());
+  return Move(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
+              "captured without a hold; refunding", stop);
+}
+
+Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
+                               const std::atomic<bool>& stop) {
+  const BookingRequest& r = record.request;
+  Backoff backoff(options_.retry);
+  int hard_failures = 0;
+  while (true) {
+    // A void is sent only while the ledger, read just now, still decides it
+    // and names this driver: never for a booking another driver confirmed.
+    const int64_t version = record.version;
+    if (Status s = Reload(record, stop); !s.ok()) return s;
+    if (record.version != version) return Status::Ok();  // it moved: Drive looks again
+    auto may_act = KeepLease(record, driver, stop);
+    if (!may_act.ok()) return may_act.status();
+    if (!*may_act) return Status::Ok();
+    WL_CHECK(record.payment_status == PaymentStatus::kUnknown, "kDecideThenAct: void decided");
+    auto voided = bank_.Void(r.booking_id, options_.bank_call_timeout);
+    if (voided.ok()) {
+      const bool declined = *voided == ChargeState::kDeclined;
+      return Move(record, BookingStatus::kReserved,
+                  declined ? PaymentStatus::kDeclined : PaymentStatus::kVoided, "",
+                  declined ? "CHARGE_DECLINED" : "VOIDED",
+                  declined ? "the bank had declined the charge" : "charge voided by key", stop);
+    }
+    if (!voided.status().IsTransient() && ++hard_failures >= options_.max_attempts) {
+      return voided.status();
+    }
+    metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"void\"")->Increment();
+    spdlog::warn("void for {} failed: {}; retrying", r.booking_id, voided.status().ToString());
+    if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
+  }
+}
+
+Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop) {
+  const BookingRequest& r = record.request;
+  // Never gives up on a transient failure: a failed release is a leaked room.
+  // Only shutdown stops it, and then the event is redelivered.
   auto released = Retry("release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
   if (!released.ok()) return released.status();
   if (*released) compensations_->Increment();
-  return Status::Ok();
+  const PaymentStatus payment = record.payment_status;
+  return Move(record, BookingStatus::kFailedPayment, payment, "", "FAILED_PAYMENT",
+              payment == PaymentStatus::kDeclined ? "declined by the bank; hold released"
+                                                  : "charge voided; hold released",
+              stop);
+}
+
+Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
+                              const std::atomic<bool>& stop) {
+  const bool renewal = record.lease.owner == driver;
+  Lease lease{driver, renewal ? record.lease.token : record.lease.token + 1,
+              NowUnixMillis() + options_.lease.count()};
+  std::optional<LedgerEntry> entry;
+  if (!renewal) {
+    takeovers_->Increment();
+    entry = LedgerEntry{"DRIVER", NowIso8601(),
+                        record.lease.owner.empty()
+                            ? "driven by " + driver
+                            : "taken over by " + driver + " from " + record.lease.owner +
+                                  " (lease lapsed)"};
+    spdlog::info("booking {}: driver {} takes it over (token {})", record.request.booking_id, driver,
+                 lease.token);
+  }
+  LedgerChange change{record.status, record.payment_status, "", entry, lease, NowIso8601()};
+  return Apply(record, change, stop);
+}
+
+Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& driver,
+                                    const std::atomic<bool>& stop) {
+  if (record.lease.HeldBy(driver, NowUnixMillis() + options_.lease_margin.count())) return true;
+  const int64_t version = record.version;
+  if (Status s = TakeLease(record, driver, stop); !s.ok()) return s;
+  // Ours now only if our own transition is what moved the record.
+  return record.version == version + 1 && record.lease.owner == driver;
+}
+
+void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
+  if (record.lease.owner != driver || IsTerminal(record.status)) return;
+  // updated_at stays: handing back does not make a stuck booking look fresh.
+  LedgerChange change{record.status, record.payment_status, "", std::nullopt,
+                      Lease{"", record.lease.token, 0}, record.updated_at};
+  Status s = ledger_.Transition(record.request.booking_id, record.status, record.version, change);
+  if (s.ok()) {
+    ApplyChange(record, change);
+  } else {
+    spdlog::info("booking {}: lease not handed back ({}); it lapses by itself",
+                 record.request.booking_id, s.ToString());
+  }
 }
 
 Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
                          const std::string& transaction_id, const std::string& action,
                          const std::string& detail, const std::atomic<bool>& stop) {
-  assert(IsAllowedTransition(record.status, to) && "kStateMachine");
-  LedgerChange change{to, payment, transaction_id, {action, NowIso8601(), detail}};
+  const std::string now = NowIso8601();
+  // Every transition renews the mover's lease (kOneDriver); a terminal
+  // booking needs none.
+  std::optional<Lease> lease;
+  if (IsTerminal(to)) {
+    lease = Lease{};
+  } else if (!record.lease.owner.empty()) {
+    lease = Lease{record.lease.owner, record.lease.token, NowUnixMillis() + options_.lease.count()};
+  }
+  LedgerChange change{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
+  return Apply(record, change, stop);
+}
+
+Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
+                          const std::atomic<bool>& stop) {
+  WL_CHECK(IsAllowedTransition(record.status, change.to), "kStateMachine");
+  WL_CHECK(IsAllowedPaymentChange(record.payment_status, change.payment_status),
+           "kPaymentDecisions");
   const std::string& id = record.request.booking_id;
-  Status s = Retry("ledger", [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);
+  Status s = Retry("ledger", [&] {
+    return ledger_.Transition(id, record.status, record.version, change);
+  }, stop);
   if (s.ok()) {
-    record.status = to;
-    record.payment_status = payment;
-    if (!transaction_id.empty()) record.transaction_id = transaction_id;
-    record.updated_at = change.entry.timestamp;
-    record.audit_log.push_back(change.entry);
-    ++record.version;
+    ApplyChange(record, change);
     return Status::Ok();
   }
   if (s.code() != StatusCode::kFailedPrecondition) return s;
   // Lost the compare-and-set: someone else moved it. Continue from their state.
+  return Reload(record, stop);
+}
+
+Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop) {
+  const std::string id = record.request.booking_id;
   auto fresh = Retry("get", [&] { return ledger_.Get(id); }, stop);
   if (!fresh.ok()) return fresh.status();
-  if (!fresh->has_value()) return Status::Internal("booking " + id + " vanished");
+  if (!fresh->has_value()) return Status::Internal("booking " + id + " vanished from the ledger");
   record = std::move(**fresh);
   return Status::Ok();
+}
+
+Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
+                         const std::atomic<bool>& stop) {
+  const std::string& id = request.booking_id;
+  auto found = RetryBounded("park: read the ledger", [&] { return ledger_.Get(id); }, stop);
+  if (!found.ok()) return found.status();
+  auto release = [&]() -> Status {
+    auto released = RetryBounded("park: release the hold", [&] {
+      return inventory_.Release(request.property_id, id);
+    }, stop);
+    return released.ok() ? Status::Ok() : released.status();
+  };
+  const std::string now = NowIso8601();
+  const LedgerEntry entry{"PARKED", now, "given up after " + std::to_string(options_.max_attempts) +
+                                             " attempts: " + why};
+  BookingRecord record;
+  if (!found->has_value()) {
+    if (Status s = release(); !s.ok()) return s;
+    record.request = request;
+    record.fingerprint = request.Fingerprint();
+    record.status = BookingStatus::kParked;
+    record.payment_status = PaymentStatus::kNotAttempted;
+    record.created_at = record.updated_at = now;
+    record.audit_log = {entry};
+    Status inserted = RetryBounded("park: record", [&] { return ledger_.Insert(record); }, stop);
+    if (inserted.code() == StatusCode::kAlreadyExists) {
+      return Status::FailedPrecondition("booking " + id + " was recorded meanwhile; not parked");
+    }
+    if (!inserted.ok()) return inserted;
+  } else {
+    record = std::move(**found);
+    if (IsTerminal(record.status)) return Status::Ok();
+    // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
+    const bool charge_settled = record.status == BookingStatus::kPending ||
+                                record.payment_status == PaymentStatus::kDeclined ||
+                                record.payment_status == PaymentStatus::kVoided;
+    if (!charge_settled) {
+      return Status::FailedPrecondition("booking " + id + " is RESERVED with payment " +
+                                        std::string(PaymentStatusName(record.payment_status)) +
+                                        "; left to the reconciler");
+    }
+    if (Status s = release(); !s.ok()) return s;
+    LedgerChange change{BookingStatus::kParked, record.status == BookingStatus::kPending
+                                                    ? PaymentStatus::kNotAttempted
+                                                    : record.payment_status,
+                        "", entry, Lease{}, now};
+    Status moved = RetryBounded("park: record", [&] {
+      return ledger_.Transition(id, record.status, record.version, change);
+    }, stop);
+    if (!moved.ok()) return moved;
+    ApplyChange(record, change);
+  }
+  parked_->Increment();
+  spdlog::error("booking {} parked: {}", id, why);
+  return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
 }
 
 Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
@@ -270,7 +551,7 @@ Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verd
                        trace_id};
   OutgoingEvent event{options_.outcomes_topic, record.request.booking_id,
                       EncodeOutcomeEvent(outcome), {}};
-  return Retry("outcome", [&] { return producer_.Publish(event, std::chrono::seconds(10)); }, stop);
+  return Retry("outcome", [&] { return producer_.Publish(event, kOutcomePublishTimeout); }, stop);
 }
 
 }  // namespace wanderluxe

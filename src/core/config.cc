@@ -167,6 +167,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("saga", "retry_multiplier", &C::saga, &SagaConfig::retry_multiplier, 1, 10));
     f.push_back(Int("saga", "retry_jitter_pct", &C::saga, &SagaConfig::retry_jitter_pct, 0, 100));
     f.push_back(Int("saga", "payment_deadline_ms", &C::saga, &SagaConfig::payment_deadline_ms, 1, kMaxMs));
+    f.push_back(Int("saga", "lease_ms", &C::saga, &SagaConfig::lease_ms, 1, kMaxMs));
+    f.push_back(Int("saga", "max_attempts", &C::saga, &SagaConfig::max_attempts, 1, 1000));
     // bank
     f.push_back(Str("bank", "mode", &C::bank, &BankConfig::mode, {"simulated", "http"}));
     f.push_back(Str("bank", "url", &C::bank, &BankConfig::url));
@@ -338,6 +340,15 @@ Status Validate(const Config& c) {
   }
   if (c.saga.retry_initial_ms > c.saga.retry_max_ms) {
     return Status::InvalidArgument("saga.retry_initial_ms must not exceed saga.retry_max_ms");
+  }
+  // A driver acts outside the ledger only with a bank call's time (plus clock
+  // skew) left on its lease; a lease must cover at least two such steps.
+  if (c.saga.lease_ms <= 2 * (c.bank.request_timeout_ms + kLeaseClockSkewMs)) {
+    return Status::InvalidArgument(
+        "saga.lease_ms (" + std::to_string(c.saga.lease_ms) +
+        ") must exceed 2 x (bank.request_timeout_ms + " + std::to_string(kLeaseClockSkewMs) +
+        " ms of clock skew) = " +
+        std::to_string(2 * (c.bank.request_timeout_ms + kLeaseClockSkewMs)));
   }
   if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty()) {
     return Status::InvalidArgument("gateway.auth_mode is api-key but gateway.api_keys is empty");

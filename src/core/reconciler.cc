@@ -18,7 +18,9 @@ Result<ReconcileReport> Reconciler::RunOnce(const std::atomic<bool>& stop, int64
     spdlog::info("reconciling booking {} stuck in {} since {}", record.request.booking_id,
                  BookingStatusName(record.status), record.updated_at);
     auto result = saga_.Resume(record, stop);
-    if (result.ok()) {
+    if (result.ok() && result->verdict == SagaVerdict::kOwnedElsewhere) {
+      ++report.owned_elsewhere;
+    } else if (result.ok()) {
       ++report.finished[result->status];
     } else {
       ++report.failed;

@@ -16,19 +16,22 @@
 
 namespace wanderluxe::fakes {
 
-// Fails the next `n` calls of an operation with a transient error.
+// Fails the next `n` calls of an operation, with a transient error unless told.
 class Faults {
  public:
-  void FailNext(const std::string& op, int n) {
+  void FailNext(const std::string& op, int n) { FailNextWith(op, n, StatusCode::kUnavailable); }
+  void FailNextWith(const std::string& op, int n, StatusCode code) {
     std::lock_guard lock(mu_);
     pending_[op] += n;
+    code_[op] = code;
   }
   Status Check(const std::string& op) {
     std::lock_guard lock(mu_);
     log_.push_back(op);
     if (pending_[op] > 0) {
       --pending_[op];
-      return Status::Unavailable("injected failure of " + op);
+      return Status(code_.count(op) ? code_[op] : StatusCode::kUnavailable,
+                    "injected failure of " + op);
     }
     return Status::Ok();
   }
@@ -41,6 +44,7 @@ class Faults {
  private:
   mutable std::mutex mu_;
   std::map<std::string, int> pending_;
+  std::map<std::string, StatusCode> code_;
   std::vector<std::string> log_;
 };
 
@@ -110,13 +114,10 @@ class FakeLedger : public Ledger {
     if (Status s = faults_.Check("transition"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     BookingRecord& r = records_.at(id);
+    // Atomic, as the claim-based Mongo ledger is on both servers (one winner
+    // per version, proved against the live FerretDB in integration.ledger).
     if (r.status != from || r.version != version) return Status::FailedPrecondition("moved");
-    r.status = c.to;
-    r.payment_status = c.payment_status;
-    if (!c.transaction_id.empty()) r.transaction_id = c.transaction_id;
-    r.audit_log.push_back(c.entry);
-    r.updated_at = c.entry.timestamp;
-    ++r.version;
+    ApplyChange(r, c);
     return Status::Ok();
   }
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t) override {

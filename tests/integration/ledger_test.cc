@@ -73,10 +73,8 @@ TEST_SUITE("integration.ledger") {
     const std::vector<std::string> oldest = {"b-0", "b-2", "b-4", "b-6", "b-8"};
     for (size_t i = 0; i < oldest.size(); ++i) CHECK((*stale)[i].request.booking_id == oldest[i]);
 
-    LedgerChange confirm{BookingStatus::kConfirmed,
-                         PaymentStatus::kCaptured,
-                         "txn-1",
-                         {"CONFIRMED", NowIso8601(), "test"}};
+    LedgerChange confirm{BookingStatus::kConfirmed, PaymentStatus::kCaptured, "txn-1",
+                         LedgerEntry{"CONFIRMED", NowIso8601(), "test"}, std::nullopt, ""};
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).ok());
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).code() ==
           StatusCode::kFailedPrecondition);
@@ -95,12 +93,13 @@ TEST_SUITE("integration.ledger") {
   // exactly one winner, and the document must end at 1 + the number of wins.
   TEST_CASE("compare-and-set: 8 threads x 1,000 racing transitions, one winner per version") {
     const std::string db = testing::UniqueName("cas");
-    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=1"});
+    // The local stack's shard count: each document and its claims in a collection of their own.
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=64"});
     auto store = MongoStore::Connect(config.mongo);
     REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
     MongoLedger ledger(**store);
     const std::string property = testing::UniqueName("prop");
-    constexpr int kDocuments = 4;
+    constexpr int kDocuments = 16;
     constexpr int kThreads = 8;
     constexpr int kAttemptsPerThread = 1000;
     for (int d = 0; d < kDocuments; ++d) {
@@ -123,7 +122,8 @@ TEST_SUITE("integration.ledger") {
           }
           const int64_t version = (*current)->version;
           LedgerChange change{BookingStatus::kReserved, PaymentStatus::kPending, "",
-                              LedgerEntry{"RACE", NowIso8601(), "thread " + std::to_string(t)}};
+                              LedgerEntry{"RACE", NowIso8601(), "thread " + std::to_string(t)},
+                              std::nullopt, ""};
           Status s = ledger.Transition(id, BookingStatus::kReserved, version, change);
           if (s.ok()) {
             std::lock_guard lock(mu);

@@ -101,7 +101,9 @@ struct LiveStores {
   ~LiveStores() { (void)ledger->DropAll(); }
 
   SagaOptions Options(milliseconds payment_deadline) const {
-    SagaOptions o;
+    SagaOptions o = SagaOptions::From(config);
+    o.lease = milliseconds(3000);  // > 2 x the margin: one 200 ms bank call and 1 s of skew
+    o.lease_margin = milliseconds(1200);
     o.retry = {milliseconds(10), milliseconds(50), 2, 0};
     o.payment_deadline = payment_deadline;
     o.bank_call_timeout = milliseconds(200);
@@ -207,6 +209,7 @@ TEST_SUITE("integration.ownership") {
     Reconciler reconciler(*live.ledger, reconciling, seconds(0));
     auto pass = reconciler.RunOnce(stop);
     REQUIRE(pass.ok());
+    CHECK(pass->owned_elsewhere == 1);  // the worker's lease is live: the reconciler leaves it
     bank.voids_up = true;
     REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
     auto worked = worker_done.get();
@@ -246,6 +249,9 @@ TEST_SUITE("integration.ownership") {
           return pass.ok() && IsTerminal(live.Record(id).status);
         },
         seconds(30)));
+    bool taken_over = false;
+    for (const auto& e : live.Record(id).audit_log) taken_over |= e.action == "DRIVER";
+    CHECK_MESSAGE(taken_over, "the reconciler finished the booking without taking its lease");
     bank.release_held_void = true;
     REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
     CheckChargeMatchesLedger(live, bank, id);

@@ -48,8 +48,9 @@ class LiveProcessor {
   ~LiveProcessor() { Stop(); }
 
   void Start() {
-    ProcessorOptions options{requests_, dlq_, 8, 1024, 512, std::chrono::milliseconds(200),
-                             std::chrono::milliseconds(10'000)};
+    ProcessorOptions options = ProcessorOptions::From(config_);
+    options.commit_interval = std::chrono::milliseconds(200);
+    options.drain_timeout = std::chrono::milliseconds(10'000);
     processor_ = std::make_unique<BookingProcessor>(options, *wiring_->saga, *wiring_->producer, metrics_);
     auto consumer = KafkaConsumer::Create(config_.kafka, group_, {}, processor_.get());
     REQUIRE(consumer.ok());

@@ -25,9 +25,10 @@ struct SagaFixture {
   BookingSaga saga{Options(), inventory, ledger, bank, producer, metrics};
 
   static SagaOptions Options() {
-    SagaOptions o;
+    SagaOptions o = SagaOptions::From(Config{});
     o.retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2, 0};
     o.payment_deadline = std::chrono::milliseconds(30);
+    o.max_attempts = 3;
     return o;
   }
   SagaFixture() { inventory.Set("p", 1); }
@@ -57,8 +58,10 @@ TEST_SUITE("unit.saga") {
     CHECK(f.Levels().sold == 1);
     CHECK(f.Levels().held == 0);
     CHECK(f.bank.Captured() == 1);
-    CHECK(f.ledger.at("b1").version == 2);  // inserted RESERVED, then CONFIRMED
+    // Inserted RESERVED, the capture decided, then CONFIRMED.
+    CHECK(f.ledger.at("b1").version == 3);
     CHECK(f.ledger.at("b1").payment_status == PaymentStatus::kCaptured);
+    CHECK(f.ledger.at("b1").lease.owner.empty());  // a terminal booking has no driver
     CHECK(f.LastOutcome().find("\"CONFIRMED\"") != std::string::npos);
   }
 
@@ -67,6 +70,7 @@ TEST_SUITE("unit.saga") {
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
     CHECK(f.Run("b2") == BookingStatus::kSoldOut);
     CHECK(f.bank.charge_calls == 1);
+    CHECK(f.ledger.at("b2").payment_status == PaymentStatus::kNotAttempted);
     CHECK(f.Levels().available == 0);
   }
 
@@ -111,6 +115,11 @@ TEST_SUITE("unit.saga") {
     CHECK(f.Run("b1") == BookingStatus::kFailedPayment);
     CHECK(f.bank.charge_calls > 1);
     CHECK(f.ledger.at("b1").payment_status == PaymentStatus::kVoided);
+    // kDecideThenAct: the void was decided in the ledger (UNKNOWN) before it was sent.
+    std::vector<std::string> actions;
+    for (const auto& e : f.ledger.at("b1").audit_log) actions.push_back(e.action);
+    CHECK(actions == std::vector<std::string>{"PENDING", "RESERVED", "VOIDING", "VOIDED",
+                                              "FAILED_PAYMENT"});
     const auto log = f.faults.log();
     const auto void_at = std::find(log.begin(), log.end(), "void");
     const auto release_at = std::find(log.begin(), log.end(), "release");
@@ -133,7 +142,7 @@ TEST_SUITE("unit.saga") {
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
     CHECK(f.bank.Captured() == 1);
     CHECK(f.Levels().sold == 1);
-    CHECK(f.ledger.at("b1").version == 2);
+    CHECK(f.ledger.at("b1").version == 3);
   }
 
   TEST_CASE("the same bookingId with a different payload is REJECTED, with no side effects") {
@@ -143,7 +152,8 @@ TEST_SUITE("unit.saga") {
     REQUIRE(r.ok());
     CHECK(r->verdict == SagaVerdict::kRejected);
     CHECK(f.bank.charge_calls == 1);
-    CHECK(f.ledger.at("b1").version == 2);
+    CHECK(f.ledger.at("b1").status == BookingStatus::kConfirmed);
+    CHECK(f.ledger.at("b1").audit_log.back().action == "REJECTED");  // on the booking's trail
     CHECK(f.LastOutcome().find("\"REJECTED\"") != std::string::npos);
   }
 
@@ -158,6 +168,7 @@ TEST_SUITE("unit.saga") {
     stopper.join();
     CHECK_FALSE(r.ok());
     CHECK(f.ledger.at("b1").status == BookingStatus::kReserved);  // not terminal, not done
+    CHECK(f.ledger.at("b1").lease.owner.empty());  // handed back on shutdown: no wait for it
     f.faults.FailNext("confirm", -1'000'000);                      // the store is back
     f.stop = false;
     Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
@@ -182,6 +193,82 @@ TEST_SUITE("unit.saga") {
     CHECK(f.bank.Captured() == 1);
     CHECK(f.Levels().sold == 1);
     CHECK(f.Levels().held == 0);
+  }
+
+  TEST_CASE("a booking another live driver holds: the reconciler leaves it, then takes it over") {
+    SagaFixture f;
+    f.bank.fallback = ChargeOutcome::kUnknown;
+    f.faults.FailNext("void", 1'000'000);
+    std::thread stopper([&] {
+      while (f.faults.log().size() < 30) std::this_thread::yield();
+      f.stop = true;
+    });
+    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    stopper.join();
+    CHECK_FALSE(r.ok());
+    f.stop = false;
+    f.faults.FailNext("void", -1'000'000);
+    // As if the first driver were alive elsewhere: its lease still runs.
+    BookingRecord& b1 = f.ledger.at("b1");
+    CHECK(b1.payment_status == PaymentStatus::kUnknown);  // the void was decided
+    b1.lease = {"another-processor/driver", 7, NowUnixMillis() + 60'000};
+    b1.updated_at = "2000-01-01T00:00:00.000Z";
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    auto first = reconciler.RunOnce(f.stop);
+    REQUIRE(first.ok());
+    CHECK(first->owned_elsewhere == 1);
+    CHECK(f.ledger.at("b1").status == BookingStatus::kReserved);
+    // Its lease lapses: the reconciler takes over with the next fencing token,
+    // and follows the ledger's decision: void, never charge again.
+    f.ledger.at("b1").lease.until_ms = NowUnixMillis() - 1;
+    const int charges_before = f.bank.charge_calls;
+    auto second = reconciler.RunOnce(f.stop);
+    REQUIRE(second.ok());
+    CHECK(second->finished[BookingStatus::kFailedPayment] == 1);
+    CHECK(f.bank.charge_calls == charges_before);
+    CHECK(f.bank.book["b1"] == ChargeState::kVoided);
+    bool taken_over = false;
+    for (const auto& e : f.ledger.at("b1").audit_log) {
+      taken_over |= e.action == "DRIVER" && e.detail.find("another-processor/driver") != std::string::npos;
+    }
+    CHECK(taken_over);
+    CHECK(f.Levels().held == 0);
+  }
+
+  TEST_CASE("an error retrying cannot fix: bounded attempts, then parked with the hold released") {
+    SagaFixture f;
+    f.faults.FailNextWith("confirm", 1'000'000, StatusCode::kInternal);
+    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kInternal);
+    // The charge was captured: parking it would drop money on the floor.
+    CHECK(f.saga.Park(SagaFixture::Event("b1").request, r.status().ToString(), f.stop).code() ==
+          StatusCode::kFailedPrecondition);
+
+    f.faults.FailNextWith("reserve", 1'000'000, StatusCode::kInternal);
+    auto poison = f.saga.Process(SagaFixture::Event("b2"), f.stop);
+    REQUIRE_FALSE(poison.ok());
+    CHECK(poison.status().code() == StatusCode::kInternal);
+    REQUIRE(f.saga.Park(SagaFixture::Event("b2").request, poison.status().ToString(), f.stop).ok());
+    CHECK(f.ledger.at("b2").status == BookingStatus::kParked);
+    CHECK(f.ledger.at("b2").payment_status == PaymentStatus::kNotAttempted);
+    CHECK(f.ledger.at("b2").audit_log.back().action == "PARKED");
+    CHECK(f.LastOutcome().find("\"PARKED\"") != std::string::npos);
+  }
+
+  TEST_CASE("one bookingId for another property: REJECTED, and any hold on the other is released") {
+    SagaFixture f;
+    f.inventory.Set("q", 1);
+    CHECK(f.Run("b1") == BookingStatus::kConfirmed);
+    // A hold a crashed driver of the second event left on q before the ledger said no.
+    REQUIRE(f.inventory.Reserve("q", "b1").ok());
+    BookingEvent other = SagaFixture::Event("b1");
+    other.request.property_id = "q";
+    auto r = f.saga.Process(other, f.stop);
+    REQUIRE(r.ok());
+    CHECK(r->verdict == SagaVerdict::kRejected);
+    CHECK(f.inventory.Levels("q")->held == 0);
+    CHECK(f.inventory.Levels("q")->available == 1);
   }
 }
 

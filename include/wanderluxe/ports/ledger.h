@@ -1,6 +1,17 @@
 // Port: the booking ledger, the system of record (ARCHITECTURE §4.3). One
-// document per booking; every change is a compare-and-set on (status,
-// version), so two workers holding the same booking can never both move it.
+// record per booking; every change is a compare-and-set on (status, version)
+// that exactly one caller wins, on MongoDB and on FerretDB alike.
+//
+// Thread safety: every call may run concurrently from any number of threads
+// and processes. Two Transitions from the same (status, version) race
+// honestly: one returns Ok, every other kFailedPrecondition. Get may lag a
+// transition whose winner is still writing it down (or died doing so); a
+// Transition from the lagging version fails, and brings Get up to date.
+//
+// Ownership (ARCHITECTURE §6) is data in the record, not a lock in the
+// ledger: a driver holds `lease` while it advances a booking, and every
+// driver's change is a Transition at the version it read, so a driver that
+// lost its lease to another cannot write anything (its version is stale).
 #ifndef WANDERLUXE_PORTS_LEDGER_H_
 #define WANDERLUXE_PORTS_LEDGER_H_
 
@@ -21,6 +32,22 @@ struct LedgerEntry {
   std::string detail;
 };
 
+// Who may advance a booking, and until when (Unix milliseconds). `token`
+// grows by one with every new holder: the fencing token of §6.
+struct Lease {
+  std::string owner;  // empty: nobody holds it
+  int64_t token = 0;
+  int64_t until_ms = 0;
+
+  bool operator==(const Lease&) const = default;
+  bool HeldBy(const std::string& driver, int64_t at_ms) const {
+    return owner == driver && until_ms > at_ms;
+  }
+  bool HeldByAnother(const std::string& driver, int64_t at_ms) const {
+    return !owner.empty() && owner != driver && until_ms > at_ms;
+  }
+};
+
 struct BookingRecord {
   BookingRequest request;
   std::string fingerprint;  // BookingRequest::Fingerprint() of the first request
@@ -28,29 +55,36 @@ struct BookingRecord {
   PaymentStatus payment_status = PaymentStatus::kPending;
   std::string transaction_id;
   int64_t version = 1;
+  Lease lease;
   std::string created_at;
   std::string updated_at;
   std::vector<LedgerEntry> audit_log;
 };
 
-// One compare-and-set: the booking moves to `to` (or stays, for payment-only
-// updates) and gains `entry`.
+// One compare-and-set: the booking moves to `to` (or stays, for a payment
+// decision, a lease or an auditLog line).
 struct LedgerChange {
   BookingStatus to;
   PaymentStatus payment_status;
-  std::string transaction_id;
-  LedgerEntry entry;
+  std::string transaction_id;        // kept as it was when empty
+  std::optional<LedgerEntry> entry;  // appended to the auditLog when set
+  std::optional<Lease> lease;        // replaces the lease when set
+  std::string updated_at;            // RFC 3339; the entry's timestamp when empty
 };
+
+// The record after `change`, at version + 1: what every ledger stores.
+void ApplyChange(BookingRecord& record, const LedgerChange& change);
 
 class Ledger {
  public:
   virtual ~Ledger() = default;
 
-  // Inserts a PENDING record at version 1; kAlreadyExists when the id is taken.
+  // Inserts a record at version 1; kAlreadyExists when the id is taken.
   virtual Status Insert(const BookingRecord& record) = 0;
   virtual Result<std::optional<BookingRecord>> Get(const std::string& booking_id) = 0;
   // Applies `change` only when the record is at (`from`, `version`); then its
-  // version is version + 1. kFailedPrecondition when it is not (someone moved it).
+  // version is version + 1. kFailedPrecondition when it is not (someone moved
+  // it first). Exactly one caller wins each version.
   virtual Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                             const LedgerChange& change) = 0;
   // Non-terminal records last updated before `updated_before` (RFC 3339).

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+
 namespace wanderluxe {
 namespace {
 
@@ -46,16 +48,33 @@ PartitionList ToList(const std::vector<TopicPartition>& partitions) {
   return list;
 }
 
-// Eager rebalancing: the listener sees the whole revoked set before it goes.
+void LogIfError(rd_kafka_error_t* error, const char* what) {
+  if (error == nullptr) return;
+  spdlog::error("{}: {}", what, rd_kafka_error_string(error));
+  rd_kafka_error_destroy(error);
+}
+
+// The listener sees exactly the partitions that come and go, before they go.
+// Cooperative (incremental) rebalancing hands over only the partitions that
+// move; eager rebalancing (a group still on an eager assignor) all of them.
 void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* listener = static_cast<RebalanceListener*>(opaque);
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (listener != nullptr) listener->OnAssigned(ToVector(partitions));
-    rd_kafka_assign(rk, partitions);
+    if (cooperative) {
+      LogIfError(rd_kafka_incremental_assign(rk, partitions), "incremental assign");
+    } else {
+      rd_kafka_assign(rk, partitions);
+    }
   } else {
     if (listener != nullptr) listener->OnRevoked(ToVector(partitions));
-    rd_kafka_assign(rk, nullptr);
+    if (cooperative) {
+      LogIfError(rd_kafka_incremental_unassign(rk, partitions), "incremental unassign");
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
   }
 }
 
@@ -71,6 +90,8 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", std::to_string(config.session_timeout_ms)},
       {"max.poll.interval.ms", std::to_string(config.max_poll_interval_ms)},
+      // Only the partitions that move are revoked; the rest keep flowing.
+      {"partition.assignment.strategy", "cooperative-sticky"},
   };
   for (const auto& [k, v] : extra) props[k] = v;
   auto conf = MakeKafkaConf(config, props);

@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace wanderluxe {
@@ -14,11 +17,53 @@ json EntryJson(const LedgerEntry& e) {
   return {{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}};
 }
 
+// A document we cannot read: the decoder's one error (caught below, never past it).
+struct Unreadable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int64_t ParseInt64(const std::string& text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) throw Unreadable("not an integer: " + text);
+  return value;
+}
+
 // Relaxed extended JSON prints 64-bit integers plainly, or as {"$numberLong": "..."}.
 int64_t Int(const json& v) {
-  if (v.is_object() && v.contains("$numberLong")) return std::stoll(v["$numberLong"].get<std::string>());
-  if (v.is_object() && v.contains("$numberInt")) return std::stoll(v["$numberInt"].get<std::string>());
+  if (v.is_object() && v.contains("$numberLong")) return ParseInt64(v["$numberLong"].get<std::string>());
+  if (v.is_object() && v.contains("$numberInt")) return ParseInt64(v["$numberInt"].get<std::string>());
+  if (!v.is_number_integer()) throw Unreadable("not an integer: " + v.dump());
   return v.get<int64_t>();
+}
+
+json LeaseJson(const Lease& l) {
+  return {{"owner", l.owner}, {"token", l.token}, {"untilMs", l.until_ms}};
+}
+
+Lease ParseLease(const json& d) {
+  if (!d.is_object()) return {};
+  return {d.value("owner", ""), d.contains("token") ? Int(d["token"]) : 0,
+          d.contains("untilMs") ? Int(d["untilMs"]) : 0};
+}
+
+// The operators that write `change` onto a booking's document.
+json UpdateFor(const LedgerChange& change) {
+  json set = {{"status", BookingStatusName(change.to)},
+              {"payment.status", PaymentStatusName(change.payment_status)}};
+  const std::string updated_at =
+      !change.updated_at.empty() ? change.updated_at : (change.entry ? change.entry->timestamp : "");
+  if (!updated_at.empty()) set["updatedAt"] = updated_at;
+  if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
+  if (change.lease) set["lease"] = LeaseJson(*change.lease);
+  json update = {{"$set", set}, {"$inc", {{"version", 1}}}};
+  if (change.entry) update["$push"] = {{"auditLog", EntryJson(*change.entry)}};
+  return update;
+}
+
+std::string ClaimId(const std::string& booking_id, int64_t version) {
+  return booking_id + "#" + std::to_string(version);
 }
 
 // FNV-1a: stable across processes, platforms and releases (std::hash is not).
@@ -31,12 +76,12 @@ uint64_t StableHash(const std::string& s) {
   return h;
 }
 
-std::vector<std::string> ShardCollections(int64_t shards) {
-  if (shards <= 1) return {kBookingsCollection};
+std::vector<std::string> ShardCollections(const char* base, int64_t shards) {
+  if (shards <= 1) return {base};
   std::vector<std::string> names;
   for (int64_t i = 0; i < shards; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%s_%02lld", kBookingsCollection, static_cast<long long>(i));
+    char name[48];
+    std::snprintf(name, sizeof name, "%s_%02lld", base, static_cast<long long>(i));
     names.push_back(name);
   }
   return names;
@@ -45,10 +90,16 @@ std::vector<std::string> ShardCollections(int64_t shards) {
 }  // namespace
 
 MongoLedger::MongoLedger(MongoStore& store)
-    : store_(store), collections_(ShardCollections(store.config().ledger_shards)) {}
+    : store_(store),
+      collections_(ShardCollections(kBookingsCollection, store.config().ledger_shards)),
+      claims_(ShardCollections(kClaimsCollection, store.config().ledger_shards)) {}
+
+size_t MongoLedger::ShardOf(const std::string& booking_id) const {
+  return StableHash(booking_id) % collections_.size();
+}
 
 const std::string& MongoLedger::CollectionFor(const std::string& booking_id) const {
-  return collections_[StableHash(booking_id) % collections_.size()];
+  return collections_[ShardOf(booking_id)];
 }
 
 Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& filter,
@@ -65,8 +116,10 @@ Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& 
 }
 
 Status MongoLedger::DropAll() {
-  for (const auto& collection : collections_) {
-    if (Status s = store_.DropCollection(collection); !s.ok()) return s;
+  for (const auto* names : {&collections_, &claims_}) {
+    for (const auto& collection : *names) {
+      if (Status s = store_.DropCollection(collection); !s.ok()) return s;
+    }
   }
   return Status::Ok();
 }
@@ -86,6 +139,7 @@ std::string BookingDocument(const BookingRecord& r) {
                 {"transactionId", r.transaction_id},
                 {"status", PaymentStatusName(r.payment_status)}}},
               {"auditLog", json::array()},
+              {"lease", LeaseJson(r.lease)},
               {"createdAt", r.created_at},
               {"updatedAt", r.updated_at},
               {"version", r.version}};
@@ -115,14 +169,53 @@ Result<BookingRecord> ParseBookingDocument(const std::string& text) {
     r.transaction_id = p.value("transactionId", "");
     r.fingerprint = d.value("fingerprint", "");
     r.version = Int(d.at("version"));
+    if (d.contains("lease")) r.lease = ParseLease(d["lease"]);
     r.created_at = d.value("createdAt", "");
     r.updated_at = d.value("updatedAt", "");
     for (const auto& e : d.value("auditLog", json::array())) {
       r.audit_log.push_back({e.value("action", ""), e.value("timestamp", ""), e.value("detail", "")});
     }
     return r;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception or Unreadable
     return Status::Internal(std::string("unreadable ledger document: ") + e.what());
+  }
+}
+
+std::string ClaimDocument(const std::string& booking_id, BookingStatus from, int64_t version,
+                          const LedgerChange& change) {
+  json c = {{"to", BookingStatusName(change.to)},
+            {"paymentStatus", PaymentStatusName(change.payment_status)},
+            {"transactionId", change.transaction_id},
+            {"updatedAt", change.updated_at}};
+  if (change.entry) c["entry"] = EntryJson(*change.entry);
+  if (change.lease) c["lease"] = LeaseJson(*change.lease);
+  return json{{"_id", ClaimId(booking_id, version)},
+              {"bookingId", booking_id},
+              {"from", BookingStatusName(from)},
+              {"version", version},
+              {"change", c}}
+      .dump();
+}
+
+Result<Claim> ParseClaimDocument(const std::string& text) {
+  try {
+    const json d = json::parse(text);
+    const json& c = d.at("change");
+    auto from = ParseBookingStatus(d.at("from").get<std::string>());
+    auto to = ParseBookingStatus(c.at("to").get<std::string>());
+    auto payment = ParsePaymentStatus(c.at("paymentStatus").get<std::string>());
+    if (!from || !to || !payment) return Status::Internal("claim with an unknown status");
+    Claim claim{*from, {*to, *payment, c.value("transactionId", ""), std::nullopt, std::nullopt,
+                        c.value("updatedAt", "")}};
+    if (c.contains("entry")) {
+      const json& e = c["entry"];
+      claim.change.entry = LedgerEntry{e.value("action", ""), e.value("timestamp", ""),
+                                       e.value("detail", "")};
+    }
+    if (c.contains("lease")) claim.change.lease = ParseLease(c["lease"]);
+    return claim;
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unreadable ledger claim: ") + e.what());
   }
 }
 
@@ -150,22 +243,63 @@ Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking
   return std::optional<BookingRecord>(std::move(*record));
 }
 
+Status MongoLedger::RollForward(const std::string& booking_id) {
+  auto found = Get(booking_id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return Status::Internal("booking " + booking_id + " has claims but no document");
+  BookingRecord& record = **found;
+  const std::string& claims = claims_[ShardOf(booking_id)];
+  for (int ahead = 0;; ++ahead) {
+    auto claim_doc = store_.FindById(claims, ClaimId(booking_id, record.version));
+    if (!claim_doc.ok()) return claim_doc.status();
+    if (!claim_doc->has_value()) return Status::Ok();
+    if (ahead == kMaxClaimsAhead) {
+      return Status::Internal("booking " + booking_id + " has more than " +
+                              std::to_string(kMaxClaimsAhead) + " claims past its document");
+    }
+    auto claim = ParseClaimDocument(**claim_doc);
+    if (!claim.ok()) return claim.status();
+    if (claim->from != record.status || !IsAllowedTransition(record.status, claim->change.to) ||
+        !IsAllowedPaymentChange(record.payment_status, claim->change.payment_status)) {
+      return Status::Internal("claim " + ClaimId(booking_id, record.version) +
+                              " does not follow the booking's state " +
+                              std::string(BookingStatusName(record.status)));
+    }
+    const int64_t version = record.version;
+    ApplyChange(record, claim->change);
+    if (Status s = WriteDown(booking_id, version, claim->change); !s.ok()) return s;
+  }
+}
+
+Status MongoLedger::WriteDown(const std::string& booking_id, int64_t version,
+                              const LedgerChange& change) {
+  // Two writers of one version write the same change; a document already
+  // past `version` is left alone.
+  const json filter = {{"_id", booking_id}, {"version", version}};
+  auto matched = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), UpdateFor(change).dump());
+  return matched.ok() ? Status::Ok() : matched.status();
+}
+
 Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                                const LedgerChange& change) {
-  const json filter = {{"_id", booking_id}, {"status", BookingStatusName(from)}, {"version", version}};
-  json set = {{"status", BookingStatusName(change.to)},
-              {"payment.status", PaymentStatusName(change.payment_status)},
-              {"updatedAt", change.entry.timestamp}};
-  if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
-  const json update = {{"$set", set},
-                       {"$inc", {{"version", 1}}},
-                       {"$push", {{"auditLog", EntryJson(change.entry)}}}};
-  auto matched = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), update.dump());
-  if (!matched.ok()) return matched.status();
-  if (*matched == 0) {
-    return Status::FailedPrecondition("booking " + booking_id + " is no longer " +
+  Status claimed = store_.InsertOne(claims_[ShardOf(booking_id)],
+                                    ClaimDocument(booking_id, from, version, change));
+  if (claimed.code() == StatusCode::kAlreadyExists) {
+    // Lost. The winner may not have written its change down yet (or died
+    // before it could): finish that for it, so the caller's next Get sees it.
+    if (Status s = RollForward(booking_id); !s.ok()) {
+      spdlog::warn("ledger: rolling {} forward: {}", booking_id, s.ToString());
+    }
+    return Status::FailedPrecondition("booking " + booking_id + " has moved past " +
                                       std::string(BookingStatusName(from)) + " at version " +
                                       std::to_string(version));
+  }
+  if (!claimed.ok()) return claimed;
+  // Won: the claim is the commit point. A failed write-down is finished by
+  // the next caller that loses to this claim, so it is not this caller's failure.
+  if (Status s = WriteDown(booking_id, version, change); !s.ok()) {
+    spdlog::warn("ledger: {} version {} claimed, written down later: {}", booking_id, version + 1,
+                 s.ToString());
   }
   return Status::Ok();
 }

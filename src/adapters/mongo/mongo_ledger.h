@@ -1,6 +1,20 @@
 // Ledger over MongoDB / FerretDB: collection `bookings`, `_id` = bookingId.
-// No multi-document transactions are needed (FerretDB 1.x has none): each
-// booking is one document and each change one conditional update.
+// No multi-document transactions are needed (FerretDB 1.x has none).
+//
+// The compare-and-set is a claim, not a filtered update: FerretDB 1.x runs
+// `update({_id, status, version})` as a read and then a separate write, so two
+// racers can both match. An insert is atomic on both servers (the unique _id),
+// so a transition from version v first inserts the claim document
+// `<bookingId>#<v>` into `booking_claims`, carrying the change: the one
+// insert that succeeds is the one winner, and the claim is the commit point.
+// The winner then writes the change onto the booking's document (by _id and
+// version). A caller that loses the insert reads the winning claims past the
+// document's version and writes them down (the winner may have died between
+// its insert and its write), so a won transition is never stranded: Get
+// answers the document, which the next conflicting transition brings up to
+// date. Claims are immutable and chain version by version. They are only
+// read on a conflict, so their number costs nothing on the happy path
+// (FerretDB finds a missing _id by a scan).
 //
 // With `mongo.ledger_shards` = k > 1 the documents live in `bookings_00` ..
 // `bookings_<k-1>`, chosen by a stable hash of the bookingId: one booking is
@@ -15,6 +29,10 @@
 namespace wanderluxe {
 
 inline constexpr const char* kBookingsCollection = "bookings";
+inline constexpr const char* kClaimsCollection = "booking_claims";
+// Claims Get follows past a booking's document before it calls the ledger
+// corrupt (a booking makes a handful of transitions in its life).
+inline constexpr int kMaxClaimsAhead = 64;
 
 class MongoLedger final : public Ledger {
  public:
@@ -22,7 +40,7 @@ class MongoLedger final : public Ledger {
 
   // {propertyId:1, status:1}, {userId:1}, {status:1, updatedAt:1}; safe to repeat.
   Status EnsureIndexes();
-  // Drops every shard (benchmarks clean up after themselves).
+  // Drops every shard and its claims (benchmarks clean up after themselves).
   Status DropAll();
   // The collection that holds `booking_id`.
   const std::string& CollectionFor(const std::string& booking_id) const;
@@ -45,13 +63,28 @@ class MongoLedger final : public Ledger {
                                                   const std::string& sort, int64_t limit,
                                                   const std::string& projection = "");
 
+  size_t ShardOf(const std::string& booking_id) const;
+  // Writes down every won claim past the document's version.
+  Status RollForward(const std::string& booking_id);
+  // Writes a won transition onto the booking's document, if it is still at `version`.
+  Status WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
+
   MongoStore& store_;
   std::vector<std::string> collections_;  // one per shard
+  std::vector<std::string> claims_;       // the claims of each shard's bookings
 };
 
 // The document form of a record, and back (exposed for tests).
 std::string BookingDocument(const BookingRecord& record);
 Result<BookingRecord> ParseBookingDocument(const std::string& json);
+// A claim's change, and back (exposed for tests).
+std::string ClaimDocument(const std::string& booking_id, BookingStatus from, int64_t version,
+                          const LedgerChange& change);
+struct Claim {
+  BookingStatus from;
+  LedgerChange change;
+};
+Result<Claim> ParseClaimDocument(const std::string& json);
 
 }  // namespace wanderluxe
 

@@ -2,9 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include "wanderluxe/check.h"
+
 namespace wanderluxe {
 
 using Clock = std::chrono::steady_clock;
+
+// Dead-letter publishes retry with this backoff until Kafka takes them.
+const RetryPolicy kDeadLetterRetry{std::chrono::milliseconds(100), std::chrono::milliseconds(5000),
+                                   2, 20};
+// How long a dead-letter publish may wait for Kafka's acknowledgement.
+constexpr std::chrono::seconds kDeadLetterPublishTimeout{10};
+// What Run polls for at most before it looks at backpressure and commits.
+constexpr std::chrono::milliseconds kPollTimeout{100};
+// After a drain timed out, how long interrupted sagas get to notice the stop.
+constexpr std::chrono::seconds kInterruptGrace{10};
 
 ProcessorOptions ProcessorOptions::From(const Config& config) {
   const ProcessorConfig& p = config.processor;
@@ -27,7 +39,9 @@ BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
       dead_lettered_(metrics.GetCounter("processor_dead_lettered_total",
                                         "poison events sent to the dead-letter topic")),
       pauses_(metrics.GetCounter("processor_pauses_total",
-                                 "times the queue filled and partitions were paused")) {
+                                 "times the queue filled and partitions were paused")),
+      revoke_seconds_(metrics.GetHistogram("processor_revoke_seconds",
+                                           "time a revoke waited for its partitions' sagas")) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -46,7 +60,7 @@ size_t BookingProcessor::queue_depth() const {
 void BookingProcessor::Run(const std::atomic<bool>& stop) {
   auto last_commit = Clock::now();
   while (!stop.load()) {
-    auto polled = consumer_->Poll(std::chrono::milliseconds(100));
+    auto polled = consumer_->Poll(kPollTimeout);
     if (!polled.ok()) {
       spdlog::warn("poll: {}", polled.status().ToString());
     } else if (polled->has_value()) {
@@ -64,19 +78,17 @@ void BookingProcessor::Run(const std::atomic<bool>& stop) {
 void BookingProcessor::Dispatch(ConsumedEvent raw) {
   const TopicPartition tp{raw.topic, raw.partition};
   auto decoded = DecodeBookingEvent(raw.value);
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(mu_);
   auto it = partitions_.find(tp);
-  if (it == partitions_.end()) return;  // revoked while the message was in hand
+  if (it == partitions_.end() || it->second.revoking) return;  // the new owner gets it
   it->second.tracker.Dispatched(raw.offset);
-  if (!decoded.ok()) {
-    lock.unlock();
-    const bool parked = SendToDeadLetters(raw, decoded.status().message());
-    lock.lock();
-    it = partitions_.find(tp);
-    if (parked && it != partitions_.end()) it->second.tracker.Done(raw.offset);
-    return;
+  Task task{std::move(raw), {}, "", it->second.epoch};
+  if (decoded.ok()) {
+    task.event = std::move(*decoded);
+  } else {
+    task.poison = decoded.status().message();  // a worker dead-letters it
   }
-  queue_.push_back({std::move(raw), std::move(*decoded), it->second.generation});
+  queue_.push_back(std::move(task));
   queue_depth_->Set(static_cast<int64_t>(queue_.size()));
   work_cv_.notify_one();
 }
@@ -89,17 +101,20 @@ void BookingProcessor::Work() {
     Task task = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_->Set(static_cast<int64_t>(queue_.size()));
-    const std::string booking_id = task.event.request.booking_id;
-    auto lane = waiting_by_booking_.find(booking_id);
-    if (lane != waiting_by_booking_.end() && !task.owns_lane) {
-      lane->second.push_back(std::move(task));  // an earlier event of it is running
-      continue;
+    // kOneBookingAtATime: a booking's events take turns in its lane.
+    const std::string booking_id = task.poison.empty() ? task.event.request.booking_id : "";
+    if (!booking_id.empty()) {
+      auto lane = waiting_by_booking_.find(booking_id);
+      if (lane != waiting_by_booking_.end() && !task.owns_lane) {
+        lane->second.push_back(std::move(task));  // an earlier event of it is running
+        continue;
+      }
+      waiting_by_booking_[booking_id];  // the booking's lane: it is running now
     }
-    waiting_by_booking_[booking_id];  // the booking's lane: it is running now
     const TopicPartition tp{task.raw.topic, task.raw.partition};
     auto it = partitions_.find(tp);
-    if (it == partitions_.end() || it->second.generation != task.generation) {
-      HandOverBooking(booking_id);
+    if (it == partitions_.end() || it->second.epoch != task.epoch || it->second.revoking) {
+      if (!booking_id.empty()) HandOverBooking(booking_id);
       idle_cv_.notify_all();
       continue;  // revoked: the partition's new owner processes it
     }
@@ -107,26 +122,39 @@ void BookingProcessor::Work() {
     in_flight_->Set(++running_);
     lock.unlock();
 
-    auto result = saga_.Process(task.event, saga_stop_);
-    bool done = result.ok();
-    if (!result.ok() && !saga_stop_.load()) {
-      // Not transient (the saga retries those itself): this event can never be
-      // processed. Park it rather than hold the partition's watermark forever.
-      spdlog::error("booking {} failed: {}", task.event.request.booking_id,
-                    result.status().ToString());
-      done = SendToDeadLetters(task.raw, result.status().ToString());
-    }
+    const bool done = Execute(task);
 
     lock.lock();
-    HandOverBooking(booking_id);
+    if (!booking_id.empty()) HandOverBooking(booking_id);
     in_flight_->Set(--running_);
+    // Counted against the assignment it ran under, even while it is being
+    // revoked: the revoke waits for exactly these and commits what they did.
     it = partitions_.find(tp);
-    if (it != partitions_.end() && it->second.generation == task.generation) {
+    if (it != partitions_.end() && it->second.epoch == task.epoch) {
       --it->second.running;
+      WL_CHECK(it->second.running >= 0, "kWatermark: running sagas never below zero");
       if (done) it->second.tracker.Done(task.raw.offset);
     }
     idle_cv_.notify_all();
   }
+}
+
+bool BookingProcessor::Execute(const Task& task) {
+  if (!task.poison.empty()) return SendToDeadLetters(task.raw, task.poison);
+  auto result = saga_.Process(task.event, saga_stop_);
+  if (result.ok()) return true;
+  if (saga_stop_.load()) return false;  // interrupted: redelivered to whoever owns it next
+  // Not transient (the saga retries those itself) and tried saga.max_attempts
+  // times: this booking cannot be processed. Park it rather than hold the
+  // partition's watermark forever.
+  const BookingRequest& r = task.event.request;
+  spdlog::error("booking {} failed: {}; parking it", r.booking_id, result.status().ToString());
+  std::string why = result.status().ToString();
+  if (Status parked = saga_.Park(r, why, saga_stop_); !parked.ok()) {
+    spdlog::error("booking {} not parked: {}", r.booking_id, parked.ToString());
+    why += "; not parked: " + parked.ToString();
+  }
+  return SendToDeadLetters(task.raw, why);
 }
 
 void BookingProcessor::HandOverBooking(const std::string& booking_id) {
@@ -154,10 +182,11 @@ bool BookingProcessor::SendToDeadLetters(const ConsumedEvent& raw, const std::st
   headers.push_back({"source-partition", std::to_string(raw.partition)});
   headers.push_back({"source-offset", std::to_string(raw.offset)});
   OutgoingEvent dead{options_.dlq_topic, raw.key, raw.value, headers};
-  Backoff backoff(RetryPolicy{});
-  // The offset is marked done only after the dead letter is durable.
+  Backoff backoff(kDeadLetterRetry);
+  // The offset is marked done only after the dead letter is durable. A worker
+  // waits here, never the poll thread: polling goes on, and so does the group.
   while (true) {
-    Status s = dlq_producer_.Publish(dead, std::chrono::seconds(10));
+    Status s = dlq_producer_.Publish(dead, kDeadLetterPublishTimeout);
     if (s.ok()) return true;
     spdlog::warn("dead-letter publish: {}", s.ToString());
     if (!SleepUnlessStopped(backoff.Next(), saga_stop_)) return false;
@@ -172,6 +201,10 @@ void BookingProcessor::ApplyBackpressure() {
     depth = queue_.size();
     for (const auto& [tp, state] : partitions_) assigned.push_back(tp);
   }
+  if (paused_ && assignment_changed_) {
+    (void)consumer_->Pause(assigned);  // newly assigned partitions join the pause
+  }
+  assignment_changed_ = false;
   if (!paused_ && depth >= options_.queue_capacity) {
     paused_ = consumer_->Pause(assigned).ok();
     pauses_->Increment();
@@ -206,22 +239,24 @@ void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only)
   }
 }
 
+// Both callbacks run on the poll thread, inside Poll.
 void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions) {
   std::lock_guard lock(mu_);
   for (const auto& tp : partitions) {
     PartitionState& state = partitions_[tp];
     state = PartitionState{};
-    state.generation = next_generation_++;
+    state.epoch = next_epoch_++;
   }
-  paused_ = false;  // a fresh assignment starts unpaused
-  spdlog::info("assigned {} partitions", partitions.size());
+  assignment_changed_ = true;
+  spdlog::info("assigned {} partitions (now {})", partitions.size(), partitions_.size());
 }
 
 void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) {
+  const auto start = Clock::now();
   std::unique_lock lock(mu_);
   for (const auto& tp : partitions) {
     auto it = partitions_.find(tp);
-    if (it != partitions_.end()) it->second.generation = next_generation_++;  // drop queued work
+    if (it != partitions_.end()) it->second.revoking = true;  // queued work is dropped
   }
   const bool drained = idle_cv_.wait_for(lock, options_.drain_timeout, [&] {
     for (const auto& tp : partitions) {
@@ -231,11 +266,14 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
     return true;
   });
   lock.unlock();
-  CommitWatermarks(partitions);
+  CommitWatermarks(partitions);  // what finished, including during the wait
   lock.lock();
   for (const auto& tp : partitions) partitions_.erase(tp);
-  spdlog::info("revoked {} partitions{}", partitions.size(),
-               drained ? "" : " (some work still running; it will be redelivered)");
+  const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+  revoke_seconds_->Observe(waited);
+  spdlog::info("revoked {} partitions in {:.3f} s{}", partitions.size(), waited,
+               drained ? "" : " (sagas still running past drain_timeout; their new owner waits "
+                              "for their lease)");
 }
 
 void BookingProcessor::Drain() {
@@ -249,7 +287,7 @@ void BookingProcessor::Drain() {
   saga_stop_ = true;  // whatever still runs stops and stays uncommitted
   {
     std::unique_lock lock(mu_);
-    idle_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return running_ == 0; });
+    idle_cv_.wait_for(lock, kInterruptGrace, [&] { return running_ == 0; });
   }
   CommitWatermarks();
 }

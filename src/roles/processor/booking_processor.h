@@ -5,9 +5,16 @@
 // Backpressure: when the queue reaches its capacity every assigned partition
 // is paused (polling goes on, so the group never sees us as dead) and resumed
 // once the queue drains below the low-water mark.
-// Rebalance: revoked partitions' queued work is dropped (the new owner gets
-// it again), their running work finishes (bounded), their watermark is
-// committed, and only then are they given up.
+// Rebalance (cooperative-sticky: only the partitions that move are revoked):
+// revoked partitions' queued work is dropped (the new owner gets it again),
+// their running sagas finish (bounded by drain_timeout), what they finished
+// is committed, and only then are the partitions given up. A saga still
+// running at the bound goes on and the new owner's driver waits for its
+// lease (kOneDriver): two owners never drive one booking at once.
+// Failure: an undecodable event, or a booking whose saga failed with an error
+// retrying cannot fix (after saga.max_attempts), is parked (hold released,
+// PARKED) and dead-lettered by a worker, never by the poll thread, and its
+// offset is done: the partition moves on.
 #ifndef WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 #define WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 
@@ -27,14 +34,16 @@
 
 namespace wanderluxe {
 
+// The processor's knobs, only ever built from the config (its defaults are
+// the config's): one options type, one set of defaults.
 struct ProcessorOptions {
-  std::string requests_topic = "booking.requests";
-  std::string dlq_topic = "booking.requests.dlq";
-  int workers = 16;
-  size_t queue_capacity = 1024;
-  size_t queue_low_water = 512;
-  std::chrono::milliseconds commit_interval{1000};
-  std::chrono::milliseconds drain_timeout{30'000};
+  std::string requests_topic;
+  std::string dlq_topic;
+  int workers;
+  size_t queue_capacity;
+  size_t queue_low_water;
+  std::chrono::milliseconds commit_interval;
+  std::chrono::milliseconds drain_timeout;
 
   static ProcessorOptions From(const Config& config);
 };
@@ -60,18 +69,25 @@ class BookingProcessor final : public RebalanceListener {
   struct Task {
     ConsumedEvent raw;
     BookingEvent event;
-    uint64_t generation;
+    std::string poison;  // why the event could not be decoded; empty when it was
+    uint64_t epoch;      // the assignment it was dispatched under
     bool owns_lane = false;  // handed over by the booking's previous event
   };
+  // One assigned partition. `epoch` names the assignment: work dispatched
+  // under another epoch is never counted here. kWatermark: `committed` never
+  // passes an offset that is not done.
   struct PartitionState {
     OffsetTracker tracker;
-    uint64_t generation = 0;
+    uint64_t epoch = 0;
+    bool revoking = false;  // queued work is dropped; running work is awaited
     int running = 0;
     int64_t committed = -1;
   };
 
   void Dispatch(ConsumedEvent raw);
   void Work();
+  // Runs one task on a worker (mu_ not held); true when its offset is done.
+  bool Execute(const Task& task);
   // After a booking's event finished (mu_ held): its next waiting event runs next.
   void HandOverBooking(const std::string& booking_id);
   // True once the dead letter is durable; false only when shutting down.
@@ -94,9 +110,10 @@ class BookingProcessor final : public RebalanceListener {
   // kOneBookingAtATime: events of a booking run in partition order, one at a
   // time; later ones wait here while an earlier one runs. Guarded by mu_.
   std::map<std::string, std::deque<Task>> waiting_by_booking_;
-  uint64_t next_generation_ = 1;                        // guarded by mu_
+  uint64_t next_epoch_ = 1;                             // guarded by mu_
   int running_ = 0;                                     // guarded by mu_
   bool paused_ = false;                                 // poll thread only
+  bool assignment_changed_ = false;                     // poll thread only
   std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
   std::atomic<bool> workers_exit_{false};
   std::vector<std::thread> workers_;
@@ -105,6 +122,7 @@ class BookingProcessor final : public RebalanceListener {
   Gauge* in_flight_;
   Counter* dead_lettered_;
   Counter* pauses_;
+  Histogram* revoke_seconds_;
 };
 
 }  // namespace wanderluxe

@@ -7,10 +7,7 @@
 
 namespace wanderluxe {
 
-SagaOptions SagaOptionsFrom(const Config& config) {
-  return {RetryPolicy::From(config.saga), std::chrono::milliseconds(config.saga.payment_deadline_ms),
-          std::chrono::milliseconds(config.bank.request_timeout_ms), config.kafka.outcomes_topic};
-}
+SagaOptions SagaOptionsFrom(const Config& config) { return SagaOptions::From(config); }
 
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
   auto w = std::make_unique<SagaWiring>();
