@@ -230,6 +230,21 @@ TEST_SUITE("integration.gateway") {
     CHECK(missing.Header("Content-Type") == "application/problem+json");
   }
 
+  TEST_CASE("50 bookings read right after their 202: not one 404") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    int not_found = 0, accepted_views = 0;
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = testing::UniqueName("b");
+      REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
+      HttpResult r = Get(client, id);
+      not_found += r.status == 404 ? 1 : 0;
+      accepted_views += r.status == 200 && nlohmann::json::parse(r.body)["status"] == "ACCEPTED";
+    }
+    CHECK(not_found == 0);
+    CHECK(accepted_views == 50);
+  }
+
   TEST_CASE("GET of an accepted booking: the ledger's view wins once the processor has it") {
     LiveGateway gw({}, /*with_ledger=*/true);
     HttpClient client = gw.Client();
