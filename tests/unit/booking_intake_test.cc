@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_ports.h"
@@ -41,10 +42,23 @@ struct Fixture {
   static IntakeRequest Request(const std::string& key, const std::string& body) {
     return {key, true, "", "application/json", body};
   }
+  // What GET would find for `booking_id` before the ledger has it.
+  std::optional<AcceptedBooking> Accepted(const std::string& booking_id) {
+    auto accepted = idempotency.FindAccepted(booking_id);
+    REQUIRE_MESSAGE(accepted.ok(), accepted.status().ToString());
+    return *accepted;
+  }
 };
 
 const std::string kBody =
     R"({"bookingId":"b-1001","propertyId":"prop-dubai-royal","amount":5000.00,"currency":"USD"})";
+
+// kBody with its first `from` replaced by `to`.
+std::string BodyWith(const std::string& from, const std::string& to) {
+  std::string body = kBody;
+  body.replace(body.find(from), from.size(), to);
+  return body;
+}
 
 std::string HeaderOf(const ApiResponse& r, const std::string& name) {
   for (const auto& [k, v] : r.headers) {
@@ -87,8 +101,7 @@ TEST_SUITE("unit.booking_intake") {
   TEST_CASE("same key, different payload is 422; in flight is 409 with Retry-After") {
     Fixture f;
     REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
-    std::string other = kBody;
-    other.replace(other.find("5000.00"), 7, "5000.01");
+    std::string other = BodyWith("5000.00", "5000.01");
     CHECK(f.intake.Submit(Fixture::Request("k1", other)).status == 422);
 
     f.idempotency.Put("k2", {IdempotencyClaim::State::kInFlight,
@@ -124,20 +137,16 @@ TEST_SUITE("unit.booking_intake") {
     REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
     auto event = DecodeBookingEvent(f.producer.published.at(0).value);
     REQUIRE(event.ok());
-    auto accepted = f.idempotency.FindAccepted("b-1001");
-    REQUIRE(accepted.ok());
-    REQUIRE(accepted->has_value());
-    CHECK((*accepted)->request == *ParseBookingRequest(kBody, f.options.limits).request);
-    CHECK((*accepted)->event_id == event->event_id);
-    CHECK((*accepted)->accepted_at == event->timestamp);
+    auto accepted = f.Accepted("b-1001");
+    REQUIRE(accepted.has_value());
+    CHECK(accepted->request == *ParseBookingRequest(kBody, f.options.limits).request);
+    CHECK(accepted->event_id == event->event_id);
+    CHECK(accepted->accepted_at == event->timestamp);
 
-    std::string other = kBody;
-    other.replace(other.find("b-1001"), 6, "b-1002");
+    std::string other = BodyWith("b-1001", "b-1002");
     f.producer.next_error = Status::DeadlineExceeded("no ack");
     REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 503);
-    auto none = f.idempotency.FindAccepted("b-1002");
-    REQUIRE(none.ok());
-    CHECK(!none->has_value());
+    CHECK(!f.Accepted("b-1002").has_value());
   }
 
   TEST_CASE("a booking published after its claim expired is still recorded as accepted") {
@@ -147,30 +156,24 @@ TEST_SUITE("unit.booking_intake") {
       f.idempotency.Put("k1", {IdempotencyClaim::State::kInFlight, "other-fp", "other-token", ""});
     };
     CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
-    auto accepted = f.idempotency.FindAccepted("b-1001");
-    REQUIRE(accepted.ok());
-    CHECK(accepted->has_value());
+    CHECK(f.Accepted("b-1001").has_value());
   }
 
   TEST_CASE("the first acceptance of a bookingId is the one GET shows") {
     Fixture f;
     REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
-    std::string other = kBody;
-    other.replace(other.find("5000.00"), 7, "7000.00");
+    std::string other = BodyWith("5000.00", "7000.00");
     REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 202);
-    auto accepted = f.idempotency.FindAccepted("b-1001");
-    REQUIRE(accepted.ok());
-    REQUIRE(accepted->has_value());
-    CHECK((*accepted)->request.amount.minor_units == 500000);
+    auto accepted = f.Accepted("b-1001");
+    REQUIRE(accepted.has_value());
+    CHECK(accepted->request.amount.minor_units == 500000);
   }
 
   TEST_CASE("Redis failing after the publish: still 202, no accepted record (GET 404s until the ledger has it)") {
     Fixture f;
     f.faults.FailNext("idem-complete", 1);
     CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
-    auto accepted = f.idempotency.FindAccepted("b-1001");
-    REQUIRE(accepted.ok());
-    CHECK(!accepted->has_value());
+    CHECK(!f.Accepted("b-1001").has_value());
   }
 
   TEST_CASE("validation errors name the key header and every bad field") {
