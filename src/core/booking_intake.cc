@@ -166,11 +166,15 @@ ApiResponse BookingIntake::Publish(const IntakeRequest& request, const BookingRe
   const std::string body =
       json{{"bookingId", booking.booking_id}, {"eventId", event.event_id}, {"status", "ACCEPTED"}}
           .dump();
-  Status completed =
-      idempotency_.Complete(request.idempotency_key, token, body, options_.done_ttl);
+  // One round trip stores the response to replay and the accepted booking
+  // that GET shows until the processor has written it to the ledger.
+  Status completed = idempotency_.Complete(request.idempotency_key, token, body,
+                                           {booking, event.event_id, event.timestamp},
+                                           options_.done_ttl);
   if (!completed.ok()) {
     // The event is durable, so the answer is still 202. A retry after the
     // in-flight TTL may publish again; the processor deduplicates by bookingId.
+    // When Redis failed, GET answers 404 until the processor has the booking.
     spdlog::warn("accepted booking {} but could not store its response: {}", booking.booking_id,
                  completed.ToString());
   }

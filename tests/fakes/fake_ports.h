@@ -2,15 +2,18 @@
 #ifndef WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
 #define WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "wanderluxe/ports/bank.h"
 #include "wanderluxe/ports/event_producer.h"
+#include "wanderluxe/ports/idempotency_store.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
 
@@ -225,6 +228,97 @@ class FakeProducer : public EventProducer {
   Faults& faults_;
   std::mutex mu_;
   std::vector<OutgoingEvent> published;
+};
+
+// IdempotencyStore in memory, no stronger than Redis: records expire after
+// their TTL, Complete records the accepted booking even when the claim is no
+// longer ours (the event is durable), and only the first acceptance of a
+// bookingId is kept (SET NX).
+class FakeIdempotencyStore : public IdempotencyStore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Record {
+    IdempotencyClaim::State state = IdempotencyClaim::State::kInFlight;
+    std::string fingerprint, token, response;
+    Clock::time_point expires = Clock::time_point::max();
+  };
+
+  explicit FakeIdempotencyStore(Faults& faults) : faults_(faults) {}
+
+  Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
+                                 const std::string& token,
+                                 std::chrono::milliseconds in_flight_ttl) override {
+    if (Status s = faults_.Check("idem-claim"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    const Record* existing = Live(key);
+    if (existing != nullptr) {
+      return IdempotencyClaim{existing->state, existing->fingerprint, existing->response};
+    }
+    records_[key] = {IdempotencyClaim::State::kInFlight, fingerprint, token, "",
+                     Clock::now() + in_flight_ttl};
+    return IdempotencyClaim{};
+  }
+  Status Complete(const std::string& key, const std::string& token, const std::string& response,
+                  const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl) override {
+    if (Status s = faults_.Check("idem-complete"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto a = accepted_.find(accepted.request.booking_id);
+    if (a == accepted_.end() || a->second.second <= Clock::now()) {
+      accepted_[accepted.request.booking_id] = {accepted, Clock::now() + done_ttl};
+    }
+    Record* r = Live(key);
+    if (r == nullptr || r->token != token) return Status::FailedPrecondition("not ours");
+    r->state = IdempotencyClaim::State::kDone;
+    r->response = response;
+    r->expires = Clock::now() + done_ttl;
+    return Status::Ok();
+  }
+  Status Release(const std::string& key, const std::string& token) override {
+    if (Status s = faults_.Check("idem-release"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    const Record* r = Live(key);
+    if (r != nullptr && r->token == token && r->state == IdempotencyClaim::State::kInFlight) {
+      records_.erase(key);
+    }
+    return Status::Ok();
+  }
+  Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override {
+    if (Status s = faults_.Check("idem-find-accepted"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto a = accepted_.find(booking_id);
+    if (a == accepted_.end() || a->second.second <= Clock::now()) {
+      return std::optional<AcceptedBooking>();
+    }
+    return std::optional<AcceptedBooking>(a->second.first);
+  }
+
+  // Test setup and inspection.
+  void Put(const std::string& key, Record record) {
+    std::lock_guard lock(mu_);
+    records_[key] = std::move(record);
+  }
+  size_t LiveRecords() {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& [key, r] : records_) n += r.expires > Clock::now() ? 1 : 0;
+    return n;
+  }
+
+ private:
+  Record* Live(const std::string& key) {
+    auto it = records_.find(key);
+    if (it == records_.end()) return nullptr;
+    if (it->second.expires <= Clock::now()) {
+      records_.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  Faults& faults_;
+  std::mutex mu_;
+  std::map<std::string, Record> records_;
+  std::map<std::string, std::pair<AcceptedBooking, Clock::time_point>> accepted_;
 };
 
 }  // namespace wanderluxe::fakes

@@ -9,9 +9,11 @@
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/gateway_server.h"
 #include "support/servers.h"
+#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -24,7 +26,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 class LiveGateway {
  public:
   // `sets` apply to the gateway only; its topic is created on the live broker.
-  explicit LiveGateway(std::vector<std::string> sets = {}) {
+  // `with_ledger`: GET reads a ledger of its own on the live MongoDB/FerretDB
+  // (empty: no processor runs), else the ledger is not configured.
+  explicit LiveGateway(std::vector<std::string> sets = {}, bool with_ledger = false) {
     const std::string topic = testing::UniqueName("gw-requests");
     const Config live = testing::LiveConfig();
     auto created = EnsureTopics(live.kafka, {{topic, 3, 1}});
@@ -41,8 +45,16 @@ class LiveGateway {
     auto producer = KafkaProducer::Create(config_.kafka);
     REQUIRE(producer.ok());
     producer_ = std::move(*producer);
+    if (with_ledger) {
+      config_.mongo.database = testing::UniqueName("gw-ledger");
+      auto store = MongoStore::Connect(config_.mongo);
+      REQUIRE_MESSAGE(store.ok(), "MongoDB: ", store.status().ToString(),
+                      " -- start it with scripts/stack up");
+      mongo_ = std::move(*store);
+      ledger_ = std::make_unique<MongoLedger>(*mongo_);
+    }
     server_ = std::make_unique<GatewayServer>(
-        config_, GatewayDependencies{redis_.get(), producer_.get(), nullptr, nullptr});
+        config_, GatewayDependencies{redis_.get(), producer_.get(), ledger_.get(), nullptr});
     REQUIRE(server_->Start().ok());
   }
 
@@ -56,12 +68,15 @@ class LiveGateway {
   }
   const Config& config() const { return config_; }
   RedisClient& redis() { return *redis_; }
+  Ledger& ledger() { return *ledger_; }
 
  private:
   Config config_;
   KafkaConfig live_kafka_;  // where the topic is, whatever the gateway was told
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<MongoStore> mongo_;
+  std::unique_ptr<MongoLedger> ledger_;
   std::unique_ptr<GatewayServer> server_;
 };
 
@@ -76,6 +91,12 @@ HttpResult Post(HttpClient& client, const std::string& key, const std::string& b
   Headers headers = extra;
   if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
   auto r = client.Send("POST", "/api/v1/bookings", headers, body, content_type);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return *r;
+}
+
+HttpResult Get(HttpClient& client, const std::string& booking_id) {
+  auto r = client.Send("GET", "/api/v1/bookings/" + booking_id);
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   return *r;
 }
@@ -164,6 +185,93 @@ TEST_SUITE("integration.gateway") {
     CHECK(other == 0);
     CHECK(accepted >= 1);
     CHECK(gw.MessagesOnTopic() == 1);
+  }
+
+  TEST_CASE("GET of an accepted booking the processor has not reached is 200 ACCEPTED, never 404") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("key"), id = testing::UniqueName("b");
+    const std::string body =
+        Body(id, "5000.00", "USD",
+             R"(,"userId":"user-98765","checkInDate":"2026-12-24","checkOutDate":"2026-12-27")");
+    HttpResult accepted = Post(client, key, body);
+    REQUIRE(accepted.status == 202);
+    const auto event_id = nlohmann::json::parse(accepted.body)["eventId"];
+
+    HttpResult r = Get(client, id);
+    REQUIRE_MESSAGE(r.status == 200, r.status, " ", r.body);
+    CHECK(r.Header("Content-Type") == "application/json");
+    auto view = nlohmann::json::parse(r.body);
+    CHECK(view["bookingId"] == id);
+    CHECK(view["propertyId"] == "prop-dubai-royal");
+    CHECK(view["status"] == "ACCEPTED");
+    CHECK(view["userId"] == "user-98765");
+    CHECK(view["eventId"] == event_id);
+    CHECK(view["payment"]["amount"] == "5000.00");
+    CHECK(view["payment"]["amountMinor"] == 500000);
+    CHECK(view["payment"]["currency"] == "USD");
+    CHECK(view["payment"]["status"] == "PENDING");
+    CHECK(view["dates"]["checkIn"] == "2026-12-24");
+    CHECK(view["dates"]["checkOut"] == "2026-12-27");
+    CHECK(view["auditLog"].empty());
+    CHECK(view["createdAt"].is_string());
+
+    // A replay stores nothing new and the view stays the same.
+    HttpResult replay = Post(client, key, body);
+    CHECK(replay.status == 202);
+    CHECK(replay.Header("Idempotent-Replayed") == "true");
+    HttpResult again = Get(client, id);
+    CHECK(again.status == 200);
+    CHECK(again.body == r.body);
+
+    // Never accepted: 404, problem+json.
+    HttpResult missing = Get(client, testing::UniqueName("never"));
+    CHECK(missing.status == 404);
+    CHECK(missing.Header("Content-Type") == "application/problem+json");
+  }
+
+  TEST_CASE("50 bookings read right after their 202: not one 404") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    int not_found = 0, accepted_views = 0;
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = testing::UniqueName("b");
+      REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
+      HttpResult r = Get(client, id);
+      not_found += r.status == 404 ? 1 : 0;
+      accepted_views += r.status == 200 && nlohmann::json::parse(r.body)["status"] == "ACCEPTED";
+    }
+    CHECK(not_found == 0);
+    CHECK(accepted_views == 50);
+  }
+
+  TEST_CASE("GET of an accepted booking: the ledger's view wins once the processor has it") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
+    REQUIRE(nlohmann::json::parse(Get(client, id).body)["status"] == "ACCEPTED");
+
+    BookingRecord record;
+    record.request = {id, "prop-dubai-royal", "", {500000, "USD"}, "", ""};
+    record.fingerprint = record.request.Fingerprint();
+    record.status = BookingStatus::kReserved;
+    record.created_at = record.updated_at = NowIso8601();
+    record.audit_log = {{"RESERVED", record.created_at, "test"}};
+    REQUIRE(gw.ledger().Insert(record).ok());
+    HttpResult r = Get(client, id);
+    CHECK(r.status == 200);
+    CHECK(nlohmann::json::parse(r.body)["status"] == "RESERVED");
+  }
+
+  TEST_CASE("the accepted record of a booking is written with the idempotency record, or not at all") {
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "gateway.publish_timeout_ms=1500",
+                    "kafka.delivery_timeout_ms=1500"},
+                   /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 503);
+    CHECK(Get(client, id).status == 404);  // a 503 accepted nothing
   }
 
   TEST_CASE("400: malformed JSON, wrong types, bad amounts, currencies, dates, missing key") {

@@ -1,52 +1,21 @@
 // BookingIntake over in-memory fakes: the rules of §4.1, without servers.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <mutex>
+#include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "fakes/fake_ports.h"
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/booking_intake.h"
 
 namespace wanderluxe {
 namespace {
 
-class MemoryIdempotencyStore : public IdempotencyStore {
- public:
-  struct Record {
-    IdempotencyClaim::State state;
-    std::string fingerprint, token, response;
-  };
-
-  Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                 const std::string& token, std::chrono::milliseconds) override {
-    if (down) return Status::Unavailable("redis down");
-    auto [it, inserted] =
-        records.try_emplace(key, Record{IdempotencyClaim::State::kInFlight, fingerprint, token, ""});
-    if (inserted) return IdempotencyClaim{};
-    return IdempotencyClaim{it->second.state, it->second.fingerprint, it->second.response};
-  }
-  Status Complete(const std::string& key, const std::string& token, const std::string& response,
-                  std::chrono::milliseconds) override {
-    Record& r = records.at(key);
-    if (r.token != token) return Status::FailedPrecondition("not ours");
-    r.state = IdempotencyClaim::State::kDone;
-    r.response = response;
-    return Status::Ok();
-  }
-  Status Release(const std::string& key, const std::string& token) override {
-    auto it = records.find(key);
-    if (it != records.end() && it->second.token == token) records.erase(it);
-    return Status::Ok();
-  }
-
-  std::map<std::string, Record> records;
-  bool down = false;
-};
-
 class RecordingProducer : public EventProducer {
  public:
   Status Publish(const OutgoingEvent& event, std::chrono::milliseconds) override {
+    if (during_publish) during_publish();
     if (!next_error.ok()) return next_error;
     published.push_back(event);
     return Status::Ok();
@@ -55,10 +24,12 @@ class RecordingProducer : public EventProducer {
 
   std::vector<OutgoingEvent> published;
   Status next_error;
+  std::function<void()> during_publish;  // e.g. the claim expires meanwhile
 };
 
 struct Fixture {
-  MemoryIdempotencyStore idempotency;
+  fakes::Faults faults;
+  fakes::FakeIdempotencyStore idempotency{faults};
   RecordingProducer producer;
   MetricsRegistry metrics;
   IntakeOptions options = [] {
@@ -71,10 +42,23 @@ struct Fixture {
   static IntakeRequest Request(const std::string& key, const std::string& body) {
     return {key, true, "", "application/json", body};
   }
+  // What GET would find for `booking_id` before the ledger has it.
+  std::optional<AcceptedBooking> Accepted(const std::string& booking_id) {
+    auto accepted = idempotency.FindAccepted(booking_id);
+    REQUIRE_MESSAGE(accepted.ok(), accepted.status().ToString());
+    return *accepted;
+  }
 };
 
 const std::string kBody =
     R"({"bookingId":"b-1001","propertyId":"prop-dubai-royal","amount":5000.00,"currency":"USD"})";
+
+// kBody with its first `from` replaced by `to`.
+std::string BodyWith(const std::string& from, const std::string& to) {
+  std::string body = kBody;
+  body.replace(body.find(from), from.size(), to);
+  return body;
+}
 
 std::string HeaderOf(const ApiResponse& r, const std::string& name) {
   for (const auto& [k, v] : r.headers) {
@@ -117,13 +101,12 @@ TEST_SUITE("unit.booking_intake") {
   TEST_CASE("same key, different payload is 422; in flight is 409 with Retry-After") {
     Fixture f;
     REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
-    std::string other = kBody;
-    other.replace(other.find("5000.00"), 7, "5000.01");
+    std::string other = BodyWith("5000.00", "5000.01");
     CHECK(f.intake.Submit(Fixture::Request("k1", other)).status == 422);
 
-    f.idempotency.records["k2"] = {IdempotencyClaim::State::kInFlight,
-                                   ParseBookingRequest(kBody, f.options.limits).request->Fingerprint(),
-                                   "someone-else", ""};
+    f.idempotency.Put("k2", {IdempotencyClaim::State::kInFlight,
+                             ParseBookingRequest(kBody, f.options.limits).request->Fingerprint(),
+                             "someone-else", ""});
     ApiResponse busy = f.intake.Submit(Fixture::Request("k2", kBody));
     CHECK(busy.status == 409);
     CHECK(HeaderOf(busy, "Retry-After") == "1");
@@ -136,7 +119,7 @@ TEST_SUITE("unit.booking_intake") {
     ApiResponse failed = f.intake.Submit(Fixture::Request("k1", kBody));
     CHECK(failed.status == 503);
     CHECK(HeaderOf(failed, "Retry-After") == "1");
-    CHECK(f.idempotency.records.empty());
+    CHECK(f.idempotency.LiveRecords() == 0);
     f.producer.next_error = Status::Ok();
     CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
     CHECK(f.producer.published.size() == 1);
@@ -144,9 +127,53 @@ TEST_SUITE("unit.booking_intake") {
 
   TEST_CASE("the idempotency store down is 503, nothing published (fail closed)") {
     Fixture f;
-    f.idempotency.down = true;
+    f.faults.FailNext("idem-claim", 1);
     CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 503);
     CHECK(f.producer.published.empty());
+  }
+
+  TEST_CASE("a 202 records the accepted booking for GET; a 503 records none") {
+    Fixture f;
+    REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    auto event = DecodeBookingEvent(f.producer.published.at(0).value);
+    REQUIRE(event.ok());
+    auto accepted = f.Accepted("b-1001");
+    REQUIRE(accepted.has_value());
+    CHECK(accepted->request == *ParseBookingRequest(kBody, f.options.limits).request);
+    CHECK(accepted->event_id == event->event_id);
+    CHECK(accepted->accepted_at == event->timestamp);
+
+    std::string other = BodyWith("b-1001", "b-1002");
+    f.producer.next_error = Status::DeadlineExceeded("no ack");
+    REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 503);
+    CHECK(!f.Accepted("b-1002").has_value());
+  }
+
+  TEST_CASE("a booking published after its claim expired is still recorded as accepted") {
+    Fixture f;
+    // The in-flight TTL runs out during the publish and another request claims the key.
+    f.producer.during_publish = [&] {
+      f.idempotency.Put("k1", {IdempotencyClaim::State::kInFlight, "other-fp", "other-token", ""});
+    };
+    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(f.Accepted("b-1001").has_value());
+  }
+
+  TEST_CASE("the first acceptance of a bookingId is the one GET shows") {
+    Fixture f;
+    REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    std::string other = BodyWith("5000.00", "7000.00");
+    REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 202);
+    auto accepted = f.Accepted("b-1001");
+    REQUIRE(accepted.has_value());
+    CHECK(accepted->request.amount.minor_units == 500000);
+  }
+
+  TEST_CASE("Redis failing after the publish: still 202, no accepted record (GET 404s until the ledger has it)") {
+    Fixture f;
+    f.faults.FailNext("idem-complete", 1);
+    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(!f.Accepted("b-1001").has_value());
   }
 
   TEST_CASE("validation errors name the key header and every bad field") {

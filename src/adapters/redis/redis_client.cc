@@ -42,6 +42,13 @@ struct ReplyDeleter {
 
 }  // namespace
 
+std::string TaggedId(const std::string& tag_pattern, const std::string& id) {
+  std::string tag = tag_pattern;
+  const size_t at = tag.find("%s");
+  if (at != std::string::npos) tag.replace(at, 2, id);
+  return tag;
+}
+
 Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisConfig& config) {
   std::unique_ptr<RedisClient> client(new RedisClient(config));
   Status s = client->Ping();

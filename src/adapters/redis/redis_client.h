@@ -35,6 +35,10 @@ struct RedisScript {
   std::string source;
 };
 
+// `id` placed in RedisConfig::property_tag ("%s", or "{%s}" for a Redis
+// Cluster hash tag): every key is a prefix plus this.
+std::string TaggedId(const std::string& tag_pattern, const std::string& id);
+
 class RedisClient {
  public:
   // Connects once to prove the server is there; fails with kUnavailable if not.

@@ -1,5 +1,7 @@
 #include "adapters/redis/redis_idempotency_store.h"
 
+#include "wanderluxe/booking_event.h"
+
 namespace wanderluxe {
 namespace {
 
@@ -13,8 +15,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'claimed'}
 )"};
 
-// KEYS[1]; ARGV token, response, ttl ms. 1 when completed, 0 when not ours.
+// KEYS[1] idem key, KEYS[2] accepted key; ARGV token, response, ttl ms,
+// accepted JSON. The event is durable whoever holds the claim, so the accepted
+// record is written first and only if absent (the first acceptance stays).
+// 1 when completed, 0 when the claim is not ours.
 const RedisScript kComplete{"idem-complete", R"(
+redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3], 'NX')
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'response', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -52,9 +58,17 @@ Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
 
 Status RedisIdempotencyStore::Complete(const std::string& key, const std::string& token,
                                        const std::string& response,
+                                       const AcceptedBooking& accepted,
                                        std::chrono::milliseconds done_ttl) {
-  auto reply = redis_.Eval(kComplete, {RedisKey(key)},
-                           {token, response, std::to_string(done_ttl.count())});
+  // Stored as the booking event without its metadata: one exact, versioned
+  // codec for what the gateway accepted, wherever it is read back.
+  BookingEvent event;
+  event.event_id = accepted.event_id;
+  event.timestamp = accepted.accepted_at;
+  event.request = accepted.request;
+  auto reply = redis_.Eval(
+      kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
+      {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)});
   if (!reply.ok()) return reply.status();
   if (reply->integer != 1) {
     return Status::FailedPrecondition("idempotency key " + key + " is no longer ours");
@@ -65,6 +79,20 @@ Status RedisIdempotencyStore::Complete(const std::string& key, const std::string
 Status RedisIdempotencyStore::Release(const std::string& key, const std::string& token) {
   auto reply = redis_.Eval(kRelease, {RedisKey(key)}, {token});
   return reply.ok() ? Status::Ok() : reply.status();
+}
+
+Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(
+    const std::string& booking_id) {
+  auto reply = redis_.Command({"GET", AcceptedKey(booking_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::optional<AcceptedBooking>();
+  auto event = DecodeBookingEvent(reply->text);
+  if (!event.ok()) {
+    return Status::Internal("accepted record of " + booking_id + ": " + event.status().message());
+  }
+  return std::optional<AcceptedBooking>(
+      AcceptedBooking{std::move(event->request), std::move(event->event_id),
+                      std::move(event->timestamp)});
 }
 
 }  // namespace wanderluxe

@@ -64,9 +64,7 @@ Result<int64_t> ParseCount(const RedisReply& r, const std::string& what) {
 }  // namespace
 
 InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& property_id) {
-  std::string tag = tag_pattern;
-  const size_t at = tag.find("%s");
-  if (at != std::string::npos) tag.replace(at, 2, property_id);
+  const std::string tag = TaggedId(tag_pattern, property_id);
   return {"inventory:" + tag, "holds:" + tag, "sold:" + tag, "total:" + tag};
 }
 

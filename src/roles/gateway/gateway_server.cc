@@ -23,30 +23,47 @@ HttpResponse DependencyDown(const std::string& what, const Status& s) {
   return r;
 }
 
-// The ledger's view of a booking, as the public API shows it.
-json BookingView(const BookingRecord& r) {
-  const Money& m = r.request.amount;
-  json log = json::array();
-  for (const auto& e : r.audit_log) {
-    log.push_back({{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}});
-  }
-  json view = {{"bookingId", r.request.booking_id},
-               {"propertyId", r.request.property_id},
-               {"status", BookingStatusName(r.status)},
+// What every view of a booking shows: ids, status, the payment, user and dates.
+json BaseView(const BookingRequest& b, std::string_view status, std::string_view payment_status) {
+  const Money& m = b.amount;
+  json view = {{"bookingId", b.booking_id},
+               {"propertyId", b.property_id},
+               {"status", status},
                {"payment",
                 {{"amount", FormatDecimalAmount(m.minor_units, CurrencyMinorDigits(m.currency))},
                  {"amountMinor", m.minor_units},
                  {"currency", m.currency},
-                 {"status", PaymentStatusName(r.payment_status)},
-                 {"transactionId", r.transaction_id}}},
-               {"auditLog", log},
-               {"createdAt", r.created_at},
-               {"updatedAt", r.updated_at},
-               {"version", r.version}};
-  if (!r.request.user_id.empty()) view["userId"] = r.request.user_id;
-  if (!r.request.check_in.empty()) {
-    view["dates"] = {{"checkIn", r.request.check_in}, {"checkOut", r.request.check_out}};
+                 {"status", payment_status}}}};
+  if (!b.user_id.empty()) view["userId"] = b.user_id;
+  if (!b.check_in.empty()) view["dates"] = {{"checkIn", b.check_in}, {"checkOut", b.check_out}};
+  return view;
+}
+
+// The ledger's view of a booking, as the public API shows it.
+json BookingView(const BookingRecord& r) {
+  json log = json::array();
+  for (const auto& e : r.audit_log) {
+    log.push_back({{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}});
   }
+  json view = BaseView(r.request, BookingStatusName(r.status), PaymentStatusName(r.payment_status));
+  view["payment"]["transactionId"] = r.transaction_id;
+  view["auditLog"] = log;
+  view["createdAt"] = r.created_at;
+  view["updatedAt"] = r.updated_at;
+  view["version"] = r.version;
+  return view;
+}
+
+// A booking accepted (202) that the processor has not written to the ledger
+// yet: shaped like the ledger's view, at version 0 with an empty audit log.
+json AcceptedView(const AcceptedBooking& a) {
+  json view = BaseView(a.request, "ACCEPTED", PaymentStatusName(PaymentStatus::kPending));
+  view["payment"]["transactionId"] = "";
+  view["eventId"] = a.event_id;
+  view["auditLog"] = json::array();
+  view["createdAt"] = a.accepted_at;
+  view["updatedAt"] = a.accepted_at;
+  view["version"] = 0;
   return view;
 }
 
@@ -112,13 +129,15 @@ void GatewayServer::AddRoutes() {
   http.Route("GET", std::string("/api/v1/bookings/") + kIdPattern,
              Counted("GET /api/v1/bookings/{id}", [this](const HttpRequest& req) {
                if (deps_.ledger == nullptr) return DependencyDown("ledger", Status::Unavailable("not configured"));
-               auto record = deps_.ledger->Get(req.path_params[0]);
+               const std::string& id = req.path_params[0];
+               auto record = deps_.ledger->Get(id);
                if (!record.ok()) return DependencyDown("ledger", record.status());
-               if (!record->has_value()) {
-                 return ProblemResponse(404, "Not Found",
-                                        "no booking " + req.path_params[0] + " in the ledger (yet)");
-               }
-               return Json(200, BookingView(**record));
+               if (record->has_value()) return Json(200, BookingView(**record));
+               // Not in the ledger yet: accepted (202) but not reached by the processor?
+               auto accepted = idempotency_->FindAccepted(id);
+               if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
+               if (accepted->has_value()) return Json(200, AcceptedView(**accepted));
+               return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
              }));
 
   http.Route("GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",
