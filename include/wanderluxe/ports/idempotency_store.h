@@ -1,6 +1,12 @@
 // Port: the gateway's Idempotency-Key records (ARCHITECTURE §4.1, §5 `idem:`).
 // A key is claimed atomically (one claimant wins), then either completed with
 // the response to replay, or released when the publish failed.
+//
+// Thread safety: every call may run concurrently from any number of threads
+// (the gateway's request threads share one store), also for the same key: the
+// store, not the caller, decides which claimant wins. RedisIdempotencyStore
+// holds no state of its own; each call is one Lua script (atomic in Redis) over
+// the RedisClient's thread-safe connection pool.
 #ifndef WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 
