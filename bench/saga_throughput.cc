@@ -23,8 +23,8 @@
 
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "roles/common/saga_wiring.h"
 #include "roles/processor/booking_processor.h"
-#include "roles/processor/saga_wiring.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {

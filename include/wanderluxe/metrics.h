@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "wanderluxe/mutex.h"
+#include "wanderluxe/thread_annotations.h"
 
 namespace wanderluxe {
 
@@ -48,10 +50,10 @@ class Histogram {
 
  private:
   const std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::vector<int64_t> buckets_;  // guarded by mu_
-  double sum_ = 0;                // guarded by mu_
-  int64_t count_ = 0;             // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<int64_t> buckets_ GUARDED_BY(mu_);
+  double sum_ GUARDED_BY(mu_) = 0;
+  int64_t count_ GUARDED_BY(mu_) = 0;
 };
 
 // Latency buckets from 0.5 ms to 30 s.
@@ -79,10 +81,11 @@ class MetricsRegistry {
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
   };
-  Family& FamilyFor(const std::string& name, const std::string& type, const std::string& help);
+  Family& FamilyFor(const std::string& name, const std::string& type, const std::string& help)
+      REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Family> families_ GUARDED_BY(mu_);
 };
 
 }  // namespace wanderluxe

@@ -14,7 +14,7 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::Observe(double seconds) {
   const size_t bucket =
       std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++buckets_[bucket];
   sum_ += seconds;
   ++count_;
@@ -23,7 +23,7 @@ void Histogram::Observe(double seconds) {
 Histogram::Snapshot Histogram::snapshot() const {
   Snapshot s;
   s.bounds = bounds_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   int64_t running = 0;
   for (int64_t b : buckets_) {
     running += b;
@@ -53,7 +53,7 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(const std::string& name,
 
 Counter* MetricsRegistry::GetCounter(const std::string& name, const std::string& help,
                                      const std::string& labels) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, "counter", help).counters[labels];
   if (!slot) slot = std::make_unique<Counter>();
   return slot.get();
@@ -61,7 +61,7 @@ Counter* MetricsRegistry::GetCounter(const std::string& name, const std::string&
 
 Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& help,
                                  const std::string& labels) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, "gauge", help).gauges[labels];
   if (!slot) slot = std::make_unique<Gauge>();
   return slot.get();
@@ -69,7 +69,7 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 
 Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
                                          const std::string& labels, std::vector<double> bounds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = FamilyFor(name, "histogram", help).histograms[labels];
   if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
   return slot.get();
@@ -83,7 +83,7 @@ std::string MetricsRegistry::RenderPrometheus() const {
   auto join = [](const std::string& labels, const std::string& more) {
     return labels.empty() ? more : labels + "," + more;
   };
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [name, f] : families_) {
     out << "# HELP " << name << " " << f.help << "\n# TYPE " << name << " " << f.type << "\n";
     for (const auto& [labels, c] : f.counters) out << series(name, labels) << " " << c->value() << "\n";

@@ -1,4 +1,10 @@
 // Port: a durable archive of audit records (files, a Mongo collection).
+//
+// Thread safety: NOT thread-safe; one thread at a time. The audit role's one
+// polling thread (AuditArchiver) calls Append, batch after batch, and its
+// exactly-once skip relies on that order. FileArchive keeps its open file and
+// per-partition high-water marks without a lock; MongoArchive would survive
+// concurrent calls (MongoStore is a client pool), but nothing may rely on it.
 #ifndef WANDERLUXE_PORTS_ARCHIVE_SINK_H_
 #define WANDERLUXE_PORTS_ARCHIVE_SINK_H_
 

@@ -1,6 +1,13 @@
 // Port: the payment provider (ARCHITECTURE §8). Charges are idempotent by key
 // (the bookingId): the same key again returns the first answer, never a second
 // charge. A void makes the key unusable for any later charge.
+//
+// Thread safety: every call may run concurrently with any other, from any
+// number of threads, also for the same key: the processor's workers and its
+// reconciler share one Bank. SimulatedBank locks its RNG and its ChargeBook
+// (whose lock makes the first decision for a key the only one); HttpBank keeps
+// no state and opens a connection per call, and the bank role serialises each
+// key in its ChargeBook.
 #ifndef WANDERLUXE_PORTS_BANK_H_
 #define WANDERLUXE_PORTS_BANK_H_
 

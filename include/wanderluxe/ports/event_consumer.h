@@ -1,5 +1,14 @@
 // Port: reads events as a member of a consumer group. The application decides
 // when an offset is committed (never the client library on its own).
+//
+// Thread safety: NOT thread-safe; a consumer belongs to one thread, its polling
+// thread, which calls Subscribe, Poll and Commit (workers hand their finished
+// offsets back to it; they never touch the consumer). Close is called by that
+// thread, or by another only after the polling thread has stopped (the
+// processor role joins it first). KafkaConsumer runs its rebalance callbacks
+// inside Poll, on the polling thread; Pause and Resume are for that thread too.
+// Only librdkafka's own thread-safe queries (consumer lag on the admin thread)
+// may use the handle concurrently.
 #ifndef WANDERLUXE_PORTS_EVENT_CONSUMER_H_
 #define WANDERLUXE_PORTS_EVENT_CONSUMER_H_
 

@@ -1,4 +1,11 @@
 // Port: publishes events durably. Implemented by adapters/kafka; faked in tests/.
+//
+// Thread safety: Publish and Flush may run concurrently from any number of
+// threads (every gateway request thread, every saga worker share one
+// producer). KafkaProducer hands each message to librdkafka, which is
+// thread-safe, and each Publish waits on its own delivery report, served by the
+// producer's one reporter thread. Destroying the producer must wait until no
+// call is running.
 #ifndef WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 #define WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 

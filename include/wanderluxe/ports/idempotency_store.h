@@ -10,6 +10,8 @@
 // Claims of one key exactly one returns kClaimed; Complete writes the key's
 // record and the accepted booking together, so a FindAccepted racing it sees
 // either no record or the whole one. Nothing is atomic across calls.
+// RedisIdempotencyStore holds no state of its own: each call is one Lua
+// script (atomic in Redis) over the RedisClient's thread-safe pool.
 #ifndef WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 

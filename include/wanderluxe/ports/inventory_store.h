@@ -1,6 +1,12 @@
 // Port: the atomic inventory of ARCHITECTURE §5. Every mutation is idempotent
 // per bookingId, so a redelivered event can never take or give back a room twice.
 // Conserved (kConservation): available + held + sold == seeded total.
+//
+// Thread safety: every call may run concurrently from any number of threads
+// and processes (saga workers, the reconciler, the gateway's reads, other
+// processors), also for the same property and booking: atomicity lives in
+// Redis. RedisInventoryStore holds no state of its own; each mutation is one
+// Lua script over the RedisClient's thread-safe connection pool.
 #ifndef WANDERLUXE_PORTS_INVENTORY_STORE_H_
 #define WANDERLUXE_PORTS_INVENTORY_STORE_H_
 

@@ -29,11 +29,7 @@ Result<std::unique_ptr<ChargeBook>> ChargeBook::Open(const std::string& path) {
   if (path.empty()) return book;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (Status s = book->Replay(); !s.ok()) return s;
-  book->fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (book->fd_ < 0) {
-    return Status::Unavailable("charge book " + path + ": " + std::strerror(errno));
-  }
+  if (Status s = book->Load(); !s.ok()) return s;
   return book;
 }
 
@@ -41,7 +37,9 @@ ChargeBook::~ChargeBook() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status ChargeBook::Replay() {
+Status ChargeBook::Load() {
+  // Not shared yet; locked all the same, so the analysis sees every access guarded.
+  MutexLock lock(&mu_);
   std::ifstream in(path_);
   for (std::string line; std::getline(in, line);) {
     json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -52,6 +50,8 @@ Status ChargeBook::Replay() {
                                       {doc.value("amountMinor", int64_t{0}),
                                        doc.value("currency", "")}};
   }
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd_ < 0) return Status::Unavailable("charge book " + path_ + ": " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -72,7 +72,7 @@ Status ChargeBook::Append(const std::string& key, const ChargeEntry& e) {
 }
 
 Result<ChargeEntry> ChargeBook::Record(const std::string& key, const ChargeEntry& decision) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) return it->second;
   if (Status s = Append(key, decision); !s.ok()) return s;
@@ -81,7 +81,7 @@ Result<ChargeEntry> ChargeBook::Record(const std::string& key, const ChargeEntry
 }
 
 Result<ChargeState> ChargeBook::Void(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ChargeEntry& e = entries_[key];
   if (e.state == ChargeState::kDeclined || e.state == ChargeState::kVoided) return e.state;
   ChargeEntry voided = e;
@@ -95,14 +95,14 @@ Result<ChargeState> ChargeBook::Void(const std::string& key) {
 }
 
 std::optional<ChargeEntry> ChargeBook::Lookup(const std::string& key) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
 }
 
 std::map<std::string, ChargeEntry> ChargeBook::All() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return entries_;
 }
 

@@ -7,13 +7,14 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "wanderluxe/money.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/bank.h"
+#include "wanderluxe/thread_annotations.h"
 
 namespace wanderluxe {
 
@@ -31,20 +32,21 @@ class ChargeBook {
 
   // Records `decision` for `key` unless the key has an entry; returns the entry
   // that holds now (the earlier one on a replay).
-  Result<ChargeEntry> Record(const std::string& key, const ChargeEntry& decision);
-  Result<ChargeState> Void(const std::string& key);
-  std::optional<ChargeEntry> Lookup(const std::string& key) const;
-  std::map<std::string, ChargeEntry> All() const;
+  Result<ChargeEntry> Record(const std::string& key, const ChargeEntry& decision) EXCLUDES(mu_);
+  Result<ChargeState> Void(const std::string& key) EXCLUDES(mu_);
+  std::optional<ChargeEntry> Lookup(const std::string& key) const EXCLUDES(mu_);
+  std::map<std::string, ChargeEntry> All() const EXCLUDES(mu_);
 
  private:
   explicit ChargeBook(std::string path) : path_(std::move(path)) {}
-  Status Replay();
-  Status Append(const std::string& key, const ChargeEntry& entry);  // mu_ held
+  // Replays the file into entries_, then opens it for appending.
+  Status Load() EXCLUDES(mu_);
+  Status Append(const std::string& key, const ChargeEntry& entry) REQUIRES(mu_);
 
   const std::string path_;
-  mutable std::mutex mu_;
-  std::map<std::string, ChargeEntry> entries_;  // guarded by mu_
-  int fd_ = -1;
+  mutable Mutex mu_;
+  std::map<std::string, ChargeEntry> entries_ GUARDED_BY(mu_);
+  int fd_ GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace wanderluxe

@@ -10,7 +10,7 @@ SimulatedBank::SimulatedBank(const BankConfig& config, std::unique_ptr<ChargeBoo
     : config_(config), book_(std::move(book)), rng_(static_cast<uint64_t>(config.seed)) {}
 
 SimulatedBank::Fault SimulatedBank::Roll() {
-  std::lock_guard lock(rng_mu_);
+  MutexLock lock(&rng_mu_);
   const int64_t roll = static_cast<int64_t>(rng_() % 100);
   if (roll < config_.decline_pct) return Fault::kDecline;
   if (roll < config_.decline_pct + config_.timeout_pct) {

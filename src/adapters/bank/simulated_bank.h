@@ -6,12 +6,13 @@
 #define WANDERLUXE_ADAPTERS_BANK_SIMULATED_BANK_H_
 
 #include <memory>
-#include <mutex>
 #include <random>
 
 #include "adapters/bank/charge_book.h"
 #include "wanderluxe/config.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/bank.h"
+#include "wanderluxe/thread_annotations.h"
 
 namespace wanderluxe {
 
@@ -28,12 +29,12 @@ class SimulatedBank final : public Bank {
 
  private:
   enum class Fault { kNone, kDecline, kTimeout, kTimeoutAfterCapture, kError };
-  Fault Roll();
+  Fault Roll() EXCLUDES(rng_mu_);
 
   const BankConfig config_;
   std::unique_ptr<ChargeBook> book_;
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // guarded by rng_mu_
+  Mutex rng_mu_;
+  std::mt19937_64 rng_ GUARDED_BY(rng_mu_);
 };
 
 }  // namespace wanderluxe

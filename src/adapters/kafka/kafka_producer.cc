@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <mutex>
+#include "wanderluxe/mutex.h"
+#include "wanderluxe/thread_annotations.h"
 
 namespace wanderluxe {
 namespace {
@@ -12,21 +12,22 @@ namespace {
 // delivery-report callback. Shared ownership because the publisher may give up
 // (deadline) before the report arrives.
 struct Delivery {
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  Mutex mu;
+  CondVar done_cv{&mu};
+  bool done GUARDED_BY(mu) = false;
+  rd_kafka_resp_err_t err GUARDED_BY(mu) = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   auto* owner = static_cast<std::shared_ptr<Delivery>*>(message->_private);
   if (owner == nullptr) return;
+  Delivery& delivery = **owner;
   {
-    std::lock_guard lock((*owner)->mu);
-    (*owner)->err = message->err;
-    (*owner)->done = true;
+    MutexLock lock(&delivery.mu);
+    delivery.err = message->err;
+    delivery.done = true;
   }
-  (*owner)->done_cv.notify_all();
+  delivery.done_cv.SignalAll();
   delete owner;
 }
 
@@ -73,23 +74,33 @@ Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseco
     rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
   }
+  // librdkafka's RD_KAFKA_V_* macros type-check their arguments in GNU
+  // statement expressions, which clang's -Wpedantic reports at this call.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
   rd_kafka_resp_err_t err = rd_kafka_producev(
       handle_.get(), RD_KAFKA_V_TOPIC(event.topic.c_str()),
       RD_KAFKA_V_KEY(const_cast<char*>(event.key.data()), event.key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(event.value.data()), event.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
       RD_KAFKA_V_OPAQUE(owner), RD_KAFKA_V_END);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // ownership passes only on success
     delete owner;
     return KafkaStatus(err, "publish to " + event.topic);
   }
-  std::unique_lock lock(delivery->mu);
-  if (!delivery->done_cv.wait_for(lock, timeout, [&] { return delivery->done; })) {
+  Delivery& d = *delivery;
+  MutexLock lock(&d.mu);
+  if (!d.done_cv.WaitFor(timeout, [&]() REQUIRES(d.mu) { return d.done; })) {
     return Status::DeadlineExceeded("publish to " + event.topic + ": no delivery report within " +
                                     std::to_string(timeout.count()) + " ms");
   }
-  return KafkaStatus(delivery->err, "publish to " + event.topic);
+  return KafkaStatus(d.err, "publish to " + event.topic);
 }
 
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {

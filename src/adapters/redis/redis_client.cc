@@ -87,34 +87,37 @@ Result<redisContext*> RedisClient::Open() {
 }
 
 Result<redisContext*> RedisClient::Acquire() {
-  std::unique_lock lock(mu_);
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.command_timeout_ms);
-  while (idle_.empty() && open_ >= config_.pool_size) {
-    if (available_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+  {
+    MutexLock lock(&mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.command_timeout_ms);
+    const bool available = available_cv_.WaitUntil(
+        deadline, [&]() REQUIRES(mu_) { return !idle_.empty() || open_ < config_.pool_size; });
+    if (!available) {
       return Status::ResourceExhausted("redis: all " + std::to_string(config_.pool_size) +
                                        " connections busy");
     }
+    if (!idle_.empty()) {
+      redisContext* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;  // room reserved; the connect happens outside the lock
   }
-  if (!idle_.empty()) {
-    redisContext* c = idle_.back();
-    idle_.pop_back();
-    return c;
-  }
-  ++open_;
-  lock.unlock();
   auto opened = Open();
   if (!opened.ok()) {
-    std::lock_guard relock(mu_);
-    --open_;
-    available_cv_.notify_one();
+    {
+      MutexLock lock(&mu_);
+      --open_;
+    }
+    available_cv_.Signal();
   }
   return opened;
 }
 
 void RedisClient::Release(redisContext* context, bool healthy) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (healthy) {
       idle_.push_back(context);
     } else {
@@ -122,7 +125,7 @@ void RedisClient::Release(redisContext* context, bool healthy) {
       --open_;
     }
   }
-  available_cv_.notify_one();
+  available_cv_.Signal();
 }
 
 Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
@@ -167,7 +170,7 @@ Status RedisClient::Ping() {
 Result<std::string> RedisClient::LoadScript(const RedisScript& script) {
   auto reply = Command({"SCRIPT", "LOAD", script.source});
   if (!reply.ok()) return reply.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   script_shas_[script.source] = reply->text;
   return reply->text;
 }
@@ -177,7 +180,7 @@ Result<RedisReply> RedisClient::Eval(const RedisScript& script,
                                      const std::vector<std::string>& args) {
   std::string sha;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = script_shas_.find(script.source);
     if (it != script_shas_.end()) sha = it->second;
   }

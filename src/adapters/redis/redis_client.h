@@ -3,16 +3,16 @@
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "wanderluxe/config.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/status.h"
+#include "wanderluxe/thread_annotations.h"
 
 struct redisContext;
 
@@ -60,17 +60,21 @@ class RedisClient {
  private:
   explicit RedisClient(RedisConfig config) : config_(std::move(config)) {}
 
-  Result<redisContext*> Acquire();
-  void Release(redisContext* context, bool healthy);
-  Result<redisContext*> Open();
-  Result<std::string> LoadScript(const RedisScript& script);
+  // A connection from the pool, opened if there is room; waits up to the
+  // command timeout for one to come back when all are busy.
+  Result<redisContext*> Acquire() EXCLUDES(mu_);
+  void Release(redisContext* context, bool healthy) EXCLUDES(mu_);
+  Result<redisContext*> Open() EXCLUDES(mu_);  // blocking I/O
+  Result<std::string> LoadScript(const RedisScript& script) EXCLUDES(mu_);
 
   const RedisConfig config_;
-  std::mutex mu_;
-  std::condition_variable available_cv_;
-  std::vector<redisContext*> idle_;  // guarded by mu_
-  int64_t open_ = 0;                 // connections in existence; guarded by mu_
-  std::map<std::string, std::string> script_shas_;  // source -> sha; guarded by mu_
+  Mutex mu_;
+  CondVar available_cv_{&mu_};  // a connection went idle, or room to open one
+  std::vector<redisContext*> idle_ GUARDED_BY(mu_);
+  // Connections in existence, idle or lent out.
+  int64_t open_ GUARDED_BY(mu_) = 0;
+  // Script source -> SHA the server knows it by.
+  std::map<std::string, std::string> script_shas_ GUARDED_BY(mu_);
 };
 
 }  // namespace wanderluxe

@@ -9,9 +9,9 @@
 #include <deque>
 #include <vector>
 
-#include "roles/cli/role.h"
 #include "roles/audit/audit_role.h"
 #include "roles/bank/bank_role.h"
+#include "roles/common/role_context.h"
 #include "roles/gateway/gateway_role.h"
 #include "roles/loadtest/loadtest_role.h"
 #include "roles/processor/processor_role.h"

@@ -2,7 +2,7 @@
 #ifndef WANDERLUXE_ROLES_GATEWAY_GATEWAY_ROLE_H_
 #define WANDERLUXE_ROLES_GATEWAY_GATEWAY_ROLE_H_
 
-#include "roles/cli/role.h"
+#include "roles/common/role_context.h"
 
 namespace wanderluxe {
 

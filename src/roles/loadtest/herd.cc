@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cmath>
 #include <latch>
-#include <mutex>
 #include <random>
 #include <set>
 #include <thread>

@@ -12,8 +12,8 @@
 
 #include "adapters/kafka/kafka_consumer.h"
 
+#include "roles/common/invariants.h"
 #include "roles/loadtest/herd.h"
-#include "roles/verify/invariants.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {

@@ -6,9 +6,9 @@
 
 #include "adapters/http/http_server.h"
 #include "roles/common/admin_server.h"
+#include "roles/common/saga_wiring.h"
 #include "roles/common/termination.h"
 #include "roles/processor/booking_processor.h"
-#include "roles/processor/saga_wiring.h"
 #include "wanderluxe/reconciler.h"
 
 namespace wanderluxe {

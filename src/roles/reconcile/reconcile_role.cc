@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "roles/processor/saga_wiring.h"
-#include "roles/verify/invariants.h"
+#include "roles/common/invariants.h"
+#include "roles/common/saga_wiring.h"
 #include "wanderluxe/reconciler.h"
 
 namespace wanderluxe {

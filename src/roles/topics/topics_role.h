@@ -1,7 +1,7 @@
 #ifndef WANDERLUXE_ROLES_TOPICS_TOPICS_ROLE_H_
 #define WANDERLUXE_ROLES_TOPICS_TOPICS_ROLE_H_
 
-#include "roles/cli/role.h"
+#include "roles/common/role_context.h"
 
 namespace wanderluxe {
 

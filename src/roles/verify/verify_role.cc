@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "roles/verify/invariants.h"
+#include "roles/common/invariants.h"
 
 namespace wanderluxe {
 namespace {

@@ -1,8 +1,8 @@
 // Builds the saga's collaborators from config: Redis inventory, Mongo ledger,
 // the bank (simulated in process, or the `bank` role over HTTP) and the
 // outcome producer. Shared by `processor` and `reconcile`.
-#ifndef WANDERLUXE_ROLES_PROCESSOR_SAGA_WIRING_H_
-#define WANDERLUXE_ROLES_PROCESSOR_SAGA_WIRING_H_
+#ifndef WANDERLUXE_ROLES_COMMON_SAGA_WIRING_H_
+#define WANDERLUXE_ROLES_COMMON_SAGA_WIRING_H_
 
 #include <memory>
 
@@ -30,4 +30,4 @@ SagaOptions SagaOptionsFrom(const Config& config);
 
 }  // namespace wanderluxe
 
-#endif  // WANDERLUXE_ROLES_PROCESSOR_SAGA_WIRING_H_
+#endif  // WANDERLUXE_ROLES_COMMON_SAGA_WIRING_H_

@@ -1,6 +1,7 @@
-// What every role receives from the command line, and the exit codes they share.
-#ifndef WANDERLUXE_ROLES_CLI_ROLE_H_
-#define WANDERLUXE_ROLES_CLI_ROLE_H_
+// What every role receives from the command line, the exit codes they share,
+// and the shape of a role's entry point (roles/cli/ binds one per subcommand).
+#ifndef WANDERLUXE_ROLES_COMMON_ROLE_CONTEXT_H_
+#define WANDERLUXE_ROLES_COMMON_ROLE_CONTEXT_H_
 
 #include <functional>
 #include <string>
@@ -25,9 +26,6 @@ struct RoleContext {
 // A role's entry point, bound to the options its subcommand parsed.
 using RoleMain = std::function<int(const RoleContext&)>;
 
-// For subcommands whose issue has not landed yet.
-int NotYetBuilt(const std::string& role);
-
 }  // namespace wanderluxe
 
-#endif  // WANDERLUXE_ROLES_CLI_ROLE_H_
+#endif  // WANDERLUXE_ROLES_COMMON_ROLE_CONTEXT_H_

@@ -3,8 +3,8 @@
 //   I4 no lost acceptance I5 nothing stuck       I6 audit complete
 // Shared by `verify`, `loadtest` and `reconcile`.
 // Prints results as PASS/FAIL lines; true when none failed.
-#ifndef WANDERLUXE_ROLES_VERIFY_INVARIANTS_H_
-#define WANDERLUXE_ROLES_VERIFY_INVARIANTS_H_
+#ifndef WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
+#define WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
 
 #include <optional>
 #include <string>
@@ -81,4 +81,4 @@ class InvariantChecker {
 
 }  // namespace wanderluxe
 
-#endif  // WANDERLUXE_ROLES_VERIFY_INVARIANTS_H_
+#endif  // WANDERLUXE_ROLES_COMMON_INVARIANTS_H_

@@ -1,4 +1,4 @@
-#include "roles/verify/invariants.h"
+#include "roles/common/invariants.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "roles/processor/saga_wiring.h"
+#include "roles/common/saga_wiring.h"
 
 #include <spdlog/spdlog.h>
 
