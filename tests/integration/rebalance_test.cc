@@ -10,7 +10,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
 #include "roles/processor/booking_processor.h"
-#include "roles/processor/saga_wiring.h"
+#include "roles/common/saga_wiring.h"
 #include "support/child_process.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"

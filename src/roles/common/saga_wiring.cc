@@ -7,7 +7,6 @@
 
 namespace wanderluxe {
 
-SagaOptions SagaOptionsFrom(const Config& config) { return SagaOptions::From(config); }
 
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
   auto w = std::make_unique<SagaWiring>();
@@ -31,7 +30,7 @@ Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegist
   auto producer = KafkaProducer::Create(config.kafka);
   if (!producer.ok()) return producer.status();
   w->producer = std::move(*producer);
-  w->saga = std::make_unique<BookingSaga>(SagaOptionsFrom(config), *w->inventory, *w->ledger,
+  w->saga = std::make_unique<BookingSaga>(SagaOptions::From(config), *w->inventory, *w->ledger,
                                           *w->bank, *w->producer, metrics);
   return w;
 }

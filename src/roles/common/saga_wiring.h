@@ -26,8 +26,6 @@ struct SagaWiring {
 
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics);
 
-SagaOptions SagaOptionsFrom(const Config& config);
-
 }  // namespace wanderluxe
 
 #endif  // WANDERLUXE_ROLES_COMMON_SAGA_WIRING_H_

@@ -48,12 +48,12 @@ BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
 BookingProcessor::~BookingProcessor() {
   saga_stop_ = true;
   workers_exit_ = true;
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
   for (auto& w : workers_) w.join();
 }
 
 size_t BookingProcessor::queue_depth() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return queue_.size();
 }
 
@@ -78,7 +78,7 @@ void BookingProcessor::Run(const std::atomic<bool>& stop) {
 void BookingProcessor::Dispatch(ConsumedEvent raw) {
   const TopicPartition tp{raw.topic, raw.partition};
   auto decoded = DecodeBookingEvent(raw.value);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
   if (it == partitions_.end() || it->second.revoking) return;  // the new owner gets it
   it->second.tracker.Dispatched(raw.offset);
@@ -90,14 +90,17 @@ void BookingProcessor::Dispatch(ConsumedEvent raw) {
   }
   queue_.push_back(std::move(task));
   queue_depth_->Set(static_cast<int64_t>(queue_.size()));
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 void BookingProcessor::Work() {
   while (true) {
-    std::unique_lock lock(mu_);
-    work_cv_.wait(lock, [&] { return workers_exit_.load() || !queue_.empty(); });
-    if (workers_exit_.load()) return;
+    mu_.Lock();
+    work_cv_.Wait([&]() REQUIRES(mu_) { return workers_exit_.load() || !queue_.empty(); });
+    if (workers_exit_.load()) {
+      mu_.Unlock();
+      return;
+    }
     Task task = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_->Set(static_cast<int64_t>(queue_.size()));
@@ -107,6 +110,7 @@ void BookingProcessor::Work() {
       auto lane = waiting_by_booking_.find(booking_id);
       if (lane != waiting_by_booking_.end() && !task.owns_lane) {
         lane->second.push_back(std::move(task));  // an earlier event of it is running
+        mu_.Unlock();
         continue;
       }
       waiting_by_booking_[booking_id];  // the booking's lane: it is running now
@@ -115,16 +119,17 @@ void BookingProcessor::Work() {
     auto it = partitions_.find(tp);
     if (it == partitions_.end() || it->second.epoch != task.epoch || it->second.revoking) {
       if (!booking_id.empty()) HandOverBooking(booking_id);
-      idle_cv_.notify_all();
+      idle_cv_.SignalAll();
+      mu_.Unlock();
       continue;  // revoked: the partition's new owner processes it
     }
     ++it->second.running;
     in_flight_->Set(++running_);
-    lock.unlock();
+    mu_.Unlock();
 
     const bool done = Execute(task);
 
-    lock.lock();
+    mu_.Lock();
     if (!booking_id.empty()) HandOverBooking(booking_id);
     in_flight_->Set(--running_);
     // Counted against the assignment it ran under, even while it is being
@@ -135,7 +140,8 @@ void BookingProcessor::Work() {
       WL_CHECK(it->second.running >= 0, "kWatermark: running sagas never below zero");
       if (done) it->second.tracker.Done(task.raw.offset);
     }
-    idle_cv_.notify_all();
+    idle_cv_.SignalAll();
+    mu_.Unlock();
   }
 }
 
@@ -170,7 +176,7 @@ void BookingProcessor::HandOverBooking(const std::string& booking_id) {
   lane->second.pop_front();
   next.owns_lane = true;
   queue_.push_front(std::move(next));
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 bool BookingProcessor::SendToDeadLetters(const ConsumedEvent& raw, const std::string& error) {
@@ -197,7 +203,7 @@ void BookingProcessor::ApplyBackpressure() {
   std::vector<TopicPartition> assigned;
   size_t depth = 0;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     depth = queue_.size();
     for (const auto& [tp, state] : partitions_) assigned.push_back(tp);
   }
@@ -218,7 +224,7 @@ void BookingProcessor::ApplyBackpressure() {
 void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only) {
   std::vector<CommitPoint> points;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [tp, state] : partitions_) {
       if (!only.empty() && std::find(only.begin(), only.end(), tp) == only.end()) continue;
       auto point = state.tracker.CommitPoint();
@@ -231,7 +237,7 @@ void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only)
   Status s = consumer_->Commit(points);
   if (!s.ok()) {
     spdlog::warn("commit: {}", s.ToString());
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& p : points) {
       auto it = partitions_.find({p.topic, p.partition});
       if (it != partitions_.end()) it->second.committed = -1;  // try again next time
@@ -241,7 +247,7 @@ void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only)
 
 // Both callbacks run on the poll thread, inside Poll.
 void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& tp : partitions) {
     PartitionState& state = partitions_[tp];
     state = PartitionState{};
@@ -253,22 +259,23 @@ void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions)
 
 void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) {
   const auto start = Clock::now();
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   for (const auto& tp : partitions) {
     auto it = partitions_.find(tp);
     if (it != partitions_.end()) it->second.revoking = true;  // queued work is dropped
   }
-  const bool drained = idle_cv_.wait_for(lock, options_.drain_timeout, [&] {
+  const bool drained = idle_cv_.WaitFor(options_.drain_timeout, [&]() REQUIRES(mu_) {
     for (const auto& tp : partitions) {
       auto it = partitions_.find(tp);
       if (it != partitions_.end() && it->second.running > 0) return false;
     }
     return true;
   });
-  lock.unlock();
+  mu_.Unlock();
   CommitWatermarks(partitions);  // what finished, including during the wait
-  lock.lock();
+  mu_.Lock();
   for (const auto& tp : partitions) partitions_.erase(tp);
+  mu_.Unlock();
   const double waited = std::chrono::duration<double>(Clock::now() - start).count();
   revoke_seconds_->Observe(waited);
   spdlog::info("revoked {} partitions in {:.3f} s{}", partitions.size(), waited,
@@ -278,16 +285,17 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
 
 void BookingProcessor::Drain() {
   {
-    std::unique_lock lock(mu_);
-    const bool drained = idle_cv_.wait_for(lock, options_.drain_timeout,
-                                           [&] { return queue_.empty() && running_ == 0; });
+    MutexLock lock(&mu_);
+    const bool drained = idle_cv_.WaitFor(options_.drain_timeout, [&]() REQUIRES(mu_) {
+      return queue_.empty() && running_ == 0;
+    });
     spdlog::info("drain: {} ({} queued, {} running)", drained ? "complete" : "timed out",
                  queue_.size(), running_);
   }
   saga_stop_ = true;  // whatever still runs stops and stays uncommitted
   {
-    std::unique_lock lock(mu_);
-    idle_cv_.wait_for(lock, kInterruptGrace, [&] { return running_ == 0; });
+    MutexLock lock(&mu_);
+    idle_cv_.WaitFor(kInterruptGrace, [&]() REQUIRES(mu_) { return running_ == 0; });
   }
   CommitWatermarks();
 }

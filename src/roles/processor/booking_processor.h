@@ -19,10 +19,8 @@
 #define WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -30,6 +28,7 @@
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/offset_tracker.h"
 
 namespace wanderluxe {
@@ -88,8 +87,8 @@ class BookingProcessor final : public RebalanceListener {
   void Work();
   // Runs one task on a worker (mu_ not held); true when its offset is done.
   bool Execute(const Task& task);
-  // After a booking's event finished (mu_ held): its next waiting event runs next.
-  void HandOverBooking(const std::string& booking_id);
+  // After a booking's event finished: its next waiting event runs next.
+  void HandOverBooking(const std::string& booking_id) REQUIRES(mu_);
   // True once the dead letter is durable; false only when shutting down.
   bool SendToDeadLetters(const ConsumedEvent& raw, const std::string& error);
   void ApplyBackpressure();
@@ -102,16 +101,16 @@ class BookingProcessor final : public RebalanceListener {
   EventProducer& dlq_producer_;
   KafkaConsumer* consumer_ = nullptr;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // a task was queued, or shutdown
-  std::condition_variable idle_cv_;  // a task finished
-  std::deque<Task> queue_;                              // guarded by mu_
-  std::map<TopicPartition, PartitionState> partitions_;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar work_cv_{&mu_};  // a task was queued, or shutdown
+  CondVar idle_cv_{&mu_};  // a task finished
+  std::deque<Task> queue_ GUARDED_BY(mu_);
+  std::map<TopicPartition, PartitionState> partitions_ GUARDED_BY(mu_);
   // kOneBookingAtATime: events of a booking run in partition order, one at a
-  // time; later ones wait here while an earlier one runs. Guarded by mu_.
-  std::map<std::string, std::deque<Task>> waiting_by_booking_;
-  uint64_t next_epoch_ = 1;                             // guarded by mu_
-  int running_ = 0;                                     // guarded by mu_
+  // time; later ones wait here while an earlier one runs.
+  std::map<std::string, std::deque<Task>> waiting_by_booking_ GUARDED_BY(mu_);
+  uint64_t next_epoch_ GUARDED_BY(mu_) = 1;
+  int running_ GUARDED_BY(mu_) = 0;
   bool paused_ = false;                                 // poll thread only
   bool assignment_changed_ = false;                     // poll thread only
   std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
