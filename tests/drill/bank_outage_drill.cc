@@ -44,7 +44,7 @@ TEST_SUITE("drill.bank_outage") {
     const auto outage = std::chrono::steady_clock::now();
     auto reserved = [&] { return env.Counts(properties)[BookingStatus::kReserved]; };
     const bool all_reserved = testing::WaitUntil([&] { return reserved() >= kBookings; }, seconds(60));
-    MESSAGE("lease: ", has_lease ? "saga.lease_ms=10000" : "not in the config yet", "; ",
+    MESSAGE("lease: ", std::string(has_lease ? "saga.lease_ms=10000" : "not in the config yet"), "; ",
             reserved(), " of ", kBookings, " RESERVED ", testing::SecondsSince(outage),
             " s into the outage");
     REQUIRE_MESSAGE(all_reserved, "the bookings did not all reserve; see ", env.dir());

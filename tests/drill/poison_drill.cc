@@ -74,7 +74,7 @@ TEST_SUITE("drill.poison") {
       for (size_t at = log.find("WRONGTYPE"); at != std::string::npos; at = log.find("WRONGTYPE", at + 1)) ++n;
       return n;
     }();
-    MESSAGE("after ", testing::SecondsSince(start), " s: DLQ ", parked ? "has" : "has NOT got",
+    MESSAGE("after ", testing::SecondsSince(start), " s: DLQ ", std::string(parked ? "has" : "has NOT got"),
             " the poison booking; committed offset ", committed, " of ", kHealthy + 1,
             "; poison booking in the ledger: ", poison_status, "; WRONGTYPE in the log ", retries, " times");
     CHECK_MESSAGE(parked, "the poison booking never reached the DLQ ", dlq, "; see ", env.dir());

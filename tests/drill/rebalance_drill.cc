@@ -52,7 +52,7 @@ TEST_SUITE("drill.rebalance") {
     MESSAGE("B joined at ", before_join, " terminal with ", in_flight, " sagas in flight on A (",
             testing::SecondsSince(start), " s in); A's revoke returned ", revoke_s,
             " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
-            timed_out ? "; A's drain TIMED OUT" : "");
+            std::string(timed_out ? "; A's drain TIMED OUT" : ""));
     REQUIRE_MESSAGE(revoked, "A never finished a revoke; see ", env.dir());
     CHECK_MESSAGE(revoke_s < kDrainTimeoutMs / 1000.0 / 2,
                   "the revoke took ", revoke_s, " s: it waited for the drain timeout, not for the "
