@@ -35,24 +35,29 @@ TEST_SUITE("drill.bank_outage") {
     env.StartAudit();
     testing::ChildProcess& p1 = env.StartProcessor("processor-1");
     testing::ChildProcess& p2 = env.StartProcessor("processor-2");
+    REQUIRE_MESSAGE(env.WaitAssigned({"processor-1", "processor-2"}, seconds(90)),
+                    "the processors did not join the group; see ", env.dir());
     std::vector<std::string> ids;
     for (const auto& p : properties) {
       auto some = env.Publish(p, kPerProperty);
       ids.insert(ids.end(), some.begin(), some.end());
     }
     // The bank is down from the start: every booking reserves, then cannot pay.
-    const auto outage = std::chrono::steady_clock::now();
+    const auto published = std::chrono::steady_clock::now();
     auto reserved = [&] { return env.Counts(properties)[BookingStatus::kReserved]; };
     const bool all_reserved = testing::WaitUntil([&] { return reserved() >= kBookings; }, seconds(60));
+    // The outage counts from the moment every saga needs the bank.
+    const auto outage = std::chrono::steady_clock::now();
     MESSAGE("lease: ", std::string(has_lease ? "saga.lease_ms=10000" : "not in the config yet"), "; ",
-            reserved(), " of ", kBookings, " RESERVED ", testing::SecondsSince(outage),
-            " s into the outage");
+            reserved(), " of ", kBookings, " RESERVED ", testing::SecondsSince(published),
+            " s after publishing");
     REQUIRE_MESSAGE(all_reserved, "the bookings did not all reserve; see ", env.dir());
     // The outage itself (not a readiness wait): 3x the payment deadline.
     std::this_thread::sleep_until(outage + milliseconds(3 * kDeadlineMs));
     const double outage_s = testing::SecondsSince(outage);
     env.StartBank();
-    MESSAGE("bank started after ", outage_s, " s down");
+    MESSAGE("bank started ", outage_s, " s after every booking was RESERVED (",
+            testing::SecondsSince(published), " s after publishing)");
 
     const bool all = env.WaitTerminal(properties, kBookings, seconds(120));
     REQUIRE_MESSAGE(all, "only ", env.Terminal(properties), " of ", kBookings,

@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
+
 #include "support/drill_env.h"
 
 namespace wanderluxe {
@@ -21,18 +24,37 @@ TEST_SUITE("drill.processor_kill") {
     const auto start = std::chrono::steady_clock::now();
     testing::ChildProcess& p1 = env.StartProcessor("processor-1");
     testing::ChildProcess& p2 = env.StartProcessor("processor-2");
-    env.Publish(property, kRequests);
-    MESSAGE("published ", kRequests, " in ", testing::SecondsSince(start), " s");
+    REQUIRE_MESSAGE(env.WaitAssigned({"processor-1", "processor-2"}, seconds(90)),
+                    "the processors did not join the group; see ", env.dir());
+    // The herd arrives while the processors work: published from a thread.
+    std::atomic<int> publish_failures{-1};
+    std::atomic<double> published_s{0};
+    const std::vector<std::string> ids = env.BookingIds(property, kRequests);
+    std::thread herd([&] {
+      publish_failures = env.PublishIds(property, ids);
+      published_s = testing::SecondsSince(start);
+    });
+    struct JoinOnExit {  // also when a REQUIRE ends the drill early
+      std::thread& t;
+      ~JoinOnExit() {
+        if (t.joinable()) t.join();
+      }
+    } join_herd{herd};
 
-    REQUIRE_MESSAGE(env.WaitTerminal({property}, kRequests / 10, seconds(90)),
-                    "under ", kRequests / 10, " terminal after 90 s: ", env.Terminal({property}),
-                    "; see ", env.dir());
+    // Mid-run: a tenth of the herd finished (the processors' own counters, cheap to poll).
+    int64_t done1 = 0, done2 = 0;
+    REQUIRE_MESSAGE(testing::WaitUntil(
+                        [&] {
+                          done1 = env.ProcessorMetric("processor-1", "saga_outcomes_total");
+                          done2 = env.ProcessorMetric("processor-2", "saga_outcomes_total");
+                          return done1 + done2 >= kRequests / 10;
+                        },
+                        seconds(90)),
+                    "under ", kRequests / 10, " outcomes after 90 s; see ", env.dir());
     // One property is one partition: kill whichever processor is doing the work.
-    const int64_t done1 = env.ProcessorMetric("processor-1", "saga_outcomes_total");
-    const int64_t done2 = env.ProcessorMetric("processor-2", "saga_outcomes_total");
     testing::ChildProcess& victim = done1 >= done2 ? p1 : p2;
-    const int64_t at_kill = env.Terminal({property});
     victim.Signal(SIGKILL);
+    const int64_t at_kill = env.Terminal({property});
     CHECK(victim.Wait(seconds(10)) == 128 + SIGKILL);
     MESSAGE("SIGKILLed processor-", done1 >= done2 ? 1 : 2, " (outcomes ", done1, " vs ", done2,
             ") at ", at_kill, " terminal, ", testing::SecondsSince(start), " s in");
@@ -44,6 +66,9 @@ TEST_SUITE("drill.processor_kill") {
     MESSAGE("processor-3 joined at ", env.Terminal({property}), " terminal, ",
             testing::SecondsSince(start), " s in");
 
+    herd.join();
+    MESSAGE("published ", kRequests, " in ", published_s.load(), " s");
+    REQUIRE_MESSAGE(publish_failures == 0, publish_failures.load(), " publishes failed");
     const bool all = env.WaitTerminal({property}, kRequests, seconds(180));
     auto counts = env.Counts({property});
     MESSAGE("after ", testing::SecondsSince(start), " s: CONFIRMED ", counts[BookingStatus::kConfirmed],

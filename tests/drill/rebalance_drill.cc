@@ -30,6 +30,7 @@ TEST_SUITE("drill.rebalance") {
     env.StartAudit();
     const auto start = std::chrono::steady_clock::now();
     env.StartProcessor("processor-a");
+    REQUIRE_MESSAGE(env.WaitAssigned({"processor-a"}, seconds(90)), "A did not join; see ", env.dir());
     for (const auto& p : properties) env.Publish(p, kPerProperty);
 
     // A is busy: a first wave of sagas went through the bank, the next is in flight.
@@ -37,6 +38,7 @@ TEST_SUITE("drill.rebalance") {
                     "processor A made no progress; see ", env.dir());
     const int64_t before_join = env.Terminal(properties);
     const int64_t in_flight = env.ProcessorMetric("processor-a", "processor_in_flight");
+    const double join_s = testing::SecondsSince(start);
     env.StartProcessor("processor-b");
     // B joins the group on its first poll, right after it logs that it consumes.
     REQUIRE_MESSAGE(testing::WaitUntil([&] { return env.LogContains("processor-b", "processor consuming"); },
@@ -50,7 +52,7 @@ TEST_SUITE("drill.rebalance") {
     const std::string log_a = env.ReadLog("processor-a");
     const bool timed_out = log_a.find("some work still running") != std::string::npos;
     MESSAGE("B joined at ", before_join, " terminal with ", in_flight, " sagas in flight on A (",
-            testing::SecondsSince(start), " s in); A's revoke returned ", revoke_s,
+            join_s, " s in); A's revoke returned ", revoke_s,
             " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
             std::string(timed_out ? "; A's drain TIMED OUT" : ""));
     REQUIRE_MESSAGE(revoked, "A never finished a revoke; see ", env.dir());

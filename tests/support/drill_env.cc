@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -90,7 +91,7 @@ DrillEnv::~DrillEnv() {
     if (!child->Wait(seconds(30))) child->Signal(SIGKILL);
   }
   children_.clear();  // reaps (SIGKILL) whatever is left
-  if (passed_) std::filesystem::remove_all(dir_);
+  if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr) std::filesystem::remove_all(dir_);
 }
 
 std::vector<std::string> DrillEnv::Args(std::vector<std::string> role,
@@ -129,6 +130,17 @@ ChildProcess& DrillEnv::StartProcessor(const std::string& log_name,
   admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
   extra_sets.push_back("processor.admin_port=" + std::to_string(port));
   return Start(log_name, {"processor"}, extra_sets);
+}
+
+bool DrillEnv::WaitAssigned(const std::vector<std::string>& log_names, std::chrono::seconds timeout) {
+  return WaitUntil(
+      [&] {
+        for (const auto& name : log_names) {
+          if (!LogContains(name, "] assigned ")) return false;
+        }
+        return true;
+      },
+      timeout);
 }
 
 int64_t DrillEnv::ProcessorMetric(const std::string& log_name, const std::string& metric) {
@@ -174,21 +186,25 @@ void DrillEnv::PublishOne(const std::string& property, const std::string& bookin
               .ok());
 }
 
-std::vector<std::string> DrillEnv::Publish(const std::string& property, int count,
-                                           const std::string& id_prefix) {
-  auto producer = KafkaProducer::Create(config_.kafka);
-  REQUIRE(producer.ok());
+std::vector<std::string> DrillEnv::BookingIds(const std::string& property, int count,
+                                              const std::string& id_prefix) {
   const std::string prefix = (id_prefix.empty() ? property : id_prefix) + "-b" +
                              std::to_string(published_++) + "-";
   std::vector<std::string> ids;
   for (int i = 0; i < count; ++i) ids.push_back(prefix + std::to_string(i));
+  return ids;
+}
+
+int DrillEnv::PublishIds(const std::string& property, const std::vector<std::string>& ids) {
+  auto producer = KafkaProducer::Create(config_.kafka);
+  if (!producer.ok()) return static_cast<int>(ids.size());
   // The producer waits for each delivery report: a few threads keep it busy.
-  constexpr int kThreads = 8;
+  constexpr size_t kThreads = 8;
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
+  for (size_t t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = t; i < count; i += kThreads) {
+      for (size_t i = t; i < ids.size(); i += kThreads) {
         BookingEvent e;
         e.event_id = NewUuid();
         e.timestamp = NowIso8601();
@@ -200,7 +216,14 @@ std::vector<std::string> DrillEnv::Publish(const std::string& property, int coun
     });
   }
   for (auto& t : threads) t.join();
-  REQUIRE_MESSAGE(failed == 0, failed.load(), " of ", count, " publishes failed");
+  return failed.load();
+}
+
+std::vector<std::string> DrillEnv::Publish(const std::string& property, int count,
+                                           const std::string& id_prefix) {
+  std::vector<std::string> ids = BookingIds(property, count, id_prefix);
+  const int failed = PublishIds(property, ids);
+  REQUIRE_MESSAGE(failed == 0, failed, " of ", count, " publishes failed");
   return ids;
 }
 

@@ -32,7 +32,8 @@ class DrillEnv {
  public:
   explicit DrillEnv(DrillSpec spec);
   // Stops every child still running (SIGTERM, then SIGKILL after 30 s). The
-  // log directory is removed only when the drill said it passed.
+  // log directory is removed only when the drill said it passed (and
+  // WANDERLUXE_DRILL_KEEP_LOGS is not set).
   ~DrillEnv();
   void Passed(bool passed) { passed_ = passed; }
 
@@ -59,6 +60,9 @@ class DrillEnv {
   // A processor with its own admin port (for ProcessorMetric).
   ChildProcess& StartProcessor(const std::string& log_name,
                                std::vector<std::string> extra_sets = {});
+  // Waits until every named processor logged an assignment: the last to join
+  // is assigned only once the whole group rebalanced.
+  bool WaitAssigned(const std::vector<std::string>& log_names, std::chrono::seconds timeout);
   // Sum of a metric's samples (every label set) on a processor's /metrics; -1
   // when it does not answer.
   int64_t ProcessorMetric(const std::string& log_name, const std::string& metric);
@@ -72,6 +76,12 @@ class DrillEnv {
   std::vector<std::string> Publish(const std::string& property, int count,
                                    const std::string& id_prefix = "");
   void PublishOne(const std::string& property, const std::string& booking_id);
+  // The pieces of Publish, for a drill that publishes from a thread of its
+  // own: ids to publish, and how many of them failed to publish (no doctest
+  // assertion inside, so it may run off the test's thread).
+  std::vector<std::string> BookingIds(const std::string& property, int count,
+                                      const std::string& id_prefix = "");
+  int PublishIds(const std::string& property, const std::vector<std::string>& ids);
 
   // Terminal bookings of these properties in the ledger.
   int64_t Terminal(const std::vector<std::string>& properties);
