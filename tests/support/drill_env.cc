@@ -42,7 +42,8 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-DrillEnv::DrillEnv(DrillSpec spec) : spec_(std::move(spec)) {
+DrillEnv::DrillEnv(DrillSpec spec)
+    : spec_(std::move(spec)), created_(std::chrono::steady_clock::now()) {
   dir_ = "/tmp/" + UniqueName("wanderluxe-drill-" + spec_.name);
   std::filesystem::create_directories(dir_);
   const int bank_port = DistinctPort({});
@@ -321,7 +322,8 @@ std::optional<int> DrillEnv::Verify(const std::vector<std::string>& properties) 
   const auto start = std::chrono::steady_clock::now();
   ChildProcess verify(Args(role), dir_ + "/verify.log");
   const auto exit = verify.Wait(seconds(180));
-  MESSAGE("wanderluxe verify (", SecondsSince(start), " s) exit ",
+  MESSAGE("drill ", spec_.name, ": ", SecondsSince(created_), " s so far; wanderluxe verify (",
+          SecondsSince(start), " s) exit ",
           exit ? std::to_string(*exit) : std::string("none (hung)"), ":\n", ReadLog("verify"));
   return exit;
 }

@@ -106,6 +106,7 @@ class DrillEnv {
 
  private:
   DrillSpec spec_;
+  std::chrono::steady_clock::time_point created_;
   std::string dir_;
   std::vector<std::string> sets_;
   Config config_;
