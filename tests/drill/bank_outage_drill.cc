@@ -8,8 +8,6 @@
 #include <thread>
 
 #include "support/drill_env.h"
-#include "support/servers.h"
-#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
