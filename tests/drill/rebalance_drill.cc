@@ -17,7 +17,7 @@ using std::chrono::seconds;
 
 TEST_SUITE("drill.rebalance") {
   TEST_CASE("processor B joins while A has sagas in flight on a 2 s bank") {
-    constexpr int kProperties = 12, kPerProperty = 12, kWorkers = 16;
+    constexpr int kProperties = 12, kPerProperty = 20, kWorkers = 16;
     constexpr int kDrainTimeoutMs = 20000;
     constexpr int kBookings = kProperties * kPerProperty;
     testing::DrillEnv env({"rebalance", 6,
@@ -33,11 +33,18 @@ TEST_SUITE("drill.rebalance") {
     REQUIRE_MESSAGE(env.WaitAssigned({"processor-a"}, seconds(90)), "A did not join; see ", env.dir());
     for (const auto& p : properties) env.Publish(p, kPerProperty);
 
-    // A is busy: a first wave of sagas went through the bank, the next is in flight.
-    REQUIRE_MESSAGE(env.WaitTerminal(properties, kWorkers, seconds(60)),
-                    "processor A made no progress; see ", env.dir());
-    const int64_t before_join = env.Terminal(properties);
-    const int64_t in_flight = env.ProcessorMetric("processor-a", "processor_in_flight");
+    // A is busy: a first wave of sagas went through the bank, the next is in
+    // flight (A's own counters: cheap to poll, unlike the sharded ledger).
+    int64_t in_flight = 0;
+    REQUIRE_MESSAGE(testing::WaitUntil(
+                        [&] {
+                          in_flight = env.ProcessorMetric("processor-a", "processor_in_flight");
+                          return env.ProcessorMetric("processor-a", "saga_outcomes_total") >= kWorkers &&
+                                 in_flight > 0;
+                        },
+                        seconds(60)),
+                    "processor A made no progress with sagas in flight; see ", env.dir());
+    const int64_t before_join = env.ProcessorMetric("processor-a", "saga_outcomes_total");
     const double join_s = testing::SecondsSince(start);
     env.StartProcessor("processor-b");
     // B joins the group on its first poll, right after it logs that it consumes.
@@ -45,14 +52,16 @@ TEST_SUITE("drill.rebalance") {
                                        seconds(60)),
                     "processor B did not start; see ", env.dir());
     const auto joined = std::chrono::steady_clock::now();
+    const int64_t in_flight_at_join = env.ProcessorMetric("processor-a", "processor_in_flight");
+    REQUIRE_MESSAGE(in_flight_at_join > 0, "A had no saga in flight when B joined: nothing to drill");
     // A logs "revoked N partitions" when its revoke callback returns.
     const bool revoked = testing::WaitUntil([&] { return env.LogContains("processor-a", "revoked "); },
                                             seconds(kDrainTimeoutMs / 1000 + 30));
     const double revoke_s = testing::SecondsSince(joined);
     const std::string log_a = env.ReadLog("processor-a");
     const bool timed_out = log_a.find("some work still running") != std::string::npos;
-    MESSAGE("B joined at ", before_join, " terminal with ", in_flight, " sagas in flight on A (",
-            join_s, " s in); A's revoke returned ", revoke_s,
+    MESSAGE("B joined at ", before_join, " outcomes with ", in_flight, " sagas in flight on A (",
+            join_s, " s in; ", in_flight_at_join, " when B began polling); A's revoke returned ", revoke_s,
             " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
             std::string(timed_out ? "; A's drain TIMED OUT" : ""));
     REQUIRE_MESSAGE(revoked, "A never finished a revoke; see ", env.dir());
