@@ -45,6 +45,7 @@ void ChildProcess::Signal(int signo) {
 }
 
 std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  if (reaped_) return exit_status_;  // waited for already: waitpid would fail now
   std::optional<int> result;
   WaitUntil(
       [&] {
@@ -56,6 +57,7 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
         return result.has_value();
       },
       timeout);
+  exit_status_ = result;
   return result;
 }
 

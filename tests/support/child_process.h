@@ -19,13 +19,15 @@ class ChildProcess {
   ~ChildProcess();  // SIGKILLs a child still running
 
   void Signal(int signo);
-  // The exit status once the child ended within `timeout`, else nothing.
+  // The exit status once the child ended within `timeout`, else nothing; the
+  // same status again, at once, for a child already waited for.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   bool reaped_ = false;
+  std::optional<int> exit_status_;
 };
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.

@@ -1,0 +1,332 @@
+#include "support/drill_env.h"
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "adapters/http/http_client.h"
+#include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_consumer.h"
+#include "adapters/kafka/kafka_producer.h"
+#include "support/servers.h"
+#include "wanderluxe/booking_event.h"
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+bool Healthy(const std::string& url) {
+  HttpClient client(url, milliseconds(500));
+  auto r = client.Send("GET", "/healthz");
+  return r.ok() && r->status == 200;
+}
+
+int DistinctPort(const std::vector<int>& taken) {
+  int port = FreeLoopbackPort();
+  while (std::find(taken.begin(), taken.end(), port) != taken.end()) port = FreeLoopbackPort();
+  return port;
+}
+
+}  // namespace
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+DrillEnv::DrillEnv(DrillSpec spec)
+    : spec_(std::move(spec)), created_(std::chrono::steady_clock::now()) {
+  dir_ = "/tmp/" + UniqueName("wanderluxe-drill-" + spec_.name);
+  std::filesystem::create_directories(dir_);
+  const int bank_port = DistinctPort({});
+  gateway_port_ = DistinctPort({bank_port});
+  bank_url_ = "http://127.0.0.1:" + std::to_string(bank_port);
+  gateway_url_ = "http://127.0.0.1:" + std::to_string(gateway_port_);
+  const std::string tag = spec_.name + "-" + std::to_string(bank_port);
+  sets_ = {"kafka.requests_topic=" + UniqueName("drill-" + tag + "-requests"),
+           "kafka.outcomes_topic=" + UniqueName("drill-" + tag + "-outcomes"),
+           "kafka.dlq_topic=" + UniqueName("drill-" + tag + "-dlq"),
+           "processor.group_id=" + UniqueName("drill-" + tag + "-processor"),
+           "processor.admin_port=0",
+           "audit.group_id=" + UniqueName("drill-" + tag + "-audit"),
+           "audit.admin_port=0",
+           "audit.dir=" + dir_ + "/audit",
+           "mongo.database=drill" + std::to_string(getpid()) + "_" + std::to_string(bank_port),
+           "bank.mode=http",
+           "bank.port=" + std::to_string(bank_port),
+           "bank.listen_host=127.0.0.1",
+           "bank.url=" + bank_url_,
+           "bank.latency_ms=20",
+           "bank.book_path=" + dir_ + "/charges.jsonl",
+           "gateway.listen_host=127.0.0.1",
+           "gateway.port=" + std::to_string(gateway_port_),
+           "gateway.threads=64"};
+  sets_.insert(sets_.end(), spec_.sets.begin(), spec_.sets.end());
+  config_ = LiveConfig(sets_);
+  auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, 1},
+                                              {config_.kafka.outcomes_topic, spec_.partitions, 1},
+                                              {config_.kafka.dlq_topic, 1, 1}});
+  REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
+                  " -- start it with scripts/stack up");
+  auto redis = RedisClient::Connect(config_.redis);
+  auto mongo = MongoStore::Connect(config_.mongo);
+  REQUIRE_MESSAGE((redis.ok() && mongo.ok()), "Redis or FerretDB down -- scripts/stack up");
+  redis_ = std::move(*redis);
+  mongo_ = std::move(*mongo);
+  inventory_ = std::make_unique<RedisInventoryStore>(*redis_);
+  ledger_ = std::make_unique<MongoLedger>(*mongo_);
+  MESSAGE("drill ", spec_.name, ": logs in ", dir_);
+}
+
+DrillEnv::~DrillEnv() {
+  for (auto& child : children_) child->Signal(SIGTERM);
+  for (auto& child : children_) {
+    if (!child->Wait(seconds(30))) child->Signal(SIGKILL);
+  }
+  children_.clear();  // reaps (SIGKILL) whatever is left
+  if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr) std::filesystem::remove_all(dir_);
+}
+
+std::vector<std::string> DrillEnv::Args(std::vector<std::string> role,
+                                        const std::vector<std::string>& extra_sets) const {
+  for (const auto& s : sets_) role.insert(role.end(), {"--set", s});
+  for (const auto& s : extra_sets) role.insert(role.end(), {"--set", s});
+  return role;
+}
+
+ChildProcess& DrillEnv::Start(const std::string& log_name, std::vector<std::string> role,
+                              const std::vector<std::string>& extra_sets) {
+  children_.push_back(
+      std::make_unique<ChildProcess>(Args(std::move(role), extra_sets), dir_ + "/" + log_name + ".log"));
+  return *children_.back();
+}
+
+ChildProcess& DrillEnv::StartBank(const std::string& log_name) {
+  ChildProcess& bank = Start(log_name, {"bank"});
+  REQUIRE_MESSAGE(WaitUntil([&] { return Healthy(bank_url_); }, seconds(30)),
+                  "bank did not answer /healthz in 30 s; see ", dir_);
+  return bank;
+}
+
+ChildProcess& DrillEnv::StartAudit() { return Start("audit", {"audit"}); }
+
+ChildProcess& DrillEnv::StartGateway() {
+  ChildProcess& gateway = Start("gateway", {"gateway"});
+  REQUIRE_MESSAGE(WaitUntil([&] { return Healthy(gateway_url_); }, seconds(30)),
+                  "gateway did not answer /healthz in 30 s; see ", dir_);
+  return gateway;
+}
+
+ChildProcess& DrillEnv::StartProcessor(const std::string& log_name,
+                                       std::vector<std::string> extra_sets) {
+  const int port = DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
+  admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
+  extra_sets.push_back("processor.admin_port=" + std::to_string(port));
+  return Start(log_name, {"processor"}, extra_sets);
+}
+
+bool DrillEnv::WaitAssigned(const std::vector<std::string>& log_names, std::chrono::seconds timeout) {
+  return WaitUntil(
+      [&] {
+        for (const auto& name : log_names) {
+          if (!LogContains(name, "] assigned ")) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
+int64_t DrillEnv::ProcessorMetric(const std::string& log_name, const std::string& metric) {
+  HttpClient http(admin_urls_.at(log_name), seconds(2));
+  auto r = http.Send("GET", "/metrics");
+  if (!r.ok() || r->status != 200) return -1;
+  std::istringstream lines(r->body);
+  std::string line;
+  double sum = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind(metric, 0) != 0) continue;
+    const char next = line.size() > metric.size() ? line[metric.size()] : ' ';
+    if (next != ' ' && next != '{') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return static_cast<int64_t>(sum);
+}
+
+std::optional<int> DrillEnv::Stop(ChildProcess& child, std::chrono::seconds timeout) {
+  child.Signal(SIGTERM);
+  return child.Wait(timeout);
+}
+
+std::string DrillEnv::Property(const std::string& label, int64_t units) {
+  const std::string property = UniqueName("prop-drill-" + label);
+  auto seeded = inventory_->Seed(property, units, true);
+  REQUIRE_MESSAGE(seeded.ok(), seeded.status().ToString());
+  return property;
+}
+
+void DrillEnv::PublishOne(const std::string& property, const std::string& booking_id) {
+  if (!producer_) {
+    auto producer = KafkaProducer::Create(config_.kafka);
+    REQUIRE(producer.ok());
+    producer_ = std::move(*producer);
+  }
+  BookingEvent e;
+  e.event_id = NewUuid();
+  e.timestamp = NowIso8601();
+  e.request = {booking_id, property, "", {10000, "USD"}, "", ""};
+  REQUIRE(producer_->Publish({config_.kafka.requests_topic, property, EncodeBookingEvent(e), {}},
+                             seconds(10))
+              .ok());
+}
+
+std::vector<std::string> DrillEnv::BookingIds(const std::string& property, int count,
+                                              const std::string& id_prefix) {
+  const std::string prefix = (id_prefix.empty() ? property : id_prefix) + "-b" +
+                             std::to_string(published_++) + "-";
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) ids.push_back(prefix + std::to_string(i));
+  return ids;
+}
+
+int DrillEnv::PublishIds(const std::string& property, const std::vector<std::string>& ids) {
+  auto producer = KafkaProducer::Create(config_.kafka);
+  if (!producer.ok()) return static_cast<int>(ids.size());
+  // The producer waits for each delivery report: a few threads keep it busy.
+  constexpr size_t kThreads = 8;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < ids.size(); i += kThreads) {
+        BookingEvent e;
+        e.event_id = NewUuid();
+        e.timestamp = NowIso8601();
+        e.request = {ids[i], property, "", {10000, "USD"}, "", ""};
+        Status s = (*producer)->Publish(
+            {config_.kafka.requests_topic, property, EncodeBookingEvent(e), {}}, seconds(10));
+        if (!s.ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return failed.load();
+}
+
+std::vector<std::string> DrillEnv::Publish(const std::string& property, int count,
+                                           const std::string& id_prefix) {
+  std::vector<std::string> ids = BookingIds(property, count, id_prefix);
+  const int failed = PublishIds(property, ids);
+  REQUIRE_MESSAGE(failed == 0, failed, " of ", count, " publishes failed");
+  return ids;
+}
+
+std::map<BookingStatus, int64_t> DrillEnv::Counts(const std::vector<std::string>& properties) {
+  std::map<BookingStatus, int64_t> total;
+  for (const auto& p : properties) {
+    auto c = ledger_->CountByStatus(p);
+    if (!c.ok()) continue;
+    for (const auto& [status, n] : *c) total[status] += n;
+  }
+  return total;
+}
+
+int64_t DrillEnv::Terminal(const std::vector<std::string>& properties) {
+  int64_t n = 0;
+  for (const auto& [status, count] : Counts(properties)) {
+    if (IsTerminal(status)) n += count;
+  }
+  return n;
+}
+
+bool DrillEnv::WaitTerminal(const std::vector<std::string>& properties, int64_t expected,
+                            std::chrono::seconds timeout) {
+  // Counting over the sharded ledger is not free on a shared FerretDB: once a second.
+  auto next = std::chrono::steady_clock::now();
+  return WaitUntil(
+      [&] {
+        if (std::chrono::steady_clock::now() < next) return false;
+        next = std::chrono::steady_clock::now() + seconds(1);
+        return Terminal(properties) >= expected;
+      },
+      timeout);
+}
+
+bool DrillEnv::WaitAudited(std::chrono::seconds timeout) {
+  auto events = CountMessages(config_.kafka, config_.kafka.requests_topic, seconds(10));
+  REQUIRE_MESSAGE(events.ok(), events.status().ToString());
+  const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
+  auto next = std::chrono::steady_clock::now();
+  return WaitUntil(
+      [&] {
+        if (std::chrono::steady_clock::now() < next) return false;
+        next = std::chrono::steady_clock::now() + seconds(1);
+        auto archived = mongo_->Count(config_.audit.collection, filter);
+        return archived.ok() && *archived >= *events;
+      },
+      timeout);
+}
+
+std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic, std::chrono::seconds timeout) {
+  auto total = CountMessages(config_.kafka, topic, seconds(10));
+  REQUIRE_MESSAGE(total.ok(), total.status().ToString());
+  std::vector<ConsumedEvent> events;
+  if (*total == 0) return events;
+  auto consumer = KafkaConsumer::Create(config_.kafka, UniqueName("drill-reader"));
+  REQUIRE(consumer.ok());
+  REQUIRE((*consumer)->Subscribe({topic}).ok());
+  WaitUntil(
+      [&] {
+        auto polled = (*consumer)->Poll(milliseconds(200));
+        if (polled.ok() && polled->has_value()) events.push_back(std::move(**polled));
+        return static_cast<int64_t>(events.size()) >= *total;
+      },
+      timeout);
+  (*consumer)->Close();
+  CHECK_MESSAGE(static_cast<int64_t>(events.size()) == *total, "read ", events.size(), " of ",
+                *total, " messages of ", topic);
+  return events;
+}
+
+std::map<std::string, std::string> DrillEnv::BankBook() {
+  HttpClient http(bank_url_, seconds(10));
+  auto listed = http.Send("GET", "/v1/charges");
+  REQUIRE_MESSAGE((listed.ok() && listed->status == 200), "cannot read the bank's book at ", bank_url_);
+  const nlohmann::json book = nlohmann::json::parse(listed->body);
+  std::map<std::string, std::string> out;
+  for (const auto& c : book["charges"]) out[c["key"].get<std::string>()] = c["status"].get<std::string>();
+  return out;
+}
+
+std::string DrillEnv::ReadLog(const std::string& log_name) const {
+  std::ifstream in(dir_ + "/" + log_name + ".log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool DrillEnv::LogContains(const std::string& log_name, const std::string& text) const {
+  return ReadLog(log_name).find(text) != std::string::npos;
+}
+
+std::optional<int> DrillEnv::Verify(const std::vector<std::string>& properties) {
+  std::vector<std::string> role = {"verify"};
+  for (const auto& p : properties) role.insert(role.end(), {"--property", p});
+  const auto start = std::chrono::steady_clock::now();
+  ChildProcess verify(Args(role), dir_ + "/verify.log");
+  const auto exit = verify.Wait(seconds(180));
+  MESSAGE("drill ", spec_.name, ": ", SecondsSince(created_), " s so far; wanderluxe verify (",
+          SecondsSince(start), " s) exit ",
+          exit ? std::to_string(*exit) : std::string("none (hung)"), ":\n", ReadLog("verify"));
+  return exit;
+}
+
+}  // namespace wanderluxe::testing

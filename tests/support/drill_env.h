@@ -1,0 +1,130 @@
+// The shared plumbing of the drills (tests/drill/): real `wanderluxe` roles as
+// child processes on a private set of topics, consumer groups, Mongo database,
+// properties and ports, so a drill can share the live stack with other tests.
+// A drill starts roles, produces bookings, breaks something, waits (bounded)
+// for every booking to end, and finishes with `wanderluxe verify`.
+#ifndef WANDERLUXE_TESTS_SUPPORT_DRILL_ENV_H_
+#define WANDERLUXE_TESTS_SUPPORT_DRILL_ENV_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/kafka/kafka_producer.h"
+#include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_inventory_store.h"
+#include "support/child_process.h"
+#include "wanderluxe/config.h"
+#include "wanderluxe/ports/event_consumer.h"
+
+namespace wanderluxe::testing {
+
+struct DrillSpec {
+  std::string name;                 // short, for file and topic names
+  int partitions = 6;               // of the requests and outcomes topics
+  std::vector<std::string> sets;    // extra section.key=value for every role
+};
+
+class DrillEnv {
+ public:
+  explicit DrillEnv(DrillSpec spec);
+  // Stops every child still running (SIGTERM, then SIGKILL after 30 s). The
+  // log directory is removed only when the drill said it passed (and
+  // WANDERLUXE_DRILL_KEEP_LOGS is not set).
+  ~DrillEnv();
+  void Passed(bool passed) { passed_ = passed; }
+
+  const std::string& dir() const { return dir_; }
+  const Config& config() const { return config_; }
+  const std::string& bank_url() const { return bank_url_; }
+  const std::string& gateway_url() const { return gateway_url_; }
+  RedisClient& redis() { return *redis_; }
+  RedisInventoryStore& inventory() { return *inventory_; }
+  MongoLedger& ledger() { return *ledger_; }
+  MongoStore& mongo() { return *mongo_; }
+
+  // `role` and its own arguments, then the drill's --set flags, then `extra`
+  // (later --set flags win).
+  std::vector<std::string> Args(std::vector<std::string> role,
+                                const std::vector<std::string>& extra_sets = {}) const;
+  // Starts a role; its output goes to <dir>/<log_name>.log.
+  ChildProcess& Start(const std::string& log_name, std::vector<std::string> role,
+                      const std::vector<std::string>& extra_sets = {});
+  // The bank role on the drill's bank port, answering /healthz (bounded).
+  ChildProcess& StartBank(const std::string& log_name = "bank");
+  ChildProcess& StartAudit();
+  ChildProcess& StartGateway();
+  // A processor with its own admin port (for ProcessorMetric).
+  ChildProcess& StartProcessor(const std::string& log_name,
+                               std::vector<std::string> extra_sets = {});
+  // Waits until every named processor logged an assignment: the last to join
+  // is assigned only once the whole group rebalanced.
+  bool WaitAssigned(const std::vector<std::string>& log_names, std::chrono::seconds timeout);
+  // Sum of a metric's samples (every label set) on a processor's /metrics; -1
+  // when it does not answer.
+  int64_t ProcessorMetric(const std::string& log_name, const std::string& metric);
+  // SIGTERM and a bounded wait; the exit status (nothing when it hung).
+  std::optional<int> Stop(ChildProcess& child, std::chrono::seconds timeout = std::chrono::seconds(60));
+
+  // A property id of this drill, seeded with `units` (by `wanderluxe seed`'s store code).
+  std::string Property(const std::string& label, int64_t units);
+  // Publishes BOOKING_INITIATED events straight to the requests topic
+  // (key = propertyId), from a few threads; returns the booking ids.
+  std::vector<std::string> Publish(const std::string& property, int count,
+                                   const std::string& id_prefix = "");
+  void PublishOne(const std::string& property, const std::string& booking_id);
+  // The pieces of Publish, for a drill that publishes from a thread of its
+  // own: ids to publish, and how many of them failed to publish (no doctest
+  // assertion inside, so it may run off the test's thread).
+  std::vector<std::string> BookingIds(const std::string& property, int count,
+                                      const std::string& id_prefix = "");
+  int PublishIds(const std::string& property, const std::vector<std::string>& ids);
+
+  // Terminal bookings of these properties in the ledger.
+  int64_t Terminal(const std::vector<std::string>& properties);
+  std::map<BookingStatus, int64_t> Counts(const std::vector<std::string>& properties);
+  // Waits (polling the ledger once a second) until `expected` are terminal.
+  bool WaitTerminal(const std::vector<std::string>& properties, int64_t expected,
+                    std::chrono::seconds timeout);
+  // Waits until the audit role archived every event of the requests topic.
+  bool WaitAudited(std::chrono::seconds timeout);
+
+  // Every message on `topic` (read by a throwaway group), bounded.
+  std::vector<ConsumedEvent> ReadTopic(const std::string& topic,
+                                       std::chrono::seconds timeout = std::chrono::seconds(60));
+  // The bank role's charge book: key -> status.
+  std::map<std::string, std::string> BankBook();
+  bool LogContains(const std::string& log_name, const std::string& text) const;
+  std::string ReadLog(const std::string& log_name) const;
+
+  // Runs `wanderluxe verify --property p...` with the drill's flags; prints its
+  // report as a doctest MESSAGE and returns its exit status (nothing: hung).
+  std::optional<int> Verify(const std::vector<std::string>& properties);
+
+ private:
+  DrillSpec spec_;
+  std::chrono::steady_clock::time_point created_;
+  std::string dir_;
+  std::vector<std::string> sets_;
+  Config config_;
+  std::string bank_url_, gateway_url_;
+  int gateway_port_ = 0;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisInventoryStore> inventory_;
+  std::unique_ptr<MongoStore> mongo_;
+  std::unique_ptr<MongoLedger> ledger_;
+  std::vector<std::unique_ptr<ChildProcess>> children_;
+  std::map<std::string, std::string> admin_urls_;  // processor log name -> admin URL
+  int published_ = 0;
+  bool passed_ = false;
+  std::unique_ptr<KafkaProducer> producer_;
+};
+
+// Elapsed seconds since `start`, for the drills' figures.
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
+}  // namespace wanderluxe::testing
+
+#endif  // WANDERLUXE_TESTS_SUPPORT_DRILL_ENV_H_
