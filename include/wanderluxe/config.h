@@ -28,6 +28,11 @@ struct KafkaConfig {
   int64_t admin_timeout_ms = 15000;
   int64_t session_timeout_ms = 10000;
   int64_t max_poll_interval_ms = 300000;
+  // Consumer group assignment. "cooperative-sticky" moves only the partitions
+  // that change hands, but librdkafka before the fix for its issue 4059
+  // (Debian 12 ships 2.0.2) loses the whole assignment when an offset commit
+  // meets the second round of an incremental rebalance. Hence "range" here.
+  std::string assignment_strategy = "range";
 };
 
 struct RedisConfig {

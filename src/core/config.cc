@@ -122,6 +122,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("kafka", "admin_timeout_ms", &C::kafka, &KafkaConfig::admin_timeout_ms, 1, kMaxMs));
     f.push_back(Int("kafka", "session_timeout_ms", &C::kafka, &KafkaConfig::session_timeout_ms, 1000, kMaxMs));
     f.push_back(Int("kafka", "max_poll_interval_ms", &C::kafka, &KafkaConfig::max_poll_interval_ms, 1000, kMaxMs));
+    f.push_back(Str("kafka", "assignment_strategy", &C::kafka, &KafkaConfig::assignment_strategy,
+                    {"range", "roundrobin", "cooperative-sticky"}));
     // redis
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));

@@ -90,8 +90,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", std::to_string(config.session_timeout_ms)},
       {"max.poll.interval.ms", std::to_string(config.max_poll_interval_ms)},
-      // Only the partitions that move are revoked; the rest keep flowing.
-      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"partition.assignment.strategy", config.assignment_strategy},
   };
   for (const auto& [k, v] : extra) props[k] = v;
   auto conf = MakeKafkaConf(config, props);

@@ -5,8 +5,8 @@
 // Backpressure: when the queue reaches its capacity every assigned partition
 // is paused (polling goes on, so the group never sees us as dead) and resumed
 // once the queue drains below the low-water mark.
-// Rebalance (cooperative-sticky: only the partitions that move are revoked):
-// revoked partitions' queued work is dropped (the new owner gets it again),
+// Rebalance (kafka.assignment_strategy; see config.h for why not
+// cooperative-sticky on librdkafka 2.0.2): revoked partitions' queued work is dropped (the new owner gets it again),
 // their running sagas finish (bounded by drain_timeout), what they finished
 // is committed, and only then are the partitions given up. A saga still
 // running at the bound goes on and the new owner's driver waits for its
