@@ -18,7 +18,7 @@ struct AuditRecord {
   int32_t partition = 0;
   int64_t offset = 0;
   std::string key;
-  std::string value;        // the bytes of the event; see value_base64
+  std::string value;          // the bytes of the event; see value_base64
   bool value_base64 = false;  // true when the bytes were not UTF-8 and are stored base64
   std::vector<EventHeader> headers;
   int64_t kafka_timestamp_ms = 0;

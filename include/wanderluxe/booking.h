@@ -51,9 +51,9 @@ bool IsAllowedPaymentChange(PaymentStatus from, PaymentStatus to);
 struct BookingRequest {
   std::string booking_id;
   std::string property_id;
-  std::string user_id;    // optional: empty when absent
+  std::string user_id;  // optional: empty when absent
   Money amount;
-  std::string check_in;   // ISO date, or empty when absent
+  std::string check_in;  // ISO date, or empty when absent
   std::string check_out;
 
   bool operator==(const BookingRequest&) const = default;

@@ -64,7 +64,7 @@ struct GatewayConfig {
   int64_t threads = 64;
   int64_t max_body_bytes = 16 * 1024;
   int64_t max_inflight = 4096;
-  std::string auth_mode = "none";  // none | api-key
+  std::string auth_mode = "none";     // none | api-key
   std::vector<std::string> api_keys;  // secret
   std::vector<std::string> currencies = {"USD", "EUR", "GBP", "AED", "JPY", "CHF", "KWD"};
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
@@ -144,9 +144,9 @@ struct Config {
 
 // Where overrides come from, in order of precedence (lowest first).
 struct ConfigSources {
-  std::string path;                          // YAML file; empty = defaults only
-  std::map<std::string, std::string> env;    // WANDERLUXE_* variables
-  std::vector<std::string> sets;             // "section.key=value"
+  std::string path;                        // YAML file; empty = defaults only
+  std::map<std::string, std::string> env;  // WANDERLUXE_* variables
+  std::vector<std::string> sets;           // "section.key=value"
 };
 
 // Collects the WANDERLUXE_* variables of this process.

@@ -65,8 +65,7 @@ class MetricsRegistry {
   // `labels` is the rendered label set, e.g. R"(route="/x",status="202")", or "".
   Counter* GetCounter(const std::string& name, const std::string& help,
                       const std::string& labels = "");
-  Gauge* GetGauge(const std::string& name, const std::string& help,
-                  const std::string& labels = "");
+  Gauge* GetGauge(const std::string& name, const std::string& help, const std::string& labels = "");
   Histogram* GetHistogram(const std::string& name, const std::string& help,
                           const std::string& labels = "",
                           std::vector<double> bounds = LatencyBuckets());

@@ -14,14 +14,14 @@ namespace wanderluxe {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // the caller's input is wrong; retrying the same input cannot help
-  kNotFound,           // the thing asked for does not exist
-  kAlreadyExists,      // an insert-if-absent found it present
-  kFailedPrecondition, // state does not allow the operation (e.g. a version mismatch)
-  kUnavailable,        // a server could not be reached; retrying later can help
-  kDeadlineExceeded,   // no answer within the deadline; the outcome is unknown
-  kResourceExhausted,  // a bounded resource (queue, in-flight limit) is full
-  kInternal,           // a server answered with something we did not expect
+  kInvalidArgument,     // the caller's input is wrong; retrying the same input cannot help
+  kNotFound,            // the thing asked for does not exist
+  kAlreadyExists,       // an insert-if-absent found it present
+  kFailedPrecondition,  // state does not allow the operation (e.g. a version mismatch)
+  kUnavailable,         // a server could not be reached; retrying later can help
+  kDeadlineExceeded,    // no answer within the deadline; the outcome is unknown
+  kResourceExhausted,   // a bounded resource (queue, in-flight limit) is full
+  kInternal,            // a server answered with something we did not expect
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -32,7 +32,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -65,7 +67,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(state_).ok() && "a Result error must not be OK");
   }

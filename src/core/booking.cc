@@ -91,8 +91,8 @@ bool IsAllowedPaymentChange(PaymentStatus from, PaymentStatus to) {
 std::string BookingRequest::Fingerprint() const {
   // Fields are separated by a byte that validation forbids inside any of them.
   std::string out;
-  for (const std::string* field : {&booking_id, &property_id, &user_id, &amount.currency,
-                                   &check_in, &check_out}) {
+  for (const std::string* field :
+       {&booking_id, &property_id, &user_id, &amount.currency, &check_in, &check_out}) {
     out += *field;
     out += '\x1f';
   }

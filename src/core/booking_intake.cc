@@ -27,12 +27,10 @@ ApiResponse Invalid(const std::vector<FieldError>& errors) {
     if (!e.field.empty() && e.field != "Idempotency-Key") item["pointer"] = "#/" + e.field;
     list.push_back(item);
   }
-  const std::string detail = errors.size() == 1
-                                 ? (errors[0].field.empty() ? "" : errors[0].field + " ") +
-                                       errors[0].detail
-                                 : std::to_string(errors.size()) + " problems with the request";
-  return ProblemResponse(400, "Invalid booking request", detail,
-                         json{{"errors", list}}.dump());
+  const std::string detail =
+      errors.size() == 1 ? (errors[0].field.empty() ? "" : errors[0].field + " ") + errors[0].detail
+                         : std::to_string(errors.size()) + " problems with the request";
+  return ProblemResponse(400, "Invalid booking request", detail, json{{"errors", list}}.dump());
 }
 
 ApiResponse Accepted(const std::string& body, const std::string& booking_id, bool replayed) {
@@ -93,9 +91,9 @@ ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
     return r;
   }
   if (!IsJsonContentType(request.content_type)) {
-    return ProblemResponse(415, "Unsupported Media Type",
-                           "Content-Type must be application/json, got '" +
-                               request.content_type + "'");
+    return ProblemResponse(
+        415, "Unsupported Media Type",
+        "Content-Type must be application/json, got '" + request.content_type + "'");
   }
   std::vector<FieldError> errors;
   if (!request.has_idempotency_key) {
@@ -147,7 +145,9 @@ ApiResponse BookingIntake::Publish(const IntakeRequest& request, const BookingRe
   event.timestamp = NowIso8601();
   event.request = booking;
   event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", request.idempotency_key};
-  OutgoingEvent out{options_.requests_topic, booking.property_id, EncodeBookingEvent(event),
+  OutgoingEvent out{options_.requests_topic,
+                    booking.property_id,
+                    EncodeBookingEvent(event),
                     {{"traceparent", TraceParent(event.metadata.trace_id, event.metadata.span_id)},
                      {"idempotency-key", request.idempotency_key}}};
   const auto start = Clock::now();
@@ -163,14 +163,15 @@ ApiResponse BookingIntake::Publish(const IntakeRequest& request, const BookingRe
     }
     return Unavailable("the booking could not be recorded durably; retry with the same key");
   }
-  const std::string body =
-      json{{"bookingId", booking.booking_id}, {"eventId", event.event_id}, {"status", "ACCEPTED"}}
-          .dump();
+  const std::string body = json{
+      {"bookingId", booking.booking_id},
+      {"eventId", event.event_id},
+      {"status", "ACCEPTED"}}.dump();
   // One round trip stores the response to replay and the accepted booking
   // that GET shows until the processor has written it to the ledger.
-  Status completed = idempotency_.Complete(request.idempotency_key, token, body,
-                                           {booking, event.event_id, event.timestamp},
-                                           options_.done_ttl);
+  Status completed =
+      idempotency_.Complete(request.idempotency_key, token, body,
+                            {booking, event.event_id, event.timestamp}, options_.done_ttl);
   if (!completed.ok()) {
     // The event is durable, so the answer is still 202. A retry after the
     // in-flight TTL may publish again; the processor deduplicates by bookingId.

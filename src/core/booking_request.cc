@@ -16,7 +16,7 @@ bool IdChar(char c) {
 }
 
 // Fields the API knows; anything else is reported rather than silently ignored.
-constexpr std::string_view kKnownFields[] = {"bookingId", "propertyId", "userId",      "amount",
+constexpr std::string_view kKnownFields[] = {"bookingId", "propertyId",  "userId",      "amount",
                                              "currency",  "checkInDate", "checkOutDate"};
 
 class Validator {
@@ -107,10 +107,10 @@ class Validator {
     if (*minor <= 0) {
       Fail("amount", "must be greater than zero");
     } else if (*minor > limits_.max_amount_minor) {
-      Fail("amount", "must be at most " +
-                         FormatDecimalAmount(limits_.max_amount_minor,
-                                             CurrencyMinorDigits(currency)) +
-                         " " + currency);
+      Fail("amount",
+           "must be at most " +
+               FormatDecimalAmount(limits_.max_amount_minor, CurrencyMinorDigits(currency)) + " " +
+               currency);
     }
     return *minor;
   }
@@ -122,8 +122,8 @@ class Validator {
     if (has_in != has_out) {
       Fail(has_in ? "checkOutDate" : "checkInDate", "is required when the other date is given");
     }
-    for (auto [field, target] : {std::pair{"checkInDate", &r.check_in},
-                                 std::pair{"checkOutDate", &r.check_out}}) {
+    for (auto [field, target] :
+         {std::pair{"checkInDate", &r.check_in}, std::pair{"checkOutDate", &r.check_out}}) {
       if (!doc_.value.contains(field)) continue;
       const std::string* s = String(field, &doc_.value.at(field));
       if (s == nullptr) continue;

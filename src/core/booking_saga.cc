@@ -58,16 +58,16 @@ SagaOptions SagaOptions::From(const Config& config) {
           HostName() + ":" + std::to_string(getpid())};
 }
 
-BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger,
-                         Bank& bank, EventProducer& producer, MetricsRegistry& metrics)
+BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger, Bank& bank,
+                         EventProducer& producer, MetricsRegistry& metrics)
     : options_(std::move(options)),
       inventory_(inventory),
       ledger_(ledger),
       bank_(bank),
       producer_(producer),
       metrics_(metrics),
-      compensations_(metrics.GetCounter("saga_compensations_total",
-                                        "holds released after a failed payment")),
+      compensations_(
+          metrics.GetCounter("saga_compensations_total", "holds released after a failed payment")),
       rejected_(metrics.GetCounter("saga_rejected_total",
                                    "events reusing a bookingId with a different payload")),
       takeovers_(metrics.GetCounter("saga_lease_takeovers_total",
@@ -97,7 +97,9 @@ auto BookingSaga::Retry(const char* step, Call call, const std::atomic<bool>& st
                     hard_failures, s.ToString());
       return result;
     }
-    metrics_.GetCounter("saga_retries_total", "retried saga steps", std::string("step=\"") + step + "\"")
+    metrics_
+        .GetCounter("saga_retries_total", "retried saga steps",
+                    std::string("step=\"") + step + "\"")
         ->Increment();
     const auto delay = backoff.Next();
     spdlog::warn("saga step {} failed (attempt {}): {}; retrying in {} ms", step,
@@ -128,16 +130,19 @@ Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::at
     // The bookingId is another property's. Any hold this event's booking has
     // on its own property is a stray (ours, from a race or before a crash):
     // the ledger will never release it, so give it back now.
-    auto released = Retry("release stray hold", [&] {
-      return inventory_.Release(event.request.property_id, event.request.booking_id);
-    }, stop);
+    auto released = Retry(
+        "release stray hold",
+        [&] { return inventory_.Release(event.request.property_id, event.request.booking_id); },
+        stop);
     if (!released.ok()) return released.status();
     if (*released) {
       spdlog::warn("booking {}: released a stray hold on {} (the booking is {}'s)",
-                   event.request.booking_id, event.request.property_id, record->request.property_id);
+                   event.request.booking_id, event.request.property_id,
+                   record->request.property_id);
     }
   }
-  if (record->fingerprint != event.request.Fingerprint()) return Reject(std::move(*record), event, stop);
+  if (record->fingerprint != event.request.Fingerprint())
+    return Reject(std::move(*record), event, stop);
   return Drive(std::move(*record), driver, event.metadata.trace_id, /*wait_for_owner=*/true, stop);
 }
 
@@ -156,11 +161,13 @@ Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::a
 Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::string& driver,
                                          const std::atomic<bool>& stop) {
   const BookingRequest& r = event.request;
-  auto existing = Retry("get", [&] { return ledger_.Get(r.booking_id); }, stop);
+  auto existing = Retry(
+      "get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) return std::move(**existing);  // redelivery, duplicate, or reuse
 
-  auto reserved = Retry("reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
+  auto reserved = Retry(
+      "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
   if (!reserved.ok()) return reserved.status();
   const bool holds = *reserved == ReserveOutcome::kReserved ||
                      *reserved == ReserveOutcome::kAlreadyHeld ||
@@ -180,11 +187,13 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
                             : (*reserved == ReserveOutcome::kUnknownProperty
                                    ? "property " + r.property_id + " has no inventory"
                                    : "no unit available")}};
-  Status inserted = Retry("insert", [&] { return ledger_.Insert(fresh); }, stop);
+  Status inserted = Retry(
+      "insert", [&] { return ledger_.Insert(fresh); }, stop);
   if (inserted.ok()) return fresh;
   if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
   // Lost the race to a duplicate of this booking: continue from its record.
-  auto winner = Retry("get", [&] { return ledger_.Get(r.booking_id); }, stop);
+  auto winner = Retry(
+      "get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!winner.ok()) return winner.status();
   if (!winner->has_value()) return Status::Internal("booking vanished after a duplicate insert");
   const BookingRecord& w = **winner;
@@ -192,7 +201,8 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
       IsTerminal(w.status)) {
     // kNoLeak: the winner ended without a unit (sold out, failed, parked) and
     // our reserve took one after it looked: that hold is ours alone.
-    auto released = Retry("release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
+    auto released = Retry(
+        "release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
     if (!released.ok()) return released.status();
   }
   return std::move(**winner);
@@ -206,11 +216,19 @@ Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent&
   const std::string detail = "event " + event.event_id + " reused this bookingId for " +
                              event.request.property_id + " with a different payload; rejected";
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    LedgerChange change{record.status, record.payment_status, "",
-                        LedgerEntry{"REJECTED", NowIso8601(), detail}, std::nullopt, ""};
-    Status s = Retry("ledger", [&] {
-      return ledger_.Transition(record.request.booking_id, record.status, record.version, change);
-    }, stop);
+    LedgerChange change{record.status,
+                        record.payment_status,
+                        "",
+                        LedgerEntry{"REJECTED", NowIso8601(), detail},
+                        std::nullopt,
+                        ""};
+    Status s = Retry(
+        "ledger",
+        [&] {
+          return ledger_.Transition(record.request.booking_id, record.status, record.version,
+                                    change);
+        },
+        stop);
     if (s.ok()) break;
     if (s.code() != StatusCode::kFailedPrecondition) return s;
     if (Status r = Reload(record, stop); !r.ok()) return r;  // its driver moved it: again
@@ -278,7 +296,8 @@ Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
 
 Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
-  auto reserved = Retry("reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
+  auto reserved = Retry(
+      "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
   if (!reserved.ok()) return reserved.status();
   switch (*reserved) {
     case ReserveOutcome::kReserved:
@@ -311,12 +330,13 @@ Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
     ChargeResult charge = bank_.Charge(r.booking_id, r.amount, options_.bank_call_timeout);
     bank_latency_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
     if (charge.outcome == ChargeOutcome::kCaptured) {
-      return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured,
-                  charge.transaction_id, "CHARGE_CAPTURED", "charge " + charge.transaction_id, stop);
+      return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured, charge.transaction_id,
+                  "CHARGE_CAPTURED", "charge " + charge.transaction_id, stop);
     }
     if (charge.outcome == ChargeOutcome::kDeclined) {
       return Move(record, BookingStatus::kReserved, PaymentStatus::kDeclined, "", "CHARGE_DECLINED",
-                  "declined by the bank" + (charge.detail.empty() ? "" : ": " + charge.detail), stop);
+                  "declined by the bank" + (charge.detail.empty() ? "" : ": " + charge.detail),
+                  stop);
     }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"charge\"")->Increment();
     if (Clock::now() >= deadline) {
@@ -328,14 +348,16 @@ Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
                       "); voiding the charge",
                   stop);
     }
-    spdlog::warn("charge for {} unanswered ({}); retrying the same key", r.booking_id, charge.detail);
+    spdlog::warn("charge for {} unanswered ({}); retrying the same key", r.booking_id,
+                 charge.detail);
     if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
   }
 }
 
 Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
-  auto confirmed = Retry("confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
+  auto confirmed = Retry(
+      "confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
   if (confirmed.ok()) {
     return Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
                 "charge " + record.transaction_id, stop);
@@ -385,7 +407,8 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   const BookingRequest& r = record.request;
   // Never gives up on a transient failure: a failed release is a leaked room.
   // Only shutdown stops it, and then the event is redelivered.
-  auto released = Retry("release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
+  auto released = Retry(
+      "release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
   if (!released.ok()) return released.status();
   if (*released) compensations_->Increment();
   const PaymentStatus payment = record.payment_status;
@@ -404,12 +427,11 @@ Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
   if (!renewal) {
     takeovers_->Increment();
     entry = LedgerEntry{"DRIVER", NowIso8601(),
-                        record.lease.owner.empty()
-                            ? "driven by " + driver
-                            : "taken over by " + driver + " from " + record.lease.owner +
-                                  " (lease lapsed)"};
-    spdlog::info("booking {}: driver {} takes it over (token {})", record.request.booking_id, driver,
-                 lease.token);
+                        record.lease.owner.empty() ? "driven by " + driver
+                                                   : "taken over by " + driver + " from " +
+                                                         record.lease.owner + " (lease lapsed)"};
+    spdlog::info("booking {}: driver {} takes it over (token {})", record.request.booking_id,
+                 driver, lease.token);
   }
   LedgerChange change{record.status, record.payment_status, "", entry, lease, NowIso8601()};
   return Apply(record, change, stop);
@@ -427,8 +449,9 @@ Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& dr
 void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
   if (record.lease.owner != driver || IsTerminal(record.status)) return;
   // updated_at stays: handing back does not make a stuck booking look fresh.
-  LedgerChange change{record.status, record.payment_status, "", std::nullopt,
-                      Lease{"", record.lease.token, 0}, record.updated_at};
+  LedgerChange change{
+      record.status,    record.payment_status, "", std::nullopt, Lease{"", record.lease.token, 0},
+      record.updated_at};
   Status s = ledger_.Transition(record.request.booking_id, record.status, record.version, change);
   if (s.ok()) {
     ApplyChange(record, change);
@@ -460,9 +483,9 @@ Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
   WL_CHECK(IsAllowedPaymentChange(record.payment_status, change.payment_status),
            "kPaymentDecisions");
   const std::string& id = record.request.booking_id;
-  Status s = Retry("ledger", [&] {
-    return ledger_.Transition(id, record.status, record.version, change);
-  }, stop);
+  Status s = Retry(
+      "ledger", [&] { return ledger_.Transition(id, record.status, record.version, change); },
+      stop);
   if (s.ok()) {
     ApplyChange(record, change);
     return Status::Ok();
@@ -474,7 +497,8 @@ Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
 
 Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop) {
   const std::string id = record.request.booking_id;
-  auto fresh = Retry("get", [&] { return ledger_.Get(id); }, stop);
+  auto fresh = Retry(
+      "get", [&] { return ledger_.Get(id); }, stop);
   if (!fresh.ok()) return fresh.status();
   if (!fresh->has_value()) return Status::Internal("booking " + id + " vanished from the ledger");
   record = std::move(**fresh);
@@ -484,17 +508,19 @@ Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop)
 Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
                          const std::atomic<bool>& stop) {
   const std::string& id = request.booking_id;
-  auto found = RetryBounded("park: read the ledger", [&] { return ledger_.Get(id); }, stop);
+  auto found = RetryBounded(
+      "park: read the ledger", [&] { return ledger_.Get(id); }, stop);
   if (!found.ok()) return found.status();
   auto release = [&]() -> Status {
-    auto released = RetryBounded("park: release the hold", [&] {
-      return inventory_.Release(request.property_id, id);
-    }, stop);
+    auto released = RetryBounded(
+        "park: release the hold", [&] { return inventory_.Release(request.property_id, id); },
+        stop);
     return released.ok() ? Status::Ok() : released.status();
   };
   const std::string now = NowIso8601();
-  const LedgerEntry entry{"PARKED", now, "given up after " + std::to_string(options_.max_attempts) +
-                                             " attempts: " + why};
+  const LedgerEntry entry{
+      "PARKED", now,
+      "given up after " + std::to_string(options_.max_attempts) + " attempts: " + why};
   BookingRecord record;
   if (!found->has_value()) {
     if (Status s = release(); !s.ok()) return s;
@@ -504,7 +530,8 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
     record.payment_status = PaymentStatus::kNotAttempted;
     record.created_at = record.updated_at = now;
     record.audit_log = {entry};
-    Status inserted = RetryBounded("park: record", [&] { return ledger_.Insert(record); }, stop);
+    Status inserted = RetryBounded(
+        "park: record", [&] { return ledger_.Insert(record); }, stop);
     if (inserted.code() == StatusCode::kAlreadyExists) {
       return Status::FailedPrecondition("booking " + id + " was recorded meanwhile; not parked");
     }
@@ -522,13 +549,16 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
                                         "; left to the reconciler");
     }
     if (Status s = release(); !s.ok()) return s;
-    LedgerChange change{BookingStatus::kParked, record.status == BookingStatus::kPending
-                                                    ? PaymentStatus::kNotAttempted
-                                                    : record.payment_status,
-                        "", entry, Lease{}, now};
-    Status moved = RetryBounded("park: record", [&] {
-      return ledger_.Transition(id, record.status, record.version, change);
-    }, stop);
+    LedgerChange change{BookingStatus::kParked,
+                        record.status == BookingStatus::kPending ? PaymentStatus::kNotAttempted
+                                                                 : record.payment_status,
+                        "",
+                        entry,
+                        Lease{},
+                        now};
+    Status moved = RetryBounded(
+        "park: record",
+        [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);
     if (!moved.ok()) return moved;
     ApplyChange(record, change);
   }
@@ -549,9 +579,10 @@ Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verd
                            ? "bookingId already used with a different payload"
                            : (record.audit_log.empty() ? "" : record.audit_log.back().detail),
                        trace_id};
-  OutgoingEvent event{options_.outcomes_topic, record.request.booking_id,
-                      EncodeOutcomeEvent(outcome), {}};
-  return Retry("outcome", [&] { return producer_.Publish(event, kOutcomePublishTimeout); }, stop);
+  OutgoingEvent event{
+      options_.outcomes_topic, record.request.booking_id, EncodeOutcomeEvent(outcome), {}};
+  return Retry(
+      "outcome", [&] { return producer_.Publish(event, kOutcomePublishTimeout); }, stop);
 }
 
 }  // namespace wanderluxe

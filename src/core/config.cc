@@ -115,21 +115,29 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("kafka", "outcomes_topic", &C::kafka, &KafkaConfig::outcomes_topic));
     f.push_back(Str("kafka", "dlq_topic", &C::kafka, &KafkaConfig::dlq_topic));
     f.push_back(Int("kafka", "partitions", &C::kafka, &KafkaConfig::partitions, 1, 1000));
-    f.push_back(Int("kafka", "replication_factor", &C::kafka, &KafkaConfig::replication_factor, 1, 7));
+    f.push_back(
+        Int("kafka", "replication_factor", &C::kafka, &KafkaConfig::replication_factor, 1, 7));
     f.push_back(Int("kafka", "linger_ms", &C::kafka, &KafkaConfig::linger_ms, 0, 1000));
-    f.push_back(Int("kafka", "delivery_timeout_ms", &C::kafka, &KafkaConfig::delivery_timeout_ms, 1, kMaxMs));
-    f.push_back(Int("kafka", "request_timeout_ms", &C::kafka, &KafkaConfig::request_timeout_ms, 1, kMaxMs));
-    f.push_back(Int("kafka", "admin_timeout_ms", &C::kafka, &KafkaConfig::admin_timeout_ms, 1, kMaxMs));
-    f.push_back(Int("kafka", "session_timeout_ms", &C::kafka, &KafkaConfig::session_timeout_ms, 1000, kMaxMs));
-    f.push_back(Int("kafka", "max_poll_interval_ms", &C::kafka, &KafkaConfig::max_poll_interval_ms, 1000, kMaxMs));
+    f.push_back(Int("kafka", "delivery_timeout_ms", &C::kafka, &KafkaConfig::delivery_timeout_ms, 1,
+                    kMaxMs));
+    f.push_back(
+        Int("kafka", "request_timeout_ms", &C::kafka, &KafkaConfig::request_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("kafka", "admin_timeout_ms", &C::kafka, &KafkaConfig::admin_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("kafka", "session_timeout_ms", &C::kafka, &KafkaConfig::session_timeout_ms,
+                    1000, kMaxMs));
+    f.push_back(Int("kafka", "max_poll_interval_ms", &C::kafka, &KafkaConfig::max_poll_interval_ms,
+                    1000, kMaxMs));
     f.push_back(Str("kafka", "assignment_strategy", &C::kafka, &KafkaConfig::assignment_strategy,
                     {"range", "roundrobin", "cooperative-sticky"}));
     // redis
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
     f.push_back(Str("redis", "password", &C::redis, &RedisConfig::password, {}, /*secret=*/true));
-    f.push_back(Int("redis", "connect_timeout_ms", &C::redis, &RedisConfig::connect_timeout_ms, 1, kMaxMs));
-    f.push_back(Int("redis", "command_timeout_ms", &C::redis, &RedisConfig::command_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("redis", "connect_timeout_ms", &C::redis, &RedisConfig::connect_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("redis", "command_timeout_ms", &C::redis, &RedisConfig::command_timeout_ms, 1, kMaxMs));
     f.push_back(Int("redis", "pool_size", &C::redis, &RedisConfig::pool_size, 1, 4096));
     f.push_back(Str("redis", "property_tag", &C::redis, &RedisConfig::property_tag));
     // mongo
@@ -142,33 +150,49 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
     f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));
     f.push_back(Int("gateway", "threads", &C::gateway, &GatewayConfig::threads, 1, 4096));
-    f.push_back(Int("gateway", "max_body_bytes", &C::gateway, &GatewayConfig::max_body_bytes, 64, 1 << 24));
-    f.push_back(Int("gateway", "max_inflight", &C::gateway, &GatewayConfig::max_inflight, 1, 1 << 20));
-    f.push_back(Str("gateway", "auth_mode", &C::gateway, &GatewayConfig::auth_mode, {"none", "api-key"}));
-    f.push_back(List("gateway", "api_keys", &C::gateway, &GatewayConfig::api_keys, /*secret=*/true));
+    f.push_back(
+        Int("gateway", "max_body_bytes", &C::gateway, &GatewayConfig::max_body_bytes, 64, 1 << 24));
+    f.push_back(
+        Int("gateway", "max_inflight", &C::gateway, &GatewayConfig::max_inflight, 1, 1 << 20));
+    f.push_back(
+        Str("gateway", "auth_mode", &C::gateway, &GatewayConfig::auth_mode, {"none", "api-key"}));
+    f.push_back(
+        List("gateway", "api_keys", &C::gateway, &GatewayConfig::api_keys, /*secret=*/true));
     f.push_back(List("gateway", "currencies", &C::gateway, &GatewayConfig::currencies));
     f.push_back(Int("gateway", "max_amount_minor", &C::gateway, &GatewayConfig::max_amount_minor, 1,
                     std::numeric_limits<int64_t>::max() / 1000));
-    f.push_back(Int("gateway", "idem_inflight_ttl_s", &C::gateway, &GatewayConfig::idem_inflight_ttl_s, 1, 86400));
-    f.push_back(Int("gateway", "idem_done_ttl_s", &C::gateway, &GatewayConfig::idem_done_ttl_s, 1, 365 * 86400));
-    f.push_back(Int("gateway", "publish_timeout_ms", &C::gateway, &GatewayConfig::publish_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("gateway", "idem_inflight_ttl_s", &C::gateway,
+                    &GatewayConfig::idem_inflight_ttl_s, 1, 86400));
+    f.push_back(Int("gateway", "idem_done_ttl_s", &C::gateway, &GatewayConfig::idem_done_ttl_s, 1,
+                    365 * 86400));
+    f.push_back(Int("gateway", "publish_timeout_ms", &C::gateway,
+                    &GatewayConfig::publish_timeout_ms, 1, kMaxMs));
     // processor
     f.push_back(Str("processor", "group_id", &C::processor, &ProcessorConfig::group_id));
     f.push_back(Int("processor", "workers", &C::processor, &ProcessorConfig::workers, 1, 10000));
-    f.push_back(Int("processor", "queue_capacity", &C::processor, &ProcessorConfig::queue_capacity, 1, 1 << 20));
-    f.push_back(Int("processor", "queue_low_water", &C::processor, &ProcessorConfig::queue_low_water, 0, 1 << 20));
-    f.push_back(Int("processor", "commit_interval_ms", &C::processor, &ProcessorConfig::commit_interval_ms, 10, kMaxMs));
-    f.push_back(Int("processor", "drain_timeout_ms", &C::processor, &ProcessorConfig::drain_timeout_ms, 0, kMaxMs));
+    f.push_back(Int("processor", "queue_capacity", &C::processor, &ProcessorConfig::queue_capacity,
+                    1, 1 << 20));
+    f.push_back(Int("processor", "queue_low_water", &C::processor,
+                    &ProcessorConfig::queue_low_water, 0, 1 << 20));
+    f.push_back(Int("processor", "commit_interval_ms", &C::processor,
+                    &ProcessorConfig::commit_interval_ms, 10, kMaxMs));
+    f.push_back(Int("processor", "drain_timeout_ms", &C::processor,
+                    &ProcessorConfig::drain_timeout_ms, 0, kMaxMs));
     f.push_back(Str("processor", "admin_host", &C::processor, &ProcessorConfig::admin_host));
-    f.push_back(Int("processor", "admin_port", &C::processor, &ProcessorConfig::admin_port, 0, kMaxPort));
-    f.push_back(Int("processor", "reconcile_interval_s", &C::processor, &ProcessorConfig::reconcile_interval_s, 1, 86400));
-    f.push_back(Int("processor", "stuck_threshold_s", &C::processor, &ProcessorConfig::stuck_threshold_s, 1, 86400 * 7));
+    f.push_back(
+        Int("processor", "admin_port", &C::processor, &ProcessorConfig::admin_port, 0, kMaxPort));
+    f.push_back(Int("processor", "reconcile_interval_s", &C::processor,
+                    &ProcessorConfig::reconcile_interval_s, 1, 86400));
+    f.push_back(Int("processor", "stuck_threshold_s", &C::processor,
+                    &ProcessorConfig::stuck_threshold_s, 1, 86400 * 7));
     // saga
-    f.push_back(Int("saga", "retry_initial_ms", &C::saga, &SagaConfig::retry_initial_ms, 1, kMaxMs));
+    f.push_back(
+        Int("saga", "retry_initial_ms", &C::saga, &SagaConfig::retry_initial_ms, 1, kMaxMs));
     f.push_back(Int("saga", "retry_max_ms", &C::saga, &SagaConfig::retry_max_ms, 1, kMaxMs));
     f.push_back(Int("saga", "retry_multiplier", &C::saga, &SagaConfig::retry_multiplier, 1, 10));
     f.push_back(Int("saga", "retry_jitter_pct", &C::saga, &SagaConfig::retry_jitter_pct, 0, 100));
-    f.push_back(Int("saga", "payment_deadline_ms", &C::saga, &SagaConfig::payment_deadline_ms, 1, kMaxMs));
+    f.push_back(
+        Int("saga", "payment_deadline_ms", &C::saga, &SagaConfig::payment_deadline_ms, 1, kMaxMs));
     f.push_back(Int("saga", "lease_ms", &C::saga, &SagaConfig::lease_ms, 1, kMaxMs));
     f.push_back(Int("saga", "max_attempts", &C::saga, &SagaConfig::max_attempts, 1, 1000));
     // bank
@@ -180,8 +204,10 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("bank", "decline_pct", &C::bank, &BankConfig::decline_pct, 0, 100));
     f.push_back(Int("bank", "timeout_pct", &C::bank, &BankConfig::timeout_pct, 0, 100));
     f.push_back(Int("bank", "error_pct", &C::bank, &BankConfig::error_pct, 0, 100));
-    f.push_back(Int("bank", "seed", &C::bank, &BankConfig::seed, 0, std::numeric_limits<int64_t>::max()));
-    f.push_back(Int("bank", "request_timeout_ms", &C::bank, &BankConfig::request_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("bank", "seed", &C::bank, &BankConfig::seed, 0, std::numeric_limits<int64_t>::max()));
+    f.push_back(
+        Int("bank", "request_timeout_ms", &C::bank, &BankConfig::request_timeout_ms, 1, kMaxMs));
     f.push_back(Str("bank", "book_path", &C::bank, &BankConfig::book_path));
     // audit
     f.push_back(Str("audit", "group_id", &C::audit, &AuditConfig::group_id));
@@ -191,7 +217,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("audit", "admin_host", &C::audit, &AuditConfig::admin_host));
     f.push_back(Int("audit", "admin_port", &C::audit, &AuditConfig::admin_port, 0, kMaxPort));
     // log
-    f.push_back(Str("log", "level", &C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error"}));
+    f.push_back(Str("log", "level", &C::log, &LogConfig::level,
+                    {"trace", "debug", "info", "warn", "error"}));
     f.push_back(Str("log", "format", &C::log, &LogConfig::format, {"text", "json"}));
     return f;
   }();
@@ -254,7 +281,8 @@ Status ApplyYaml(Config& config, const std::string& path) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return Status::Ok();
-  if (!root.IsMap()) return Status::InvalidArgument(Where(path, root) + ": top level must be a map");
+  if (!root.IsMap())
+    return Status::InvalidArgument(Where(path, root) + ": top level must be a map");
   for (const auto& section_entry : root) {
     const std::string section = section_entry.first.as<std::string>();
     const YAML::Node& body = section_entry.second;

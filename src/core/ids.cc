@@ -30,7 +30,7 @@ std::string Hex(size_t digits) {
 
 std::string NewUuid() {
   std::string hex = Hex(32);
-  hex[12] = '4';                                        // version 4
+  hex[12] = '4';                                                               // version 4
   hex[16] = "89ab"[(hex[16] > '9' ? hex[16] - 'a' + 10 : hex[16] - '0') & 3];  // variant 10xx
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);

@@ -40,8 +40,8 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
 
 void SetUpLogging(const LogConfig& config, std::string_view role) {
   // Logs go to stderr so that commands printing results on stdout stay pipeable.
-  auto logger = std::make_shared<spdlog::logger>(
-      std::string(role), std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>(std::string(role),
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (config.format == "json") {
     formatter->add_flag<JsonEscapedMessage>('*').set_pattern(

@@ -12,8 +12,7 @@ Histogram::Histogram(std::vector<double> bounds)
 }
 
 void Histogram::Observe(double seconds) {
-  const size_t bucket =
-      std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin();
+  const size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin();
   MutexLock lock(&mu_);
   ++buckets_[bucket];
   sum_ += seconds;
@@ -35,8 +34,7 @@ Histogram::Snapshot Histogram::snapshot() const {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-          0.25,   0.5,   1,      2.5,   5,    10,    30};
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
 MetricsRegistry::Family& MetricsRegistry::FamilyFor(const std::string& name,
@@ -86,8 +84,10 @@ std::string MetricsRegistry::RenderPrometheus() const {
   MutexLock lock(&mu_);
   for (const auto& [name, f] : families_) {
     out << "# HELP " << name << " " << f.help << "\n# TYPE " << name << " " << f.type << "\n";
-    for (const auto& [labels, c] : f.counters) out << series(name, labels) << " " << c->value() << "\n";
-    for (const auto& [labels, g] : f.gauges) out << series(name, labels) << " " << g->value() << "\n";
+    for (const auto& [labels, c] : f.counters)
+      out << series(name, labels) << " " << c->value() << "\n";
+    for (const auto& [labels, g] : f.gauges)
+      out << series(name, labels) << " " << g->value() << "\n";
     for (const auto& [labels, h] : f.histograms) {
       const Histogram::Snapshot s = h->snapshot();
       for (size_t i = 0; i < s.bounds.size(); ++i) {

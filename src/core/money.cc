@@ -62,8 +62,8 @@ Result<int64_t> ParseDecimalAmount(std::string_view text, int minor_digits) {
 std::string FormatDecimalAmount(int64_t minor_units, int minor_digits) {
   const bool negative = minor_units < 0;
   // Work in unsigned so that the most negative value does not overflow.
-  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(minor_units)
-                                : static_cast<uint64_t>(minor_units);
+  uint64_t magnitude =
+      negative ? 0 - static_cast<uint64_t>(minor_units) : static_cast<uint64_t>(minor_units);
   std::string digits = std::to_string(magnitude);
   if (minor_digits > 0) {
     if (static_cast<int>(digits.size()) <= minor_digits) {

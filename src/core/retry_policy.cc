@@ -40,8 +40,8 @@ bool SleepUnlessStopped(std::chrono::milliseconds delay, const std::atomic<bool>
   while (!stop.load()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        until - now, std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));
   }
   return false;
 }

@@ -78,7 +78,8 @@ TEST_SUITE("drill.booking_id_reuse") {
 
     // The two properties really are on two partitions.
     std::map<std::string, std::set<int32_t>> partitions;
-    for (const auto& e : env.ReadTopic(env.config().kafka.requests_topic)) partitions[e.key].insert(e.partition);
+    for (const auto& e : env.ReadTopic(env.config().kafka.requests_topic))
+      partitions[e.key].insert(e.partition);
     REQUIRE(partitions[first].size() == 1);
     REQUIRE(partitions[second].size() == 1);
     CHECK(*partitions[first].begin() != *partitions[second].begin());
@@ -104,13 +105,15 @@ TEST_SUITE("drill.booking_id_reuse") {
     // Quiescence: every booking is terminal; a release still on its way gets a bound.
     const bool released = testing::WaitUntil([&] { return held() == 0; }, seconds(10));
     auto counts = env.Counts(properties);
-    MESSAGE("after ", testing::SecondsSince(start), " s: CONFIRMED ", counts[BookingStatus::kConfirmed],
-            ", ledger records ", env.Terminal(properties), " for ", kPairs, " bookingIds; holds left: ",
-            held(), " (", first, ": ", env.inventory().Levels(first)->held, ", ", second, ": ",
+    MESSAGE("after ", testing::SecondsSince(start), " s: CONFIRMED ",
+            counts[BookingStatus::kConfirmed], ", ledger records ", env.Terminal(properties),
+            " for ", kPairs, " bookingIds; holds left: ", held(), " (", first, ": ",
+            env.inventory().Levels(first)->held, ", ", second, ": ",
             env.inventory().Levels(second)->held, ")");
     CHECK_MESSAGE(released, held(), " holds leaked by the losing duplicates");
 
-    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ", env.dir());
+    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
+                    env.dir());
     const auto verified = env.Verify(properties);
     CHECK(verified == 0);
     env.Passed(verified == 0 && released);

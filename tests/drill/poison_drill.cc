@@ -18,7 +18,8 @@ namespace {
 using std::chrono::seconds;
 
 // The committed offset of `group` on topic/0, read without joining the group.
-int64_t CommittedOffset(const KafkaConfig& kafka, const std::string& group, const std::string& topic) {
+int64_t CommittedOffset(const KafkaConfig& kafka, const std::string& group,
+                        const std::string& topic) {
   auto reader = KafkaConsumer::Create(kafka, group);
   REQUIRE(reader.ok());
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
@@ -63,20 +64,24 @@ TEST_SUITE("drill.poison") {
           return n.ok() && *n >= 1;
         },
         seconds(30));  // bounded retries, then parked: not forever
-    const int64_t committed =
-        CommittedOffset(env.config().kafka, env.config().processor.group_id, env.config().kafka.requests_topic);
+    const int64_t committed = CommittedOffset(env.config().kafka, env.config().processor.group_id,
+                                              env.config().kafka.requests_topic);
     auto record = env.ledger().Get(poison_id);
-    const std::string poison_status =
-        record.ok() && record->has_value() ? std::string(BookingStatusName((*record)->status)) : "absent";
+    const std::string poison_status = record.ok() && record->has_value()
+                                          ? std::string(BookingStatusName((*record)->status))
+                                          : "absent";
     const int retries = [&] {
       const std::string log = env.ReadLog("processor");
       int n = 0;
-      for (size_t at = log.find("WRONGTYPE"); at != std::string::npos; at = log.find("WRONGTYPE", at + 1)) ++n;
+      for (size_t at = log.find("WRONGTYPE"); at != std::string::npos;
+           at = log.find("WRONGTYPE", at + 1))
+        ++n;
       return n;
     }();
-    MESSAGE("after ", testing::SecondsSince(start), " s: DLQ ", std::string(parked ? "has" : "has NOT got"),
-            " the poison booking; committed offset ", committed, " of ", kHealthy + 1,
-            "; poison booking in the ledger: ", poison_status, "; WRONGTYPE in the log ", retries, " times");
+    MESSAGE("after ", testing::SecondsSince(start), " s: DLQ ",
+            std::string(parked ? "has" : "has NOT got"), " the poison booking; committed offset ",
+            committed, " of ", kHealthy + 1, "; poison booking in the ledger: ", poison_status,
+            "; WRONGTYPE in the log ", retries, " times");
     CHECK_MESSAGE(parked, "the poison booking never reached the DLQ ", dlq, "; see ", env.dir());
     if (parked) {
       auto letters = env.ReadTopic(dlq);
@@ -94,14 +99,16 @@ TEST_SUITE("drill.poison") {
                                  env.config().kafka.requests_topic) >= kHealthy + 1;
         },
         seconds(parked ? 15 : 3));
-    CHECK_MESSAGE(moved, "the committed offset is stuck at ", committed, " behind the poison booking");
+    CHECK_MESSAGE(moved, "the committed offset is stuck at ", committed,
+                  " behind the poison booking");
     auto levels = env.inventory().Levels(healthy);
     REQUIRE(levels.ok());
     CHECK(levels->held == 0);
 
     // verify covers the healthy property: the poison one's inventory key is
     // unreadable by construction (I1/I2 would only report that).
-    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ", env.dir());
+    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
+                    env.dir());
     const auto verified = env.Verify({healthy});
     CHECK(verified == 0);
     env.Passed(verified == 0 && parked && moved && flowed);

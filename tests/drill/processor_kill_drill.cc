@@ -71,7 +71,8 @@ TEST_SUITE("drill.processor_kill") {
                           return survivor_done >= survivor_before + kRequests / 10;
                         },
                         seconds(120)),
-                    "the survivor did not take over: ", survivor_done, " outcomes; see ", env.dir());
+                    "the survivor did not take over: ", survivor_done, " outcomes; see ",
+                    env.dir());
     const double takeover_s = testing::SecondsSince(start);
     env.StartProcessor("processor-3");
     MESSAGE(survivor, " took over (", survivor_done, " outcomes) at ", takeover_s,
@@ -82,14 +83,15 @@ TEST_SUITE("drill.processor_kill") {
     REQUIRE_MESSAGE(publish_failures == 0, publish_failures.load(), " publishes failed");
     const bool all = env.WaitTerminal({property}, kRequests, seconds(180));
     auto counts = env.Counts({property});
-    MESSAGE("after ", testing::SecondsSince(start), " s: CONFIRMED ", counts[BookingStatus::kConfirmed],
-            ", SOLD_OUT ", counts[BookingStatus::kSoldOut], ", FAILED_PAYMENT ",
-            counts[BookingStatus::kFailedPayment], ", RESERVED ", counts[BookingStatus::kReserved],
-            ", PENDING ", counts[BookingStatus::kPending]);
+    MESSAGE("after ", testing::SecondsSince(start), " s: CONFIRMED ",
+            counts[BookingStatus::kConfirmed], ", SOLD_OUT ", counts[BookingStatus::kSoldOut],
+            ", FAILED_PAYMENT ", counts[BookingStatus::kFailedPayment], ", RESERVED ",
+            counts[BookingStatus::kReserved], ", PENDING ", counts[BookingStatus::kPending]);
     REQUIRE_MESSAGE(all, "only ", env.Terminal({property}), " of ", kRequests,
                     " terminal after 180 s; see ", env.dir());
     CHECK(counts[BookingStatus::kConfirmed] == 5);
-    int stalled = 0;  // revokes that waited out processor.drain_timeout_ms (drill.rebalance's subject)
+    int stalled =
+        0;  // revokes that waited out processor.drain_timeout_ms (drill.rebalance's subject)
     for (const char* name : {"processor-1", "processor-2", "processor-3"}) {
       const std::string log = env.ReadLog(name);
       for (size_t at = log.find("some work still running"); at != std::string::npos;
@@ -98,7 +100,8 @@ TEST_SUITE("drill.processor_kill") {
       }
     }
     MESSAGE(stalled, " revoke(s) waited out the drain timeout");
-    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ", env.dir());
+    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
+                    env.dir());
     const auto verified = env.Verify({property});
     CHECK(verified == 0);
     env.Passed(verified == 0 && counts[BookingStatus::kConfirmed] == 5);

@@ -20,17 +20,20 @@ TEST_SUITE("drill.rebalance") {
     constexpr int kProperties = 12, kPerProperty = 20, kWorkers = 16;
     constexpr int kDrainTimeoutMs = 20000;
     constexpr int kBookings = kProperties * kPerProperty;
-    testing::DrillEnv env({"rebalance", 6,
+    testing::DrillEnv env({"rebalance",
+                           6,
                            {"bank.latency_ms=2000", "processor.workers=" + std::to_string(kWorkers),
                             "processor.drain_timeout_ms=" + std::to_string(kDrainTimeoutMs)}});
     std::vector<std::string> properties;
     // Units for every booking: each saga really calls the bank.
-    for (int i = 0; i < kProperties; ++i) properties.push_back(env.Property("rb" + std::to_string(i), kPerProperty));
+    for (int i = 0; i < kProperties; ++i)
+      properties.push_back(env.Property("rb" + std::to_string(i), kPerProperty));
     env.StartBank();
     env.StartAudit();
     const auto start = std::chrono::steady_clock::now();
     env.StartProcessor("processor-a");
-    REQUIRE_MESSAGE(env.WaitAssigned({"processor-a"}, seconds(90)), "A did not join; see ", env.dir());
+    REQUIRE_MESSAGE(env.WaitAssigned({"processor-a"}, seconds(90)), "A did not join; see ",
+                    env.dir());
     for (const auto& p : properties) env.Publish(p, kPerProperty);
 
     // A is busy: a first wave of sagas went through the bank, the next is in
@@ -39,7 +42,8 @@ TEST_SUITE("drill.rebalance") {
     REQUIRE_MESSAGE(testing::WaitUntil(
                         [&] {
                           in_flight = env.ProcessorMetric("processor-a", "processor_in_flight");
-                          return env.ProcessorMetric("processor-a", "saga_outcomes_total") >= kWorkers &&
+                          return env.ProcessorMetric("processor-a", "saga_outcomes_total") >=
+                                     kWorkers &&
                                  in_flight > 0;
                         },
                         seconds(60)),
@@ -48,25 +52,28 @@ TEST_SUITE("drill.rebalance") {
     const double join_s = testing::SecondsSince(start);
     env.StartProcessor("processor-b");
     // B joins the group on its first poll, right after it logs that it consumes.
-    REQUIRE_MESSAGE(testing::WaitUntil([&] { return env.LogContains("processor-b", "processor consuming"); },
-                                       seconds(60)),
-                    "processor B did not start; see ", env.dir());
+    REQUIRE_MESSAGE(
+        testing::WaitUntil([&] { return env.LogContains("processor-b", "processor consuming"); },
+                           seconds(60)),
+        "processor B did not start; see ", env.dir());
     const auto joined = std::chrono::steady_clock::now();
     const int64_t in_flight_at_join = env.ProcessorMetric("processor-a", "processor_in_flight");
-    REQUIRE_MESSAGE(in_flight_at_join > 0, "A had no saga in flight when B joined: nothing to drill");
+    REQUIRE_MESSAGE(in_flight_at_join > 0,
+                    "A had no saga in flight when B joined: nothing to drill");
     // A logs "revoked N partitions" when its revoke callback returns.
-    const bool revoked = testing::WaitUntil([&] { return env.LogContains("processor-a", "revoked "); },
-                                            seconds(kDrainTimeoutMs / 1000 + 30));
+    const bool revoked =
+        testing::WaitUntil([&] { return env.LogContains("processor-a", "revoked "); },
+                           seconds(kDrainTimeoutMs / 1000 + 30));
     const double revoke_s = testing::SecondsSince(joined);
     const std::string log_a = env.ReadLog("processor-a");
     const bool timed_out = log_a.find("some work still running") != std::string::npos;
     MESSAGE("B joined at ", before_join, " outcomes with ", in_flight, " sagas in flight on A (",
-            join_s, " s in; ", in_flight_at_join, " when B began polling); A's revoke returned ", revoke_s,
-            " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
+            join_s, " s in; ", in_flight_at_join, " when B began polling); A's revoke returned ",
+            revoke_s, " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
             std::string(timed_out ? "; A's drain TIMED OUT" : ""));
     REQUIRE_MESSAGE(revoked, "A never finished a revoke; see ", env.dir());
-    CHECK_MESSAGE(revoke_s < kDrainTimeoutMs / 1000.0 / 2,
-                  "the revoke took ", revoke_s, " s: it waited for the drain timeout, not for the "
+    CHECK_MESSAGE(revoke_s < kDrainTimeoutMs / 1000.0 / 2, "the revoke took ", revoke_s,
+                  " s: it waited for the drain timeout, not for the "
                   "running sagas (~2 s)");
     CHECK_MESSAGE(!timed_out, "A's revoke gave up waiting on its running sagas");
 
@@ -93,10 +100,12 @@ TEST_SUITE("drill.rebalance") {
     auto counts = env.Counts(properties);
     CHECK(counts[BookingStatus::kConfirmed] == kBookings);
 
-    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ", env.dir());
+    REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
+                    env.dir());
     const auto verified = env.Verify(properties);
     CHECK(verified == 0);
-    env.Passed(verified == 0 && duplicated == 0 && !timed_out && revoke_s < kDrainTimeoutMs / 2000.0);
+    env.Passed(verified == 0 && duplicated == 0 && !timed_out &&
+               revoke_s < kDrainTimeoutMs / 2000.0);
   }
 }
 

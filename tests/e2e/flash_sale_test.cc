@@ -63,10 +63,12 @@ TEST_SUITE("e2e.flash_sale") {
     testing::ChildProcess bank(with({"bank"}), dir + "/bank.log");
     testing::ChildProcess processor(with({"processor"}), dir + "/processor.log");
     testing::ChildProcess gateway(with({"gateway"}), dir + "/gateway.log");
-    REQUIRE_MESSAGE(testing::WaitUntil([&] { return Answers("http://127.0.0.1:" + bank_port); },
-                                       seconds(30)), "bank did not start; see ", dir);
+    REQUIRE_MESSAGE(
+        testing::WaitUntil([&] { return Answers("http://127.0.0.1:" + bank_port); }, seconds(30)),
+        "bank did not start; see ", dir);
     REQUIRE_MESSAGE(testing::WaitUntil([&] { return Answers("http://127.0.0.1:" + gateway_port); },
-                                       seconds(30)), "gateway did not start; see ", dir);
+                                       seconds(30)),
+                    "gateway did not start; see ", dir);
 
     testing::ChildProcess loadtest(
         with({"loadtest", "--url", "http://127.0.0.1:" + gateway_port, "--inventory", "5",
@@ -87,7 +89,8 @@ TEST_SUITE("e2e.flash_sale") {
     CHECK(result["outcomes"]["CONFIRMED"] == 5);
     CHECK(result["pass"] == true);
     CHECK(result["acceptedBookings"].get<int64_t>() ==
-          result["outcomes"]["CONFIRMED"].get<int64_t>() + result["outcomes"]["SOLD_OUT"].get<int64_t>() +
+          result["outcomes"]["CONFIRMED"].get<int64_t>() +
+              result["outcomes"]["SOLD_OUT"].get<int64_t>() +
               result["outcomes"]["FAILED_PAYMENT"].get<int64_t>());
     for (auto* child : {&gateway, &processor, &bank}) {
       child->Signal(SIGTERM);

@@ -33,11 +33,17 @@ TEST_SUITE("e2e.processor_crash") {
     const std::string database = "crash" + std::to_string(port);
     const std::string property = testing::UniqueName("prop-crash");
     const std::vector<std::string> sets = {
-        "kafka.requests_topic=" + requests, "kafka.outcomes_topic=" + outcomes,
-        "kafka.dlq_topic=" + dlq, "processor.group_id=" + testing::UniqueName("crash-group"),
-        "processor.admin_port=0", "processor.workers=16", "mongo.database=" + database,
-        "bank.mode=http", "bank.port=" + std::to_string(port),
-        "bank.url=http://127.0.0.1:" + std::to_string(port), "bank.latency_ms=100",
+        "kafka.requests_topic=" + requests,
+        "kafka.outcomes_topic=" + outcomes,
+        "kafka.dlq_topic=" + dlq,
+        "processor.group_id=" + testing::UniqueName("crash-group"),
+        "processor.admin_port=0",
+        "processor.workers=16",
+        "mongo.database=" + database,
+        "bank.mode=http",
+        "bank.port=" + std::to_string(port),
+        "bank.url=http://127.0.0.1:" + std::to_string(port),
+        "bank.latency_ms=100",
         "bank.book_path=" + dir + "/charges.jsonl"};
     std::vector<std::string> flags;
     for (const auto& s : sets) flags.insert(flags.end(), {"--set", s});
@@ -47,8 +53,9 @@ TEST_SUITE("e2e.processor_crash") {
       return a;
     };
     const Config config = testing::LiveConfig(sets);
-    REQUIRE_MESSAGE(EnsureTopics(config.kafka, {{requests, 3, 1}, {outcomes, 3, 1}, {dlq, 1, 1}}).ok(),
-                    "Kafka down -- start it with scripts/stack up");
+    REQUIRE_MESSAGE(
+        EnsureTopics(config.kafka, {{requests, 3, 1}, {outcomes, 3, 1}, {dlq, 1, 1}}).ok(),
+        "Kafka down -- start it with scripts/stack up");
     auto redis = RedisClient::Connect(config.redis);
     auto mongo = MongoStore::Connect(config.mongo);
     REQUIRE_MESSAGE((redis.ok() && mongo.ok()), "Redis or FerretDB down -- scripts/stack up");
@@ -64,7 +71,8 @@ TEST_SUITE("e2e.processor_crash") {
       e.event_id = NewUuid();
       e.timestamp = NowIso8601();
       e.request = {property + "-" + std::to_string(i), property, "", {10000, "USD"}, "", ""};
-      REQUIRE((*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
+      REQUIRE(
+          (*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
     }
     auto terminal = [&] {
       auto c = ledger.CountByStatus(property);
@@ -92,7 +100,7 @@ TEST_SUITE("e2e.processor_crash") {
     const InventoryLevels levels = inventory.Levels(property).value();
     CHECK(counts[BookingStatus::kConfirmed] == 5);  // I1
     CHECK(levels.sold == 5);
-    CHECK(levels.held == 0);                                     // I2: nothing leaked
+    CHECK(levels.held == 0);                                   // I2: nothing leaked
     CHECK(levels.available + levels.held + levels.sold == 5);  // I2: conserved
     CHECK(counts[BookingStatus::kPending] + counts[BookingStatus::kReserved] == 0);  // I4
     HttpClient http("http://127.0.0.1:" + std::to_string(port), seconds(5));

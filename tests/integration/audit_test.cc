@@ -54,9 +54,10 @@ struct AuditFixture {
     for (int i = from; i < to; ++i) {
       const std::string id = "b-" + std::to_string(i);
       const std::string value = R"({"eventId":"e-)" + std::to_string(i) +
-                                R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":")" + id +
-                                R"("}})";
-      REQUIRE(producer->Publish({i % 10 == 0 ? outcomes : requests, id, value, {}}, seconds(10)).ok());
+                                R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":")" +
+                                id + R"("}})";
+      REQUIRE(
+          producer->Publish({i % 10 == 0 ? outcomes : requests, id, value, {}}, seconds(10)).ok());
     }
   }
   int64_t Archived() { return mongo->Count(collection, "{}").value(); }
@@ -108,14 +109,19 @@ TEST_SUITE("integration.audit") {
   TEST_CASE("audit SIGKILLed mid-run and restarted: nothing missing, nothing twice") {
     AuditFixture f;
     constexpr int kEvents = 1000;
-    const std::vector<std::string> args = {
-        "audit",
-        "--set", "kafka.requests_topic=" + f.requests,
-        "--set", "kafka.outcomes_topic=" + f.outcomes,
-        "--set", "audit.group_id=" + f.group,
-        "--set", "audit.dir=" + f.dir,
-        "--set", "audit.collection=" + f.collection,
-        "--set", "audit.admin_port=0"};
+    const std::vector<std::string> args = {"audit",
+                                           "--set",
+                                           "kafka.requests_topic=" + f.requests,
+                                           "--set",
+                                           "kafka.outcomes_topic=" + f.outcomes,
+                                           "--set",
+                                           "audit.group_id=" + f.group,
+                                           "--set",
+                                           "audit.dir=" + f.dir,
+                                           "--set",
+                                           "audit.collection=" + f.collection,
+                                           "--set",
+                                           "audit.admin_port=0"};
     const std::string log = f.dir + ".log";
     std::thread producing([&] { f.Produce(0, kEvents); });
     {

@@ -174,8 +174,8 @@ TEST_SUITE("integration.gateway") {
           ++conflicts;
         } else {
           ++other;
-          MESSAGE("unexpected answer: ", r.ok() ? std::to_string(r->status) + " " + r->body
-                                                : r.status().ToString());
+          MESSAGE("unexpected answer: ",
+                  r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString());
         }
       });
     }
@@ -264,7 +264,8 @@ TEST_SUITE("integration.gateway") {
     CHECK(nlohmann::json::parse(r.body)["status"] == "RESERVED");
   }
 
-  TEST_CASE("the accepted record of a booking is written with the idempotency record, or not at all") {
+  TEST_CASE(
+      "the accepted record of a booking is written with the idempotency record, or not at all") {
     LiveGateway gw({"kafka.brokers=127.0.0.1:1", "gateway.publish_timeout_ms=1500",
                     "kafka.delivery_timeout_ms=1500"},
                    /*with_ledger=*/true);
@@ -284,7 +285,8 @@ TEST_SUITE("integration.gateway") {
     };
     const std::vector<Case> cases = {
         {"{not json", {""}},
-        {R"({"bookingId":1,"propertyId":"p","amount":"5","currency":"USD"})", {"bookingId", "amount"}},
+        {R"({"bookingId":1,"propertyId":"p","amount":"5","currency":"USD"})",
+         {"bookingId", "amount"}},
         {Body("b", "-5"), {"amount"}},
         {Body("b", "0"), {"amount"}},
         {Body("b", "10.001"), {"amount"}},
@@ -329,8 +331,9 @@ TEST_SUITE("integration.gateway") {
     LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=s3cret"});
     HttpClient client = gw.Client();
     CHECK(Post(client, "k1", Body("b")).status == 401);
-    CHECK(Post(client, "k1", Body("b"), "application/json", {{"Authorization", "Bearer x"}}).status ==
-          401);
+    CHECK(
+        Post(client, "k1", Body("b"), "application/json", {{"Authorization", "Bearer x"}}).status ==
+        401);
     CHECK(Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")),
                "application/json", {{"Authorization", "Bearer s3cret"}})
               .status == 202);

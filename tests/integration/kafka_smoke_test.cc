@@ -42,7 +42,9 @@ TEST_SUITE("integration.kafka") {
 
     auto producer = KafkaProducer::Create(config.kafka);
     REQUIRE_MESSAGE(producer.ok(), producer.status().ToString());
-    OutgoingEvent sent{topic, "prop-dubai-royal", R"({"hello":"kafka"})",
+    OutgoingEvent sent{topic,
+                       "prop-dubai-royal",
+                       R"({"hello":"kafka"})",
                        {{"traceparent", "00-abc-def-01"}, {"idempotency-key", "k-1"}}};
     Status published = (*producer)->Publish(sent, seconds(10));
     REQUIRE_MESSAGE(published.ok(), published.ToString());

@@ -73,8 +73,12 @@ TEST_SUITE("integration.ledger") {
     const std::vector<std::string> oldest = {"b-0", "b-2", "b-4", "b-6", "b-8"};
     for (size_t i = 0; i < oldest.size(); ++i) CHECK((*stale)[i].request.booking_id == oldest[i]);
 
-    LedgerChange confirm{BookingStatus::kConfirmed, PaymentStatus::kCaptured, "txn-1",
-                         LedgerEntry{"CONFIRMED", NowIso8601(), "test"}, std::nullopt, ""};
+    LedgerChange confirm{BookingStatus::kConfirmed,
+                         PaymentStatus::kCaptured,
+                         "txn-1",
+                         LedgerEntry{"CONFIRMED", NowIso8601(), "test"},
+                         std::nullopt,
+                         ""};
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).ok());
     CHECK(ledger.Transition("b-0", BookingStatus::kReserved, 1, confirm).code() ==
           StatusCode::kFailedPrecondition);
@@ -103,12 +107,14 @@ TEST_SUITE("integration.ledger") {
     constexpr int kThreads = 8;
     constexpr int kAttemptsPerThread = 1000;
     for (int d = 0; d < kDocuments; ++d) {
-      REQUIRE(ledger.Insert(Record("cas-" + std::to_string(d), property, BookingStatus::kReserved,
-                                   NowIso8601()))
+      REQUIRE(ledger
+                  .Insert(Record("cas-" + std::to_string(d), property, BookingStatus::kReserved,
+                                 NowIso8601()))
                   .ok());
     }
     std::mutex mu;
-    std::map<std::pair<std::string, int64_t>, std::vector<int>> winners;  // (id, version) -> threads
+    std::map<std::pair<std::string, int64_t>, std::vector<int>>
+        winners;  // (id, version) -> threads
     std::atomic<int> errors{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
@@ -121,9 +127,12 @@ TEST_SUITE("integration.ledger") {
             continue;
           }
           const int64_t version = (*current)->version;
-          LedgerChange change{BookingStatus::kReserved, PaymentStatus::kPending, "",
+          LedgerChange change{BookingStatus::kReserved,
+                              PaymentStatus::kPending,
+                              "",
                               LedgerEntry{"RACE", NowIso8601(), "thread " + std::to_string(t)},
-                              std::nullopt, ""};
+                              std::nullopt,
+                              ""};
           Status s = ledger.Transition(id, BookingStatus::kReserved, version, change);
           if (s.ok()) {
             std::lock_guard lock(mu);
@@ -143,8 +152,7 @@ TEST_SUITE("integration.ledger") {
       if (threads_won.size() > 1) ++doubled;
     }
     const int attempts = kThreads * kAttemptsPerThread;
-    MESSAGE(attempts, " attempts, ", wins, " wins, ", doubled,
-            " versions won more than once");
+    MESSAGE(attempts, " attempts, ", wins, " wins, ", doubled, " versions won more than once");
     CHECK(doubled == 0);
     for (int d = 0; d < kDocuments; ++d) {
       const std::string id = "cas-" + std::to_string(d);

@@ -35,17 +35,20 @@ TEST_SUITE("integration.mongo") {
   TEST_CASE("a bulk insert skips documents already there and counts the new ones") {
     auto mongo = ConnectOrFail(testing::LiveConfig());
     const std::string collection = testing::UniqueName("smoke_bulk");
-    auto first = mongo->InsertManyIgnoringDuplicates(collection, {R"({"_id":"a"})", R"({"_id":"b"})"});
+    auto first =
+        mongo->InsertManyIgnoringDuplicates(collection, {R"({"_id":"a"})", R"({"_id":"b"})"});
     REQUIRE_MESSAGE(first.ok(), first.status().ToString());
     CHECK(*first == 2);
     // A redelivered batch: b is archived already, c is new.
-    auto again = mongo->InsertManyIgnoringDuplicates(collection, {R"({"_id":"b","v":2})", R"({"_id":"c"})"});
+    auto again =
+        mongo->InsertManyIgnoringDuplicates(collection, {R"({"_id":"b","v":2})", R"({"_id":"c"})"});
     REQUIRE_MESSAGE(again.ok(), again.status().ToString());
     CHECK(*again == 1);
     auto count = mongo->Count(collection, "{}");
     REQUIRE(count.ok());
     CHECK(*count == 3);
-    CHECK(mongo->FindById(collection, "b")->value().find("\"v\"") == std::string::npos);  // not overwritten
+    CHECK(mongo->FindById(collection, "b")->value().find("\"v\"") ==
+          std::string::npos);  // not overwritten
     CHECK(mongo->InsertManyIgnoringDuplicates(collection, {"not json"}).status().code() ==
           StatusCode::kInvalidArgument);
     CHECK(mongo->DropCollection(collection).ok());

@@ -160,7 +160,9 @@ class RendezvousLedger final : public Ledger {
     }
     return inner_.Insert(record);
   }
-  Result<std::optional<BookingRecord>> Get(const std::string& id) override { return inner_.Get(id); }
+  Result<std::optional<BookingRecord>> Get(const std::string& id) override {
+    return inner_.Get(id);
+  }
   Status Transition(const std::string& id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override {
     return inner_.Transition(id, from, version, change);
@@ -278,8 +280,10 @@ TEST_SUITE("integration.ownership") {
                   live.metrics);
     std::atomic<bool> stop{false};
     const std::string id = testing::UniqueName("b-reused");
-    auto first = std::async(std::launch::async, [&] { return a.Process(live.Event(id, p1), stop); });
-    auto second = std::async(std::launch::async, [&] { return b.Process(live.Event(id, p2), stop); });
+    auto first =
+        std::async(std::launch::async, [&] { return a.Process(live.Event(id, p1), stop); });
+    auto second =
+        std::async(std::launch::async, [&] { return b.Process(live.Event(id, p2), stop); });
     REQUIRE(first.wait_for(seconds(30)) == std::future_status::ready);
     REQUIRE(second.wait_for(seconds(30)) == std::future_status::ready);
     auto r1 = first.get();
@@ -289,7 +293,8 @@ TEST_SUITE("integration.ownership") {
     const BookingRecord record = live.Record(id);
     CHECK(record.status == BookingStatus::kConfirmed);
     const std::string loser = record.request.property_id == p1 ? p2 : p1;
-    const InventoryLevels winner_levels = live.inventory->Levels(record.request.property_id).value();
+    const InventoryLevels winner_levels =
+        live.inventory->Levels(record.request.property_id).value();
     const InventoryLevels loser_levels = live.inventory->Levels(loser).value();
     CHECK(winner_levels.sold == 1);
     CHECK(winner_levels.held == 0);

@@ -25,15 +25,16 @@ using std::chrono::seconds;
 class LiveProcessor {
  public:
   explicit LiveProcessor(std::vector<std::string> sets = {}) {
-    sets.insert(sets.end(), {"kafka.requests_topic=" + requests_, "kafka.outcomes_topic=" + outcomes_,
-                             "kafka.dlq_topic=" + dlq_, "processor.group_id=" + group_,
-                             "bank.mode=simulated", "bank.latency_ms=5",
-                             "saga.payment_deadline_ms=300", "saga.retry_initial_ms=5",
-                             "processor.workers=8",
-                             // A database per test: FerretDB's updates scan the collection.
-                             "mongo.database=" + database_});
+    sets.insert(sets.end(),
+                {"kafka.requests_topic=" + requests_, "kafka.outcomes_topic=" + outcomes_,
+                 "kafka.dlq_topic=" + dlq_, "processor.group_id=" + group_, "bank.mode=simulated",
+                 "bank.latency_ms=5", "saga.payment_deadline_ms=300", "saga.retry_initial_ms=5",
+                 "processor.workers=8",
+                 // A database per test: FerretDB's updates scan the collection.
+                 "mongo.database=" + database_});
     config_ = testing::LiveConfig(sets);
-    auto created = EnsureTopics(config_.kafka, {{requests_, 3, 1}, {outcomes_, 3, 1}, {dlq_, 1, 1}});
+    auto created =
+        EnsureTopics(config_.kafka, {{requests_, 3, 1}, {outcomes_, 3, 1}, {dlq_, 1, 1}});
     REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
                     " -- start it with scripts/stack up");
     auto wiring = WireSaga(config_, metrics_);
@@ -51,7 +52,8 @@ class LiveProcessor {
     ProcessorOptions options = ProcessorOptions::From(config_);
     options.commit_interval = std::chrono::milliseconds(200);
     options.drain_timeout = std::chrono::milliseconds(10'000);
-    processor_ = std::make_unique<BookingProcessor>(options, *wiring_->saga, *wiring_->producer, metrics_);
+    processor_ =
+        std::make_unique<BookingProcessor>(options, *wiring_->saga, *wiring_->producer, metrics_);
     auto consumer = KafkaConsumer::Create(config_.kafka, group_, {}, processor_.get());
     REQUIRE(consumer.ok());
     consumer_ = std::move(*consumer);
@@ -79,7 +81,8 @@ class LiveProcessor {
   }
   std::map<BookingStatus, int64_t> Counts() {
     auto counts = wiring_->ledger->CountByStatus(property_);
-    if (!counts.ok()) MESSAGE("ledger count failed (will poll again): ", counts.status().ToString());
+    if (!counts.ok())
+      MESSAGE("ledger count failed (will poll again): ", counts.status().ToString());
     return counts.ok() ? *counts : std::map<BookingStatus, int64_t>{};
   }
   // Progress from the saga's own counters: polling the ledger would load FerretDB
@@ -87,7 +90,8 @@ class LiveProcessor {
   int64_t Terminal() {
     int64_t n = 0;
     for (const char* s : {"CONFIRMED", "SOLD_OUT", "FAILED_PAYMENT"}) {
-      n += metrics_.GetCounter("saga_outcomes_total", "", std::string("status=\"") + s + "\"")->value();
+      n += metrics_.GetCounter("saga_outcomes_total", "", std::string("status=\"") + s + "\"")
+               ->value();
     }
     return n;
   }
@@ -99,7 +103,9 @@ class LiveProcessor {
     }
     return n;
   }
-  int64_t OnTopic(const std::string& topic) { return CountMessages(config_.kafka, topic, seconds(5)).value(); }
+  int64_t OnTopic(const std::string& topic) {
+    return CountMessages(config_.kafka, topic, seconds(5)).value();
+  }
   const std::string& dlq() const { return dlq_; }
   const std::string& outcomes() const { return outcomes_; }
   MetricsRegistry& metrics() { return metrics_; }
@@ -149,8 +155,9 @@ TEST_SUITE("integration.processor") {
     const bool all = testing::WaitUntil([&] { return p.Terminal() >= 20; }, seconds(60));
     auto counts = p.Counts();
     REQUIRE_MESSAGE(all, "pending ", counts[BookingStatus::kPending], " reserved ",
-                    counts[BookingStatus::kReserved], " failed ", counts[BookingStatus::kFailedPayment],
-                    " sold out ", counts[BookingStatus::kSoldOut]);
+                    counts[BookingStatus::kReserved], " failed ",
+                    counts[BookingStatus::kFailedPayment], " sold out ",
+                    counts[BookingStatus::kSoldOut]);
     CHECK(counts[BookingStatus::kFailedPayment] + counts[BookingStatus::kSoldOut] == 20);
     CHECK(counts[BookingStatus::kFailedPayment] >= 5);
     CHECK(counts[BookingStatus::kConfirmed] == 0);

@@ -9,8 +9,8 @@
 
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
-#include "roles/processor/booking_processor.h"
 #include "roles/common/saga_wiring.h"
+#include "roles/processor/booking_processor.h"
 #include "support/child_process.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
@@ -65,7 +65,8 @@ TEST_SUITE("integration.rebalance") {
       e.event_id = NewUuid();
       e.timestamp = NowIso8601();
       e.request = {property + "-" + std::to_string(i), property, "", {90000, "USD"}, "", ""};
-      REQUIRE((*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
+      REQUIRE(
+          (*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
     }
 
     BookingProcessor processor(ProcessorOptions::From(config), *(*wiring)->saga,
@@ -77,7 +78,8 @@ TEST_SUITE("integration.rebalance") {
     std::atomic<bool> stop{false};
     std::thread poll([&] { processor.Run(stop); });
     Gauge* in_flight = metrics.GetGauge("processor_in_flight", "sagas running now");
-    const bool running = testing::WaitUntil([&] { return in_flight->value() == kEvents; }, seconds(30));
+    const bool running =
+        testing::WaitUntil([&] { return in_flight->value() == kEvents; }, seconds(30));
     CHECK_MESSAGE(running, "sagas in flight: ", in_flight->value());
 
     // What the consumer's rebalance callback does when the group takes the partition away.
@@ -86,8 +88,8 @@ TEST_SUITE("integration.rebalance") {
     processor.OnRevoked({tp});
     const auto took = std::chrono::steady_clock::now() - start;
     MESSAGE("revoke took ", std::chrono::duration_cast<milliseconds>(took).count(), " ms");
-    CHECK(took < kDrainTimeout / 2);                            // not the whole drain timeout
-    CHECK(CommittedOffset(**consumer, tp) == kEvents);          // the finished work is committed
+    CHECK(took < kDrainTimeout / 2);                    // not the whole drain timeout
+    CHECK(CommittedOffset(**consumer, tp) == kEvents);  // the finished work is committed
     CHECK((*wiring)->ledger->CountByStatus(property).value()[BookingStatus::kConfirmed] == kEvents);
     stop = true;
     poll.join();

@@ -93,7 +93,8 @@ DrillEnv::~DrillEnv() {
     if (!child->Wait(seconds(30))) child->Signal(SIGKILL);
   }
   children_.clear();  // reaps (SIGKILL) whatever is left
-  if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr) std::filesystem::remove_all(dir_);
+  if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr)
+    std::filesystem::remove_all(dir_);
 }
 
 std::vector<std::string> DrillEnv::Args(std::vector<std::string> role,
@@ -105,8 +106,8 @@ std::vector<std::string> DrillEnv::Args(std::vector<std::string> role,
 
 ChildProcess& DrillEnv::Start(const std::string& log_name, std::vector<std::string> role,
                               const std::vector<std::string>& extra_sets) {
-  children_.push_back(
-      std::make_unique<ChildProcess>(Args(std::move(role), extra_sets), dir_ + "/" + log_name + ".log"));
+  children_.push_back(std::make_unique<ChildProcess>(Args(std::move(role), extra_sets),
+                                                     dir_ + "/" + log_name + ".log"));
   return *children_.back();
 }
 
@@ -128,13 +129,15 @@ ChildProcess& DrillEnv::StartGateway() {
 
 ChildProcess& DrillEnv::StartProcessor(const std::string& log_name,
                                        std::vector<std::string> extra_sets) {
-  const int port = DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
+  const int port =
+      DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
   admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
   extra_sets.push_back("processor.admin_port=" + std::to_string(port));
   return Start(log_name, {"processor"}, extra_sets);
 }
 
-bool DrillEnv::WaitAssigned(const std::vector<std::string>& log_names, std::chrono::seconds timeout) {
+bool DrillEnv::WaitAssigned(const std::vector<std::string>& log_names,
+                            std::chrono::seconds timeout) {
   return WaitUntil(
       [&] {
         for (const auto& name : log_names) {
@@ -183,15 +186,16 @@ void DrillEnv::PublishOne(const std::string& property, const std::string& bookin
   e.event_id = NewUuid();
   e.timestamp = NowIso8601();
   e.request = {booking_id, property, "", {10000, "USD"}, "", ""};
-  REQUIRE(producer_->Publish({config_.kafka.requests_topic, property, EncodeBookingEvent(e), {}},
-                             seconds(10))
+  REQUIRE(producer_
+              ->Publish({config_.kafka.requests_topic, property, EncodeBookingEvent(e), {}},
+                        seconds(10))
               .ok());
 }
 
 std::vector<std::string> DrillEnv::BookingIds(const std::string& property, int count,
                                               const std::string& id_prefix) {
-  const std::string prefix = (id_prefix.empty() ? property : id_prefix) + "-b" +
-                             std::to_string(published_++) + "-";
+  const std::string prefix =
+      (id_prefix.empty() ? property : id_prefix) + "-b" + std::to_string(published_++) + "-";
   std::vector<std::string> ids;
   for (int i = 0; i < count; ++i) ids.push_back(prefix + std::to_string(i));
   return ids;
@@ -275,7 +279,8 @@ bool DrillEnv::WaitAudited(std::chrono::seconds timeout) {
       timeout);
 }
 
-std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic, std::chrono::seconds timeout) {
+std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic,
+                                               std::chrono::seconds timeout) {
   auto total = CountMessages(config_.kafka, topic, seconds(10));
   REQUIRE_MESSAGE(total.ok(), total.status().ToString());
   std::vector<ConsumedEvent> events;
@@ -299,10 +304,12 @@ std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic, std::ch
 std::map<std::string, std::string> DrillEnv::BankBook() {
   HttpClient http(bank_url_, seconds(10));
   auto listed = http.Send("GET", "/v1/charges");
-  REQUIRE_MESSAGE((listed.ok() && listed->status == 200), "cannot read the bank's book at ", bank_url_);
+  REQUIRE_MESSAGE((listed.ok() && listed->status == 200), "cannot read the bank's book at ",
+                  bank_url_);
   const nlohmann::json book = nlohmann::json::parse(listed->body);
   std::map<std::string, std::string> out;
-  for (const auto& c : book["charges"]) out[c["key"].get<std::string>()] = c["status"].get<std::string>();
+  for (const auto& c : book["charges"])
+    out[c["key"].get<std::string>()] = c["status"].get<std::string>();
   return out;
 }
 

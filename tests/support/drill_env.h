@@ -22,9 +22,9 @@
 namespace wanderluxe::testing {
 
 struct DrillSpec {
-  std::string name;                 // short, for file and topic names
-  int partitions = 6;               // of the requests and outcomes topics
-  std::vector<std::string> sets;    // extra section.key=value for every role
+  std::string name;               // short, for file and topic names
+  int partitions = 6;             // of the requests and outcomes topics
+  std::vector<std::string> sets;  // extra section.key=value for every role
 };
 
 class DrillEnv {
@@ -66,7 +66,8 @@ class DrillEnv {
   // when it does not answer.
   int64_t ProcessorMetric(const std::string& log_name, const std::string& metric);
   // SIGTERM and a bounded wait; the exit status (nothing when it hung).
-  std::optional<int> Stop(ChildProcess& child, std::chrono::seconds timeout = std::chrono::seconds(60));
+  std::optional<int> Stop(ChildProcess& child,
+                          std::chrono::seconds timeout = std::chrono::seconds(60));
 
   // A property id of this drill, seeded with `units` (by `wanderluxe seed`'s store code).
   std::string Property(const std::string& label, int64_t units);

@@ -54,4 +54,3 @@ int FreeLoopbackPort() {
 }
 
 }  // namespace wanderluxe::testing
-

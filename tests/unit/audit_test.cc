@@ -160,7 +160,9 @@ TEST_SUITE("unit.audit") {
     auto archive = FileArchive::Open(dir);
     REQUIRE(archive.ok());
     CHECK((*archive)->HighestOffset("booking.requests", 0) == 0);
-    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 1, kEvent), "2026-01-01T10:00:01.000Z")}).ok());
+    REQUIRE((*archive)
+                ->Append({MakeAuditRecord(Event(0, 1, kEvent), "2026-01-01T10:00:01.000Z")})
+                .ok());
     std::ifstream in(dir + "/events-2026-01-01.jsonl");
     int lines = 0;
     for (std::string line; std::getline(in, line);) {

@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "fakes/fake_ports.h"
 #include "wanderluxe/booking_event.h"
@@ -91,7 +91,8 @@ TEST_SUITE("unit.booking_intake") {
     ApiResponse first = f.intake.Submit(Fixture::Request("k1", kBody));
     // Same business payload, spelled differently.
     ApiResponse again = f.intake.Submit(Fixture::Request(
-        "k1", R"({"currency":"USD","amount":5000,"propertyId":"prop-dubai-royal","bookingId":"b-1001"})"));
+        "k1",
+        R"({"currency":"USD","amount":5000,"propertyId":"prop-dubai-royal","bookingId":"b-1001"})"));
     CHECK(again.status == 202);
     CHECK(again.body == first.body);
     CHECK(HeaderOf(again, "Idempotent-Replayed") == "true");
@@ -169,7 +170,9 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(accepted->request.amount.minor_units == 500000);
   }
 
-  TEST_CASE("Redis failing after the publish: still 202, no accepted record (GET 404s until the ledger has it)") {
+  TEST_CASE(
+      "Redis failing after the publish: still 202, no accepted record (GET 404s until the ledger "
+      "has it)") {
     Fixture f;
     f.faults.FailNext("idem-complete", 1);
     CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
@@ -178,7 +181,8 @@ TEST_SUITE("unit.booking_intake") {
 
   TEST_CASE("validation errors name the key header and every bad field") {
     Fixture f;
-    IntakeRequest no_key = Fixture::Request("", R"({"bookingId":"b","amount":-1,"currency":"USD"})");
+    IntakeRequest no_key =
+        Fixture::Request("", R"({"bookingId":"b","amount":-1,"currency":"USD"})");
     no_key.has_idempotency_key = false;
     ApiResponse r = f.intake.Submit(no_key);
     CHECK(r.status == 400);

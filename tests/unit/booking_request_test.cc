@@ -65,7 +65,8 @@ TEST_SUITE("unit.booking_request") {
           kLimits));
     };
     CHECK(date_errors(R"(,"checkInDate":"2025-12-24","checkOutDate":"2025-12-27")").empty());
-    CHECK(date_errors(R"(,"checkInDate":"2025-12-24")") == std::vector<std::string>{"checkOutDate"});
+    CHECK(date_errors(R"(,"checkInDate":"2025-12-24")") ==
+          std::vector<std::string>{"checkOutDate"});
     CHECK(date_errors(R"(,"checkInDate":"2025-02-30","checkOutDate":"2025-03-02")") ==
           std::vector<std::string>{"checkInDate"});
     CHECK(date_errors(R"(,"checkInDate":"2024-02-29","checkOutDate":"2024-03-01")").empty());
@@ -108,8 +109,8 @@ TEST_SUITE("unit.booking_event") {
     BookingEvent event;
     event.event_id = NewUuid();
     event.timestamp = NowIso8601();
-    event.request = {"b-1001", "prop-dubai-royal", "user-98765", {500001, "USD"}, "2025-12-24",
-                     "2025-12-27"};
+    event.request = {"b-1001",        "prop-dubai-royal", "user-98765",
+                     {500001, "USD"}, "2025-12-24",       "2025-12-27"};
     event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", "key-1"};
     const std::string json = EncodeBookingEvent(event);
     CHECK(json.find("\"amount\":5000.01") != std::string::npos);

@@ -118,8 +118,8 @@ TEST_SUITE("unit.saga") {
     // kDecideThenAct: the void was decided in the ledger (UNKNOWN) before it was sent.
     std::vector<std::string> actions;
     for (const auto& e : f.ledger.at("b1").audit_log) actions.push_back(e.action);
-    CHECK(actions == std::vector<std::string>{"PENDING", "RESERVED", "VOIDING", "VOIDED",
-                                              "FAILED_PAYMENT"});
+    CHECK(actions ==
+          std::vector<std::string>{"PENDING", "RESERVED", "VOIDING", "VOIDED", "FAILED_PAYMENT"});
     const auto log = f.faults.log();
     const auto void_at = std::find(log.begin(), log.end(), "void");
     const auto release_at = std::find(log.begin(), log.end(), "release");
@@ -169,7 +169,7 @@ TEST_SUITE("unit.saga") {
     CHECK_FALSE(r.ok());
     CHECK(f.ledger.at("b1").status == BookingStatus::kReserved);  // not terminal, not done
     CHECK(f.ledger.at("b1").lease.owner.empty());  // handed back on shutdown: no wait for it
-    f.faults.FailNext("confirm", -1'000'000);                      // the store is back
+    f.faults.FailNext("confirm", -1'000'000);      // the store is back
     f.stop = false;
     Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
     // Make it stale: the reconciler only touches bookings older than the threshold.
@@ -229,7 +229,8 @@ TEST_SUITE("unit.saga") {
     CHECK(f.bank.book["b1"] == ChargeState::kVoided);
     bool taken_over = false;
     for (const auto& e : f.ledger.at("b1").audit_log) {
-      taken_over |= e.action == "DRIVER" && e.detail.find("another-processor/driver") != std::string::npos;
+      taken_over |=
+          e.action == "DRIVER" && e.detail.find("another-processor/driver") != std::string::npos;
     }
     CHECK(taken_over);
     CHECK(f.Levels().held == 0);

@@ -44,8 +44,9 @@ TEST_SUITE("unit.config") {
   }
 
   TEST_CASE("yaml values are read") {
-    TempYaml yaml("kafka:\n  brokers: k1:9092,k2:9092\ngateway:\n  port: 9999\n"
-                  "  currencies: [USD, EUR]\n");
+    TempYaml yaml(
+        "kafka:\n  brokers: k1:9092,k2:9092\ngateway:\n  port: 9999\n"
+        "  currencies: [USD, EUR]\n");
     auto config = LoadConfig({yaml.path()});
     REQUIRE(config.ok());
     CHECK(config->kafka.brokers == "k1:9092,k2:9092");

@@ -37,10 +37,14 @@ enum class ChargeState { kNone, kCaptured, kDeclined, kVoided };
 
 inline std::string_view ChargeStateName(ChargeState state) {
   switch (state) {
-    case ChargeState::kNone: return "NONE";
-    case ChargeState::kCaptured: return "CAPTURED";
-    case ChargeState::kDeclined: return "DECLINED";
-    case ChargeState::kVoided: return "VOIDED";
+    case ChargeState::kNone:
+      return "NONE";
+    case ChargeState::kCaptured:
+      return "CAPTURED";
+    case ChargeState::kDeclined:
+      return "DECLINED";
+    case ChargeState::kVoided:
+      return "VOIDED";
   }
   return "UNKNOWN";
 }

@@ -15,8 +15,8 @@ namespace {
 using nlohmann::json;
 
 std::optional<ChargeState> ParseState(const std::string& s) {
-  for (ChargeState st : {ChargeState::kNone, ChargeState::kCaptured, ChargeState::kDeclined,
-                         ChargeState::kVoided}) {
+  for (ChargeState st :
+       {ChargeState::kNone, ChargeState::kCaptured, ChargeState::kDeclined, ChargeState::kVoided}) {
     if (ChargeStateName(st) == s) return st;
   }
   return std::nullopt;
@@ -46,9 +46,10 @@ Status ChargeBook::Load() {
     if (doc.is_discarded()) continue;  // a torn last line: that change never returned
     auto state = ParseState(doc.value("state", ""));
     if (!state) continue;
-    entries_[doc.value("key", "")] = {*state, doc.value("transactionId", ""),
-                                      {doc.value("amountMinor", int64_t{0}),
-                                       doc.value("currency", "")}};
+    entries_[doc.value("key", "")] = {
+        *state,
+        doc.value("transactionId", ""),
+        {doc.value("amountMinor", int64_t{0}), doc.value("currency", "")}};
   }
   fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) return Status::Unavailable("charge book " + path_ + ": " + std::strerror(errno));

@@ -38,7 +38,8 @@ Status TrimTornTail(const fs::path& file) {
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (content.empty() || content.back() == '\n') return Status::Ok();
   const size_t keep = content.rfind('\n') == std::string::npos ? 0 : content.rfind('\n') + 1;
-  if (truncate(file.c_str(), static_cast<off_t>(keep)) != 0) return Errno("truncate " + file.string());
+  if (truncate(file.c_str(), static_cast<off_t>(keep)) != 0)
+    return Errno("truncate " + file.string());
   return Status::Ok();
 }
 

@@ -38,7 +38,8 @@ Result<HttpResult> HttpClient::Send(const std::string& method, const std::string
     if (method == "GET") return impl_->client.Get(path.c_str(), h);
     if (method == "POST") return impl_->client.Post(path.c_str(), h, body, content_type.c_str());
     if (method == "PUT") return impl_->client.Put(path.c_str(), h, body, content_type.c_str());
-    if (method == "DELETE") return impl_->client.Delete(path.c_str(), h, body, content_type.c_str());
+    if (method == "DELETE")
+      return impl_->client.Delete(path.c_str(), h, body, content_type.c_str());
     return impl_->client.Patch(path.c_str(), h, body, content_type.c_str());
   }();
   if (!res) {

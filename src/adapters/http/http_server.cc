@@ -44,8 +44,7 @@ void WidenListenBacklog(int port) {
     const int fd = std::atoi(entry->d_name);
     int listening = 0;
     socklen_t len = sizeof(listening);
-    if (fd <= 2 || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-        !listening) {
+    if (fd <= 2 || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) {
       continue;
     }
     sockaddr_storage addr{};
@@ -95,8 +94,8 @@ struct HttpServer::Impl {
     if (!allowed.empty()) {
       std::string allow;
       for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-      HttpResponse r = ProblemResponse(405, "Method Not Allowed",
-                                       raw.method + " is not allowed on " + raw.path);
+      HttpResponse r =
+          ProblemResponse(405, "Method Not Allowed", raw.method + " is not allowed on " + raw.path);
       r.headers.emplace_back("Allow", allow);
       return r;
     }
@@ -110,8 +109,7 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Route(const std::string& method, const std::string& pattern,
-                       HttpHandler handler) {
+void HttpServer::Route(const std::string& method, const std::string& pattern, HttpHandler handler) {
   impl_->routes.push_back({method, std::regex(pattern), std::move(handler)});
 }
 

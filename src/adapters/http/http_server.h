@@ -33,7 +33,7 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;  // 0: any free port (see HttpServer::port)
+  int port = 0;     // 0: any free port (see HttpServer::port)
   int threads = 8;  // each keep-alive connection holds one while open
   size_t max_body_bytes = 16 * 1024;
   int read_timeout_ms = 5000;

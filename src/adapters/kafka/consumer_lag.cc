@@ -23,8 +23,7 @@ std::vector<PartitionLag> ConsumerLag(rd_kafka_t* consumer) {
   return out;
 }
 
-void PublishConsumerLag(rd_kafka_t* consumer, MetricsRegistry& metrics,
-                        const std::string& metric) {
+void PublishConsumerLag(rd_kafka_t* consumer, MetricsRegistry& metrics, const std::string& metric) {
   for (const PartitionLag& p : ConsumerLag(consumer)) {
     metrics
         .GetGauge(metric, "messages behind the end of the partition",

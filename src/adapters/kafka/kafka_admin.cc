@@ -45,11 +45,10 @@ Result<std::vector<TopicOutcome>> EnsureTopics(const KafkaConfig& config,
     requests.push_back(nt);
   }
   Options options(rd_kafka_AdminOptions_new(handle->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(),
-                                              static_cast<int>(config.admin_timeout_ms), err,
-                                              sizeof(err));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(config.admin_timeout_ms),
-                                            err, sizeof(err));
+  rd_kafka_AdminOptions_set_operation_timeout(
+      options.get(), static_cast<int>(config.admin_timeout_ms), err, sizeof(err));
+  rd_kafka_AdminOptions_set_request_timeout(
+      options.get(), static_cast<int>(config.admin_timeout_ms), err, sizeof(err));
   Queue queue(rd_kafka_queue_new(handle->get()));
   rd_kafka_CreateTopics(handle->get(), requests.data(), requests.size(), options.get(),
                         queue.get());
@@ -74,7 +73,8 @@ Result<std::vector<TopicOutcome>> EnsureTopics(const KafkaConfig& config,
       outcomes.push_back({name, true});
     } else {
       const char* detail = rd_kafka_topic_result_error_string(results[i]);
-      return KafkaStatus(topic_err, "create topic " + name + (detail ? std::string(" (") + detail + ")" : ""));
+      return KafkaStatus(topic_err,
+                         "create topic " + name + (detail ? std::string(" (") + detail + ")" : ""));
     }
   }
   return outcomes;
@@ -88,8 +88,8 @@ Result<int64_t> CountMessages(const KafkaConfig& config, const std::string& topi
   if (!handle.ok()) return handle.status();
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle->get(), topic.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle->get(), 0, rkt, &metadata,
-                                              static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle->get(), 0, rkt, &metadata, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(rkt);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "metadata for " + topic);
   int64_t total = 0;
@@ -117,8 +117,8 @@ Status PingKafka(const KafkaConfig& config, std::chrono::milliseconds timeout) {
   auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle->get(), 0, nullptr, &metadata,
-                                              static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle->get(), 0, nullptr, &metadata, static_cast<int>(timeout.count()));
   if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
   return KafkaStatus(err, "kafka at " + config.brokers);
 }

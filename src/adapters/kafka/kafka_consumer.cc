@@ -26,17 +26,19 @@ std::vector<EventHeader> CopyHeaders(rd_kafka_message_t* message) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                     RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (size_t i = 0;
+       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    out.push_back({name, value == nullptr ? "" : std::string(static_cast<const char*>(value), size)});
+    out.push_back(
+        {name, value == nullptr ? "" : std::string(static_cast<const char*>(value), size)});
   }
   return out;
 }
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
   return out;
 }
 
@@ -124,7 +126,8 @@ Result<std::optional<ConsumedEvent>> KafkaConsumer::Poll(std::chrono::millisecon
   event.topic = rd_kafka_topic_name(message->rkt);
   event.partition = message->partition;
   event.offset = message->offset;
-  if (message->key != nullptr) event.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->key != nullptr)
+    event.key.assign(static_cast<const char*>(message->key), message->key_len);
   if (message->payload != nullptr) {
     event.value.assign(static_cast<const char*>(message->payload), message->len);
   }

@@ -34,8 +34,7 @@ class KafkaConsumer final : public EventConsumer {
   // `listener`, when given, must outlive the consumer.
   static Result<std::unique_ptr<KafkaConsumer>> Create(
       const KafkaConfig& config, const std::string& group_id,
-      const std::map<std::string, std::string>& extra = {},
-      RebalanceListener* listener = nullptr);
+      const std::map<std::string, std::string>& extra = {}, RebalanceListener* listener = nullptr);
   ~KafkaConsumer() override;
 
   Status Subscribe(const std::vector<std::string>& topics) override;

@@ -30,8 +30,7 @@ Result<KafkaConf> MakeKafkaConf(const KafkaConfig& config,
   for (const auto& [k, v] : extra) props[k] = v;
   char err[512];
   for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof(err)) !=
-        RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument("kafka property " + k + "=" + v + ": " + err);
     }
   }

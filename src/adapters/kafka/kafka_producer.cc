@@ -34,16 +34,15 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaConfig& config) {
-  auto conf = MakeKafkaConf(config, {
-                                        {"acks", "all"},
-                                        {"enable.idempotence", "true"},
-                                        {"linger.ms", std::to_string(config.linger_ms)},
-                                        {"message.timeout.ms",
-                                         std::to_string(config.delivery_timeout_ms)},
-                                        {"request.timeout.ms",
-                                         std::to_string(config.request_timeout_ms)},
-                                        {"queue.buffering.max.messages", "100000"},
-                                    });
+  auto conf =
+      MakeKafkaConf(config, {
+                                {"acks", "all"},
+                                {"enable.idempotence", "true"},
+                                {"linger.ms", std::to_string(config.linger_ms)},
+                                {"message.timeout.ms", std::to_string(config.delivery_timeout_ms)},
+                                {"request.timeout.ms", std::to_string(config.request_timeout_ms)},
+                                {"queue.buffering.max.messages", "100000"},
+                            });
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
   auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
@@ -80,12 +79,12 @@ Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseco
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wgnu-statement-expression"
 #endif
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      handle_.get(), RD_KAFKA_V_TOPIC(event.topic.c_str()),
-      RD_KAFKA_V_KEY(const_cast<char*>(event.key.data()), event.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(event.value.data()), event.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(owner), RD_KAFKA_V_END);
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(event.topic.c_str()),
+                        RD_KAFKA_V_KEY(const_cast<char*>(event.key.data()), event.key.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(event.value.data()), event.value.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                        RD_KAFKA_V_OPAQUE(owner), RD_KAFKA_V_END);
 #if defined(__clang__)
 #pragma clang diagnostic pop
 #endif

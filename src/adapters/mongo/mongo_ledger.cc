@@ -32,8 +32,10 @@ int64_t ParseInt64(const std::string& text) {
 
 // Relaxed extended JSON prints 64-bit integers plainly, or as {"$numberLong": "..."}.
 int64_t Int(const json& v) {
-  if (v.is_object() && v.contains("$numberLong")) return ParseInt64(v["$numberLong"].get<std::string>());
-  if (v.is_object() && v.contains("$numberInt")) return ParseInt64(v["$numberInt"].get<std::string>());
+  if (v.is_object() && v.contains("$numberLong"))
+    return ParseInt64(v["$numberLong"].get<std::string>());
+  if (v.is_object() && v.contains("$numberInt"))
+    return ParseInt64(v["$numberInt"].get<std::string>());
   if (!v.is_number_integer()) throw Unreadable("not an integer: " + v.dump());
   return v.get<int64_t>();
 }
@@ -52,8 +54,9 @@ Lease ParseLease(const json& d) {
 json UpdateFor(const LedgerChange& change) {
   json set = {{"status", BookingStatusName(change.to)},
               {"payment.status", PaymentStatusName(change.payment_status)}};
-  const std::string updated_at =
-      !change.updated_at.empty() ? change.updated_at : (change.entry ? change.entry->timestamp : "");
+  const std::string updated_at = !change.updated_at.empty()
+                                     ? change.updated_at
+                                     : (change.entry ? change.entry->timestamp : "");
   if (!updated_at.empty()) set["updatedAt"] = updated_at;
   if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
   if (change.lease) set["lease"] = LeaseJson(*change.lease);
@@ -103,8 +106,7 @@ const std::string& MongoLedger::CollectionFor(const std::string& booking_id) con
 }
 
 Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& filter,
-                                                             const std::string& sort,
-                                                             int64_t limit,
+                                                             const std::string& sort, int64_t limit,
                                                              const std::string& projection) {
   std::vector<std::string> all;
   for (const auto& collection : collections_) {
@@ -133,8 +135,8 @@ std::string BookingDocument(const BookingRecord& r) {
               {"fingerprint", r.fingerprint},
               {"payment",
                {{"amountMinor", q.amount.minor_units},
-                {"amount", FormatDecimalAmount(q.amount.minor_units,
-                                               CurrencyMinorDigits(q.amount.currency))},
+                {"amount",
+                 FormatDecimalAmount(q.amount.minor_units, CurrencyMinorDigits(q.amount.currency))},
                 {"currency", q.amount.currency},
                 {"transactionId", r.transaction_id},
                 {"status", PaymentStatusName(r.payment_status)}}},
@@ -173,7 +175,8 @@ Result<BookingRecord> ParseBookingDocument(const std::string& text) {
     r.created_at = d.value("createdAt", "");
     r.updated_at = d.value("updatedAt", "");
     for (const auto& e : d.value("auditLog", json::array())) {
-      r.audit_log.push_back({e.value("action", ""), e.value("timestamp", ""), e.value("detail", "")});
+      r.audit_log.push_back(
+          {e.value("action", ""), e.value("timestamp", ""), e.value("detail", "")});
     }
     return r;
   } catch (const std::exception& e) {  // json::exception or Unreadable
@@ -205,12 +208,13 @@ Result<Claim> ParseClaimDocument(const std::string& text) {
     auto to = ParseBookingStatus(c.at("to").get<std::string>());
     auto payment = ParsePaymentStatus(c.at("paymentStatus").get<std::string>());
     if (!from || !to || !payment) return Status::Internal("claim with an unknown status");
-    Claim claim{*from, {*to, *payment, c.value("transactionId", ""), std::nullopt, std::nullopt,
-                        c.value("updatedAt", "")}};
+    Claim claim{*from,
+                {*to, *payment, c.value("transactionId", ""), std::nullopt, std::nullopt,
+                 c.value("updatedAt", "")}};
     if (c.contains("entry")) {
       const json& e = c["entry"];
-      claim.change.entry = LedgerEntry{e.value("action", ""), e.value("timestamp", ""),
-                                       e.value("detail", "")};
+      claim.change.entry =
+          LedgerEntry{e.value("action", ""), e.value("timestamp", ""), e.value("detail", "")};
     }
     if (c.contains("lease")) claim.change.lease = ParseLease(c["lease"]);
     return claim;
@@ -220,9 +224,10 @@ Result<Claim> ParseClaimDocument(const std::string& text) {
 }
 
 Status MongoLedger::EnsureIndexes() {
-  for (const auto& [name, keys] : {std::pair{"propertyId_status", R"({"propertyId":1,"status":1})"},
-                                   std::pair{"userId", R"({"userId":1})"},
-                                   std::pair{"status_updatedAt", R"({"status":1,"updatedAt":1})"}}) {
+  for (const auto& [name, keys] :
+       {std::pair{"propertyId_status", R"({"propertyId":1,"status":1})"},
+        std::pair{"userId", R"({"userId":1})"},
+        std::pair{"status_updatedAt", R"({"status":1,"updatedAt":1})"}}) {
     for (const auto& collection : collections_) {
       if (Status s = store_.CreateIndex(collection, name, keys, false); !s.ok()) return s;
     }
@@ -246,7 +251,8 @@ Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking
 Status MongoLedger::RollForward(const std::string& booking_id) {
   auto found = Get(booking_id);
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return Status::Internal("booking " + booking_id + " has claims but no document");
+  if (!found->has_value())
+    return Status::Internal("booking " + booking_id + " has claims but no document");
   BookingRecord& record = **found;
   const std::string& claims = claims_[ShardOf(booking_id)];
   for (int ahead = 0;; ++ahead) {
@@ -276,7 +282,8 @@ Status MongoLedger::WriteDown(const std::string& booking_id, int64_t version,
   // Two writers of one version write the same change; a document already
   // past `version` is left alone.
   const json filter = {{"_id", booking_id}, {"version", version}};
-  auto matched = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), UpdateFor(change).dump());
+  auto matched =
+      store_.UpdateOne(CollectionFor(booking_id), filter.dump(), UpdateFor(change).dump());
   return matched.ok() ? Status::Ok() : matched.status();
 }
 
@@ -317,13 +324,15 @@ Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& upd
     out.push_back(std::move(*r));
   }
   // The oldest first across shards, and no more than asked for.
-  std::sort(out.begin(), out.end(),
-            [](const BookingRecord& a, const BookingRecord& b) { return a.updated_at < b.updated_at; });
+  std::sort(out.begin(), out.end(), [](const BookingRecord& a, const BookingRecord& b) {
+    return a.updated_at < b.updated_at;
+  });
   if (limit > 0 && static_cast<int64_t>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
   return out;
 }
 
-Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(const std::string& property_id) {
+Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(
+    const std::string& property_id) {
   // One pass over the property's bookings (FerretDB scans; six counts would scan six times).
   const json pipeline = json::array({{{"$match", {{"propertyId", property_id}}}},
                                      {{"$group", {{"_id", "$status"}, {"n", {{"$sum", 1}}}}}}});
@@ -357,15 +366,17 @@ Result<std::vector<std::string>> MongoLedger::IdsWithStatus(const std::string& p
 
 Result<std::map<std::string, BookingStatus>> MongoLedger::StatusByBooking(
     const std::string& property_id) {
-  auto docs = FindEverywhere(json{{"propertyId", property_id}}.dump(), "{}", 0,
-                             R"({"_id":1,"status":1})");
+  auto docs =
+      FindEverywhere(json{{"propertyId", property_id}}.dump(), "{}", 0, R"({"_id":1,"status":1})");
   if (!docs.ok()) return docs.status();
   std::map<std::string, BookingStatus> out;
   for (const auto& d : *docs) {
     json doc = json::parse(d, nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object() || !doc["_id"].is_string() || !doc["status"].is_string()) continue;
     auto status = ParseBookingStatus(doc["status"].get<std::string>());
-    if (!status) return Status::Internal("booking " + doc["_id"].get<std::string>() + " has an unknown status");
+    if (!status)
+      return Status::Internal("booking " + doc["_id"].get<std::string>() +
+                              " has an unknown status");
     out[doc["_id"].get<std::string>()] = *status;
   }
   return out;

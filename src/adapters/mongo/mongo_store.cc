@@ -129,8 +129,8 @@ Status MongoStore::Ping() {
   Bson command(BCON_NEW("ping", BCON_INT32(1)));
   bson_error_t error;
   bson_t reply;
-  bool ok = mongoc_client_command_simple(lease.client(), "admin", command.get(), nullptr, &reply,
-                                         &error);
+  bool ok =
+      mongoc_client_command_simple(lease.client(), "admin", command.get(), nullptr, &reply, &error);
   bson_destroy(&reply);
   if (!ok) return MongoStatus(error, "mongo ping");
   return Status::Ok();
@@ -234,8 +234,7 @@ Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
   return out;
 }
 
-Result<int64_t> MongoStore::UpdateOne(const std::string& collection,
-                                      const std::string& filter_json,
+Result<int64_t> MongoStore::UpdateOne(const std::string& collection, const std::string& filter_json,
                                       const std::string& update_json) {
   auto filter = ParseJson(filter_json, "update filter");
   if (!filter.ok()) return filter.status();
@@ -244,9 +243,9 @@ Result<int64_t> MongoStore::UpdateOne(const std::string& collection,
   Lease lease(pool_);
   bson_t reply;
   bson_error_t error;
-  const bool ok = mongoc_collection_update_one(lease.collection(config_.database, collection).get(),
-                                               filter->get(), update->get(), nullptr, &reply,
-                                               &error);
+  const bool ok =
+      mongoc_collection_update_one(lease.collection(config_.database, collection).get(),
+                                   filter->get(), update->get(), nullptr, &reply, &error);
   int64_t matched = 0;
   bson_iter_t it;
   if (ok && bson_iter_init_find(&it, &reply, "matchedCount")) matched = bson_iter_as_int64(&it);
@@ -261,8 +260,8 @@ Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collec
   if (!pipeline.ok()) return pipeline.status();
   Lease lease(pool_);
   auto coll = lease.collection(config_.database, collection);
-  mongoc_cursor_t* cursor = mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE,
-                                                        pipeline->get(), nullptr, nullptr);
+  mongoc_cursor_t* cursor =
+      mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE, pipeline->get(), nullptr, nullptr);
   std::vector<std::string> out;
   const bson_t* doc = nullptr;
   while (mongoc_cursor_next(cursor, &doc)) out.push_back(ToJson(doc));
@@ -278,9 +277,9 @@ Result<int64_t> MongoStore::Count(const std::string& collection, const std::stri
   if (!filter.ok()) return filter.status();
   Lease lease(pool_);
   bson_error_t error;
-  const int64_t n = mongoc_collection_count_documents(
-      lease.collection(config_.database, collection).get(), filter->get(), nullptr, nullptr,
-      nullptr, &error);
+  const int64_t n =
+      mongoc_collection_count_documents(lease.collection(config_.database, collection).get(),
+                                        filter->get(), nullptr, nullptr, nullptr, &error);
   if (n < 0) return MongoStatus(error, "count in " + collection);
   return n;
 }

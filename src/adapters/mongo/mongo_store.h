@@ -39,8 +39,7 @@ class MongoStore {
   Result<int64_t> InsertManyIgnoringDuplicates(const std::string& collection,
                                                const std::vector<std::string>& jsons);
   // The document whose _id is `id`, or nothing.
-  Result<std::optional<std::string>> FindById(const std::string& collection,
-                                              const std::string& id);
+  Result<std::optional<std::string>> FindById(const std::string& collection, const std::string& id);
   // Every document matching `filter_json`, in `sort_json` order, at most
   // `limit`, with only the fields of `projection_json` when it is not empty.
   Result<std::vector<std::string>> Find(const std::string& collection,

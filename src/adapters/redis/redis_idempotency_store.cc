@@ -49,16 +49,15 @@ Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
   if (e.size() == 1 && e[0].text == "claimed") return IdempotencyClaim{};
   if (e.size() != 3) return Status::Internal("idempotency claim: unexpected reply shape");
   IdempotencyClaim claim;
-  claim.state = e[0].text == "done" ? IdempotencyClaim::State::kDone
-                                    : IdempotencyClaim::State::kInFlight;
+  claim.state =
+      e[0].text == "done" ? IdempotencyClaim::State::kDone : IdempotencyClaim::State::kInFlight;
   claim.fingerprint = e[1].text;
   claim.response = e[2].text;
   return claim;
 }
 
 Status RedisIdempotencyStore::Complete(const std::string& key, const std::string& token,
-                                       const std::string& response,
-                                       const AcceptedBooking& accepted,
+                                       const std::string& response, const AcceptedBooking& accepted,
                                        std::chrono::milliseconds done_ttl) {
   // Stored as the booking event without its metadata: one exact, versioned
   // codec for what the gateway accepted, wherever it is read back.
@@ -66,9 +65,9 @@ Status RedisIdempotencyStore::Complete(const std::string& key, const std::string
   event.event_id = accepted.event_id;
   event.timestamp = accepted.accepted_at;
   event.request = accepted.request;
-  auto reply = redis_.Eval(
-      kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
-      {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)});
+  auto reply =
+      redis_.Eval(kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
+                  {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)});
   if (!reply.ok()) return reply.status();
   if (reply->integer != 1) {
     return Status::FailedPrecondition("idempotency key " + key + " is no longer ours");
@@ -90,9 +89,8 @@ Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(
   if (!event.ok()) {
     return Status::Internal("accepted record of " + booking_id + ": " + event.status().message());
   }
-  return std::optional<AcceptedBooking>(
-      AcceptedBooking{std::move(event->request), std::move(event->event_id),
-                      std::move(event->timestamp)});
+  return std::optional<AcceptedBooking>(AcceptedBooking{
+      std::move(event->request), std::move(event->event_id), std::move(event->timestamp)});
 }
 
 }  // namespace wanderluxe

@@ -126,7 +126,7 @@ Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_
 }
 
 Result<SeedResult> RedisInventoryStore::Seed(const std::string& property_id, int64_t units,
-                                            bool force) {
+                                             bool force) {
   const InventoryKeys k = Keys(property_id);
   auto reply = redis_.Eval(kSeed, {k.available, k.holds, k.sold, k.total},
                            {std::to_string(units), force ? "1" : "0"});

@@ -1,7 +1,7 @@
 #include "roles/audit/audit_role.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -49,7 +49,8 @@ int RunTrail(const RoleContext& context, const std::string& booking_id) {
     return kExitFailure;
   }
   for (const std::string& line : *trail) std::printf("%s\n", line.c_str());
-  if (trail->empty()) std::fprintf(stderr, "no archived events for booking %s\n", booking_id.c_str());
+  if (trail->empty())
+    std::fprintf(stderr, "no archived events for booking %s\n", booking_id.c_str());
   return trail->empty() ? kExitFailure : kExitOk;
 }
 
@@ -94,8 +95,8 @@ int RunAudit(const RoleContext& context) {
     return kExitFailure;
   }
   MetricsRegistry metrics;
-  std::unique_ptr<HttpServer> admin =
-      MakeAdminServer(audit.admin_host, audit.admin_port, metrics, **consumer, "audit_consumer_lag");
+  std::unique_ptr<HttpServer> admin = MakeAdminServer(audit.admin_host, audit.admin_port, metrics,
+                                                      **consumer, "audit_consumer_lag");
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("audit admin endpoint: {}", s.ToString());
     return kExitFailure;
@@ -122,7 +123,8 @@ int RunAudit(const RoleContext& context) {
 
 RoleMain AddAuditCommand(CLI::App& command) {
   auto booking_id = std::make_shared<std::string>();
-  CLI::App* trail = command.add_subcommand("trail", "print a booking's archived events, oldest first");
+  CLI::App* trail =
+      command.add_subcommand("trail", "print a booking's archived events, oldest first");
   trail->add_option("bookingId", *booking_id, "the booking")->required();
   return [trail, booking_id](const RoleContext& context) {
     if (trail->parsed()) return RunTrail(context, *booking_id);

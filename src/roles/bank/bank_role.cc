@@ -15,7 +15,8 @@ namespace {
 using nlohmann::json;
 
 HttpResponse StateResponse(int status, const std::string& key, const ChargeEntry& e) {
-  return {status, "application/json",
+  return {status,
+          "application/json",
           json{{"key", key},
                {"status", ChargeStateName(e.state)},
                {"transactionId", e.transaction_id},
@@ -36,8 +37,9 @@ void AddRoutes(HttpServer& http, SimulatedBank& bank, const BankConfig& config) 
     if (!body.is_object() || !body.contains("amount") || !body["amount"].is_number_integer() ||
         body["amount"].get<int64_t>() <= 0 || !body.contains("currency") ||
         !body["currency"].is_string()) {
-      return ProblemResponse(400, "Bad Request",
-                             "body must be {\"amount\": <minor units, integer > 0>, \"currency\": \"USD\"}");
+      return ProblemResponse(
+          400, "Bad Request",
+          "body must be {\"amount\": <minor units, integer > 0>, \"currency\": \"USD\"}");
     }
     const Money amount{body["amount"].get<int64_t>(), body["currency"].get<std::string>()};
     ChargeResult r = bank.Charge(key, amount, timeout);
@@ -93,10 +95,11 @@ int RunBank(const RoleContext& context) {
     spdlog::error("bank: {}", s.ToString());
     return kExitFailure;
   }
-  spdlog::info("bank listening on {}:{}; {} charges in the book at {}; latency {} ms, "
-               "decline {}%, timeout {}%, error {}%", config.listen_host, http.port(), replayed,
-               config.book_path, config.latency_ms, config.decline_pct, config.timeout_pct,
-               config.error_pct);
+  spdlog::info(
+      "bank listening on {}:{}; {} charges in the book at {}; latency {} ms, "
+      "decline {}%, timeout {}%, error {}%",
+      config.listen_host, http.port(), replayed, config.book_path, config.latency_ms,
+      config.decline_pct, config.timeout_pct, config.error_pct);
   while (!WaitForTermination(std::chrono::seconds(1))) {
   }
   http.Stop();

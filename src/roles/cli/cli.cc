@@ -1,12 +1,12 @@
 #include "roles/cli/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <string>
-#include <deque>
 #include <vector>
 
 #include "roles/audit/audit_role.h"
@@ -59,8 +59,8 @@ int RunCli(int argc, char** argv) {
   };
   role("gateway", "HTTP ingress: validate, deduplicate, publish to Kafka, answer 202",
        AddGatewayCommand, true);
-  role("processor", "Kafka consumer and worker pool running the booking saga",
-       AddProcessorCommand, true);
+  role("processor", "Kafka consumer and worker pool running the booking saga", AddProcessorCommand,
+       true);
   role("audit", "second consumer group archiving every event", AddAuditCommand, true);
   role("bank", "mock bank: idempotent charges, void, fault injection", AddBankCommand, true);
   role("seed", "set a property's inventory", AddSeedCommand, false);
@@ -71,7 +71,8 @@ int RunCli(int argc, char** argv) {
 
   CLI::App* topics = app.add_subcommand("topics", "Kafka topic administration");
   topics->require_subcommand(1);
-  CLI::App* topics_ensure = topics->add_subcommand("ensure", "create the booking topics if missing");
+  CLI::App* topics_ensure =
+      topics->add_subcommand("ensure", "create the booking topics if missing");
   commands.push_back({topics_ensure, "topics", RunTopicsEnsure});
   topics_ensure->add_flag("--check", commands.back().check_only, "validate the config and exit");
 

@@ -33,9 +33,12 @@ std::string Join(const std::vector<std::string>& ids) {
 
 std::string_view VerdictName(InvariantResult::Verdict v) {
   switch (v) {
-    case InvariantResult::Verdict::kPass: return "PASS";
-    case InvariantResult::Verdict::kFail: return "FAIL";
-    case InvariantResult::Verdict::kSkip: return "SKIP";
+    case InvariantResult::Verdict::kPass:
+      return "PASS";
+    case InvariantResult::Verdict::kFail:
+      return "FAIL";
+    case InvariantResult::Verdict::kSkip:
+      return "SKIP";
   }
   return "?";
 }
@@ -43,7 +46,8 @@ std::string_view VerdictName(InvariantResult::Verdict v) {
 bool PrintInvariants(const std::vector<InvariantResult>& results) {
   bool ok = true;
   for (const auto& r : results) {
-    std::printf("%s %-4s %s\n", r.id.c_str(), std::string(VerdictName(r.verdict)).c_str(), r.name.c_str());
+    std::printf("%s %-4s %s\n", r.id.c_str(), std::string(VerdictName(r.verdict)).c_str(),
+                r.name.c_str());
     for (const auto& d : r.details) std::printf("         %s\n", d.c_str());
     ok = ok && r.verdict != InvariantResult::Verdict::kFail;
   }
@@ -106,7 +110,8 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
     auto levels = inventory_.Levels(p);
     auto counts = ledger_.CountByStatus(p);
     if (!levels.ok() || !counts.ok()) {
-      r.Fail(p + ": cannot read (" + (levels.ok() ? counts.status() : levels.status()).ToString() + ")");
+      r.Fail(p + ": cannot read (" + (levels.ok() ? counts.status() : levels.status()).ToString() +
+             ")");
       continue;
     }
     const int64_t confirmed = (*counts)[BookingStatus::kConfirmed];
@@ -122,7 +127,8 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
       std::sort(a.begin(), a.end());
       std::sort(b.begin(), b.end());
       std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_sold));
-      std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_confirmed));
+      std::set_difference(b.begin(), b.end(), a.begin(), a.end(),
+                          std::back_inserter(only_confirmed));
       if (!only_sold.empty()) r.Fail(p + ": sold but not CONFIRMED: " + Join(only_sold));
       if (!only_confirmed.empty()) r.Fail(p + ": CONFIRMED but not sold: " + Join(only_confirmed));
     }
@@ -283,7 +289,8 @@ InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& even
   for (const auto& e : events) {
     if (!archived.count(e.event_id)) missing.push_back(e.event_id);
   }
-  if (!missing.empty()) r.Fail("events not archived (is `wanderluxe audit` running?): " + Join(missing));
+  if (!missing.empty())
+    r.Fail("events not archived (is `wanderluxe audit` running?): " + Join(missing));
   Note(r, std::to_string(events.size()) + " events checked");
   return r;
 }

@@ -7,7 +7,6 @@
 
 namespace wanderluxe {
 
-
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
   auto w = std::make_unique<SagaWiring>();
   w->redis = RedisClient::Create(config.redis);

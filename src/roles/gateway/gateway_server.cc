@@ -14,7 +14,9 @@ namespace {
 using nlohmann::json;
 constexpr const char* kIdPattern = "([A-Za-z0-9._:-]{1,64})";
 
-HttpResponse Json(int status, const json& body) { return {status, "application/json", body.dump(), {}}; }
+HttpResponse Json(int status, const json& body) {
+  return {status, "application/json", body.dump(), {}};
+}
 
 HttpResponse DependencyDown(const std::string& what, const Status& s) {
   spdlog::warn("{} unavailable: {}", what, s.ToString());
@@ -116,7 +118,8 @@ HttpHandler GatewayServer::Counted(const std::string& route, HttpHandler handler
 
 void GatewayServer::AddRoutes() {
   HttpServer& http = *http_;
-  http.Route("POST", "/api/v1/bookings", Counted("POST /api/v1/bookings", [this](const HttpRequest& req) {
+  http.Route("POST", "/api/v1/bookings",
+             Counted("POST /api/v1/bookings", [this](const HttpRequest& req) {
                IntakeRequest in;
                in.has_idempotency_key = req.HasHeader("Idempotency-Key");
                in.idempotency_key = req.Header("Idempotency-Key");
@@ -128,7 +131,8 @@ void GatewayServer::AddRoutes() {
 
   http.Route("GET", std::string("/api/v1/bookings/") + kIdPattern,
              Counted("GET /api/v1/bookings/{id}", [this](const HttpRequest& req) {
-               if (deps_.ledger == nullptr) return DependencyDown("ledger", Status::Unavailable("not configured"));
+               if (deps_.ledger == nullptr)
+                 return DependencyDown("ledger", Status::Unavailable("not configured"));
                const std::string& id = req.path_params[0];
                auto record = deps_.ledger->Get(id);
                if (!record.ok()) return DependencyDown("ledger", record.status());
@@ -148,7 +152,8 @@ void GatewayServer::AddRoutes() {
                }
                auto levels = deps_.inventory->Levels(property);
                if (levels.status().code() == StatusCode::kNotFound) {
-                 return ProblemResponse(404, "Not Found", "property " + property + " has no inventory");
+                 return ProblemResponse(404, "Not Found",
+                                        "property " + property + " has no inventory");
                }
                if (!levels.ok()) return DependencyDown("inventory", levels.status());
                json body = {{"propertyId", property},

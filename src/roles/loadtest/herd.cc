@@ -49,16 +49,18 @@ void RunClient(const HerdOptions& o, int client, int64_t first, int64_t count,
       ++tally.duplicates;
     } else {
       const std::string id = "lt-" + o.run_id + "-" + std::to_string(first + i);
-      request = {id, R"({"bookingId":")" + id + R"(","propertyId":")" + o.property_id +
-                         R"(","userId":"user-)" + std::to_string(first + i) +
-                         R"(","amount":5000.00,"currency":"USD"})",
+      request = {id,
+                 R"({"bookingId":")" + id + R"(","propertyId":")" + o.property_id +
+                     R"(","userId":"user-)" + std::to_string(first + i) +
+                     R"(","amount":5000.00,"currency":"USD"})",
                  id};
       sent.push_back(request);
     }
     const auto t0 = Clock::now();
-    auto reply = http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", request.key}},
-                           request.body);
-    tally.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    auto reply =
+        http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", request.key}}, request.body);
+    tally.latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     const int status = reply.ok() ? reply->status : 0;
     ++tally.statuses[status];
     if (status == 202) tally.accepted.insert(request.booking_id);
@@ -71,7 +73,8 @@ void RunClient(const HerdOptions& o, int client, int64_t first, int64_t count,
 
 double Percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
-  const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  const size_t rank =
+      static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
@@ -86,7 +89,8 @@ HerdResult RunHerd(const HerdOptions& o) {
   for (int c = 0; c < clients; ++c) {
     const int64_t count = o.requests / clients + (c < o.requests % clients ? 1 : 0);
     threads.emplace_back(RunClient, std::cref(o), c, next, count, std::ref(start_line),
-                         std::ref(start), std::ref(done), std::ref(tallies[static_cast<size_t>(c)]));
+                         std::ref(start), std::ref(done),
+                         std::ref(tallies[static_cast<size_t>(c)]));
     next += count;
   }
   start = Clock::now();

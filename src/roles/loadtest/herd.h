@@ -16,17 +16,17 @@ namespace wanderluxe {
 struct HerdOptions {
   std::string url = "http://127.0.0.1:8080";
   std::string property_id;
-  std::string run_id;           // prefixes every bookingId: lt-<run>-<n>
-  int64_t requests = 1000;      // requests sent, duplicates included
-  int concurrency = 100;        // connections, one thread each
-  double duplicates = 0;        // fraction of requests that re-send an earlier one
-  double rate = 0;              // open loop: requests/s in total; 0 = closed loop
+  std::string run_id;       // prefixes every bookingId: lt-<run>-<n>
+  int64_t requests = 1000;  // requests sent, duplicates included
+  int concurrency = 100;    // connections, one thread each
+  double duplicates = 0;    // fraction of requests that re-send an earlier one
+  double rate = 0;          // open loop: requests/s in total; 0 = closed loop
   std::chrono::milliseconds request_timeout{10'000};
   std::function<void(int64_t done)> on_progress;  // called about every 1% of requests
 };
 
 struct HerdResult {
-  std::map<int, int64_t> status_counts;  // HTTP status (0 = no answer) -> count
+  std::map<int, int64_t> status_counts;   // HTTP status (0 = no answer) -> count
   std::vector<std::string> accepted_ids;  // distinct bookingIds answered 202
   std::vector<double> latencies_ms;       // one per request
   double seconds = 0;                     // first request to last answer

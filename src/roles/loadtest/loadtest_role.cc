@@ -1,8 +1,8 @@
 #include "roles/loadtest/loadtest_role.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -88,7 +88,8 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
   if (o.url.empty()) o.url = "http://127.0.0.1:" + std::to_string(config.gateway.port);
   if (o.property_id.empty()) o.property_id = "prop-flash-" + std::to_string(NowUnixMillis());
   if (o.duplicates < 0 || o.duplicates >= 1 || o.requests < 1 || o.concurrency < 1) {
-    std::fprintf(stderr, "wanderluxe loadtest: need --requests >= 1, --concurrency >= 1, "
+    std::fprintf(stderr,
+                 "wanderluxe loadtest: need --requests >= 1, --concurrency >= 1, "
                  "0 <= --duplicates < 1\n");
     return kExitUsage;
   }
@@ -150,8 +151,10 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                 {"acceptedBookings", accepted},
                 {"acceptedPerSecond", result.seconds > 0 ? accepted / result.seconds : 0},
                 {"latencyMs",
-                 {{"p50", Percentile(lat, 50)}, {"p90", Percentile(lat, 90)},
-                  {"p99", Percentile(lat, 99)}, {"max", lat.empty() ? 0 : lat.back()}}},
+                 {{"p50", Percentile(lat, 50)},
+                  {"p90", Percentile(lat, 90)},
+                  {"p99", Percentile(lat, 99)},
+                  {"max", lat.empty() ? 0 : lat.back()}}},
                 {"outcomes",
                  {{"CONFIRMED", outcomes[BookingStatus::kConfirmed]},
                   {"SOLD_OUT", outcomes[BookingStatus::kSoldOut]},
@@ -175,12 +178,13 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                 result.seconds, result.seconds > 0 ? accepted / result.seconds : 0.0);
     std::printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", Percentile(lat, 50),
                 Percentile(lat, 90), Percentile(lat, 99), lat.empty() ? 0.0 : lat.back());
-    std::printf("outcomes after %.1f s: CONFIRMED %lld, SOLD_OUT %lld, FAILED_PAYMENT %lld, "
-                "REJECTED %lld\n\ninvariants:\n",
-                drain_s, static_cast<long long>(outcomes[BookingStatus::kConfirmed]),
-                static_cast<long long>(outcomes[BookingStatus::kSoldOut]),
-                static_cast<long long>(outcomes[BookingStatus::kFailedPayment]),
-                static_cast<long long>(outcomes[BookingStatus::kRejected]));
+    std::printf(
+        "outcomes after %.1f s: CONFIRMED %lld, SOLD_OUT %lld, FAILED_PAYMENT %lld, "
+        "REJECTED %lld\n\ninvariants:\n",
+        drain_s, static_cast<long long>(outcomes[BookingStatus::kConfirmed]),
+        static_cast<long long>(outcomes[BookingStatus::kSoldOut]),
+        static_cast<long long>(outcomes[BookingStatus::kFailedPayment]),
+        static_cast<long long>(outcomes[BookingStatus::kRejected]));
     PrintInvariants(invariants);
   }
   return ok ? kExitOk : kExitFailure;
@@ -193,11 +197,16 @@ RoleMain AddLoadtestCommand(CLI::App& command) {
   command.add_option("--url", o->url, "gateway base URL (default: this config's gateway)");
   command.add_option("--property", o->property_id, "property to book (default: a new one)");
   command.add_option("--inventory", o->inventory, "seed the property with this many units first");
-  command.add_option("--requests", o->requests, "requests to send, duplicates included")->capture_default_str();
-  command.add_option("--concurrency", o->concurrency, "connections, all released at once")->capture_default_str();
-  command.add_option("--duplicates", o->duplicates, "fraction re-sent with the same Idempotency-Key")->capture_default_str();
+  command.add_option("--requests", o->requests, "requests to send, duplicates included")
+      ->capture_default_str();
+  command.add_option("--concurrency", o->concurrency, "connections, all released at once")
+      ->capture_default_str();
+  command
+      .add_option("--duplicates", o->duplicates, "fraction re-sent with the same Idempotency-Key")
+      ->capture_default_str();
   command.add_option("--rate", o->rate, "open loop: requests per second in total (0: closed loop)");
-  command.add_option("--timeout", o->timeout_s, "seconds to wait for every booking to finish")->capture_default_str();
+  command.add_option("--timeout", o->timeout_s, "seconds to wait for every booking to finish")
+      ->capture_default_str();
   command.add_flag("--json", o->json, "print the report as JSON");
   return [o](const RoleContext& context) { return RunLoadtest(context, *o); };
 }

@@ -279,16 +279,16 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
   const double waited = std::chrono::duration<double>(Clock::now() - start).count();
   revoke_seconds_->Observe(waited);
   spdlog::info("revoked {} partitions in {:.3f} s{}", partitions.size(), waited,
-               drained ? "" : " (sagas still running past drain_timeout; their new owner waits "
-                              "for their lease)");
+               drained ? ""
+                       : " (sagas still running past drain_timeout; their new owner waits "
+                         "for their lease)");
 }
 
 void BookingProcessor::Drain() {
   {
     MutexLock lock(&mu_);
-    const bool drained = idle_cv_.WaitFor(options_.drain_timeout, [&]() REQUIRES(mu_) {
-      return queue_.empty() && running_ == 0;
-    });
+    const bool drained = idle_cv_.WaitFor(
+        options_.drain_timeout, [&]() REQUIRES(mu_) { return queue_.empty() && running_ == 0; });
     spdlog::info("drain: {} ({} queued, {} running)", drained ? "complete" : "timed out",
                  queue_.size(), running_);
   }

@@ -6,8 +6,8 @@
 // is paused (polling goes on, so the group never sees us as dead) and resumed
 // once the queue drains below the low-water mark.
 // Rebalance (kafka.assignment_strategy; see config.h for why not
-// cooperative-sticky on librdkafka 2.0.2): revoked partitions' queued work is dropped (the new owner gets it again),
-// their running sagas finish (bounded by drain_timeout), what they finished
+// cooperative-sticky on librdkafka 2.0.2): revoked partitions' queued work is dropped (the new
+// owner gets it again), their running sagas finish (bounded by drain_timeout), what they finished
 // is committed, and only then are the partitions given up. A saga still
 // running at the bound goes on and the new owner's driver waits for its
 // lease (kOneDriver): two owners never drive one booking at once.
@@ -68,8 +68,8 @@ class BookingProcessor final : public RebalanceListener {
   struct Task {
     ConsumedEvent raw;
     BookingEvent event;
-    std::string poison;  // why the event could not be decoded; empty when it was
-    uint64_t epoch;      // the assignment it was dispatched under
+    std::string poison;      // why the event could not be decoded; empty when it was
+    uint64_t epoch;          // the assignment it was dispatched under
     bool owns_lane = false;  // handed over by the booking's previous event
   };
   // One assigned partition. `epoch` names the assignment: work dispatched
@@ -111,8 +111,8 @@ class BookingProcessor final : public RebalanceListener {
   std::map<std::string, std::deque<Task>> waiting_by_booking_ GUARDED_BY(mu_);
   uint64_t next_epoch_ GUARDED_BY(mu_) = 1;
   int running_ GUARDED_BY(mu_) = 0;
-  bool paused_ = false;                                 // poll thread only
-  bool assignment_changed_ = false;                     // poll thread only
+  bool paused_ = false;                 // poll thread only
+  bool assignment_changed_ = false;     // poll thread only
   std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
   std::atomic<bool> workers_exit_{false};
   std::vector<std::thread> workers_;

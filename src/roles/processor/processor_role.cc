@@ -39,8 +39,7 @@ int RunProcessor(const RoleContext& context) {
   }
   BookingProcessor processor(ProcessorOptions::From(config), *(*wiring)->saga, *(*wiring)->producer,
                              metrics);
-  auto consumer =
-      KafkaConsumer::Create(config.kafka, config.processor.group_id, {}, &processor);
+  auto consumer = KafkaConsumer::Create(config.kafka, config.processor.group_id, {}, &processor);
   if (!consumer.ok()) {
     spdlog::error("processor consumer: {}", consumer.status().ToString());
     return kExitFailure;

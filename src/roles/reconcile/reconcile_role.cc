@@ -1,7 +1,7 @@
 #include "roles/reconcile/reconcile_role.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -26,7 +26,8 @@ int RunReconcile(const RoleContext& context, bool fix) {
   SagaWiring& w = **wiring;
   std::atomic<bool> stop{false};
   if (fix) {
-    Reconciler reconciler(*w.ledger, *w.saga, std::chrono::seconds(config.processor.stuck_threshold_s));
+    Reconciler reconciler(*w.ledger, *w.saga,
+                          std::chrono::seconds(config.processor.stuck_threshold_s));
     auto report = reconciler.RunOnce(stop);
     if (!report.ok()) {
       spdlog::error("reconcile: {}", report.status().ToString());

@@ -1,8 +1,8 @@
 #include "roles/seed/seed_role.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -25,7 +25,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> ReadSeedFile(const std::str
   std::vector<std::pair<std::string, int64_t>> out;
   try {
     YAML::Node root = YAML::LoadFile(path);
-    if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a map of propertyId: units");
+    if (!root.IsMap())
+      return Status::InvalidArgument(path + ": expected a map of propertyId: units");
     for (const auto& entry : root) {
       out.emplace_back(entry.first.as<std::string>(), entry.second.as<int64_t>());
     }
@@ -52,8 +53,10 @@ int RunSeed(const RoleContext& context, const SeedOptions& o) {
   }
   for (const auto& [property, units] : seeds) {
     if (!IsValidId(property) || units < 0) {
-      std::fprintf(stderr, "wanderluxe seed: '%s' %lld: property must be [A-Za-z0-9._:-]{1,64}, "
-                   "units >= 0\n", property.c_str(), static_cast<long long>(units));
+      std::fprintf(stderr,
+                   "wanderluxe seed: '%s' %lld: property must be [A-Za-z0-9._:-]{1,64}, "
+                   "units >= 0\n",
+                   property.c_str(), static_cast<long long>(units));
       return kExitUsage;
     }
   }

@@ -1,7 +1,7 @@
 #include "roles/verify/verify_role.h"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <memory>
 
