@@ -1,14 +1,15 @@
 #include "wanderluxe/metrics.h"
 
 #include <algorithm>
-#include <cassert>
 #include <sstream>
+
+#include "wanderluxe/check.h"
 
 namespace wanderluxe {
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), buckets_(bounds_.size() + 1, 0) {
-  assert(std::is_sorted(bounds_.begin(), bounds_.end()));
+  WL_CHECK(std::is_sorted(bounds_.begin(), bounds_.end()), "histogram bounds ascend");
 }
 
 void Histogram::Observe(double seconds) {
@@ -45,7 +46,7 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(const std::string& name,
     f.type = type;
     f.help = help;
   }
-  assert(f.type == type && "one metric name, one type");
+  WL_CHECK(f.type == type, "one metric name, one type");
   return f;
 }
 

@@ -1,11 +1,11 @@
 #include "wanderluxe/offset_tracker.h"
 
-#include <cassert>
+#include "wanderluxe/check.h"
 
 namespace wanderluxe {
 
 void OffsetTracker::Dispatched(int64_t offset) {
-  assert(offset >= next_ && "offsets are dispatched in order");
+  WL_CHECK(offset >= next_, "kWatermark: offsets are dispatched in order");
   pending_.insert(offset);
   next_ = offset + 1;
 }

@@ -159,6 +159,7 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                  {{"CONFIRMED", outcomes[BookingStatus::kConfirmed]},
                   {"SOLD_OUT", outcomes[BookingStatus::kSoldOut]},
                   {"FAILED_PAYMENT", outcomes[BookingStatus::kFailedPayment]},
+                  {"PARKED", outcomes[BookingStatus::kParked]},
                   {"REJECTED", outcomes[BookingStatus::kRejected]}}},
                 {"herdSeconds", result.seconds},
                 {"drainSeconds", drain_s},
@@ -180,10 +181,11 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                 Percentile(lat, 90), Percentile(lat, 99), lat.empty() ? 0.0 : lat.back());
     std::printf(
         "outcomes after %.1f s: CONFIRMED %lld, SOLD_OUT %lld, FAILED_PAYMENT %lld, "
-        "REJECTED %lld\n\ninvariants:\n",
+        "PARKED %lld, REJECTED %lld\n\ninvariants:\n",
         drain_s, static_cast<long long>(outcomes[BookingStatus::kConfirmed]),
         static_cast<long long>(outcomes[BookingStatus::kSoldOut]),
         static_cast<long long>(outcomes[BookingStatus::kFailedPayment]),
+        static_cast<long long>(outcomes[BookingStatus::kParked]),
         static_cast<long long>(outcomes[BookingStatus::kRejected]));
     PrintInvariants(invariants);
   }
