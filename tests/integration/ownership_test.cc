@@ -145,6 +145,44 @@ void CheckChargeMatchesLedger(LiveStores& live, SwitchedBank& bank, const std::s
   }
 }
 
+// Defect 1's two actors on one booking of a one-unit property: a worker
+// saga and a reconciler over their own saga, sharing the stores and the bank.
+struct WorkerAndReconciler {
+  explicit WorkerAndReconciler(const std::string& id_prefix) : id(testing::UniqueName(id_prefix)) {
+    REQUIRE(live.inventory->Seed(property, 1, true).ok());
+  }
+  std::future<Result<SagaResult>> StartWorker() {
+    return std::async(std::launch::async,
+                      [this] { return worker.Process(live.Event(id, property), stop); });
+  }
+  // I3 for the booking, and no hold left or unit sold without a CONFIRMED.
+  void CheckEnd() {
+    CheckChargeMatchesLedger(live, bank, id);
+    const InventoryLevels levels = live.inventory->Levels(property).value();
+    CHECK(levels.held == 0);
+    CHECK(levels.sold == (live.Record(id).status == BookingStatus::kConfirmed ? 1 : 0));
+  }
+
+  LiveStores live;
+  SwitchedBank bank;
+  const std::string property = testing::UniqueName("prop-owner");
+  const std::string id;
+  std::atomic<bool> stop{false};
+  BookingSaga worker{live.Options(milliseconds(300)),
+                     *live.inventory,
+                     *live.ledger,
+                     bank,
+                     *live.producer,
+                     live.metrics};
+  BookingSaga reconciling{live.Options(milliseconds(300)),
+                          *live.inventory,
+                          *live.ledger,
+                          bank,
+                          *live.producer,
+                          live.metrics};
+  Reconciler reconciler{*live.ledger, reconciling, seconds(0)};
+};
+
 // A ledger whose inserts wait until `parties` callers reached them (bounded):
 // two drivers that both looked the booking up before either recorded it.
 class RendezvousLedger final : public Ledger {
@@ -193,73 +231,46 @@ TEST_SUITE("integration.ownership") {
   // bank is away; the reconciler resumes the same booking, the bank comes back
   // for its charge, and the worker's void then lands on that capture.
   TEST_CASE("a worker voiding and a reconciler: never CONFIRMED with a voided charge") {
-    LiveStores live;
-    SwitchedBank bank;
-    const std::string property = testing::UniqueName("prop-owner");
-    REQUIRE(live.inventory->Seed(property, 1, true).ok());
-    BookingSaga worker(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
-                       *live.producer, live.metrics);
-    BookingSaga reconciling(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
-                            *live.producer, live.metrics);
-    std::atomic<bool> stop{false};
-    const std::string id = testing::UniqueName("b-void");
-    auto worker_done = std::async(std::launch::async,
-                                  [&] { return worker.Process(live.Event(id, property), stop); });
-    REQUIRE_MESSAGE(testing::WaitUntil([&] { return bank.voids_refused.load() > 0; }, seconds(20)),
-                    "the worker never reached its void");
-    bank.charges_up = true;  // the bank answers charges again; voids still fail
-    Reconciler reconciler(*live.ledger, reconciling, seconds(0));
-    auto pass = reconciler.RunOnce(stop);
+    WorkerAndReconciler t("b-void");
+    auto worker_done = t.StartWorker();
+    REQUIRE_MESSAGE(
+        testing::WaitUntil([&] { return t.bank.voids_refused.load() > 0; }, seconds(20)),
+        "the worker never reached its void");
+    t.bank.charges_up = true;  // the bank answers charges again; voids still fail
+    auto pass = t.reconciler.RunOnce(t.stop);
     REQUIRE(pass.ok());
     CHECK(pass->owned_elsewhere == 1);  // the worker's lease is live: the reconciler leaves it
-    bank.voids_up = true;
+    t.bank.voids_up = true;
     REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
     auto worked = worker_done.get();
     CHECK_MESSAGE(worked.ok(), worked.status().ToString());
-    CheckChargeMatchesLedger(live, bank, id);
-    const InventoryLevels levels = live.inventory->Levels(property).value();
-    CHECK(levels.held == 0);
-    CHECK(levels.sold == (live.Record(id).status == BookingStatus::kConfirmed ? 1 : 0));
+    t.CheckEnd();
   }
 
   // The same, with the worker paused between its decision and its void for
   // longer than its lease: the reconciler takes the booking over, and the
   // worker's late void must not undo what the new owner did.
   TEST_CASE("a worker paused before its void past its lease: the new owner decides, once") {
-    LiveStores live;
-    SwitchedBank bank;
-    const std::string property = testing::UniqueName("prop-owner");
-    REQUIRE(live.inventory->Seed(property, 1, true).ok());
-    BookingSaga worker(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
-                       *live.producer, live.metrics);
-    BookingSaga reconciling(live.Options(milliseconds(300)), *live.inventory, *live.ledger, bank,
-                            *live.producer, live.metrics);
-    std::atomic<bool> stop{false};
-    const std::string id = testing::UniqueName("b-paused");
-    bank.hold_next_void = true;
-    auto worker_done = std::async(std::launch::async,
-                                  [&] { return worker.Process(live.Event(id, property), stop); });
-    REQUIRE_MESSAGE(testing::WaitUntil([&] { return bank.void_is_held.load(); }, seconds(20)),
+    WorkerAndReconciler t("b-paused");
+    t.bank.hold_next_void = true;
+    auto worker_done = t.StartWorker();
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return t.bank.void_is_held.load(); }, seconds(20)),
                     "the worker never reached its void");
-    bank.charges_up = true;
-    bank.voids_up = true;
+    t.bank.charges_up = true;
+    t.bank.voids_up = true;
     // Long enough for any lease the worker took to lapse (tests use short ones).
-    Reconciler reconciler(*live.ledger, reconciling, seconds(0));
     REQUIRE(testing::WaitUntil(
         [&] {
-          auto pass = reconciler.RunOnce(stop);
-          return pass.ok() && IsTerminal(live.Record(id).status);
+          auto pass = t.reconciler.RunOnce(t.stop);
+          return pass.ok() && IsTerminal(t.live.Record(t.id).status);
         },
         seconds(30)));
     bool taken_over = false;
-    for (const auto& e : live.Record(id).audit_log) taken_over |= e.action == "DRIVER";
+    for (const auto& e : t.live.Record(t.id).audit_log) taken_over |= e.action == "DRIVER";
     CHECK_MESSAGE(taken_over, "the reconciler finished the booking without taking its lease");
-    bank.release_held_void = true;
+    t.bank.release_held_void = true;
     REQUIRE(worker_done.wait_for(seconds(30)) == std::future_status::ready);
-    CheckChargeMatchesLedger(live, bank, id);
-    const InventoryLevels levels = live.inventory->Levels(property).value();
-    CHECK(levels.held == 0);
-    CHECK(levels.sold == (live.Record(id).status == BookingStatus::kConfirmed ? 1 : 0));
+    t.CheckEnd();
   }
 
   // Defect 4: one bookingId for two properties, both drivers past the lookup
