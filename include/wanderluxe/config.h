@@ -39,6 +39,9 @@ struct RedisConfig {
   std::string host = "127.0.0.1";
   int64_t port = 6379;
   std::string password;  // secret
+  // The logical database (SELECT). The tests use their own (tests/main.cc), so
+  // a system-wide `verify` of the demo never meets a test's property.
+  int64_t database = 0;
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
   int64_t pool_size = 16;

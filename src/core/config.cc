@@ -103,6 +103,7 @@ Field List(const char* section, const char* key, Section Config::*s,
 
 constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxPort = 65535;
+constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -134,6 +135,7 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
     f.push_back(Str("redis", "password", &C::redis, &RedisConfig::password, {}, /*secret=*/true));
+    f.push_back(Int("redis", "database", &C::redis, &RedisConfig::database, 0, kMaxRedisDatabase));
     f.push_back(
         Int("redis", "connect_timeout_ms", &C::redis, &RedisConfig::connect_timeout_ms, 1, kMaxMs));
     f.push_back(

@@ -83,6 +83,16 @@ Result<redisContext*> RedisClient::Open() {
       return Status::Unavailable("redis at " + where + ": authentication failed");
     }
   }
+  if (config_.database != 0) {
+    std::unique_ptr<redisReply, ReplyDeleter> r(static_cast<redisReply*>(
+        redisCommand(c, "SELECT %lld", static_cast<long long>(config_.database))));
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+      const std::string why = r == nullptr ? std::string(c->errstr) : std::string(r->str, r->len);
+      redisFree(c);
+      return Status::Unavailable("redis at " + where + ": SELECT " +
+                                 std::to_string(config_.database) + ": " + why);
+    }
+  }
   return c;
 }
 
