@@ -1,17 +1,32 @@
 #include "adapters/redis/redis_inventory_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
 
-// KEYS available, holds, sold; ARGV bookingId, now.
+// KEYS available, holds, sold, total; ARGV bookingId, now.
+// kNoOversell: held + sold never exceeds the recorded total, so an inventory
+// raised by hand (`redis-cli set` again after units sold) cannot sell a unit
+// twice. A property set by hand has no total until its first reserve records
+// available + held + sold: from then on the total is always known.
 const RedisScript kReserve{"inventory-reserve", R"(
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'held' end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 'sold' end
 local available = redis.call('GET', KEYS[1])
 if not available then return 'unknown' end
-if tonumber(available) <= 0 then return 'soldout' end
+available = tonumber(available)
+if not available then return redis.error_reply('inventory is not an integer') end
+local out = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
+local total = tonumber(redis.call('GET', KEYS[4]) or '')
+if not total then
+  total = math.max(available, 0) + out
+  redis.call('SET', KEYS[4], total)
+end
+if available <= 0 then return 'soldout' end
+if out >= total then return 'over_total' end
 redis.call('DECR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 'reserved'
@@ -71,13 +86,23 @@ InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& propert
 Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_id,
                                                     const std::string& booking_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kReserve, {k.available, k.holds, k.sold}, {booking_id, NowIso8601()});
+  auto reply =
+      redis_.Eval(kReserve, {k.available, k.holds, k.sold, k.total}, {booking_id, NowIso8601()});
   if (!reply.ok()) return reply.status();
   const std::string& r = reply->text;
   if (r == "reserved") return ReserveOutcome::kReserved;
   if (r == "held") return ReserveOutcome::kAlreadyHeld;
   if (r == "sold") return ReserveOutcome::kAlreadySold;
   if (r == "soldout") return ReserveOutcome::kSoldOut;
+  if (r == "over_total") {
+    // Someone raised the inventory key by hand past the seeded total: sold
+    // out it is, and `verify` I2 names the drift.
+    spdlog::warn(
+        "{}: available > 0 but held + sold reached the recorded total; treating as "
+        "sold out. Set stock with `wanderluxe seed {} <units>`, not redis-cli",
+        k.available, property_id);
+    return ReserveOutcome::kSoldOut;
+  }
   if (r == "unknown") return ReserveOutcome::kUnknownProperty;
   return Status::Internal("reserve answered '" + r + "'");
 }

@@ -79,9 +79,11 @@ int RunSeed(const RoleContext& context, const SeedOptions& o) {
                   property.c_str(), static_cast<long long>(l.held + l.sold));
       exit = kExitFailure;
     }
-    std::printf("%s: total %lld, available %lld, held %lld, sold %lld\n", property.c_str(),
-                static_cast<long long>(l.total.value_or(-1)), static_cast<long long>(l.available),
-                static_cast<long long>(l.held), static_cast<long long>(l.sold));
+    const std::string total =
+        l.total ? std::to_string(*l.total) : std::string("not recorded (set by hand)");
+    std::printf("%s: total %s, available %lld, held %lld, sold %lld\n", property.c_str(),
+                total.c_str(), static_cast<long long>(l.available), static_cast<long long>(l.held),
+                static_cast<long long>(l.sold));
   }
   return exit;
 }
