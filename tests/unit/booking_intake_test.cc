@@ -218,6 +218,31 @@ TEST_SUITE("unit.booking_intake") {
     right.authorization = "Bearer s3cret";
     CHECK(intake.Submit(right).status == 202);
   }
+
+  TEST_CASE("a booking published again after its gateway died carries the same eventId") {
+    Fixture f;
+    f.options.in_flight_ttl = std::chrono::milliseconds(0);  // the dead gateway's claim lapsed
+    BookingIntake intake(f.options, f.idempotency, f.producer, f.metrics);
+    // The first gateway published, then died before recording its response.
+    f.faults.FailNext("idem-complete", 1);
+    CHECK(intake.Submit(Fixture::Request("k-crash", kBody)).status == 202);
+    // The client retries with the same key against the restarted gateway.
+    ApiResponse retried = intake.Submit(Fixture::Request("k-crash", kBody));
+    CHECK(retried.status == 202);
+    REQUIRE(f.producer.published.size() == 2);
+    auto first = DecodeBookingEvent(f.producer.published[0].value);
+    auto second = DecodeBookingEvent(f.producer.published[1].value);
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    // One event, delivered twice: consumers deduplicate on the eventId.
+    CHECK(first->event_id == second->event_id);
+    CHECK(nlohmann::json::parse(retried.body)["eventId"] == first->event_id);
+    // Another key (a new booking attempt) is another event.
+    Fixture other;
+    other.intake.Submit(Fixture::Request("k-other", kBody));
+    REQUIRE(other.producer.published.size() == 1);
+    CHECK(DecodeBookingEvent(other.producer.published[0].value)->event_id != first->event_id);
+  }
 }
 
 }  // namespace
