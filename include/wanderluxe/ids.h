@@ -9,6 +9,9 @@ namespace wanderluxe {
 
 // A random (version 4) UUID in its canonical lowercase text.
 std::string NewUuid();
+// A name-based (version 5, SHA-1) UUID in WanderLuxe's namespace: the same
+// name always gives the same id, in every process and every version.
+std::string NameBasedUuid(const std::string& name);
 // W3C trace-context ids: 32 and 16 lowercase hex digits, never all zero.
 std::string NewTraceId();
 std::string NewSpanId();

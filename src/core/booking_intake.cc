@@ -141,7 +141,12 @@ ApiResponse BookingIntake::Accept(const IntakeRequest& request, const BookingReq
 ApiResponse BookingIntake::Publish(const IntakeRequest& request, const BookingRequest& booking,
                                    const std::string& token) {
   BookingEvent event;
-  event.event_id = NewUuid();
+  // One request, one eventId: a gateway that died after Kafka acknowledged
+  // the event but before the idempotency record said so publishes it again
+  // when the client retries; the copies share this id, so every consumer
+  // (the audit archive, the processor) sees one event delivered twice.
+  event.event_id =
+      NameBasedUuid("booking-event\n" + request.idempotency_key + "\n" + booking.Fingerprint());
   event.timestamp = NowIso8601();
   event.request = booking;
   event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", request.idempotency_key};

@@ -1,5 +1,10 @@
 #include "wanderluxe/ids.h"
 
+#include "wanderluxe/check.h"
+
+#include <openssl/evp.h>
+
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -26,7 +31,40 @@ std::string Hex(size_t digits) {
   return out;
 }
 
+// WanderLuxe's UUID namespace (itself a version 4 UUID, fixed forever: changing
+// it would change every name-based id).
+constexpr std::array<unsigned char, 16> kNamespace = {
+    0x5b, 0x0c, 0x6e, 0x2a, 0x91, 0x3d, 0x4f, 0x7e, 0xa4, 0x18, 0x2c, 0x55, 0xd1, 0x07, 0x9b, 0xe3};
+
+std::string Canonical(const unsigned char* bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string NameBasedUuid(const std::string& name) {
+  // RFC 9562 §5.5: SHA-1 over namespace then name; the first 16 bytes, with
+  // the version and variant bits set.
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool hashed = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr) == 1 &&
+                      EVP_DigestUpdate(ctx, kNamespace.data(), kNamespace.size()) == 1 &&
+                      EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 &&
+                      EVP_DigestFinal_ex(ctx, digest, &length) == 1;
+  EVP_MD_CTX_free(ctx);
+  WL_CHECK(hashed && length >= 16, "SHA-1 unavailable from OpenSSL");
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);  // version 5
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // variant 10xx
+  return Canonical(digest);
+}
 
 std::string NewUuid() {
   std::string hex = Hex(32);
