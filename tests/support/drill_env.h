@@ -121,6 +121,24 @@ class DrillEnv {
   int published_ = 0;
   bool passed_ = false;
   std::unique_ptr<KafkaProducer> producer_;
+
+  // --- For the role-kill drills (drill.bank_kill, drill.audit_kill, drill.gateway_kill). ---
+ public:
+  struct BankCharge {
+    std::string status;  // CAPTURED, DECLINED, VOIDED
+    std::string transaction_id;
+  };
+  // The bank role's charge book with transaction ids: key -> charge.
+  std::map<std::string, BankCharge> BankCharges();
+  struct AuditFiles {
+    std::vector<std::string> lines;  // every line of every file, in file order
+    int files = 0;
+    int unterminated = 0;  // files whose last line has no newline (torn, or not yet whole)
+  };
+  // What the audit role's file sink wrote (<dir>/audit).
+  AuditFiles ReadAuditFiles() const;
+  // Request events the Mongo audit sink archived (documents of the requests topic).
+  int64_t AuditArchivedRequests();
 };
 
 // Elapsed seconds since `start`, for the drills' figures.
