@@ -375,10 +375,16 @@ DrillEnv::AuditFiles DrillEnv::ReadAuditFiles() const {
   return out;
 }
 
-int64_t DrillEnv::AuditArchivedRequests() {
+Result<int64_t> DrillEnv::AuditArchivedRequests() {
   const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
-  auto archived = mongo_->Count(config_.audit.collection, filter);
-  return archived.ok() ? *archived : -1;
+  return mongo_->Count(config_.audit.collection, filter);
+}
+
+ChildProcess& DrillEnv::StartAuditWithAdmin(const std::string& log_name) {
+  const int port =
+      DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
+  admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
+  return Start(log_name, {"audit"}, {"audit.admin_port=" + std::to_string(port)});
 }
 
 }  // namespace wanderluxe::testing

@@ -138,7 +138,15 @@ class DrillEnv {
   // What the audit role's file sink wrote (<dir>/audit).
   AuditFiles ReadAuditFiles() const;
   // Request events the Mongo audit sink archived (documents of the requests topic).
-  int64_t AuditArchivedRequests();
+  Result<int64_t> AuditArchivedRequests();
+  // The audit role with an admin port of its own, so that AdminMetric(log_name, ...)
+  // reads its /metrics.
+  ChildProcess& StartAuditWithAdmin(const std::string& log_name);
+  // Sum of a metric's samples on the /metrics of a role started with an admin
+  // port (a processor, or StartAuditWithAdmin); -1 when it does not answer.
+  int64_t AdminMetric(const std::string& log_name, const std::string& metric) {
+    return ProcessorMetric(log_name, metric);
+  }
 };
 
 // Elapsed seconds since `start`, for the drills' figures.
