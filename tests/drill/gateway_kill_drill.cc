@@ -21,10 +21,12 @@ namespace {
 
 using std::chrono::seconds;
 
-// About 30 s of herd: the gateway goes down a third of the way in.
-constexpr int kClients = 24;
+// About 8 s of herd, the gateway stopped a third of the way in. At this rate
+// a few requests are between their publish and their answer at any instant,
+// the window a SIGKILL must be tested in.
+constexpr int kClients = 32;
 constexpr int kKeysPerClient = 100;
-constexpr double kKeysPerSecond = 80;
+constexpr double kKeysPerSecond = 400;
 constexpr int kUnits = 60;
 // A killed gateway's in-flight claims answer 409 this long; the clients'
 // retries (up to kMaxAttempts, backoff capped at 1 s) outlast it.

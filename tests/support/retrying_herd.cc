@@ -14,6 +14,8 @@ using std::chrono::milliseconds;
 
 // The longest single pause, so a stopped herd notices within it.
 constexpr milliseconds kStopCheck{50};
+// A Retry-After longer than this many digits of seconds is not believed.
+constexpr size_t kMaxRetryAfterDigits = 4;
 
 bool Retryable(int status) { return status == 0 || status == 409 || status == 503; }
 
@@ -33,7 +35,8 @@ void PauseUntil(Clock::time_point until, const std::atomic<bool>& stop) {
 
 milliseconds RetryAfter(const HttpResult& r) {
   const std::string value = r.Header("Retry-After");
-  if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit) || value.size() > 4) {
+  if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit) ||
+      value.size() > kMaxRetryAfterDigits) {
     return milliseconds(0);
   }
   return std::chrono::seconds(std::stoi(value));
