@@ -1,7 +1,7 @@
 // Drills 6 and 7 (issue 12): a herd of HTTP clients that retry with the same
 // Idempotency-Key (no answer, 503, 409; bounded, with backoff) while the
-// gateway is stopped mid-herd and restarted: once by SIGTERM, which must
-// drain (every 202 it gave is published, so processed), once by SIGKILL.
+// gateway is stopped mid-herd and restarted, three times: by SIGTERM, which
+// must drain (every 202 it gave is published, so processed), or by SIGKILL.
 // Whatever the clients saw, each key that got a 202 has exactly one event on
 // the requests topic and exactly one booking, which ends terminal; every 202
 // of a key names the same booking and event (a resend is replayed); verify
@@ -21,9 +21,8 @@ namespace {
 
 using std::chrono::seconds;
 
-// About 8 s of herd, the gateway stopped a third of the way in. At this rate
-// a few requests are between their publish and their answer at any instant,
-// the window a SIGKILL must be tested in.
+// About 8 s of herd. At this rate a few requests are between their publish
+// and their answer at any instant, the window a SIGKILL must be tested in.
 constexpr int kClients = 32;
 constexpr int kKeysPerClient = 100;
 constexpr double kKeysPerSecond = 400;
@@ -32,6 +31,12 @@ constexpr int kUnits = 60;
 // retries (up to kMaxAttempts, backoff capped at 1 s) outlast it.
 constexpr int kInFlightTtlS = 6;
 constexpr int kMaxAttempts = 60;
+// The gateway is stopped (or killed) and restarted this many times, evenly
+// through the herd, each time once this many requests are in flight (or
+// after kInFlightWait, whichever comes first).
+constexpr int kRounds = 3;
+constexpr int64_t kInFlightToSignal = 2;
+constexpr std::chrono::milliseconds kInFlightWait{5000};
 
 std::string Listed(const std::vector<std::string>& items, size_t most = 10) {
   std::string out;
@@ -65,24 +70,42 @@ void GatewayDrill(const std::string& name, int signo) {
   testing::RetryingHerd herd(options);
   const int64_t total = herd.total_keys();
 
-  // Mid-herd: a third of the keys answered.
-  REQUIRE_MESSAGE(
-      testing::WaitUntil([&] { return herd.finished_keys() >= total / 3; }, seconds(120)), "only ",
-      herd.finished_keys(), " of ", total, " keys answered after 120 s; see ", env.dir());
-  const int64_t finished_at_signal = herd.finished_keys();
-  const double signal_s = testing::SecondsSince(start);
-  gateway->Signal(signo);
-  const auto exit = gateway->Wait(seconds(60));
-  const double exit_s = testing::SecondsSince(start);
-  CHECK(exit == (signo == SIGTERM ? std::optional<int>(0) : std::optional<int>(128 + SIGKILL)));
-  if (signo == SIGTERM) {
-    CHECK_MESSAGE(env.LogContains("gateway", "gateway stopped"), "no clean stop; see ", env.dir());
+  // kRounds times mid-herd, while requests are being accepted (between a
+  // publish and its answer is where a kill hurts): signal, wait, restart.
+  for (int round = 1; round <= kRounds; ++round) {
+    const int64_t due = total * round / (kRounds + 1);
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return herd.finished_keys() >= due; }, seconds(120)),
+                    "only ", herd.finished_keys(), " of ", total,
+                    " keys answered after 120 s; see ", env.dir());
+    int64_t in_flight = 0;
+    testing::WaitUntil(
+        [&] {
+          in_flight = env.GatewayMetric("gateway_in_flight_requests");
+          return in_flight >= kInFlightToSignal;
+        },
+        kInFlightWait);
+    const int64_t finished_at_signal = herd.finished_keys();
+    const double signal_s = testing::SecondsSince(start);
+    gateway->Signal(signo);
+    const auto exit = gateway->Wait(seconds(60));
+    const double exit_s = testing::SecondsSince(start);
+    CHECK(exit == (signo == SIGTERM ? std::optional<int>(0) : std::optional<int>(128 + SIGKILL)));
+    if (signo == SIGTERM) {
+      const std::string log = env.ReadLog("gateway");
+      int stopped = 0;
+      for (size_t at = log.find("gateway stopped"); at != std::string::npos;
+           at = log.find("gateway stopped", at + 1)) {
+        ++stopped;
+      }
+      CHECK_MESSAGE(stopped == round, "no clean stop in round ", round, "; see ", env.dir());
+    }
+    gateway = &env.StartGateway();
+    const double recovered_s = testing::SecondsSince(start);
+    MESSAGE("round ", round, ": signal ", signo, " at ", signal_s, " s (", finished_at_signal,
+            " of ", total, " keys answered, ", in_flight, " requests in flight); exit ",
+            exit ? std::to_string(*exit) : std::string("none"), " after ", exit_s - signal_s,
+            " s; restarted gateway healthy at ", recovered_s, " s");
   }
-  gateway = &env.StartGateway();
-  const double recovered_s = testing::SecondsSince(start);
-  MESSAGE("signal ", signo, " at ", signal_s, " s (", finished_at_signal, " of ", total,
-          " keys answered); exit ", exit ? std::to_string(*exit) : std::string("none"), " after ",
-          exit_s - signal_s, " s; restarted gateway healthy at ", recovered_s, " s");
 
   testing::RetryingHerdResult result = herd.Wait();
   std::string statuses;
@@ -93,7 +116,7 @@ void GatewayDrill(const std::string& name, int signo) {
   // What the clients saw, key by key.
   std::set<std::string> accepted;  // keys that got a 202
   std::vector<std::string> unanswered, wrong_booking, changed_event, not_replayed;
-  int64_t retried = 0, resent = 0, replayed_202 = 0;
+  int64_t retried = 0, resent = 0, replayed_202 = 0, retried_replayed = 0;
   std::map<std::string, std::string> event_of;    // key -> eventId its 202 named
   std::map<std::string, std::string> answers_of;  // key -> " none 409 202 ..."
   for (const auto& k : result.keys) {
@@ -110,6 +133,8 @@ void GatewayDrill(const std::string& name, int signo) {
       if (a.event_id != k.accepted.front().event_id) changed_event.push_back(k.key);
     }
     event_of[k.key] = k.accepted.front().event_id;
+    // A retry answered from the stored response: the lost answer was a 202.
+    if (k.accepted.front().replayed) ++retried_replayed;
     if (k.resent) {
       ++resent;
       if (k.resend_status != 202 || !k.accepted.back().replayed) not_replayed.push_back(k.key);
@@ -117,7 +142,8 @@ void GatewayDrill(const std::string& name, int signo) {
   }
   MESSAGE("herd: ", result.keys.size(), " keys in ", result.seconds, " s; ", result.requests,
           " requests (", result.retries, " retries, ", retried, " keys retried, ", resent,
-          " resent after their 202); answers", statuses, "; 202 replayed ", replayed_202);
+          " resent after their 202); answers", statuses, "; 202 replayed ", replayed_202, " (",
+          retried_replayed, " to a retry)");
   CHECK_MESSAGE(static_cast<int64_t>(result.keys.size()) == total, "keys sent");
   CHECK_MESSAGE(unanswered.empty(), "keys without a 202:", Listed(unanswered));
   CHECK_MESSAGE(wrong_booking.empty(), "202s naming another booking:", Listed(wrong_booking));

@@ -147,6 +147,11 @@ class DrillEnv {
   int64_t AdminMetric(const std::string& log_name, const std::string& metric) {
     return ProcessorMetric(log_name, metric);
   }
+  // The same of the gateway's own /metrics.
+  int64_t GatewayMetric(const std::string& metric) {
+    admin_urls_["gateway"] = gateway_url_;
+    return ProcessorMetric("gateway", metric);
+  }
 };
 
 // Elapsed seconds since `start`, for the drills' figures.
