@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -290,8 +291,13 @@ std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic,
   REQUIRE((*consumer)->Subscribe({topic}).ok());
   WaitUntil(
       [&] {
-        auto polled = (*consumer)->Poll(milliseconds(200));
-        if (polled.ok() && polled->has_value()) events.push_back(std::move(**polled));
+        // Everything the consumer has now, not one message per WaitUntil tick
+        // (which read about 20 messages a second).
+        while (static_cast<int64_t>(events.size()) < *total) {
+          auto polled = (*consumer)->Poll(milliseconds(200));
+          if (!polled.ok() || !polled->has_value()) break;
+          events.push_back(std::move(**polled));
+        }
         return static_cast<int64_t>(events.size()) >= *total;
       },
       timeout);
@@ -334,6 +340,51 @@ std::optional<int> DrillEnv::Verify(const std::vector<std::string>& properties) 
           SecondsSince(start), " s) exit ",
           exit ? std::to_string(*exit) : std::string("none (hung)"), ":\n", ReadLog("verify"));
   return exit;
+}
+
+std::map<std::string, DrillEnv::BankCharge> DrillEnv::BankCharges() {
+  HttpClient http(bank_url_, seconds(10));
+  auto listed = http.Send("GET", "/v1/charges");
+  REQUIRE_MESSAGE((listed.ok() && listed->status == 200), "cannot read the bank's book at ",
+                  bank_url_);
+  const nlohmann::json book = nlohmann::json::parse(listed->body);
+  std::map<std::string, BankCharge> out;
+  for (const auto& c : book["charges"]) {
+    out[c["key"].get<std::string>()] = {c["status"].get<std::string>(),
+                                        c["transactionId"].get<std::string>()};
+  }
+  return out;
+}
+
+DrillEnv::AuditFiles DrillEnv::ReadAuditFiles() const {
+  AuditFiles out;
+  const std::filesystem::path dir = config_.audit.dir;
+  if (!std::filesystem::exists(dir)) return out;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    ++out.files;
+    if (!content.empty() && content.back() != '\n') ++out.unterminated;
+    std::istringstream lines(content);
+    for (std::string line; std::getline(lines, line);) out.lines.push_back(std::move(line));
+  }
+  return out;
+}
+
+Result<int64_t> DrillEnv::AuditArchivedRequests() {
+  const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
+  return mongo_->Count(config_.audit.collection, filter);
+}
+
+ChildProcess& DrillEnv::StartAuditWithAdmin(const std::string& log_name) {
+  const int port =
+      DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
+  admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
+  return Start(log_name, {"audit"}, {"audit.admin_port=" + std::to_string(port)});
 }
 
 }  // namespace wanderluxe::testing

@@ -121,6 +121,37 @@ class DrillEnv {
   int published_ = 0;
   bool passed_ = false;
   std::unique_ptr<KafkaProducer> producer_;
+
+  // --- For the role-kill drills (drill.bank_kill, drill.audit_kill, drill.gateway_kill). ---
+ public:
+  struct BankCharge {
+    std::string status;  // CAPTURED, DECLINED, VOIDED
+    std::string transaction_id;
+  };
+  // The bank role's charge book with transaction ids: key -> charge.
+  std::map<std::string, BankCharge> BankCharges();
+  struct AuditFiles {
+    std::vector<std::string> lines;  // every line of every file, in file order
+    int files = 0;
+    int unterminated = 0;  // files whose last line has no newline (torn, or not yet whole)
+  };
+  // What the audit role's file sink wrote (<dir>/audit).
+  AuditFiles ReadAuditFiles() const;
+  // Request events the Mongo audit sink archived (documents of the requests topic).
+  Result<int64_t> AuditArchivedRequests();
+  // The audit role with an admin port of its own, so that AdminMetric(log_name, ...)
+  // reads its /metrics.
+  ChildProcess& StartAuditWithAdmin(const std::string& log_name);
+  // Sum of a metric's samples on the /metrics of a role started with an admin
+  // port (a processor, or StartAuditWithAdmin); -1 when it does not answer.
+  int64_t AdminMetric(const std::string& log_name, const std::string& metric) {
+    return ProcessorMetric(log_name, metric);
+  }
+  // The same of the gateway's own /metrics.
+  int64_t GatewayMetric(const std::string& metric) {
+    admin_urls_["gateway"] = gateway_url_;
+    return ProcessorMetric("gateway", metric);
+  }
 };
 
 // Elapsed seconds since `start`, for the drills' figures.
