@@ -8,6 +8,8 @@
 #include <mutex>
 #include <utility>
 
+#include "adapters/mongo/bulk_insert_reply.h"
+
 namespace wanderluxe {
 namespace {
 
@@ -166,24 +168,11 @@ Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& coll
     }
   }
   bson_t reply;
-  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
-  int64_t inserted = 0;
-  bool only_duplicates = true;
-  bson_iter_t it, errors, entry;
-  if (bson_iter_init_find(&it, &reply, "nInserted")) inserted = bson_iter_as_int64(&it);
-  if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &errors)) {
-    while (bson_iter_next(&errors)) {
-      if (!bson_iter_recurse(&errors, &entry) || !bson_iter_find(&entry, "code") ||
-          bson_iter_as_int64(&entry) != 11000) {
-        only_duplicates = false;
-      }
-    }
-  } else if (!ok) {
-    only_duplicates = false;  // not a write error: network, server selection, ...
-  }
+  const bool executed = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
+  const BulkInsertOutcome outcome = ReadBulkInsertReply(executed, error, reply, jsons.size());
   bson_destroy(&reply);
-  if (!ok && !only_duplicates) return MongoStatus(error, "insert into " + collection);
-  return inserted;
+  if (!outcome.all_present) return MongoStatus(error, "insert into " + collection);
+  return outcome.inserted;
 }
 
 Result<std::optional<std::string>> MongoStore::FindById(const std::string& collection,
