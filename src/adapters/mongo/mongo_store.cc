@@ -69,19 +69,18 @@ std::string ToJson(const bson_t* doc) {
   return out;
 }
 
+// The driver could not reach a server (network, server selection, client).
+bool IsUnreachable(const bson_error_t& error) {
+  return error.domain == MONGOC_ERROR_STREAM || error.domain == MONGOC_ERROR_SERVER_SELECTION ||
+         error.domain == MONGOC_ERROR_CLIENT;
+}
+
 }  // namespace
 
 Status MongoStatus(const bson_error_t& error, const std::string& context) {
   const std::string message = context + ": " + error.message;
   if (error.code == 11000 || error.code == 11001) return Status::AlreadyExists(message);
-  switch (error.domain) {
-    case MONGOC_ERROR_STREAM:
-    case MONGOC_ERROR_SERVER_SELECTION:
-    case MONGOC_ERROR_CLIENT:
-      return Status::Unavailable(message);
-    default:
-      return Status::Internal(message);
-  }
+  return IsUnreachable(error) ? Status::Unavailable(message) : Status::Internal(message);
 }
 
 class MongoStore::Lease {
@@ -171,7 +170,13 @@ Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& coll
   const bool executed = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
   const BulkInsertOutcome outcome = ReadBulkInsertReply(executed, error, reply, jsons.size());
   bson_destroy(&reply);
-  if (!outcome.all_present) return MongoStatus(error, "insert into " + collection);
+  if (!outcome.all_present) {
+    // Some document is not known to be stored: the caller retries the whole
+    // bulk, and finds the stored ones as duplicates.
+    const std::string message = "bulk insert into " + collection + ": " + outcome.failure;
+    return !executed && IsUnreachable(error) ? Status::Unavailable(message)
+                                             : Status::Internal(message);
+  }
   return outcome.inserted;
 }
 
