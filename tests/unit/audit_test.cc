@@ -125,6 +125,35 @@ TEST_SUITE("unit.audit") {
     CHECK(sink.archived.empty());
   }
 
+  TEST_CASE("an event that is not text neither stops the archiver nor is archived twice") {
+    const std::string dir = TempDir();
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    ScriptedConsumer consumer;
+    ConsumedEvent poison = Event(0, 0, "{\"eventId\":\"e-\xc0\xaf\"}");  // overlong '/'
+    poison.headers.push_back({"name\xed\xa0\x80", "v"});                 // a surrogate
+    const std::vector<ConsumedEvent> events = {poison, Event(0, 1, kEvent)};
+    consumer.pending.assign(events.begin(), events.end());
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {archive->get()}, metrics);
+    std::atomic<bool> stop{false};
+    size_t archived = 0;
+    REQUIRE_NOTHROW(archived = archiver.RunOnce(stop));
+    CHECK(archived == 2);
+    REQUIRE(consumer.commits.size() == 1);
+    CHECK(consumer.commits[0].offset == 2);
+    consumer.pending.assign(events.begin(), events.end());  // redelivered
+    REQUIRE_NOTHROW(archiver.RunOnce(stop));
+    std::ifstream in(dir + "/" +
+                     std::filesystem::directory_iterator(dir)->path().filename().string());
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    CHECK(lines == 2);
+    std::filesystem::remove_all(dir);
+  }
+
   TEST_CASE("the file sink skips redelivered records, across a restart") {
     const std::string dir = TempDir();
     std::vector<AuditRecord> batch;
