@@ -71,7 +71,7 @@ TEST_SUITE("unit.audit") {
 
   TEST_CASE("poison is archived raw with the reason, never dropped") {
     AuditRecord text = MakeAuditRecord(Event(1, 3, "not json"), "t");
-    CHECK(text.archive_id == "raw:booking.requests:1:3");
+    CHECK(text.archive_id.rfind("raw:booking.requests:1:3:", 0) == 0);
     CHECK(text.decode_error == "value is not a JSON object");
     CHECK(text.value == "not json");
     AuditRecord binary = MakeAuditRecord(Event(1, 4, std::string("\xff\xfe\x00", 3)), "t");
