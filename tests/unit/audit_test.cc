@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "adapters/file/file_archive.h"
@@ -59,6 +60,30 @@ std::string TempDir() {
 
 const std::string kEvent =
     R"({"eventId":"e-1","eventType":"BOOKING_INITIATED","payload":{"bookingId":"b-1"}})";
+
+// A record of the event `event_id` at `offset` of partition 0.
+AuditRecord Record(int64_t offset, const std::string& event_id, const std::string& received_at) {
+  return MakeAuditRecord(Event(0, offset, R"({"eventId":")" + event_id + R"("})"), received_at);
+}
+
+std::vector<AuditRecord> Records(const std::string& id_prefix, int64_t from, int64_t to,
+                                 const std::string& received_at = "2026-01-01T10:00:00.000Z") {
+  std::vector<AuditRecord> out;
+  for (int64_t offset = from; offset < to; ++offset) {
+    out.push_back(Record(offset, id_prefix + std::to_string(offset), received_at));
+  }
+  return out;
+}
+
+// The eventIds in one day's file, in file order, each followed by a space.
+std::string IdsOnFile(const std::string& dir, const std::string& day) {
+  std::string ids;
+  std::ifstream in(dir + "/events-" + day + ".jsonl");
+  for (std::string line; std::getline(in, line);) {
+    ids += nlohmann::json::parse(line)["eventId"].get<std::string>() + " ";
+  }
+  return ids;
+}
 
 TEST_SUITE("unit.audit") {
   TEST_CASE("a readable event is archived under its eventId with its booking id") {
@@ -176,6 +201,43 @@ TEST_SUITE("unit.audit") {
     for (std::string line; std::getline(in, line);) ++lines;
     CHECK(lines == 4);
     CHECK((*reopened)->Trail("b-1")->size() == 4);
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("the file sink archives a recreated topic whose offsets start again") {
+    const std::string dir = TempDir();
+    const std::string day = "2026-01-01";
+    {
+      auto archive = FileArchive::Open(dir);
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append(Records("old-", 0, 5)).ok());
+      // The topic is deleted and created again: offsets restart, other events.
+      REQUIRE((*archive)->Append(Records("new-", 0, 3)).ok());
+      REQUIRE((*archive)->Append(Records("new-", 1, 3)).ok());  // redelivered
+      CHECK((*archive)->HighestOffset("booking.requests", 0) == 2);
+    }
+    auto reopened = FileArchive::Open(dir);
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->HighestOffset("booking.requests", 0) == 2);
+    REQUIRE((*reopened)->Append(Records("new-", 1, 4)).ok());  // redelivered, plus one
+    CHECK(IdsOnFile(dir, day) == "old-0 old-1 old-2 old-3 old-4 new-0 new-1 new-2 new-3 ");
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("a batch across midnight that fails on the second day appends nothing twice") {
+    const std::string dir = TempDir();
+    std::vector<AuditRecord> batch = Records("e-", 0, 2, "2026-01-01T23:59:59.900Z");
+    for (AuditRecord& r : Records("e-", 2, 4, "2026-01-02T00:00:00.100Z")) batch.push_back(r);
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    // The second day's file cannot be opened: a directory stands in its way.
+    const std::string blocker = dir + "/events-2026-01-02.jsonl";
+    REQUIRE(std::filesystem::create_directory(blocker));
+    CHECK_FALSE((*archive)->Append(batch).ok());
+    std::filesystem::remove(blocker);
+    REQUIRE((*archive)->Append(batch).ok());  // the archiver's retry
+    CHECK(IdsOnFile(dir, "2026-01-01") == "e-0 e-1 ");
+    CHECK(IdsOnFile(dir, "2026-01-02") == "e-2 e-3 ");
     std::filesystem::remove_all(dir);
   }
 
