@@ -241,6 +241,45 @@ TEST_SUITE("unit.audit") {
     std::filesystem::remove_all(dir);
   }
 
+  TEST_CASE("a redelivery deeper than the ids kept in memory is checked against the files") {
+    const std::string dir = TempDir();
+    constexpr size_t kRecent = 4;
+    {
+      auto archive = FileArchive::Open(dir, {kRecent, kRecent});
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append(Records("e-", 0, 20)).ok());
+      REQUIRE((*archive)->Append(Records("e-", 2, 23)).ok());  // from offset 2: read from file
+    }
+    auto reopened = FileArchive::Open(dir, {kRecent, kRecent});
+    REQUIRE(reopened.ok());
+    REQUIRE((*reopened)->Append(Records("e-", 1, 24)).ok());
+    std::string expected;
+    for (int i = 0; i < 24; ++i) expected += "e-" + std::to_string(i) + " ";
+    CHECK(IdsOnFile(dir, "2026-01-01") == expected);
+    // The topic recreated, noticed at offset 0 far behind memory.
+    REQUIRE((*reopened)->Append(Records("new-", 0, 2)).ok());
+    REQUIRE((*reopened)->Append(Records("new-", 0, 3)).ok());
+    CHECK(IdsOnFile(dir, "2026-01-01") == expected + "new-0 new-1 new-2 ");
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("unreadable events of a recreated topic at the same offsets are archived too") {
+    const std::string dir = TempDir();
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    const std::string at = "2026-01-01T10:00:00.000Z";
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "old poison"), at)}).ok());
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "old poison"), at)}).ok());
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "new poison"), at)}).ok());
+    std::ifstream in(dir + "/events-2026-01-01.jsonl");
+    std::string values;
+    for (std::string line; std::getline(in, line);) {
+      values += nlohmann::json::parse(line)["value"].get<std::string>() + ";";
+    }
+    CHECK(values == "old poison;new poison;");
+    std::filesystem::remove_all(dir);
+  }
+
   TEST_CASE("a torn last line from a crash is cut before the next append") {
     const std::string dir = TempDir();
     {
