@@ -1,5 +1,7 @@
 // The audit archiver and its file sink, without servers.
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <deque>
@@ -122,6 +124,37 @@ TEST_SUITE("unit.audit") {
     CHECK(consumer.commits[0].partition == 0);
     CHECK(consumer.commits[0].offset == 2);  // next offset to read
     CHECK(consumer.commits[1].offset == 6);
+  }
+
+  TEST_CASE("a failing sink is retried with a warning naming its error; one commit, once stored") {
+    ScriptedConsumer consumer;
+    consumer.pending = {Event(0, 0, kEvent), Event(0, 1, kEvent)};
+    FlakySink sink;
+    sink.failures_left = 3;
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.retry_initial = std::chrono::milliseconds(1);
+    options.retry_max = std::chrono::milliseconds(2);
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {&sink}, metrics);
+    auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+    auto logger = std::make_shared<spdlog::logger>("audit-test", captured);
+    logger->set_level(spdlog::level::warn);
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(logger);
+    std::atomic<bool> stop{false};
+    const size_t archived = archiver.RunOnce(stop);
+    spdlog::set_default_logger(previous);
+    CHECK(archived == 2);
+    CHECK(sink.archived.size() == 2);  // the failed attempts stored nothing
+    REQUIRE(consumer.commits.size() == 1);
+    CHECK(consumer.commits[0].offset == 2);
+    int warnings = 0;
+    for (const std::string& line : captured->last_formatted()) {
+      if (line.find("disk away") != std::string::npos) ++warnings;
+    }
+    CHECK(warnings == 3);
+    CHECK(metrics.GetCounter("audit_sink_failures_total", "")->value() == 3);
   }
 
   TEST_CASE("a sink failing at shutdown leaves the batch uncommitted for redelivery") {
