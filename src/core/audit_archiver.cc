@@ -75,8 +75,9 @@ size_t AuditArchiver::RunOnce(const std::atomic<bool>& stop) {
     records.push_back(MakeAuditRecord(event, now));
     if (!records.back().decode_error.empty()) {
       malformed_->Increment();
-      spdlog::warn("archived unreadable event {}:{}:{} raw: {}", event.topic, event.partition,
-                   event.offset, records.back().decode_error);
+      spdlog::warn("archiving event {}:{}:{} as {}, not all of it readable: {}", event.topic,
+                   event.partition, event.offset, records.back().archive_id,
+                   records.back().decode_error);
     }
   }
   if (!ArchiveDurably(records, stop)) return 0;

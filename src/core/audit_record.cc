@@ -1,28 +1,23 @@
 #include "wanderluxe/audit_record.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "core/utf8.h"
 
 namespace wanderluxe {
 namespace {
 
 using nlohmann::json;
 
-bool IsUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const size_t len = c < 0x80           ? 1
-                       : (c >> 5) == 0x6  ? 2
-                       : (c >> 4) == 0xe  ? 3
-                       : (c >> 3) == 0x1e ? 4
-                                          : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    i += len;
-  }
-  return true;
+// An id longer than this is not used as one: _id and bookingId are index
+// keys, and PostgreSQL (under FerretDB) refuses an index row over 2,704
+// bytes, which fails the whole bulk at every retry.
+constexpr size_t kMaxIdBytes = 256;
+
+// Text every archive can store as is (see audit_record.h).
+bool IsArchivableText(const std::string& bytes) {
+  return IsUtf8(bytes) && bytes.find('\0') == std::string::npos;
 }
 
 std::string Base64(const std::string& in) {
@@ -44,23 +39,64 @@ std::string Base64(const std::string& in) {
   return out;
 }
 
+// Stores `bytes` into `text`, base64 when they are not archivable text.
+void Store(const std::string& bytes, std::string& text, bool& base64) {
+  base64 = !IsArchivableText(bytes);
+  text = base64 ? Base64(bytes) : bytes;
+}
+
+// 64-bit FNV-1a: tells two unreadable events at the same coordinates apart.
+uint64_t Fnv1a(uint64_t hash, const std::string& bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+std::string RawId(const ConsumedEvent& event) {
+  uint64_t hash = Fnv1a(14695981039346656037ull, std::to_string(event.key.size()) + ":");
+  hash = Fnv1a(Fnv1a(hash, event.key), event.value);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return "raw:" + event.topic + ":" + std::to_string(event.partition) + ":" +
+         std::to_string(event.offset) + ":" + std::to_string(event.timestamp_ms) + ":" + hex;
+}
+
+// The string field `name` of `holder` when the archive can index it; empty
+// otherwise, with `why` saying what was wrong with a field that was there.
+// (Parsed JSON strings are UTF-8 already; an escaped \u0000 is not.)
+std::string IdField(const json& holder, const char* name, std::string& why) {
+  auto it = holder.find(name);
+  if (it == holder.end() || !it->is_string()) return "";
+  const auto& id = it->get_ref<const std::string&>();
+  if (!IsArchivableText(id)) {
+    why = std::string(name) + " holds U+0000";
+    return "";
+  }
+  if (id.size() > kMaxIdBytes) {
+    why = std::string(name) + " is longer than " + std::to_string(kMaxIdBytes) + " bytes";
+    return "";
+  }
+  return id;
+}
+
 // Reads the ids of a booking request or outcome event, whatever its schema
 // version: the archive must not depend on decoders that may reject it.
 void ReadIds(AuditRecord& r) {
-  json doc = json::parse(r.value, nullptr, /*allow_exceptions=*/false);
+  const json doc = json::parse(r.value, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     r.decode_error = "value is not a JSON object";
     return;
   }
-  if (doc.contains("eventId") && doc["eventId"].is_string()) r.event_id = doc["eventId"];
-  if (doc.contains("eventType") && doc["eventType"].is_string()) r.event_type = doc["eventType"];
-  for (const json* holder : {&doc, doc.contains("payload") ? &doc["payload"] : nullptr}) {
-    if (holder != nullptr && holder->is_object() && holder->contains("bookingId") &&
-        (*holder)["bookingId"].is_string()) {
-      r.booking_id = (*holder)["bookingId"];
-    }
+  std::string why;
+  r.event_id = IdField(doc, "eventId", why);
+  r.event_type = IdField(doc, "eventType", why);
+  r.booking_id = IdField(doc, "bookingId", why);  // an outcome event's
+  auto payload = doc.find("payload");
+  if (payload != doc.end() && payload->is_object()) {
+    std::string in_payload = IdField(*payload, "bookingId", why);  // a request's
+    if (!in_payload.empty()) r.booking_id = in_payload;
   }
-  if (r.event_id.empty()) r.decode_error = "event has no eventId";
+  if (r.event_id.empty() && why.empty()) why = "event has no eventId";
+  r.decode_error = why;
 }
 
 }  // namespace
@@ -70,25 +106,21 @@ AuditRecord MakeAuditRecord(const ConsumedEvent& event, const std::string& recei
   r.topic = event.topic;
   r.partition = event.partition;
   r.offset = event.offset;
-  r.key = event.key;
-  r.headers = event.headers;
   r.kafka_timestamp_ms = event.timestamp_ms;
   r.received_at = received_at;
-  if (IsUtf8(event.value)) {
-    r.value = event.value;
-    ReadIds(r);
+  Store(event.key, r.key, r.key_base64);
+  Store(event.value, r.value, r.value_base64);
+  if (r.value_base64) {
+    r.decode_error = "value is not text (stored base64)";
   } else {
-    r.value = Base64(event.value);
-    r.value_base64 = true;
-    r.decode_error = "value is not UTF-8 (stored base64)";
+    ReadIds(r);
   }
-  r.archive_id = !r.event_id.empty() ? r.event_id
-                                     : "raw:" + r.topic + ":" + std::to_string(r.partition) + ":" +
-                                           std::to_string(r.offset);
-  if (!IsUtf8(r.key)) r.key = Base64(r.key);
-  for (auto& h : r.headers) {
-    if (!IsUtf8(h.value)) h.value = Base64(h.value);
+  for (const EventHeader& h : event.headers) {
+    AuditHeader& archived = r.headers.emplace_back();
+    Store(h.key, archived.key, archived.key_base64);
+    Store(h.value, archived.value, archived.value_base64);
   }
+  r.archive_id = !r.event_id.empty() ? r.event_id : RawId(event);
   return r;
 }
 
@@ -96,22 +128,31 @@ std::string AuditRecord::ToJson() const {
   // An array, not an object: header names may hold '.' or '$', which Mongo
   // field names may not.
   json headers_json = json::array();
-  for (const auto& h : headers) headers_json.push_back({{"key", h.key}, {"value", h.value}});
-  json doc = {{"_id", archive_id},
-              {"topic", topic},
-              {"partition", partition},
-              {"offset", offset},
-              {"key", key},
-              {"value", value},
-              {"valueBase64", value_base64},
-              {"headers", headers_json},
-              {"kafkaTimestampMs", kafka_timestamp_ms},
-              {"receivedAt", received_at},
-              {"eventId", event_id},
-              {"eventType", event_type},
-              {"bookingId", booking_id},
-              {"decodeError", decode_error}};
-  return doc.dump();
+  for (const AuditHeader& h : headers) {
+    headers_json.push_back({{"key", h.key},
+                            {"keyBase64", h.key_base64},
+                            {"value", h.value},
+                            {"valueBase64", h.value_base64}});
+  }
+  const json doc = {{"_id", archive_id},
+                    {"topic", topic},
+                    {"partition", partition},
+                    {"offset", offset},
+                    {"key", key},
+                    {"keyBase64", key_base64},
+                    {"value", value},
+                    {"valueBase64", value_base64},
+                    {"headers", headers_json},
+                    {"kafkaTimestampMs", kafka_timestamp_ms},
+                    {"receivedAt", received_at},
+                    {"eventId", event_id},
+                    {"eventType", event_type},
+                    {"bookingId", booking_id},
+                    {"decodeError", decode_error}};
+  // MakeAuditRecord leaves no string that is not UTF-8. `replace` is the last
+  // line of defence for a record built some other way: a U+FFFD in the
+  // archive rather than an exception that would stop the audit thread.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace wanderluxe

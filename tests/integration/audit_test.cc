@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "support/child_process.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_archiver.h"
+#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -104,6 +106,41 @@ TEST_SUITE("integration.audit") {
     REQUIRE(trail.ok());
     CHECK(trail->size() == 1);
     (*consumer)->Close();
+  }
+
+  TEST_CASE("events FerretDB could refuse are archived once each; redelivered, added nothing") {
+    AuditFixture f;
+    MongoArchive archive(*f.mongo, f.collection);
+    REQUIRE(archive.EnsureIndexes().ok());  // the bookingId index, which long ids would break
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> letter('a', 'z');
+    std::string incompressible(3000, ' ');
+    for (char& c : incompressible) c = static_cast<char>(letter(rng));
+    const std::vector<std::string> values = {
+        std::string("nul \0 inside", 12),
+        R"({"eventId":"e-nul\u0000","payload":{"bookingId":"b-1"}})",
+        R"({"eventId":")" + incompressible + R"("})",
+        R"({"eventId":")" + f.collection + R"(-long-booking","payload":{"bookingId":")" +
+            incompressible + R"("}})",
+        "overlong \xc0\xaf",
+        "surrogate \xed\xa0\x80",
+        "past U+10FFFF \xf4\x90\x80\x80",
+        R"({"eventId":")" + f.collection + R"(-fine","payload":{"bookingId":"b-1"}})"};
+    std::vector<AuditRecord> batch;
+    for (size_t i = 0; i < values.size(); ++i) {
+      ConsumedEvent event{f.requests,       0,         static_cast<int64_t>(i),
+                          "k\xff",          values[i], {{"name\xc1\x80", std::string("\0", 1)}},
+                          1'700'000'000'000};
+      batch.push_back(MakeAuditRecord(event, NowIso8601()));
+    }
+    REQUIRE(archive.Append(batch).ok());
+    REQUIRE(archive.Append(batch).ok());  // redelivered
+    CHECK(f.Archived() == static_cast<int64_t>(values.size()));
+    auto files = FileArchive::Open(f.dir);
+    REQUIRE(files.ok());
+    REQUIRE((*files)->Append(batch).ok());
+    REQUIRE((*files)->Append(batch).ok());
+    CHECK(f.FileLines().first == static_cast<int64_t>(values.size()));
   }
 
   TEST_CASE("audit SIGKILLed mid-run and restarted: nothing missing, nothing twice") {

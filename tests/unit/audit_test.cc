@@ -1,10 +1,13 @@
 // The audit archiver and its file sink, without servers.
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "adapters/file/file_archive.h"
@@ -60,6 +63,30 @@ std::string TempDir() {
 const std::string kEvent =
     R"({"eventId":"e-1","eventType":"BOOKING_INITIATED","payload":{"bookingId":"b-1"}})";
 
+// A record of the event `event_id` at `offset` of partition 0.
+AuditRecord Record(int64_t offset, const std::string& event_id, const std::string& received_at) {
+  return MakeAuditRecord(Event(0, offset, R"({"eventId":")" + event_id + R"("})"), received_at);
+}
+
+std::vector<AuditRecord> Records(const std::string& id_prefix, int64_t from, int64_t to,
+                                 const std::string& received_at = "2026-01-01T10:00:00.000Z") {
+  std::vector<AuditRecord> out;
+  for (int64_t offset = from; offset < to; ++offset) {
+    out.push_back(Record(offset, id_prefix + std::to_string(offset), received_at));
+  }
+  return out;
+}
+
+// The eventIds in one day's file, in file order, each followed by a space.
+std::string IdsOnFile(const std::string& dir, const std::string& day) {
+  std::string ids;
+  std::ifstream in(dir + "/events-" + day + ".jsonl");
+  for (std::string line; std::getline(in, line);) {
+    ids += nlohmann::json::parse(line)["eventId"].get<std::string>() + " ";
+  }
+  return ids;
+}
+
 TEST_SUITE("unit.audit") {
   TEST_CASE("a readable event is archived under its eventId with its booking id") {
     AuditRecord r = MakeAuditRecord(Event(2, 7, kEvent), "2026-01-01T00:00:00.000Z");
@@ -71,7 +98,7 @@ TEST_SUITE("unit.audit") {
 
   TEST_CASE("poison is archived raw with the reason, never dropped") {
     AuditRecord text = MakeAuditRecord(Event(1, 3, "not json"), "t");
-    CHECK(text.archive_id == "raw:booking.requests:1:3");
+    CHECK(text.archive_id.rfind("raw:booking.requests:1:3:", 0) == 0);
     CHECK(text.decode_error == "value is not a JSON object");
     CHECK(text.value == "not json");
     AuditRecord binary = MakeAuditRecord(Event(1, 4, std::string("\xff\xfe\x00", 3)), "t");
@@ -97,6 +124,37 @@ TEST_SUITE("unit.audit") {
     CHECK(consumer.commits[0].partition == 0);
     CHECK(consumer.commits[0].offset == 2);  // next offset to read
     CHECK(consumer.commits[1].offset == 6);
+  }
+
+  TEST_CASE("a failing sink is retried with a warning naming its error; one commit, once stored") {
+    ScriptedConsumer consumer;
+    consumer.pending = {Event(0, 0, kEvent), Event(0, 1, kEvent)};
+    FlakySink sink;
+    sink.failures_left = 3;
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.retry_initial = std::chrono::milliseconds(1);
+    options.retry_max = std::chrono::milliseconds(2);
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {&sink}, metrics);
+    auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+    auto logger = std::make_shared<spdlog::logger>("audit-test", captured);
+    logger->set_level(spdlog::level::warn);
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(logger);
+    std::atomic<bool> stop{false};
+    const size_t archived = archiver.RunOnce(stop);
+    spdlog::set_default_logger(previous);
+    CHECK(archived == 2);
+    CHECK(sink.archived.size() == 2);  // the failed attempts stored nothing
+    REQUIRE(consumer.commits.size() == 1);
+    CHECK(consumer.commits[0].offset == 2);
+    int warnings = 0;
+    for (const std::string& line : captured->last_formatted()) {
+      if (line.find("disk away") != std::string::npos) ++warnings;
+    }
+    CHECK(warnings == 3);
+    CHECK(metrics.GetCounter("audit_sink_failures_total", "")->value() == 3);
   }
 
   TEST_CASE("a sink failing at shutdown leaves the batch uncommitted for redelivery") {
@@ -125,6 +183,35 @@ TEST_SUITE("unit.audit") {
     CHECK(sink.archived.empty());
   }
 
+  TEST_CASE("an event that is not text neither stops the archiver nor is archived twice") {
+    const std::string dir = TempDir();
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    ScriptedConsumer consumer;
+    ConsumedEvent poison = Event(0, 0, "{\"eventId\":\"e-\xc0\xaf\"}");  // overlong '/'
+    poison.headers.push_back({"name\xed\xa0\x80", "v"});                 // a surrogate
+    const std::vector<ConsumedEvent> events = {poison, Event(0, 1, kEvent)};
+    consumer.pending.assign(events.begin(), events.end());
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {archive->get()}, metrics);
+    std::atomic<bool> stop{false};
+    size_t archived = 0;
+    REQUIRE_NOTHROW(archived = archiver.RunOnce(stop));
+    CHECK(archived == 2);
+    REQUIRE(consumer.commits.size() == 1);
+    CHECK(consumer.commits[0].offset == 2);
+    consumer.pending.assign(events.begin(), events.end());  // redelivered
+    REQUIRE_NOTHROW(archiver.RunOnce(stop));
+    std::ifstream in(dir + "/" +
+                     std::filesystem::directory_iterator(dir)->path().filename().string());
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    CHECK(lines == 2);
+    std::filesystem::remove_all(dir);
+  }
+
   TEST_CASE("the file sink skips redelivered records, across a restart") {
     const std::string dir = TempDir();
     std::vector<AuditRecord> batch;
@@ -147,6 +234,82 @@ TEST_SUITE("unit.audit") {
     for (std::string line; std::getline(in, line);) ++lines;
     CHECK(lines == 4);
     CHECK((*reopened)->Trail("b-1")->size() == 4);
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("the file sink archives a recreated topic whose offsets start again") {
+    const std::string dir = TempDir();
+    const std::string day = "2026-01-01";
+    {
+      auto archive = FileArchive::Open(dir);
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append(Records("old-", 0, 5)).ok());
+      // The topic is deleted and created again: offsets restart, other events.
+      REQUIRE((*archive)->Append(Records("new-", 0, 3)).ok());
+      REQUIRE((*archive)->Append(Records("new-", 1, 3)).ok());  // redelivered
+      CHECK((*archive)->HighestOffset("booking.requests", 0) == 2);
+    }
+    auto reopened = FileArchive::Open(dir);
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->HighestOffset("booking.requests", 0) == 2);
+    REQUIRE((*reopened)->Append(Records("new-", 1, 4)).ok());  // redelivered, plus one
+    CHECK(IdsOnFile(dir, day) == "old-0 old-1 old-2 old-3 old-4 new-0 new-1 new-2 new-3 ");
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("a batch across midnight that fails on the second day appends nothing twice") {
+    const std::string dir = TempDir();
+    std::vector<AuditRecord> batch = Records("e-", 0, 2, "2026-01-01T23:59:59.900Z");
+    for (AuditRecord& r : Records("e-", 2, 4, "2026-01-02T00:00:00.100Z")) batch.push_back(r);
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    // The second day's file cannot be opened: a directory stands in its way.
+    const std::string blocker = dir + "/events-2026-01-02.jsonl";
+    REQUIRE(std::filesystem::create_directory(blocker));
+    CHECK_FALSE((*archive)->Append(batch).ok());
+    std::filesystem::remove(blocker);
+    REQUIRE((*archive)->Append(batch).ok());  // the archiver's retry
+    CHECK(IdsOnFile(dir, "2026-01-01") == "e-0 e-1 ");
+    CHECK(IdsOnFile(dir, "2026-01-02") == "e-2 e-3 ");
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("a redelivery deeper than the ids kept in memory is checked against the files") {
+    const std::string dir = TempDir();
+    constexpr size_t kRecent = 4;
+    {
+      auto archive = FileArchive::Open(dir, {kRecent, kRecent});
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append(Records("e-", 0, 20)).ok());
+      REQUIRE((*archive)->Append(Records("e-", 2, 23)).ok());  // from offset 2: read from file
+    }
+    auto reopened = FileArchive::Open(dir, {kRecent, kRecent});
+    REQUIRE(reopened.ok());
+    REQUIRE((*reopened)->Append(Records("e-", 1, 24)).ok());
+    std::string expected;
+    for (int i = 0; i < 24; ++i) expected += "e-" + std::to_string(i) + " ";
+    CHECK(IdsOnFile(dir, "2026-01-01") == expected);
+    // The topic recreated, noticed at offset 0 far behind memory.
+    REQUIRE((*reopened)->Append(Records("new-", 0, 2)).ok());
+    REQUIRE((*reopened)->Append(Records("new-", 0, 3)).ok());
+    CHECK(IdsOnFile(dir, "2026-01-01") == expected + "new-0 new-1 new-2 ");
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("unreadable events of a recreated topic at the same offsets are archived too") {
+    const std::string dir = TempDir();
+    auto archive = FileArchive::Open(dir);
+    REQUIRE(archive.ok());
+    const std::string at = "2026-01-01T10:00:00.000Z";
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "old poison"), at)}).ok());
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "old poison"), at)}).ok());
+    REQUIRE((*archive)->Append({MakeAuditRecord(Event(0, 0, "new poison"), at)}).ok());
+    std::ifstream in(dir + "/events-2026-01-01.jsonl");
+    std::string values;
+    for (std::string line; std::getline(in, line);) {
+      values += nlohmann::json::parse(line)["value"].get<std::string>() + ";";
+    }
+    CHECK(values == "old poison;new poison;");
     std::filesystem::remove_all(dir);
   }
 

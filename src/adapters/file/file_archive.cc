@@ -1,13 +1,16 @@
 #include "adapters/file/file_archive.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace wanderluxe {
@@ -20,16 +23,74 @@ Status Errno(const std::string& what) {
   return Status::Unavailable(what + ": " + std::strerror(errno));
 }
 
-std::vector<fs::path> ArchiveFiles(const std::string& dir) {
+// The archive's files, in the order their lines were written (names sort by day).
+Result<std::vector<fs::path>> ArchiveFiles(const std::string& dir) {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("events-", 0) == 0 && entry.path().extension() == ".jsonl") {
-      files.push_back(entry.path());
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("events-", 0) == 0 && it->path().extension() == ".jsonl") {
+      files.push_back(it->path());
     }
   }
-  std::sort(files.begin(), files.end());  // names sort by date
+  if (ec) return Status::Unavailable("audit dir " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
   return files;
+}
+
+// The file a record goes to: the day it was received, YYYY-MM-DD.
+std::string DayOf(const std::string& received_at) {
+  bool dated = received_at.size() >= 10;
+  for (size_t i = 0; dated && i < 10; ++i) {
+    const auto c = static_cast<unsigned char>(received_at[i]);
+    dated = (i == 4 || i == 7) ? c == '-' : std::isdigit(c) != 0;
+  }
+  return dated ? received_at.substr(0, 10) : "undated";
+}
+
+// Where an archived line is, and what it holds.
+struct Line {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  std::string archive_id;
+};
+
+std::optional<Line> ParseLine(const std::string& text) {
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return std::nullopt;
+  const auto topic = doc.find("topic"), partition = doc.find("partition"),
+             offset = doc.find("offset"), id = doc.find("_id");
+  if (topic == doc.end() || !topic->is_string() || partition == doc.end() ||
+      !partition->is_number_integer() || offset == doc.end() || !offset->is_number_integer() ||
+      id == doc.end() || !id->is_string()) {
+    return std::nullopt;
+  }
+  return Line{topic->get<std::string>(), partition->get<int32_t>(), offset->get<int64_t>(),
+              id->get<std::string>()};
+}
+
+// Calls `visit` with every archived line, in the order the lines were written.
+Status ForEachLine(const std::string& dir, const std::function<void(const Line&)>& visit) {
+  auto files = ArchiveFiles(dir);
+  if (!files.ok()) return files.status();
+  for (const fs::path& file : *files) {
+    std::ifstream in(file);
+    if (!in) return Status::Unavailable("read " + file.string());
+    for (std::string text; std::getline(in, text);) {
+      if (auto line = ParseLine(text)) visit(*line);
+    }
+  }
+  return Status::Ok();
+}
+
+// The id at `offset` in `ids` (offsets ascending), if it is there.
+std::optional<std::string> Find(const std::deque<std::pair<int64_t, std::string>>& ids,
+                                int64_t offset) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), offset,
+                             [](const auto& entry, int64_t o) { return entry.first < o; });
+  if (it == ids.end() || it->first != offset) return std::nullopt;
+  return it->second;
 }
 
 // Cuts a partial last line left by a crash, so the next append starts clean.
@@ -43,13 +104,25 @@ Status TrimTornTail(const fs::path& file) {
   return Status::Ok();
 }
 
+// Lines a crashed process (or a failed write) left in the page cache count as
+// on file only once they are durable.
+Status SyncFile(const fs::path& file) {
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + file.string());
+  const bool synced = fdatasync(fd) == 0;
+  Status s = synced ? Status::Ok() : Errno("fdatasync " + file.string());
+  close(fd);
+  return s;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<FileArchive>> FileArchive::Open(const std::string& dir) {
+Result<std::unique_ptr<FileArchive>> FileArchive::Open(const std::string& dir,
+                                                       FileArchiveMemory memory) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::Unavailable("audit dir " + dir + ": " + ec.message());
-  std::unique_ptr<FileArchive> archive(new FileArchive(dir));
+  std::unique_ptr<FileArchive> archive(new FileArchive(dir, memory));
   if (Status s = archive->Scan(); !s.ok()) return s;
   return archive;
 }
@@ -59,23 +132,59 @@ FileArchive::~FileArchive() {
 }
 
 Status FileArchive::Scan() {
-  for (const fs::path& file : ArchiveFiles(dir_)) {
+  marks_.clear();
+  auto files = ArchiveFiles(dir_);
+  if (!files.ok()) return files.status();
+  for (const fs::path& file : *files) {
     if (Status s = TrimTornTail(file); !s.ok()) return s;
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded()) continue;
-      int64_t& high = highest_[{doc.value("topic", ""), doc.value("partition", 0)}];
-      high = std::max(high, doc.value("offset", int64_t{-1}));
-    }
+    if (Status s = SyncFile(file); !s.ok()) return s;
   }
-  return Status::Ok();
+  return ForEachLine(dir_, [this](const Line& line) {
+    Written(marks_[{line.topic, line.partition}], line.offset, line.archive_id);
+  });
+}
+
+void FileArchive::Written(Mark& mark, int64_t offset, const std::string& archive_id) {
+  // Lines of one incarnation are written with ascending offsets: one at or
+  // below the mark is the first of a recreated topic.
+  if (offset <= mark.offset) mark = Mark{};
+  mark.offset = offset;
+  mark.recent.emplace_back(offset, archive_id);
+  if (mark.recent.size() > memory_.recent_ids) mark.recent.pop_front();
 }
 
 int64_t FileArchive::HighestOffset(const std::string& topic, int32_t partition) const {
-  auto it = highest_.find({topic, partition});
-  return it == highest_.end() ? -1 : it->second;
+  auto it = marks_.find({topic, partition});
+  return it == marks_.end() ? -1 : it->second.offset;
+}
+
+Result<bool> FileArchive::OnFile(const AuditRecord& r, Mark& mark) const {
+  if (r.offset > mark.offset) return false;
+  const bool in_recent = !mark.recent.empty() && r.offset >= mark.recent.front().first;
+  if (!in_recent && (r.offset < mark.window_from || r.offset >= mark.window_to)) {
+    if (Status s = LoadWindow({r.topic, r.partition}, mark, r.offset); !s.ok()) return s;
+  }
+  // No line at that offset, or another record's: a recreated topic.
+  return Find(in_recent ? mark.recent : mark.window, r.offset) == r.archive_id;
+}
+
+Status FileArchive::LoadWindow(const Partition& partition, Mark& mark, int64_t offset) const {
+  int64_t to = offset + static_cast<int64_t>(memory_.window_ids);
+  if (!mark.recent.empty()) to = std::min(to, mark.recent.front().first);
+  Ids window;
+  int64_t last = -1;
+  Status read = ForEachLine(dir_, [&](const Line& line) {
+    if (line.topic != partition.first || line.partition != partition.second) return;
+    if (line.offset <= last) window.clear();  // those were an earlier incarnation's
+    last = line.offset;
+    if (line.offset >= offset && line.offset < to)
+      window.emplace_back(line.offset, line.archive_id);
+  });
+  if (!read.ok()) return read;
+  mark.window = std::move(window);
+  mark.window_from = offset;
+  mark.window_to = to;
+  return Status::Ok();
 }
 
 Result<int> FileArchive::FileFor(const std::string& day) {
@@ -88,35 +197,62 @@ Result<int> FileArchive::FileFor(const std::string& day) {
   return fd_;
 }
 
+Status FileArchive::WriteDurably(const std::string& day, const std::string& lines) {
+  auto fd = FileFor(day);
+  if (!fd.ok()) return fd.status();
+  struct stat before;
+  if (fstat(*fd, &before) != 0) return Errno("stat audit file");
+  Status s = Status::Ok();
+  size_t written = 0;
+  while (s.ok() && written < lines.size()) {
+    const ssize_t n = write(*fd, lines.data() + written, lines.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = Errno("write audit file");
+    if (n > 0) written += static_cast<size_t>(n);
+  }
+  if (s.ok() && fdatasync(*fd) != 0) s = Errno("fdatasync audit file");
+  // Cut the lines off again; if that fails too, the next Append reads back
+  // (and syncs) what stayed, and counts it as on file.
+  if (!s.ok() && ftruncate(*fd, before.st_size) != 0) s = Errno("write, then truncate, audit file");
+  return s;
+}
+
 Status FileArchive::Append(const std::vector<AuditRecord>& records) {
-  // Group by the day each record was received, skipping what is archived already.
-  std::map<std::string, std::string> lines_by_day;
-  std::map<std::pair<std::string, int32_t>, int64_t> highest = highest_;
-  for (const AuditRecord& r : records) {
-    int64_t& high = highest.try_emplace({r.topic, r.partition}, -1).first->second;
-    if (r.offset <= high) continue;  // redelivered: on file already
-    high = r.offset;
-    lines_by_day[r.received_at.substr(0, 10)] += r.ToJson() + "\n";
+  if (stale_) {
+    if (Status s = Scan(); !s.ok()) return s;
+    stale_ = false;
   }
-  for (const auto& [day, lines] : lines_by_day) {
-    auto fd = FileFor(day);
-    if (!fd.ok()) return fd.status();
-    size_t written = 0;
-    while (written < lines.size()) {
-      const ssize_t n = write(*fd, lines.data() + written, lines.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("write audit file");
-      written += static_cast<size_t>(n);
+  // One run per day, in the batch's order; a run's records count as on file
+  // (in marks_) as they are chosen, so any failure makes the marks stale.
+  for (size_t begin = 0, end = 0; begin < records.size(); begin = end) {
+    const std::string day = DayOf(records[begin].received_at);
+    std::string lines;
+    for (end = begin; end < records.size() && DayOf(records[end].received_at) == day; ++end) {
+      const AuditRecord& r = records[end];
+      Mark& mark = marks_[{r.topic, r.partition}];
+      auto on_file = OnFile(r, mark);
+      if (!on_file.ok()) {
+        stale_ = true;
+        return on_file.status();
+      }
+      if (*on_file) continue;  // redelivered
+      Written(mark, r.offset, r.archive_id);
+      lines += r.ToJson() + "\n";
     }
-    if (fdatasync(*fd) != 0) return Errno("fdatasync audit file");
+    if (lines.empty()) continue;
+    if (Status s = WriteDurably(day, lines); !s.ok()) {
+      stale_ = true;
+      return s;
+    }
   }
-  highest_ = std::move(highest);  // only once durable
   return Status::Ok();
 }
 
 Result<std::vector<std::string>> FileArchive::Trail(const std::string& booking_id) const {
   std::vector<std::pair<std::string, std::string>> found;  // (receivedAt, line)
-  for (const fs::path& file : ArchiveFiles(dir_)) {
+  auto files = ArchiveFiles(dir_);
+  if (!files.ok()) return files.status();
+  for (const fs::path& file : *files) {
     std::ifstream in(file);
     std::string line;
     while (std::getline(in, line)) {

@@ -1,16 +1,40 @@
-// ArchiveSink over daily JSON-lines files (`<dir>/events-YYYY-MM-DD.jsonl`),
-// fdatasync'd before Append returns.
+// ArchiveSink over daily JSON-lines files (`<dir>/events-YYYY-MM-DD.jsonl`,
+// the day each record was received), fdatasync'd before Append returns.
 //
-// Exactly-once across crashes: one consumer reads each partition in order, so
-// the archive holds, per (topic, partition), a gap-free prefix of offsets. At
-// start the sink scans its files for each partition's highest archived offset
-// and later skips any redelivered record at or below it. A torn last line
-// (crash mid-write) is cut off before the first append.
+// Exactly once, across crashes and recreated topics. One consumer reads each
+// partition in order and commits only what is archived, so for each
+// incarnation of a topic (deleted and created again, its offsets restart) the
+// files hold, per partition, a gap-free run of offsets ending at the
+// partition's mark: the offset of the last line written for it. A record
+// above the mark is new. A record at or below it is either a redelivery (the
+// same record is on file at that offset) or a recreated topic's (another
+// record is, or none): the sink compares the record's archive_id (its
+// eventId; for an unreadable event, coordinates plus timestamp and hash) with
+// the one on file at that offset, kept in memory for the last lines of each
+// partition, and read from the files a window at a time further back. A
+// mismatch starts a new incarnation, whose mark starts again at that record.
+// Lines are written in that order, so the files, read in order, show each
+// incarnation's start as an offset going backwards.
+//
+// A batch is written one file (day) at a time, in order, each made durable
+// before its lines count as on file: a batch that fails half way (the second
+// day's file) is retried without the first day's lines written again. The
+// lines of a failed write are cut off again, and the marks read back from
+// the files before the next append. A torn last line (a crash mid-write) is
+// cut off at start, and every file the sink reads its marks from is synced
+// first, so what counts as on file is durable.
+//
+// Assumes what the audit role guarantees: a partition is never rewound below
+// the first offset the files hold of its incarnation (the group starts at the
+// earliest offset), and received days never go backwards.
 #ifndef WANDERLUXE_ADAPTERS_FILE_FILE_ARCHIVE_H_
 #define WANDERLUXE_ADAPTERS_FILE_FILE_ARCHIVE_H_
 
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -18,10 +42,17 @@
 
 namespace wanderluxe {
 
+// How many archive ids a partition keeps in memory to check redeliveries.
+struct FileArchiveMemory {
+  size_t recent_ids = 4096;   // of its last lines: far more than a batch (ArchiverOptions)
+  size_t window_ids = 65536;  // read from the files when a redelivery goes further back
+};
+
 class FileArchive final : public ArchiveSink {
  public:
   // Creates `dir` if needed and scans what is there.
-  static Result<std::unique_ptr<FileArchive>> Open(const std::string& dir);
+  static Result<std::unique_ptr<FileArchive>> Open(const std::string& dir,
+                                                   FileArchiveMemory memory = {});
   ~FileArchive() override;
 
   std::string name() const override { return "file"; }
@@ -30,16 +61,41 @@ class FileArchive final : public ArchiveSink {
   // Every archived record of `booking_id`, oldest first (for `audit trail`).
   Result<std::vector<std::string>> Trail(const std::string& booking_id) const;
 
-  // Highest archived offset of a partition, or -1.
+  // The mark of a partition (its current incarnation's last offset), or -1.
   int64_t HighestOffset(const std::string& topic, int32_t partition) const;
 
  private:
-  explicit FileArchive(std::string dir) : dir_(std::move(dir)) {}
+  using Partition = std::pair<std::string, int32_t>;
+
+  using Ids = std::deque<std::pair<int64_t, std::string>>;  // (offset, archive_id), offsets ascend
+
+  // What the files hold of one partition's current incarnation.
+  struct Mark {
+    int64_t offset = -1;  // of the last line written
+    Ids recent;           // of the last lines
+    // Of the lines with offsets in [window_from, window_to), all before `recent`.
+    Ids window;
+    int64_t window_from = 0, window_to = 0;
+  };
+
+  FileArchive(std::string dir, FileArchiveMemory memory)
+      : dir_(std::move(dir)),
+        memory_{std::max<size_t>(memory.recent_ids, 1), std::max<size_t>(memory.window_ids, 1)} {}
   Status Scan();
+  // Counts a line at `offset` with `archive_id` as on file.
+  void Written(Mark& mark, int64_t offset, const std::string& archive_id);
+  // Whether `r` is on file already (reading the files when it must).
+  Result<bool> OnFile(const AuditRecord& r, Mark& mark) const;
+  // Reads into `mark.window` the ids on file from `offset` on, up to `recent`.
+  Status LoadWindow(const Partition& partition, Mark& mark, int64_t offset) const;
+  // Appends `lines` to the day's file and syncs it; cuts them off again on failure.
+  Status WriteDurably(const std::string& day, const std::string& lines);
   Result<int> FileFor(const std::string& day);
 
   const std::string dir_;
-  std::map<std::pair<std::string, int32_t>, int64_t> highest_;
+  const FileArchiveMemory memory_;
+  std::map<Partition, Mark> marks_;
+  bool stale_ = false;  // a write failed: read the marks back from the files
   std::string open_day_;
   int fd_ = -1;
 };

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <utility>
 
+#include "adapters/mongo/bulk_insert_reply.h"
+
 namespace wanderluxe {
 namespace {
 
@@ -67,19 +69,18 @@ std::string ToJson(const bson_t* doc) {
   return out;
 }
 
+// The driver could not reach a server (network, server selection, client).
+bool IsUnreachable(const bson_error_t& error) {
+  return error.domain == MONGOC_ERROR_STREAM || error.domain == MONGOC_ERROR_SERVER_SELECTION ||
+         error.domain == MONGOC_ERROR_CLIENT;
+}
+
 }  // namespace
 
 Status MongoStatus(const bson_error_t& error, const std::string& context) {
   const std::string message = context + ": " + error.message;
   if (error.code == 11000 || error.code == 11001) return Status::AlreadyExists(message);
-  switch (error.domain) {
-    case MONGOC_ERROR_STREAM:
-    case MONGOC_ERROR_SERVER_SELECTION:
-    case MONGOC_ERROR_CLIENT:
-      return Status::Unavailable(message);
-    default:
-      return Status::Internal(message);
-  }
+  return IsUnreachable(error) ? Status::Unavailable(message) : Status::Internal(message);
 }
 
 class MongoStore::Lease {
@@ -166,24 +167,17 @@ Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& coll
     }
   }
   bson_t reply;
-  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
-  int64_t inserted = 0;
-  bool only_duplicates = true;
-  bson_iter_t it, errors, entry;
-  if (bson_iter_init_find(&it, &reply, "nInserted")) inserted = bson_iter_as_int64(&it);
-  if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &errors)) {
-    while (bson_iter_next(&errors)) {
-      if (!bson_iter_recurse(&errors, &entry) || !bson_iter_find(&entry, "code") ||
-          bson_iter_as_int64(&entry) != 11000) {
-        only_duplicates = false;
-      }
-    }
-  } else if (!ok) {
-    only_duplicates = false;  // not a write error: network, server selection, ...
-  }
+  const bool executed = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
+  const BulkInsertOutcome outcome = ReadBulkInsertReply(executed, error, reply, jsons.size());
   bson_destroy(&reply);
-  if (!ok && !only_duplicates) return MongoStatus(error, "insert into " + collection);
-  return inserted;
+  if (!outcome.all_present) {
+    // Some document is not known to be stored: the caller retries the whole
+    // bulk, and finds the stored ones as duplicates.
+    const std::string message = "bulk insert into " + collection + ": " + outcome.failure;
+    return !executed && IsUnreachable(error) ? Status::Unavailable(message)
+                                             : Status::Internal(message);
+  }
+  return outcome.inserted;
 }
 
 Result<std::optional<std::string>> MongoStore::FindById(const std::string& collection,

@@ -35,7 +35,10 @@ class MongoStore {
   // kAlreadyExists when a unique index (including _id) rejects the document.
   Status InsertOne(const std::string& collection, const std::string& json);
   // Inserts every document in one unordered bulk write. A document whose _id
-  // (or unique key) is taken is skipped, not an error: returns how many were new.
+  // (or unique key) is taken is skipped, not an error: returns how many were
+  // new. OK only when the reply accounts for every document as new or taken
+  // (ReadBulkInsertReply); any other outcome is an error, and inserting the
+  // same documents again is the retry.
   Result<int64_t> InsertManyIgnoringDuplicates(const std::string& collection,
                                                const std::vector<std::string>& jsons);
   // The document whose _id is `id`, or nothing.
