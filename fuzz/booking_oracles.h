@@ -23,6 +23,12 @@ inline bool IsGoodId(const std::string& id) {
   return true;
 }
 
+// ISO 4217 alpha-3 in form: three capital letters.
+inline bool IsCurrencyCode(const std::string& code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
 // YYYY-MM-DD naming a day of the calendar.
 inline bool IsCalendarDate(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;

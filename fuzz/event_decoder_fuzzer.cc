@@ -6,10 +6,11 @@
 // Properties; a failure aborts through WL_CHECK, so libFuzzer keeps the input:
 //   - decoding never throws; a rejection is kInvalidArgument with a reason
 //     (the poison path: DLQ, never a crash of the poll thread);
-//   - an accepted event is one the gateway could have written: valid ids, the
-//     eventType and schemaVersion 1 as written (not 1.5, not 2^32 + 1), an
-//     amount > 0 in minor units equal to the JSON number, and amountMinor,
-//     when given, the same integer;
+//   - an accepted event is one the gateway could have written: an eventId,
+//     valid ids, the eventType and schemaVersion 1 as written (not 1.5, not
+//     2^32 + 1), a currency code, an amount > 0 in minor units equal to the
+//     JSON number, amountMinor, when given, the same integer, and no dates or
+//     two calendar days in order;
 //   - encoding it again and decoding that gives the same event, and the
 //     encoding is a fixed point (encode(decode(encode(e))) == encode(e)).
 #include <cstddef>
@@ -66,8 +67,15 @@ void CheckAsWritten(std::string_view value, const BookingEvent& event) {
            "accepted schemaVersion " + doc.value("schemaVersion", json()).dump());
   const json& payload = doc.at("payload");
   const BookingRequest& r = event.request;
-  WL_CHECK(fuzz::IsGoodId(r.booking_id) && fuzz::IsGoodId(r.property_id),
-           "accepted ids " + r.booking_id + ", " + r.property_id);
+  WL_CHECK(!event.event_id.empty(), "accepted an event without an eventId");
+  WL_CHECK(fuzz::IsGoodId(r.booking_id) && fuzz::IsGoodId(r.property_id) &&
+               (r.user_id.empty() || fuzz::IsGoodId(r.user_id)),
+           "accepted ids " + r.booking_id + ", " + r.property_id + ", " + r.user_id);
+  WL_CHECK(fuzz::IsCurrencyCode(r.amount.currency), "accepted currency " + r.amount.currency);
+  WL_CHECK((r.check_in.empty() && r.check_out.empty()) ||
+               (fuzz::IsCalendarDate(r.check_in) && fuzz::IsCalendarDate(r.check_out) &&
+                r.check_in < r.check_out),
+           "accepted dates '" + r.check_in + "', '" + r.check_out + "'");
   WL_CHECK(r.amount.minor_units > 0,
            "accepted an amount of " + std::to_string(r.amount.minor_units) + " minor units");
   WL_CHECK(fuzz::AmountMatches(payload.value("amount", json()), r.amount.minor_units,
