@@ -154,6 +154,22 @@ std::optional<json> BodyObject(const std::string& body) {
   return doc;
 }
 
+// The strings a body spells, read token by token where the body as a whole
+// is no JSON: a member the error names must be one of them.
+std::set<std::string> StringsInText(std::string_view body) {
+  std::set<std::string> strings;
+  for (size_t open = body.find('"'); open != std::string_view::npos;) {
+    size_t close = open + 1;
+    while (close < body.size() && body[close] != '"') close += body[close] == '\\' ? 2 : 1;
+    if (close >= body.size()) break;
+    const json token =
+        json::parse(body.substr(open, close + 1 - open), nullptr, /*allow_exceptions=*/false);
+    if (token.is_string()) strings.insert(token.get<std::string>());
+    open = body.find('"', close + 1);
+  }
+  return strings;
+}
+
 std::string StringMember(const json& doc, const char* name) {
   auto it = doc.find(name);
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -250,9 +266,10 @@ void CheckRejected(const IntakeRequest& in, const ApiResponse& response, const j
   WL_CHECK(errors.is_array() && !errors.empty(), "400 naming no error: " + response.body);
   // RFC 8259 lets a reader ignore a byte order mark or refuse the text.
   const bool may_refuse_body = !body.has_value() || in.body.starts_with(kByteOrderMark);
+  const std::set<std::string> strings_in_text =
+      body.has_value() ? std::set<std::string>() : StringsInText(in.body);
   auto is_member = [&](const std::string& name) {
-    return body.has_value() ? body->contains(name)
-                            : in.body.find(json(name).dump()) != std::string::npos;
+    return body.has_value() ? body->contains(name) : strings_in_text.count(name) > 0;
   };
   bool names_key = false, names_body_or_member = false;
   for (const json& e : errors) {
