@@ -19,8 +19,10 @@
 //   - topic, partition, offset and timestamp are the record's own, and a
 //     readable event is filed under its eventId.
 #include <fuzzer/FuzzedDataProvider.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
+
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -149,6 +151,11 @@ void CheckOne(const ConsumedEvent& event) {
 
 }  // namespace
 }  // namespace wanderluxe
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  spdlog::set_level(spdlog::level::off);  // failures speak through WL_CHECK on stderr
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wanderluxe::CheckOne(wanderluxe::ToEvent(data, size));
