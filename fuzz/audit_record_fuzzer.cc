@@ -22,7 +22,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-
 #include <cstddef>
 #include <cstdint>
 #include <exception>
