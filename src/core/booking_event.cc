@@ -1,5 +1,7 @@
 #include "wanderluxe/booking_event.h"
 
+#include <algorithm>
+
 #include "core/exact_json.h"
 #include "wanderluxe/booking_request.h"
 
@@ -11,6 +13,12 @@ using nlohmann::json;
 // Writes `amount` as a raw JSON number token with exactly the currency's digits.
 std::string AmountToken(const Money& money) {
   return FormatDecimalAmount(money.minor_units, CurrencyMinorDigits(money.currency));
+}
+
+// ISO 4217 alpha-3 in form, as gateway.currencies must be.
+bool IsCurrencyCode(std::string_view code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 }  // namespace
@@ -49,11 +57,14 @@ Result<BookingEvent> DecodeBookingEvent(std::string_view text) {
     if (v.at("eventType").get<std::string>() != kBookingInitiated) {
       return Status::InvalidArgument("unknown eventType " + v.at("eventType").dump());
     }
-    if (v.at("schemaVersion").get<int>() != kBookingEventSchemaVersion) {
+    // Numbers are compared as JSON values, never cast to an int first: 1.5 and
+    // 2^32 + 1 are not version 1, and 1e300 fits no int at all.
+    if (v.at("schemaVersion") != json(kBookingEventSchemaVersion)) {
       return Status::InvalidArgument("unsupported schemaVersion " + v.at("schemaVersion").dump());
     }
     BookingEvent event;
     event.event_id = v.at("eventId").get<std::string>();
+    if (event.event_id.empty()) return Status::InvalidArgument("eventId is empty");
     event.timestamp = v.value("timestamp", "");
     const json& p = v.at("payload");
     BookingRequest& r = event.request;
@@ -61,21 +72,33 @@ Result<BookingEvent> DecodeBookingEvent(std::string_view text) {
     r.property_id = p.at("propertyId").get<std::string>();
     r.user_id = p.value("userId", "");
     r.amount.currency = p.at("currency").get<std::string>();
-    if (!IsValidId(r.booking_id) || !IsValidId(r.property_id)) {
-      return Status::InvalidArgument("bookingId or propertyId is not a valid id");
+    // What the gateway validated (booking_request.cc) holds here too: an
+    // event it could not have written is poison, not a booking.
+    if (!IsValidId(r.booking_id) || !IsValidId(r.property_id) ||
+        (!r.user_id.empty() && !IsValidId(r.user_id))) {
+      return Status::InvalidArgument("bookingId, propertyId or userId is not a valid id");
+    }
+    if (!IsCurrencyCode(r.amount.currency)) {
+      return Status::InvalidArgument("payload.currency is not an ISO 4217 code");
     }
     auto it = doc->number_text.find("/payload/amount");
     if (it == doc->number_text.end()) return Status::InvalidArgument("payload.amount is missing");
     auto minor = ParseDecimalAmount(it->second, CurrencyMinorDigits(r.amount.currency));
     if (!minor.ok()) return Status::InvalidArgument("payload.amount " + minor.status().message());
     if (*minor <= 0) return Status::InvalidArgument("payload.amount must be positive");
-    if (p.contains("amountMinor") && p.at("amountMinor").get<int64_t>() != *minor) {
+    if (p.contains("amountMinor") &&
+        !(p.at("amountMinor").is_number_integer() && p.at("amountMinor") == json(*minor))) {
       return Status::InvalidArgument("payload.amount and payload.amountMinor disagree");
     }
     r.amount.minor_units = *minor;
     if (p.contains("dates")) {
       r.check_in = p.at("dates").at("checkIn").get<std::string>();
       r.check_out = p.at("dates").at("checkOut").get<std::string>();
+      // ISO dates compare correctly as text.
+      if (!IsValidIsoDate(r.check_in) || !IsValidIsoDate(r.check_out) ||
+          r.check_in >= r.check_out) {
+        return Status::InvalidArgument("payload.dates must be two calendar dates, checkIn first");
+      }
     }
     if (v.contains("metadata")) {
       const json& m = v.at("metadata");
