@@ -70,6 +70,12 @@ DrillEnv::DrillEnv(DrillSpec spec)
            "gateway.listen_host=127.0.0.1",
            "gateway.port=" + std::to_string(gateway_port_),
            "gateway.threads=64"};
+  if (!spec_.private_servers.empty()) {  // before the drill's own sets: those may override
+    private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
+                                                    /*delete_dir=*/false);
+    const std::vector<std::string> servers = private_stack_->Sets();
+    sets_.insert(sets_.end(), servers.begin(), servers.end());
+  }
   sets_.insert(sets_.end(), spec_.sets.begin(), spec_.sets.end());
   config_ = LiveConfig(sets_);
   auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, 1},
@@ -93,6 +99,8 @@ DrillEnv::~DrillEnv() {
     if (!child->Wait(seconds(30))) child->Signal(SIGKILL);
   }
   children_.clear();  // reaps (SIGKILL) whatever is left
+  // The private servers stop before their state may be removed with dir_.
+  private_stack_.reset();
   if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr)
     std::filesystem::remove_all(dir_);
 }
@@ -334,6 +342,11 @@ std::optional<int> DrillEnv::Verify(const std::vector<std::string>& properties) 
           SecondsSince(start), " s) exit ",
           exit ? std::to_string(*exit) : std::string("none (hung)"), ":\n", ReadLog("verify"));
   return exit;
+}
+
+PrivateStack& DrillEnv::private_stack() {
+  REQUIRE_MESSAGE(private_stack_ != nullptr, "drill ", spec_.name, " has no private servers");
+  return *private_stack_;
 }
 
 }  // namespace wanderluxe::testing
