@@ -25,6 +25,14 @@ int64_t RetryingHerdResult::requests() const {
   return n;
 }
 
+double RetryingHerdResult::FirstAfter(int status, double after_s) const {
+  double first = -1;
+  for (const HerdAnswer& a : answers) {
+    if (a.status == status && a.at_s > after_s && (first < 0 || a.at_s < first)) first = a.at_s;
+  }
+  return first;
+}
+
 RetryingHerd::RetryingHerd(RetryingHerdOptions options)
     : options_(std::move(options)), start_(Clock::now()) {
   const size_t clients = static_cast<size_t>(std::max(1, options_.clients));

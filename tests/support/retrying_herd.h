@@ -46,6 +46,8 @@ struct RetryingHerdResult {
   std::vector<HerdAnswer> answers;              // every answer, in no particular order
   double seconds = 0;                           // start to the last answer
   int64_t requests() const;
+  // When the first answer with `status` came after `after_s`; -1 if none did.
+  double FirstAfter(int status, double after_s) const;
 };
 
 class RetryingHerd {
