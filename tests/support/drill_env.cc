@@ -298,8 +298,12 @@ std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic,
   REQUIRE((*consumer)->Subscribe({topic}).ok());
   WaitUntil(
       [&] {
-        auto polled = (*consumer)->Poll(milliseconds(200));
-        if (polled.ok() && polled->has_value()) events.push_back(std::move(**polled));
+        // Everything the consumer has now: WaitUntil pauses 50 ms between rounds.
+        while (static_cast<int64_t>(events.size()) < *total) {
+          auto polled = (*consumer)->Poll(milliseconds(200));
+          if (!polled.ok() || !polled->has_value()) break;
+          events.push_back(std::move(**polled));
+        }
         return static_cast<int64_t>(events.size()) >= *total;
       },
       timeout);
