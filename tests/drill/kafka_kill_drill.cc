@@ -27,7 +27,7 @@ std::string First(const std::vector<std::string>& ids, size_t n = 5) {
 
 TEST_SUITE("drill.kafka_kill") {
   TEST_CASE("Kafka SIGKILLed mid-herd: every 202 is on the topic, the rest are clean 503s") {
-    constexpr int kBookings = 1500, kUnits = 50, kClients = 32;
+    constexpr int kBookings = 1000, kUnits = 50, kClients = 32;
     testing::DrillEnv env({"kafka-kill", 6, {"processor.workers=32"}, {"kafka"}});
     const std::string property = env.Property("kafka", kUnits);
     env.StartBank();
@@ -44,7 +44,7 @@ TEST_SUITE("drill.kafka_kill") {
     options.property = property;
     options.booking_ids = env.BookingIds(property, kBookings);
     options.clients = kClients;
-    options.pace = std::chrono::milliseconds(250);  // about 15 s for the herd, outage aside
+    options.pace = std::chrono::milliseconds(250);  // about 10 s for the herd, outage aside
     options.on_answer = [&](const std::string& id, int status) {
       if (status != 503) return;
       auto exists = env.redis().Command({"EXISTS", RedisIdempotencyStore::RedisKey(id)});

@@ -23,31 +23,35 @@ namespace {
 
 using std::chrono::seconds;
 
-// A command of the drill's own client. Right after a restart each pooled
-// connection fails once (the server closed it) and is dropped: retried, bounded.
-RedisReply Command(RedisClient& redis, const std::vector<std::string>& argv) {
+// A property's units at one instant: one script reads all three keys, so a
+// driver moving a hold to sold meanwhile cannot be counted twice.
+struct Units {
+  int64_t available = 0;
+  std::set<std::string> held, sold;  // bookingIds
+};
+
+const RedisScript kReadUnits{
+    "drill_read_units",
+    "return {redis.call('GET', KEYS[1]) or false, redis.call('HKEYS', KEYS[2]), "
+    "redis.call('HKEYS', KEYS[3])}"};
+
+// Right after a restart each pooled connection of the drill's own client
+// fails once (the server closed it) and is dropped: retried, bounded.
+Units ReadUnits(RedisClient& redis, const InventoryKeys& keys) {
   Result<RedisReply> reply = Status::Unavailable("not sent");
   testing::WaitUntil(
       [&] {
-        reply = redis.Command(argv);
+        reply = redis.Eval(kReadUnits, {keys.available, keys.holds, keys.sold}, {});
         return reply.ok() || !reply.status().IsTransient();
       },
       seconds(10));
-  REQUIRE_MESSAGE(reply.ok(), argv[0], " ", argv[1], ": ", reply.status().ToString());
-  return *reply;
-}
-
-// The bookingIds of a Redis hash's fields (holds:<p>, sold:<p>).
-std::set<std::string> HashFields(RedisClient& redis, const std::string& key) {
-  const RedisReply reply = Command(redis, {"HKEYS", key});
-  std::set<std::string> fields;
-  for (const auto& e : reply.elements) fields.insert(e.text);
-  return fields;
-}
-
-int64_t Available(RedisClient& redis, const std::string& key) {
-  const RedisReply reply = Command(redis, {"GET", key});
-  return reply.is_nil() ? 0 : std::stoll(reply.text);
+  REQUIRE_MESSAGE(reply.ok(), "reading ", keys.available, ": ", reply.status().ToString());
+  REQUIRE(reply->elements.size() == 3);
+  Units units;
+  if (!reply->elements[0].is_nil()) units.available = std::stoll(reply->elements[0].text);
+  for (const auto& e : reply->elements[1].elements) units.held.insert(e.text);
+  for (const auto& e : reply->elements[2].elements) units.sold.insert(e.text);
+  return units;
 }
 
 // What is in `a` and not in `b`.
@@ -144,15 +148,14 @@ TEST_SUITE("drill.redis_kill") {
                     "after 120 s, ", herd.accepted(), " accepted and ", taken(),
                     " units taken; see ", env.dir());
     // What Redis answered before it dies: all of it must be there after.
-    const std::set<std::string> held_before = HashFields(env.redis(), keys.holds);
-    const std::set<std::string> sold_before = HashFields(env.redis(), keys.sold);
+    const Units before = ReadUnits(env.redis(), keys);
     const int64_t accepted_before = herd.accepted();
     const int64_t refused_before = herd.refused();
     const double kill_s = herd.Elapsed();
     const auto killed = std::chrono::steady_clock::now();
     env.private_stack().Kill("redis");
     MESSAGE("SIGKILLed Redis at ", kill_s, " s: ", accepted_before, " accepted, ",
-            held_before.size(), " held, ", sold_before.size(), " sold");
+            before.held.size(), " held, ", before.sold.size(), " sold");
     // The outage itself (not a readiness wait): the herd and the saga meet it.
     std::this_thread::sleep_until(killed + kOutage);
     const int64_t refused_meanwhile = herd.refused() - refused_before;
@@ -163,19 +166,17 @@ TEST_SUITE("drill.redis_kill") {
             " answers 503 while it was down");
 
     // At once, before any driver could release a hold: nothing answered was lost.
-    const std::set<std::string> held_after = HashFields(env.redis(), keys.holds);
-    const std::set<std::string> sold_after = HashFields(env.redis(), keys.sold);
-    std::set<std::string> taken_after = held_after;
-    taken_after.insert(sold_after.begin(), sold_after.end());
-    const std::vector<std::string> lost_sold = Missing(sold_before, sold_after);
-    const std::vector<std::string> lost_holds = Missing(held_before, taken_after);
-    const int64_t available = Available(env.redis(), keys.available);
-    MESSAGE("after the restart: ", held_after.size(), " held, ", sold_after.size(), " sold, ",
-            available, " available; lost: ", lost_sold.size(), " sold", First(lost_sold), ", ",
-            lost_holds.size(), " holds", First(lost_holds));
+    const Units after = ReadUnits(env.redis(), keys);
+    std::set<std::string> taken_after = after.held;
+    taken_after.insert(after.sold.begin(), after.sold.end());
+    const std::vector<std::string> lost_sold = Missing(before.sold, after.sold);
+    const std::vector<std::string> lost_holds = Missing(before.held, taken_after);
+    MESSAGE("after the restart: ", after.held.size(), " held, ", after.sold.size(), " sold, ",
+            after.available, " available; lost: ", lost_sold.size(), " sold", First(lost_sold),
+            ", ", lost_holds.size(), " holds", First(lost_holds));
     CHECK(lost_sold.empty());
     CHECK(lost_holds.empty());
-    CHECK(available + static_cast<int64_t>(held_after.size() + sold_after.size()) == kUnits);
+    CHECK(after.available + static_cast<int64_t>(after.held.size() + after.sold.size()) == kUnits);
 
     const testing::RetryingHerdResult result = herd.Wait();
     // Recovered: the first 202 answered after the restart.
@@ -208,7 +209,7 @@ TEST_SUITE("drill.redis_kill") {
     auto confirmed = env.ledger().IdsWithStatus(property, BookingStatus::kConfirmed);
     REQUIRE(confirmed.ok());
     const std::set<std::string> confirmed_ids(confirmed->begin(), confirmed->end());
-    const std::set<std::string> sold = HashFields(env.redis(), keys.sold);
+    const std::set<std::string> sold = ReadUnits(env.redis(), keys).sold;
     const std::vector<std::string> unsold_confirmed = Missing(confirmed_ids, sold);
     const std::vector<std::string> sold_unconfirmed = Missing(sold, confirmed_ids);
     MESSAGE(confirmed_ids.size(), " CONFIRMED, ", sold.size(), " sold of ", kUnits,
