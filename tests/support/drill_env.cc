@@ -47,6 +47,11 @@ DrillEnv::DrillEnv(DrillSpec spec)
     : spec_(std::move(spec)), created_(std::chrono::steady_clock::now()) {
   dir_ = "/tmp/" + UniqueName("wanderluxe-drill-" + spec_.name);
   std::filesystem::create_directories(dir_);
+  // Up first, so that the ports picked below skip those the private servers bound.
+  if (!spec_.private_servers.empty()) {
+    private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
+                                                    /*delete_dir=*/false);
+  }
   const int bank_port = DistinctPort({});
   gateway_port_ = DistinctPort({bank_port});
   bank_url_ = "http://127.0.0.1:" + std::to_string(bank_port);
@@ -70,9 +75,7 @@ DrillEnv::DrillEnv(DrillSpec spec)
            "gateway.listen_host=127.0.0.1",
            "gateway.port=" + std::to_string(gateway_port_),
            "gateway.threads=64"};
-  if (!spec_.private_servers.empty()) {  // before the drill's own sets: those may override
-    private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
-                                                    /*delete_dir=*/false);
+  if (private_stack_) {  // before the drill's own sets: those may override
     const std::vector<std::string> servers = private_stack_->Sets();
     sets_.insert(sets_.end(), servers.begin(), servers.end());
   }
