@@ -57,7 +57,6 @@ void RunLedgerKillDrill(const std::string& server) {
   testing::DrillEnv env({server + "-kill", 6, {"processor.workers=32"}, {"ferretdb"}});
   const std::string property = env.Property(server, kUnits);
   env.StartBank();
-  env.StartAudit();
   env.StartProcessor("processor");
   REQUIRE_MESSAGE(env.WaitAssigned({"processor"}, seconds(90)),
                   "the processor did not join its group; see ", env.dir());
@@ -82,9 +81,24 @@ void RunLedgerKillDrill(const std::string& server) {
                       },
                       seconds(120)),
                   "under ", kBookings / 3, " outcomes after 120 s; see ", env.dir());
+  // The audit starts only now, so that it is catching up a backlog, one
+  // batch write after the other, when the database dies: a write in flight
+  // at the kill is the case to drill. It dies once the first batch is in.
+  env.StartAudit();
+  const std::string any = "{}";
+  int64_t archived_at_kill = 0;
+  REQUIRE_MESSAGE(testing::WaitUntil(
+                      [&] {
+                        auto n = env.mongo().Count(env.config().audit.collection, any);
+                        archived_at_kill = n.ok() ? *n : 0;
+                        return archived_at_kill > 0;
+                      },
+                      seconds(60)),
+                  "the audit archived nothing in 60 s; see ", env.dir());
   const auto killed = std::chrono::steady_clock::now();
   env.private_stack().Kill(server);
-  MESSAGE("SIGKILLed ", server, " at ", testing::SecondsSince(start), " s, ", done, " outcomes");
+  MESSAGE("SIGKILLed ", server, " at ", testing::SecondsSince(start), " s, ", done, " outcomes, ",
+          archived_at_kill, " events archived");
   std::this_thread::sleep_until(killed + kOutage);  // the outage itself, not a readiness wait
   const int64_t during = env.ProcessorMetric("processor", "saga_outcomes_total");
   const double took_s = env.private_stack().Restart(server);
