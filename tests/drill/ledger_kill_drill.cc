@@ -1,13 +1,14 @@
 // Drills (issue 12): the ledger's database dies in the middle of a flash
 // sale, in either of its two processes: FerretDB (the Mongo wire protocol)
 // or the PostgreSQL that FerretDB stores everything in. Each is SIGKILLed
-// while the processor and the audit write, kept down a few seconds, and
-// restarted on the same data. The saga retries through it; every booking must
+// while the processor writes and the audit catches up a backlog, kept down a
+// few seconds, and restarted on the same data. The saga retries through it; every booking must
 // end terminal, and both the ledger and the audit archive must be complete
 // (verify I1-I6): an acknowledged write survives a killed process.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
