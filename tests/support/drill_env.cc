@@ -48,6 +48,11 @@ DrillEnv::DrillEnv(DrillSpec spec)
     : spec_(std::move(spec)), created_(std::chrono::steady_clock::now()) {
   dir_ = "/tmp/" + UniqueName("wanderluxe-drill-" + spec_.name);
   std::filesystem::create_directories(dir_);
+  // Up first, so that the ports picked below skip those the private servers bound.
+  if (!spec_.private_servers.empty()) {
+    private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
+                                                    /*delete_dir=*/false);
+  }
   const int bank_port = DistinctPort({});
   gateway_port_ = DistinctPort({bank_port});
   bank_url_ = "http://127.0.0.1:" + std::to_string(bank_port);
@@ -71,6 +76,10 @@ DrillEnv::DrillEnv(DrillSpec spec)
            "gateway.listen_host=127.0.0.1",
            "gateway.port=" + std::to_string(gateway_port_),
            "gateway.threads=64"};
+  if (private_stack_) {  // before the drill's own sets: those may override
+    const std::vector<std::string> servers = private_stack_->Sets();
+    sets_.insert(sets_.end(), servers.begin(), servers.end());
+  }
   sets_.insert(sets_.end(), spec_.sets.begin(), spec_.sets.end());
   config_ = LiveConfig(sets_);
   auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, 1},
@@ -94,6 +103,8 @@ DrillEnv::~DrillEnv() {
     if (!child->Wait(seconds(30))) child->Signal(SIGKILL);
   }
   children_.clear();  // reaps (SIGKILL) whatever is left
+  // The private servers stop before their state may be removed with dir_.
+  private_stack_.reset();
   if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr)
     std::filesystem::remove_all(dir_);
 }
@@ -385,6 +396,11 @@ ChildProcess& DrillEnv::StartAuditWithAdmin(const std::string& log_name) {
       DistinctPort({gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))});
   admin_urls_[log_name] = "http://127.0.0.1:" + std::to_string(port);
   return Start(log_name, {"audit"}, {"audit.admin_port=" + std::to_string(port)});
+}
+
+PrivateStack& DrillEnv::private_stack() {
+  REQUIRE_MESSAGE(private_stack_ != nullptr, "drill ", spec_.name, " has no private servers");
+  return *private_stack_;
 }
 
 }  // namespace wanderluxe::testing

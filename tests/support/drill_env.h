@@ -16,6 +16,7 @@
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
+#include "support/private_stack.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/ports/event_consumer.h"
 
@@ -25,6 +26,10 @@ struct DrillSpec {
   std::string name;               // short, for file and topic names
   int partitions = 6;             // of the requests and outcomes topics
   std::vector<std::string> sets;  // extra section.key=value for every role
+  // Servers of scripts/stack this drill runs privately (PrivateStack), for it
+  // kills them: the drill's config, every role it starts and Verify use
+  // these; the live stack serves the rest.
+  std::vector<std::string> private_servers;
 };
 
 class DrillEnv {
@@ -104,6 +109,9 @@ class DrillEnv {
   // report as a doctest MESSAGE and returns its exit status (nothing: hung).
   std::optional<int> Verify(const std::vector<std::string>& properties);
 
+  // The servers of DrillSpec::private_servers (a REQUIRE failure when none).
+  PrivateStack& private_stack();
+
  private:
   DrillSpec spec_;
   std::chrono::steady_clock::time_point created_;
@@ -121,6 +129,8 @@ class DrillEnv {
   int published_ = 0;
   bool passed_ = false;
   std::unique_ptr<KafkaProducer> producer_;
+  // Under dir_/stack; stopped by the destructor before dir_ may be removed.
+  std::unique_ptr<PrivateStack> private_stack_;
 
   // --- For the role-kill drills (drill.bank_kill, drill.audit_kill, drill.gateway_kill). ---
  public:
