@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <mutex>
+#include <set>
+#include <string_view>
 #include <utility>
 
 #include "adapters/mongo/bulk_insert_reply.h"
@@ -75,12 +77,32 @@ bool IsUnreachable(const bson_error_t& error) {
          error.domain == MONGOC_ERROR_CLIENT;
 }
 
+// The server answered, but for an outage of its own: MongoDB's retryable
+// codes (HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress,
+// PrimarySteppedDown, ExceededTimeLimit, SocketException, NotWritablePrimary,
+// InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimary*), and
+// FerretDB's InternalError (1) when it cannot reach its PostgreSQL. Any other
+// InternalError stays this operation's own failure.
+bool IsServerOutage(const bson_error_t& error) {
+  static const std::set<uint32_t> kRetryable = {6,    7,     89,    91,    189,   262,
+                                                9001, 10107, 11600, 11602, 13435, 13436};
+  if (kRetryable.count(error.code)) return true;
+  constexpr uint32_t kInternalError = 1;
+  const std::string_view message(error.message);
+  return error.code == kInternalError &&
+         (message.find("failed to connect") != std::string_view::npos ||
+          message.find("connection refused") != std::string_view::npos ||
+          message.find("conn closed") != std::string_view::npos ||
+          message.find("unexpected EOF") != std::string_view::npos);
+}
+
 }  // namespace
 
 Status MongoStatus(const bson_error_t& error, const std::string& context) {
   const std::string message = context + ": " + error.message;
   if (error.code == 11000 || error.code == 11001) return Status::AlreadyExists(message);
-  return IsUnreachable(error) ? Status::Unavailable(message) : Status::Internal(message);
+  return IsUnreachable(error) || IsServerOutage(error) ? Status::Unavailable(message)
+                                                       : Status::Internal(message);
 }
 
 class MongoStore::Lease {

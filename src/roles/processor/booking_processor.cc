@@ -13,6 +13,9 @@ const RetryPolicy kDeadLetterRetry{std::chrono::milliseconds(100), std::chrono::
                                    2, 20};
 // How long a dead-letter publish may wait for Kafka's acknowledgement.
 constexpr std::chrono::seconds kDeadLetterPublishTimeout{10};
+// Between runs of a booking that could be neither processed nor parked.
+const RetryPolicy kParkRetry{std::chrono::milliseconds(500), std::chrono::milliseconds(10000), 2,
+                             20};
 // What Run polls for at most before it looks at backpressure and commits.
 constexpr std::chrono::milliseconds kPollTimeout{100};
 // After a drain timed out, how long interrupted sagas get to notice the stop.
@@ -147,20 +150,30 @@ void BookingProcessor::Work() {
 
 bool BookingProcessor::Execute(const Task& task) {
   if (!task.poison.empty()) return SendToDeadLetters(task.raw, task.poison);
-  auto result = saga_.Process(task.event, saga_stop_);
-  if (result.ok()) return true;
-  if (saga_stop_.load()) return false;  // interrupted: redelivered to whoever owns it next
-  // Not transient (the saga retries those itself) and tried saga.max_attempts
-  // times: this booking cannot be processed. Park it rather than hold the
-  // partition's watermark forever.
   const BookingRequest& r = task.event.request;
-  spdlog::error("booking {} failed: {}; parking it", r.booking_id, result.status().ToString());
-  std::string why = result.status().ToString();
-  if (Status parked = saga_.Park(r, why, saga_stop_); !parked.ok()) {
-    spdlog::error("booking {} not parked: {}", r.booking_id, parked.ToString());
-    why += "; not parked: " + parked.ToString();
+  Backoff backoff(kParkRetry);
+  while (true) {
+    auto result = saga_.Process(task.event, saga_stop_);
+    if (result.ok()) return true;
+    if (saga_stop_.load()) return false;  // interrupted: redelivered to whoever owns it next
+    // Not transient (the saga retries those itself) and tried
+    // saga.max_attempts times: this booking cannot be processed. Park it
+    // rather than hold the partition's watermark forever.
+    spdlog::error("booking {} failed: {}; parking it", r.booking_id, result.status().ToString());
+    std::string why = result.status().ToString();
+    Status parked = saga_.Park(r, why, saga_stop_);
+    // kNoLostAcceptance: the event leaves for the DLQ (and its offset is
+    // committed) only once the ledger holds the booking — parked, or left to
+    // the reconciler (kFailedPrecondition). A ledger that cannot record it at
+    // all is an outage: the booking runs again, the offset held meanwhile.
+    if (parked.ok() || parked.code() == StatusCode::kFailedPrecondition) {
+      if (!parked.ok()) why += "; not parked: " + parked.ToString();
+      return SendToDeadLetters(task.raw, why);
+    }
+    spdlog::warn("booking {} neither processed nor parked ({}); running it again", r.booking_id,
+                 parked.ToString());
+    if (!SleepUnlessStopped(backoff.Next(), saga_stop_)) return false;
   }
-  return SendToDeadLetters(task.raw, why);
 }
 
 void BookingProcessor::HandOverBooking(const std::string& booking_id) {
