@@ -276,8 +276,10 @@ bool DrillEnv::WaitTerminal(const std::vector<std::string>& properties, int64_t 
       timeout);
 }
 
-bool DrillEnv::WaitAudited(std::chrono::seconds timeout) {
-  auto events = CountMessages(config_.kafka, config_.kafka.requests_topic, seconds(10));
+bool DrillEnv::WaitAudited(std::chrono::seconds timeout, std::optional<int64_t> distinct_events) {
+  auto events = distinct_events
+                    ? Result<int64_t>(*distinct_events)
+                    : CountMessages(config_.kafka, config_.kafka.requests_topic, seconds(10));
   REQUIRE_MESSAGE(events.ok(), events.status().ToString());
   const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
   auto next = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,10 @@ class DrillEnv {
   bool WaitTerminal(const std::vector<std::string>& properties, int64_t expected,
                     std::chrono::seconds timeout);
   // Waits until the audit role archived every event of the requests topic.
-  bool WaitAudited(std::chrono::seconds timeout);
+  // `distinct_events`: how many distinct eventIds the topic holds, when a
+  // drill knows some were published twice (the archive keeps one of each).
+  bool WaitAudited(std::chrono::seconds timeout,
+                   std::optional<int64_t> distinct_events = std::nullopt);
 
   // Every message on `topic` (read by a throwaway group), bounded.
   std::vector<ConsumedEvent> ReadTopic(const std::string& topic,
