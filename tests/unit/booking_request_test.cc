@@ -54,7 +54,10 @@ TEST_SUITE("unit.booking_request") {
     CHECK(amount_error("10.5", "JPY") == "has more than 0 decimal places for this currency");
     CHECK(amount_error("10.125", "KWD").empty());
     CHECK(amount_error("1000000.01", "USD") == "must be at most 1000000.00 USD");
-    CHECK(amount_error("1e3", "USD") == "'1e3' is not a plain decimal number");
+    CHECK(amount_error("1e3", "USD").empty());  // 1000.00, read exactly
+    CHECK(amount_error("1.5e-2", "USD") == "has more than 2 decimal places for this currency");
+    CHECK(amount_error("1e7", "USD") == "must be at most 1000000.00 USD");
+    CHECK(amount_error("-1e2", "USD") == "must be greater than zero");
     CHECK(amount_error("99999999999999999999999", "USD") == "is too large");
   }
 
