@@ -194,6 +194,22 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(f.producer.published.empty());
   }
 
+  TEST_CASE("bytes that are not UTF-8 are a 400 naming the field, never an exception") {
+    Fixture f;
+    ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("b-1001", "b-\xff")));
+    CHECK(r.status == 400);
+    auto problem = nlohmann::json::parse(r.body);
+    CHECK(problem["errors"][0]["field"] == "bookingId");
+    CHECK(problem["detail"] == "bookingId is not valid UTF-8 (byte 16)");
+    // Echoed headers are made safe too.
+    IntakeRequest odd_type = Fixture::Request("k", kBody);
+    odd_type.content_type = "text/\xff";
+    ApiResponse r415 = f.intake.Submit(odd_type);
+    CHECK(r415.status == 415);
+    CHECK(nlohmann::json::parse(r415.body).is_object());
+    CHECK(f.producer.published.empty());
+  }
+
   TEST_CASE("content type and api keys") {
     Fixture f;
     IntakeRequest text = Fixture::Request("k", kBody);
