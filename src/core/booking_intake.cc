@@ -24,13 +24,17 @@ ApiResponse Invalid(const std::vector<FieldError>& errors) {
   json list = json::array();
   for (const auto& e : errors) {
     json item = {{"field", e.field}, {"detail", e.detail}};
-    if (!e.field.empty() && e.field != "Idempotency-Key") item["pointer"] = "#/" + e.field;
+    if (e.field != kBodyField && e.field != "Idempotency-Key") item["pointer"] = "#/" + e.field;
     list.push_back(item);
   }
-  const std::string detail =
-      errors.size() == 1 ? (errors[0].field.empty() ? "" : errors[0].field + " ") + errors[0].detail
-                         : std::to_string(errors.size()) + " problems with the request";
-  return ProblemResponse(400, "Invalid booking request", detail, json{{"errors", list}}.dump());
+  const std::string detail = errors.size() == 1
+                                 ? errors[0].field + " " + errors[0].detail
+                                 : std::to_string(errors.size()) + " problems with the request";
+  // Fields and details are UTF-8 by construction; `replace` keeps a slip from
+  // turning a 400 into an exception.
+  return ProblemResponse(
+      400, "Invalid booking request", detail,
+      json{{"errors", list}}.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 ApiResponse Accepted(const std::string& body, const std::string& booking_id, bool replayed) {
