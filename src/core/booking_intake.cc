@@ -102,6 +102,8 @@ ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
   std::vector<FieldError> errors;
   if (!request.has_idempotency_key) {
     errors.push_back({"Idempotency-Key", "header is required"});
+  } else if (request.idempotency_key_repeated) {
+    errors.push_back({"Idempotency-Key", "header must be sent once, not repeated"});
   } else if (!IsValidIdempotencyKey(request.idempotency_key)) {
     errors.push_back({"Idempotency-Key", "header must be 1-255 printable ASCII characters"});
   }

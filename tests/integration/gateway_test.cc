@@ -508,6 +508,7 @@ TEST_SUITE("integration.gateway") {
     for (auto& t : probes) t.join();
     done = true;
     sampler.join();
+    MESSAGE("threads before the burst ", before, ", at its peak ", peak.load());
     CHECK(ready == kProbes);
     CHECK(other == 0);
     CHECK_MESSAGE(peak - before <= kThreadSlack, "threads before ", before, ", peak ", peak.load());

@@ -21,6 +21,7 @@ class RecordingProducer : public EventProducer {
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
+  Status Ping(std::chrono::milliseconds) override { return Status::Ok(); }
 
   std::vector<OutgoingEvent> published;
   Status next_error;
@@ -207,6 +208,18 @@ TEST_SUITE("unit.booking_intake") {
     ApiResponse r415 = f.intake.Submit(odd_type);
     CHECK(r415.status == 415);
     CHECK(nlohmann::json::parse(r415.body).is_object());
+    CHECK(f.producer.published.empty());
+  }
+
+  TEST_CASE("a repeated Idempotency-Key header is a 400 naming the header") {
+    Fixture f;
+    IntakeRequest twice = Fixture::Request("k", kBody);
+    twice.idempotency_key_repeated = true;
+    ApiResponse r = f.intake.Submit(twice);
+    CHECK(r.status == 400);
+    auto problem = nlohmann::json::parse(r.body);
+    CHECK(problem["detail"] == "Idempotency-Key header must be sent once, not repeated");
+    CHECK(problem["errors"].size() == 1);
     CHECK(f.producer.published.empty());
   }
 
