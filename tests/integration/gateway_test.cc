@@ -594,6 +594,8 @@ TEST_SUITE("integration.gateway") {
         {{"Content-Length: 99999999999999999999"}, 413},
         {{"Content-Length: 17000"}, 413},
         {{"Transfer-Encoding: chunked"}, 411},
+        // 16 KiB of gzip can inflate to 16 MiB: compressed bodies are refused unread.
+        {{"Content-Length: 20", "Content-Encoding: gzip"}, 415},
         {{}, 400},  // no length: an empty body (RFC 9112 6.3), which is not JSON
     };
     for (const Case& c : cases) {
