@@ -203,8 +203,17 @@ struct HttpServer::Impl {
     return ProblemResponse(500, "Internal Server Error", "unexpected error");
   }
 
-  // The answer to a request whose body framing cannot be served, if it is one.
-  std::optional<HttpResponse> Refusal(const Framing& framing) const {
+  // The answer to a request whose body cannot be served, if it is one.
+  std::optional<HttpResponse> Refusal(const httplib::Headers& headers) const {
+    const Framing framing = FramingOf(headers);
+    // httplib inflates a compressed body after the length check: 16 KiB of
+    // gzip would become up to 16 MiB in memory.
+    const auto coding = headers.find("Content-Encoding");
+    if (framing.announces_body() && coding != headers.end() &&
+        strcasecmp(coding->second.c_str(), "identity") != 0) {
+      return ProblemResponse(415, "Unsupported Media Type",
+                             "Content-Encoding is not accepted; send the body uncompressed");
+    }
     switch (framing.kind) {
       case Framing::kMalformed:
         return ProblemResponse(400, "Bad Request",
@@ -236,7 +245,8 @@ struct HttpServer::Impl {
     }
     // httplib 0.11 keeps a connection open unless writing the answer fails. A
     // content provider that reports failure once it has written the whole body
-    // makes it close the connection right after the answer.
+    // makes it close the connection right after the answer. (An answer to HEAD
+    // writes no body, so there the client is only asked to close.)
     res.set_header("Connection", "close");
     auto body = std::make_shared<const std::string>(out.body);
     res.set_content_provider(body->size(), out.content_type,
@@ -250,7 +260,7 @@ struct HttpServer::Impl {
   // every request whose body httplib would not read, or that has none.
   HandlerResponse Screen(const httplib::Request& raw, httplib::Response& res) {
     const Framing framing = FramingOf(raw.headers);
-    if (auto refusal = Refusal(framing)) {
+    if (auto refusal = Refusal(raw.headers)) {
       Reply(*refusal, /*close=*/framing.announces_body(), res);
       return HandlerResponse::Handled;
     }
@@ -264,7 +274,7 @@ struct HttpServer::Impl {
   void OnLibraryError(const httplib::Request& raw, httplib::Response& res) {
     if (res.has_header("Content-Type")) return;  // our own answer
     HttpResponse out = LibraryError(res.status);
-    if (auto refusal = Refusal(FramingOf(raw.headers)); refusal && refusal->status == res.status) {
+    if (auto refusal = Refusal(raw.headers); refusal && refusal->status == res.status) {
       out = *refusal;  // refused before "100 Continue"
     } else if (res.status == 400 && raw.path.empty() && IsToken(raw.method) &&
                !LibraryParsesMethod(raw.method)) {
@@ -321,7 +331,7 @@ Status HttpServer::Start() {
   server.Delete(".*", handle);
   // "100 Continue" only for a body that will be read; else the refusal, at once.
   server.set_expect_100_continue_handler([&impl](const httplib::Request& req, httplib::Response&) {
-    auto refusal = impl.Refusal(FramingOf(req.headers));
+    auto refusal = impl.Refusal(req.headers);
     return refusal ? refusal->status : 100;
   });
   server.set_error_handler([&impl](const httplib::Request& req, httplib::Response& res) {

@@ -7,7 +7,8 @@
 // - Body framing, from the headers alone, before a byte of body is read:
 //   Content-Length must be one decimal number (else 400) within max_body_bytes
 //   (else 413); Transfer-Encoding is refused with 411 (a chunked body has no
-//   limit before it is read); no length at all is an empty body (RFC 9112 6.3).
+//   limit before it is read), Content-Encoding with 415 (it inflates past the
+//   limit); no length at all is an empty body (RFC 9112 6.3).
 //   An answer given without reading a body that was announced closes the
 //   connection, so that body is never taken for the next request.
 // - A handler that throws is answered 500.
