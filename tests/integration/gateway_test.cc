@@ -16,6 +16,7 @@
 #include "adapters/redis/redis_idempotency_store.h"
 #include "fakes/fake_ports.h"
 #include "roles/gateway/gateway_server.h"
+#include "support/child_process.h"
 #include "support/raw_http.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
@@ -69,8 +70,17 @@ class LiveGateway {
   HttpClient Client() const {
     return HttpClient("http://127.0.0.1:" + std::to_string(server_->port()), seconds(10));
   }
+  // A topic created moments ago may not have its partition leaders known to
+  // every broker client yet ("Not leader for partition"): the count is asked
+  // again, within a bound, while Kafka answers that it is unavailable.
   int64_t MessagesOnTopic() const {
-    auto n = CountMessages(live_kafka_, config_.kafka.requests_topic, seconds(5));
+    Result<int64_t> n = Status::Unavailable("not counted yet");
+    testing::WaitUntil(
+        [&] {
+          n = CountMessages(live_kafka_, config_.kafka.requests_topic, seconds(5));
+          return n.status().code() != StatusCode::kUnavailable;
+        },
+        seconds(15));
     REQUIRE_MESSAGE(n.ok(), n.status().ToString());
     return *n;
   }
