@@ -211,6 +211,34 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(f.producer.published.empty());
   }
 
+  TEST_CASE("a member is named with its RFC 6901 pointer, whatever it is called") {
+    // Found by the request fuzzer: a member called "body" or "Idempotency-Key"
+    // was reported as the body or the header, and "a/b~c" had a wrong pointer.
+    const std::pair<std::string, std::string> members[] = {{"body", "#/body"},
+                                                           {"Idempotency-Key", "#/Idempotency-Key"},
+                                                           {"a/b~c", "#/a~1b~0c"},
+                                                           {"", "#/"}};
+    for (const auto& [name, pointer] : members) {
+      Fixture f;
+      ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("{", "{\"" + name + "\":1,")));
+      CHECK(r.status == 400);
+      auto problem = nlohmann::json::parse(r.body);
+      REQUIRE(problem["errors"].size() == 1);
+      CHECK(problem["errors"][0]["field"] == name);
+      CHECK_MESSAGE(problem["errors"][0].value("pointer", "") == pointer, name);
+    }
+    // The body as a whole and the header have no pointer.
+    Fixture f;
+    IntakeRequest both = Fixture::Request("", "[]");
+    ApiResponse r = f.intake.Submit(both);
+    auto problem = nlohmann::json::parse(r.body);
+    REQUIRE(problem["errors"].size() == 2);
+    CHECK(problem["errors"][0]["field"] == "Idempotency-Key");
+    CHECK(problem["errors"][1]["field"] == "body");
+    CHECK_FALSE(problem["errors"][0].contains("pointer"));
+    CHECK_FALSE(problem["errors"][1].contains("pointer"));
+  }
+
   TEST_CASE("a repeated Idempotency-Key header is a 400 naming the header") {
     Fixture f;
     IntakeRequest twice = Fixture::Request("k", kBody);
