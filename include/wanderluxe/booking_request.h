@@ -17,8 +17,12 @@ namespace wanderluxe {
 inline constexpr std::string_view kBodyField = "body";
 
 struct FieldError {
-  std::string field;   // "amount", "checkInDate", "Idempotency-Key", or kBodyField
+  // What `field` names; a body may have members called "body" or "Idempotency-Key".
+  enum class Kind { kMember, kHeader, kBody };
+
+  std::string field;   // a member ("amount"), a header ("Idempotency-Key"), or kBodyField
   std::string detail;  // what is wrong, for a human; always valid UTF-8
+  Kind kind = Kind::kMember;
 };
 
 struct RequestLimits {

@@ -20,11 +20,18 @@ ApiResponse Unavailable(const std::string& detail) {
   return r;
 }
 
+// "#/" and the member as one JSON pointer token (RFC 6901: ~ is ~0, / is ~1).
+std::string PointerTo(const std::string& member) {
+  std::string pointer = "#/";
+  for (char c : member) pointer += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return pointer;
+}
+
 ApiResponse Invalid(const std::vector<FieldError>& errors) {
   json list = json::array();
   for (const auto& e : errors) {
     json item = {{"field", e.field}, {"detail", e.detail}};
-    if (e.field != kBodyField && e.field != "Idempotency-Key") item["pointer"] = "#/" + e.field;
+    if (e.kind == FieldError::Kind::kMember) item["pointer"] = PointerTo(e.field);
     list.push_back(item);
   }
   const std::string detail = errors.size() == 1
@@ -101,11 +108,13 @@ ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
   }
   std::vector<FieldError> errors;
   if (!request.has_idempotency_key) {
-    errors.push_back({"Idempotency-Key", "header is required"});
+    errors.push_back({"Idempotency-Key", "header is required", FieldError::Kind::kHeader});
   } else if (request.idempotency_key_repeated) {
-    errors.push_back({"Idempotency-Key", "header must be sent once, not repeated"});
+    errors.push_back(
+        {"Idempotency-Key", "header must be sent once, not repeated", FieldError::Kind::kHeader});
   } else if (!IsValidIdempotencyKey(request.idempotency_key)) {
-    errors.push_back({"Idempotency-Key", "header must be 1-255 printable ASCII characters"});
+    errors.push_back({"Idempotency-Key", "header must be 1-255 printable ASCII characters",
+                      FieldError::Kind::kHeader});
   }
   ParsedRequest parsed = ParseBookingRequest(request.body, options_.limits);
   errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());

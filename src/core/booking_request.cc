@@ -190,15 +190,16 @@ bool IsValidIsoDate(std::string_view date) {
 
 ParsedRequest ParseBookingRequest(std::string_view body, const RequestLimits& limits) {
   auto body_error = [](std::string detail) {
-    return ParsedRequest{std::nullopt, {{std::string(kBodyField), std::move(detail)}}};
+    return ParsedRequest{std::nullopt,
+                         {{std::string(kBodyField), std::move(detail), FieldError::Kind::kBody}}};
   };
   if (std::string problem = EncodingProblem(body); !problem.empty()) return body_error(problem);
   if (const size_t bad = FirstInvalidUtf8(body); bad != std::string_view::npos) {
     // Named after the member it is in when there is one, so a client knows what to fix.
     const std::string member = TopLevelMemberAt(body, bad);
-    return {std::nullopt,
-            {{member.empty() ? std::string(kBodyField) : member,
-              "is not valid UTF-8 (byte " + std::to_string(bad) + ")"}}};
+    const std::string detail = "is not valid UTF-8 (byte " + std::to_string(bad) + ")";
+    if (member.empty()) return body_error(detail);
+    return {std::nullopt, {{member, detail}}};
   }
   auto doc = ParseExactJson(body);
   if (!doc.ok()) return body_error("is not valid JSON: " + doc.status().message());
