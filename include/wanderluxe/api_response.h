@@ -18,6 +18,8 @@ struct ApiResponse {
 
 // application/problem+json with type, title, status and detail, plus any
 // members of `extra_members_json` (a JSON object, e.g. {"errors":[...]}).
+// `detail` may quote client input: bytes in it that are not UTF-8 are sent as
+// U+FFFD, so building a problem never throws on them.
 ApiResponse ProblemResponse(int status, const std::string& title, const std::string& detail,
                             const std::string& extra_members_json = "");
 

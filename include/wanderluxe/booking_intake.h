@@ -35,6 +35,8 @@ struct IntakeRequest {
   std::string authorization;
   std::string content_type;
   std::string body;
+  // The header came more than once: which key the client meant is unknowable.
+  bool idempotency_key_repeated = false;
 };
 
 class BookingIntake {

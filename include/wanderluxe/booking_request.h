@@ -13,9 +13,16 @@
 
 namespace wanderluxe {
 
+// The field name of an error about the body as a whole (not JSON, not UTF-8).
+inline constexpr std::string_view kBodyField = "body";
+
 struct FieldError {
-  std::string field;   // "amount", "checkInDate", or "" for the body as a whole
-  std::string detail;  // what is wrong, for a human
+  // What `field` names; a body may have members called "body" or "Idempotency-Key".
+  enum class Kind { kMember, kHeader, kBody };
+
+  std::string field;   // a member ("amount"), a header ("Idempotency-Key"), or kBodyField
+  std::string detail;  // what is wrong, for a human; always valid UTF-8
+  Kind kind = Kind::kMember;
 };
 
 struct RequestLimits {

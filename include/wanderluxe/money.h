@@ -21,9 +21,11 @@ struct Money {
 // ISO 4217 minor-unit digits: 0 for JPY/KRW/..., 3 for KWD/BHD/..., else 2.
 int CurrencyMinorDigits(std::string_view currency);
 
-// Parses a plain decimal ("5000", "5000.5", "5000.00") into minor units.
-// Rejects signs, exponents, leading dots, more fractional digits than the
-// currency has, and values that overflow.
+// Parses a decimal as JSON writes a number, without the sign ("5000",
+// "5000.5", "5000.00", "5e3", "5.0E+3", "500000e-2"), into minor units,
+// digit by digit. Rejects signs, leading dots, exponents beyond +-308, more
+// fractional digits than the currency has once the exponent is applied
+// (trailing zeros are exact: "10.500" USD), and values that overflow.
 Result<int64_t> ParseDecimalAmount(std::string_view text, int minor_digits);
 
 // The canonical decimal text with exactly `minor_digits` fractional digits.

@@ -9,7 +9,12 @@ ApiResponse ProblemResponse(int status, const std::string& title, const std::str
   nlohmann::json problem = {
       {"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
   if (!extra_members_json.empty()) problem.update(nlohmann::json::parse(extra_members_json));
-  return {status, "application/problem+json", problem.dump(), {}};
+  // Details quote client input (a path, a header); bytes that are not UTF-8
+  // become U+FFFD rather than an exception from dump().
+  return {status,
+          "application/problem+json",
+          problem.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
 }
 
 }  // namespace wanderluxe

@@ -20,17 +20,28 @@ ApiResponse Unavailable(const std::string& detail) {
   return r;
 }
 
+// "#/" and the member as one JSON pointer token (RFC 6901: ~ is ~0, / is ~1).
+std::string PointerTo(const std::string& member) {
+  std::string pointer = "#/";
+  for (char c : member) pointer += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return pointer;
+}
+
 ApiResponse Invalid(const std::vector<FieldError>& errors) {
   json list = json::array();
   for (const auto& e : errors) {
     json item = {{"field", e.field}, {"detail", e.detail}};
-    if (!e.field.empty() && e.field != "Idempotency-Key") item["pointer"] = "#/" + e.field;
+    if (e.kind == FieldError::Kind::kMember) item["pointer"] = PointerTo(e.field);
     list.push_back(item);
   }
-  const std::string detail =
-      errors.size() == 1 ? (errors[0].field.empty() ? "" : errors[0].field + " ") + errors[0].detail
-                         : std::to_string(errors.size()) + " problems with the request";
-  return ProblemResponse(400, "Invalid booking request", detail, json{{"errors", list}}.dump());
+  const std::string detail = errors.size() == 1
+                                 ? errors[0].field + " " + errors[0].detail
+                                 : std::to_string(errors.size()) + " problems with the request";
+  // Fields and details are UTF-8 by construction; `replace` keeps a slip from
+  // turning a 400 into an exception.
+  return ProblemResponse(
+      400, "Invalid booking request", detail,
+      json{{"errors", list}}.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 ApiResponse Accepted(const std::string& body, const std::string& booking_id, bool replayed) {
@@ -97,9 +108,13 @@ ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
   }
   std::vector<FieldError> errors;
   if (!request.has_idempotency_key) {
-    errors.push_back({"Idempotency-Key", "header is required"});
+    errors.push_back({"Idempotency-Key", "header is required", FieldError::Kind::kHeader});
+  } else if (request.idempotency_key_repeated) {
+    errors.push_back(
+        {"Idempotency-Key", "header must be sent once, not repeated", FieldError::Kind::kHeader});
   } else if (!IsValidIdempotencyKey(request.idempotency_key)) {
-    errors.push_back({"Idempotency-Key", "header must be 1-255 printable ASCII characters"});
+    errors.push_back({"Idempotency-Key", "header must be 1-255 printable ASCII characters",
+                      FieldError::Kind::kHeader});
   }
   ParsedRequest parsed = ParseBookingRequest(request.body, options_.limits);
   errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());

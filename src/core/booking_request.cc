@@ -15,6 +15,22 @@ bool IdChar(char c) {
          c == '_' || c == ':' || c == '-';
 }
 
+// Why `body` is not UTF-8 JSON text as RFC 8259 §8.1 has it, or "": JSON in
+// UTF-16 or UTF-32, or behind a byte order mark, is refused, not guessed at.
+std::string EncodingProblem(std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF")) {
+    return "starts with a byte order mark; send UTF-8 without one";
+  }
+  if (body.starts_with("\xFF\xFE")) return "is UTF-16 (byte order mark FF FE); send UTF-8";
+  if (body.starts_with("\xFE\xFF")) return "is UTF-16 (byte order mark FE FF); send UTF-8";
+  // JSON text begins with an ASCII character, which UTF-16 and UTF-32 write
+  // with a NUL byte among the first two.
+  if (body.substr(0, 2).find('\0') != std::string_view::npos) {
+    return "holds NUL bytes, as UTF-16 or UTF-32 text would; send UTF-8";
+  }
+  return "";
+}
+
 // Fields the API knows; anything else is reported rather than silently ignored.
 constexpr std::string_view kKnownFields[] = {"bookingId", "propertyId",  "userId",      "amount",
                                              "currency",  "checkInDate", "checkOutDate"};
@@ -173,11 +189,21 @@ bool IsValidIsoDate(std::string_view date) {
 }
 
 ParsedRequest ParseBookingRequest(std::string_view body, const RequestLimits& limits) {
-  auto doc = ParseExactJson(body);
-  if (!doc.ok()) return {std::nullopt, {{"", "body is not valid JSON: " + doc.status().message()}}};
-  if (!doc->value.is_object()) {
-    return {std::nullopt, {{"", "body must be a JSON object"}}};
+  auto body_error = [](std::string detail) {
+    return ParsedRequest{std::nullopt,
+                         {{std::string(kBodyField), std::move(detail), FieldError::Kind::kBody}}};
+  };
+  if (std::string problem = EncodingProblem(body); !problem.empty()) return body_error(problem);
+  if (const size_t bad = FirstInvalidUtf8(body); bad != std::string_view::npos) {
+    // Named after the member it is in when there is one, so a client knows what to fix.
+    const std::string member = TopLevelMemberAt(body, bad);
+    const std::string detail = "is not valid UTF-8 (byte " + std::to_string(bad) + ")";
+    if (member.empty()) return body_error(detail);
+    return {std::nullopt, {{member, detail}}};
   }
+  auto doc = ParseExactJson(body);
+  if (!doc.ok()) return body_error("is not valid JSON: " + doc.status().message());
+  if (!doc->value.is_object()) return body_error("must be a JSON object");
   return Validator(*doc, limits).Run();
 }
 

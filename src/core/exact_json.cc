@@ -1,5 +1,6 @@
 #include "core/exact_json.h"
 
+#include <cstdio>
 #include <set>
 #include <vector>
 
@@ -9,6 +10,22 @@ namespace {
 using nlohmann::json;
 using DomParser = nlohmann::detail::json_sax_dom_parser<json>;
 
+// `text` with every byte beyond ASCII written as \xHH: nlohmann's messages
+// quote the bytes last read, which may be half of a UTF-8 character.
+std::string AsciiOnly(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
 // Builds the DOM as nlohmann does, and on the side records the text of every
 // number under its JSON pointer.
 class NumberRecordingSax : public DomParser {
@@ -16,6 +33,7 @@ class NumberRecordingSax : public DomParser {
   explicit NumberRecordingSax(json& root) : DomParser(root, /*allow_exceptions=*/false) {}
 
   bool start_object(std::size_t n) {
+    awaiting_value_ = false;
     containers_.push_back({});
     return DomParser::start_object(n);
   }
@@ -25,6 +43,7 @@ class NumberRecordingSax : public DomParser {
     return DomParser::end_object();
   }
   bool start_array(std::size_t n) {
+    awaiting_value_ = false;
     containers_.push_back({true});
     return DomParser::start_array(n);
   }
@@ -38,7 +57,7 @@ class NumberRecordingSax : public DomParser {
     std::string what = ex.what();
     // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at ..."
     const size_t bracket = what.find("] ");
-    error_ = bracket == std::string::npos ? what : what.substr(bracket + 2);
+    error_ = AsciiOnly(bracket == std::string::npos ? what : what.substr(bracket + 2));
     return DomParser::parse_error(position, last_token, ex);
   }
   bool key(json::string_t& k) {
@@ -48,6 +67,7 @@ class NumberRecordingSax : public DomParser {
       return false;
     }
     c.current_key = k;
+    awaiting_value_ = true;
     return DomParser::key(k);
   }
   bool number_integer(json::number_integer_t v) {
@@ -75,6 +95,13 @@ class NumberRecordingSax : public DomParser {
     return DomParser::null();
   }
 
+  // The top-level member whose value is being read; "" between members.
+  std::string TopLevelMember() const {
+    if (containers_.empty() || containers_[0].is_array) return "";
+    if (containers_.size() > 1 || awaiting_value_) return containers_[0].current_key;
+    return "";
+  }
+
   std::map<std::string, std::string> numbers;
   std::string duplicate_key_;
   std::string error_;
@@ -99,10 +126,12 @@ class NumberRecordingSax : public DomParser {
     Advance();
   }
   void Advance() {
+    awaiting_value_ = false;
     if (!containers_.empty() && containers_.back().is_array) ++containers_.back().index;
   }
 
   std::vector<Container> containers_;
+  bool awaiting_value_ = false;  // a member's name was read, its value not yet
 };
 
 }  // namespace
@@ -120,6 +149,51 @@ Result<ExactJson> ParseExactJson(std::string_view text) {
   }
   out.number_text = std::move(sax.numbers);
   return out;
+}
+
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of the sequence, and the range its second byte must be in
+    // (which rules out overlong forms, surrogates and code points past U+10FFFF).
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+std::string TopLevelMemberAt(std::string_view text, size_t offset) {
+  json ignored;
+  NumberRecordingSax sax(ignored);
+  const std::string_view before = text.substr(0, offset);
+  // Stops with an error at the end of `before`, where the member is known.
+  json::sax_parse(before.begin(), before.end(), &sax, json::input_format_t::json,
+                  /*strict=*/true, /*ignore_comments=*/false);
+  return sax.TopLevelMember();
 }
 
 }  // namespace wanderluxe

@@ -219,6 +219,7 @@ class FakeProducer : public EventProducer {
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
+  Status Ping(std::chrono::milliseconds) override { return faults_.Check("ping"); }
   std::vector<OutgoingEvent> Published() {
     std::lock_guard lock(mu_);
     return published;

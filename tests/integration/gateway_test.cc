@@ -2,8 +2,11 @@
 // §4.1, replays, concurrency, and a dead broker.
 #include <doctest/doctest.h>
 
+#include <dirent.h>
+
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "adapters/http/http_client.h"
@@ -11,7 +14,10 @@
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_idempotency_store.h"
+#include "fakes/fake_ports.h"
 #include "roles/gateway/gateway_server.h"
+#include "support/child_process.h"
+#include "support/raw_http.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
 
@@ -27,8 +33,10 @@ class LiveGateway {
  public:
   // `sets` apply to the gateway only; its topic is created on the live broker.
   // `with_ledger`: GET reads a ledger of its own on the live MongoDB/FerretDB
-  // (empty: no processor runs), else the ledger is not configured.
-  explicit LiveGateway(std::vector<std::string> sets = {}, bool with_ledger = false) {
+  // (empty: no processor runs), else `ledger` (owned by the caller), else the
+  // ledger is not configured.
+  explicit LiveGateway(std::vector<std::string> sets = {}, bool with_ledger = false,
+                       Ledger* ledger = nullptr) {
     const std::string topic = testing::UniqueName("gw-requests");
     const Config live = testing::LiveConfig();
     auto created = EnsureTopics(live.kafka, {{topic, 3, 1}});
@@ -54,19 +62,30 @@ class LiveGateway {
       ledger_ = std::make_unique<MongoLedger>(*mongo_);
     }
     server_ = std::make_unique<GatewayServer>(
-        config_, GatewayDependencies{redis_.get(), producer_.get(), ledger_.get(), nullptr});
+        config_, GatewayDependencies{redis_.get(), producer_.get(),
+                                     ledger_ ? ledger_.get() : ledger, nullptr});
     REQUIRE(server_->Start().ok());
   }
 
   HttpClient Client() const {
     return HttpClient("http://127.0.0.1:" + std::to_string(server_->port()), seconds(10));
   }
+  // A topic created moments ago may not have its partition leaders known to
+  // every broker client yet ("Not leader for partition"): the count is asked
+  // again, within a bound, while Kafka answers that it is unavailable.
   int64_t MessagesOnTopic() const {
-    auto n = CountMessages(live_kafka_, config_.kafka.requests_topic, seconds(5));
+    Result<int64_t> n = Status::Unavailable("not counted yet");
+    testing::WaitUntil(
+        [&] {
+          n = CountMessages(live_kafka_, config_.kafka.requests_topic, seconds(5));
+          return n.status().code() != StatusCode::kUnavailable;
+        },
+        seconds(15));
     REQUIRE_MESSAGE(n.ok(), n.status().ToString());
     return *n;
   }
   const Config& config() const { return config_; }
+  int port() const { return server_->port(); }
   RedisClient& redis() { return *redis_; }
   Ledger& ledger() { return *ledger_; }
 
@@ -101,12 +120,57 @@ HttpResult Get(HttpClient& client, const std::string& booking_id) {
   return *r;
 }
 
-std::vector<std::string> ProblemFields(const HttpResult& r) {
+std::vector<std::string> ProblemFields(const std::string& body) {
   std::vector<std::string> fields;
-  auto problem = nlohmann::json::parse(r.body);
+  auto problem = nlohmann::json::parse(body);
   for (const auto& e : problem["errors"]) fields.push_back(e["field"]);
   return fields;
 }
+
+std::vector<std::string> ProblemFields(const HttpResult& r) { return ProblemFields(r.body); }
+
+// A request as it goes on the wire; `headers` are whole lines without CRLF.
+std::string RawRequest(const std::string& method, const std::string& target,
+                       const std::vector<std::string>& headers, const std::string& body = "") {
+  std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& h : headers) out += h + "\r\n";
+  return out + "\r\n" + body;
+}
+
+// A POST of `body` with a correct Content-Length and the given extra header lines.
+std::string RawPost(const std::string& body, std::vector<std::string> headers) {
+  headers.push_back("Content-Type: application/json");
+  headers.push_back("Content-Length: " + std::to_string(body.size()));
+  headers.push_back("Connection: close");
+  return RawRequest("POST", "/api/v1/bookings", headers, body);
+}
+
+// The value of one sample of /metrics, or -1 when the series is absent.
+int64_t MetricValue(HttpClient& client, const std::string& series) {
+  auto metrics = client.Send("GET", "/metrics");
+  REQUIRE(metrics.ok());
+  const size_t at = metrics->body.find(series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(metrics->body.substr(at + series.size() + 1));
+}
+
+int ThreadsOfThisProcess() {
+  int n = 0;
+  DIR* tasks = opendir("/proc/self/task");
+  REQUIRE(tasks != nullptr);
+  while (dirent* entry = readdir(tasks)) n += entry->d_name[0] != '.';
+  closedir(tasks);
+  return n;
+}
+
+// A ledger whose reads throw: a handler bug, as the gateway must survive one.
+class ThrowingLedger : public fakes::FakeLedger {
+ public:
+  using FakeLedger::FakeLedger;
+  Result<std::optional<BookingRecord>> Get(const std::string&) override {
+    throw std::runtime_error("ledger bug");
+  }
+};
 
 TEST_SUITE("integration.gateway") {
   TEST_CASE("the challenge's curl is accepted and its event is on the topic") {
@@ -284,7 +348,7 @@ TEST_SUITE("integration.gateway") {
       std::vector<std::string> fields;
     };
     const std::vector<Case> cases = {
-        {"{not json", {""}},
+        {"{not json", {"body"}},
         {R"({"bookingId":1,"propertyId":"p","amount":"5","currency":"USD"})",
          {"bookingId", "amount"}},
         {Body("b", "-5"), {"amount"}},
@@ -367,6 +431,222 @@ TEST_SUITE("integration.gateway") {
     auto openapi = client.Send("GET", "/openapi.yaml");
     REQUIRE(openapi.ok());
     CHECK(openapi->body.rfind("openapi: 3.0.3", 0) == 0);
+  }
+  TEST_CASE("bytes that are not UTF-8 are a 400 naming the field, UTF-16 a 400, never a 500") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    HttpResult bad_id = Post(client, testing::UniqueName("key"), Body("b-\xff"));
+    CHECK(bad_id.status == 400);
+    CHECK(bad_id.Header("Content-Type") == "application/problem+json");
+    CHECK(ProblemFields(bad_id) == std::vector<std::string>{"bookingId"});
+    std::string utf16 = "\xff\xfe";
+    for (char c : Body("b")) utf16 += std::string{c, '\0'};
+    HttpResult wide = Post(client, testing::UniqueName("key"), utf16);
+    CHECK(wide.status == 400);
+    CHECK(ProblemFields(wide) == std::vector<std::string>{"body"});
+    // Bytes echoed from the path and from a header.
+    auto path = testing::RawHttpExchange(
+        gw.port(), RawRequest("GET", "/api/v1/%FF%FE", {"Connection: close"}), seconds(5));
+    CHECK(path.status == 404);
+    CHECK(nlohmann::json::parse(path.body).is_object());
+    auto type = testing::RawHttpExchange(
+        gw.port(),
+        RawRequest("POST", "/api/v1/bookings",
+                   {"Idempotency-Key: k-type", "Content-Type: text/\xff",
+                    "Content-Length: " + std::to_string(Body("b").size()), "Connection: close"},
+                   Body("b")),
+        seconds(5));
+    CHECK(type.status == 415);
+    CHECK(nlohmann::json::parse(type.body).is_object());
+    // Every answer is in the request metrics, with its status.
+    CHECK(MetricValue(
+              client,
+              R"(gateway_http_requests_total{route="POST /api/v1/bookings",status="400"})") == 2);
+    CHECK(MetricValue(
+              client,
+              R"(gateway_http_requests_total{route="POST /api/v1/bookings",status="415"})") == 1);
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("a handler that throws is a 500 problem, counted in the request metrics") {
+    fakes::Faults faults;
+    ThrowingLedger ledger(faults);
+    LiveGateway gw({}, /*with_ledger=*/false, &ledger);
+    HttpClient client = gw.Client();
+    HttpResult r = Get(client, "b-1");
+    CHECK(r.status == 500);
+    CHECK(r.Header("Content-Type") == "application/problem+json");
+    CHECK(MetricValue(
+              client,
+              R"(gateway_http_requests_total{route="GET /api/v1/bookings/{id}",status="500"})") ==
+          1);
+  }
+
+  TEST_CASE("100 concurrent /readyz on a healthy stack: all 200, no client or thread per probe") {
+    LiveGateway gw;
+    REQUIRE(gw.Client().Send("GET", "/readyz")->status == 200);
+    constexpr int kProbes = 100;
+    constexpr int kThreadSlack = 8;  // librdkafka may start a broker thread on its own
+    std::atomic<int> parked{0}, ready{0}, other{0};
+    std::atomic<bool> go{false}, done{false};
+    std::vector<std::thread> probes;
+    for (int i = 0; i < kProbes; ++i) {
+      probes.emplace_back([&] {
+        HttpClient client = gw.Client();
+        ++parked;
+        while (!go) std::this_thread::yield();
+        auto r = client.Send("GET", "/readyz");
+        if (r.ok() && r->status == 200) {
+          ++ready;
+        } else {
+          ++other;
+          MESSAGE("readyz: ",
+                  r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString());
+        }
+      });
+    }
+    std::atomic<int> peak{0};
+    std::thread sampler([&] {
+      while (!done) {
+        peak = std::max(peak.load(), ThreadsOfThisProcess());
+        std::this_thread::sleep_for(milliseconds(1));  // sampling, not waiting for a condition
+      }
+    });
+    while (parked < kProbes) std::this_thread::yield();
+    const int before = ThreadsOfThisProcess();
+    go = true;
+    for (auto& t : probes) t.join();
+    done = true;
+    sampler.join();
+    MESSAGE("threads before the burst ", before, ", at its peak ", peak.load());
+    CHECK(ready == kProbes);
+    CHECK(other == 0);
+    CHECK_MESSAGE(peak - before <= kThreadSlack, "threads before ", before, ", peak ", peak.load());
+  }
+
+  TEST_CASE("/readyz with Kafka unreachable is a 503 within the probe's bound") {
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1"});
+    HttpClient client = gw.Client();
+    const auto start = std::chrono::steady_clock::now();
+    auto r = client.Send("GET", "/readyz");
+    REQUIRE(r.ok());
+    CHECK(r->status == 503);
+    CHECK(r->Header("Content-Type") == "application/problem+json");
+    CHECK(std::chrono::steady_clock::now() - start < seconds(3));
+  }
+
+  TEST_CASE("TRACE, OPTIONS and unknown methods on a known route are 405 with Allow") {
+    LiveGateway gw;
+    struct Case {
+      std::string method, target;
+      int status;
+      std::string allow;
+    };
+    const Case cases[] = {
+        {"TRACE", "/healthz", 405, "GET, HEAD"},
+        {"OPTIONS", "/healthz", 405, "GET, HEAD"},
+        {"CONNECT", "/healthz", 405, "GET, HEAD"},
+        {"FOO", "/healthz", 405, "GET, HEAD"},
+        {"TRACE", "/api/v1/bookings", 405, "POST"},
+        {"DELETE", "/api/v1/bookings/b-1", 405, "GET, HEAD"},
+        {"POST", "/metrics", 405, "GET, HEAD"},
+        {"TRACE", "/nowhere", 404, ""},
+    };
+    for (const Case& c : cases) {
+      auto r = testing::RawHttpExchange(
+          gw.port(), RawRequest(c.method, c.target, {"Connection: close"}), seconds(5));
+      CHECK_MESSAGE(r.status == c.status, c.method, " ", c.target);
+      CHECK_MESSAGE(r.Header("Allow") == c.allow, c.method, " ", c.target);
+      CHECK(r.Header("Content-Type") == "application/problem+json");
+    }
+  }
+
+  TEST_CASE("HEAD on every GET route answers as GET does, without the body") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
+    const std::vector<std::string> paths = {"/healthz",
+                                            "/readyz",
+                                            "/metrics",
+                                            "/openapi.yaml",
+                                            "/api/v1/bookings/" + id,
+                                            "/api/v1/bookings/never-accepted",
+                                            "/api/v1/properties/prop-x/inventory"};
+    for (const std::string& path : paths) {
+      auto get = testing::RawHttpExchange(gw.port(), RawRequest("GET", path, {"Connection: close"}),
+                                          seconds(5));
+      auto head = testing::RawHttpExchange(
+          gw.port(), RawRequest("HEAD", path, {"Connection: close"}), seconds(5), /*head=*/true);
+      REQUIRE_MESSAGE(head.complete, path);
+      CHECK_MESSAGE(head.status == get.status, path);
+      CHECK_MESSAGE(head.Header("Content-Type") == get.Header("Content-Type"), path);
+      CHECK_MESSAGE(head.body.empty(), path);
+      if (path == "/healthz" || path == "/openapi.yaml") {
+        CHECK_MESSAGE(head.Header("Content-Length") == get.Header("Content-Length"), path);
+      }
+    }
+  }
+
+  TEST_CASE("a Content-Length that cannot be served is answered at once, before any body") {
+    LiveGateway gw;
+    // The server's read timeout is 5 s: an answer within 2 s did not wait for a body.
+    constexpr auto kBound = seconds(2);
+    struct Case {
+      std::vector<std::string> headers;
+      int status;
+    };
+    const Case cases[] = {
+        {{"Content-Length: -1"}, 400},
+        {{"Content-Length: abc"}, 400},
+        {{"Content-Length: 12abc"}, 400},
+        {{"Content-Length: 5", "Content-Length: 6"}, 400},
+        {{"Content-Length: 99999999999999999999"}, 413},
+        {{"Content-Length: 17000"}, 413},
+        {{"Transfer-Encoding: chunked"}, 411},
+        // 16 KiB of gzip can inflate to 16 MiB: compressed bodies are refused unread.
+        {{"Content-Length: 20", "Content-Encoding: gzip"}, 415},
+        {{}, 400},  // no length: an empty body (RFC 9112 6.3), which is not JSON
+    };
+    for (const Case& c : cases) {
+      std::vector<std::string> headers = c.headers;
+      headers.push_back("Content-Type: application/json");
+      headers.push_back("Idempotency-Key: " + testing::UniqueName("key"));
+      auto r = testing::RawHttpExchange(gw.port(), RawRequest("POST", "/api/v1/bookings", headers),
+                                        kBound);
+      const std::string label = c.headers.empty() ? "no length" : c.headers[0];
+      REQUIRE_MESSAGE(r.complete, label, ": no answer within 2 s");
+      CHECK_MESSAGE(r.status == c.status, label);
+      CHECK_MESSAGE(r.Header("Content-Type") == "application/problem+json", label);
+    }
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("two Idempotency-Key headers are a 400 naming the header") {
+    LiveGateway gw;
+    auto r =
+        testing::RawHttpExchange(gw.port(),
+                                 RawPost(Body(testing::UniqueName("b")),
+                                         {"Idempotency-Key: " + testing::UniqueName("first"),
+                                          "Idempotency-Key: " + testing::UniqueName("second")}),
+                                 seconds(5));
+    CHECK(r.status == 400);
+    CHECK(r.Header("Content-Type") == "application/problem+json");
+    CHECK(ProblemFields(r.body) == std::vector<std::string>{"Idempotency-Key"});
+    CHECK(gw.MessagesOnTopic() == 0);
+  }
+
+  TEST_CASE("an amount in exponent form is read exactly") {
+    LiveGateway gw({}, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(id, "1.5e2")).status == 202);
+    auto view = nlohmann::json::parse(Get(client, id).body);
+    CHECK(view["payment"]["amount"] == "150.00");
+    CHECK(view["payment"]["amountMinor"] == 15000);
+    HttpResult precise = Post(client, testing::UniqueName("key"), Body("b", "1e-3"));
+    CHECK(precise.status == 400);
+    CHECK(ProblemFields(precise) == std::vector<std::string>{"amount"});
   }
 }
 

@@ -21,6 +21,7 @@ class RecordingProducer : public EventProducer {
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
+  Status Ping(std::chrono::milliseconds) override { return Status::Ok(); }
 
   std::vector<OutgoingEvent> published;
   Status next_error;
@@ -191,6 +192,62 @@ TEST_SUITE("unit.booking_intake") {
     std::vector<std::string> fields;
     for (const auto& e : problem["errors"]) fields.push_back(e["field"]);
     CHECK(fields == std::vector<std::string>{"Idempotency-Key", "propertyId", "amount"});
+    CHECK(f.producer.published.empty());
+  }
+
+  TEST_CASE("bytes that are not UTF-8 are a 400 naming the field, never an exception") {
+    Fixture f;
+    ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("b-1001", "b-\xff")));
+    CHECK(r.status == 400);
+    auto problem = nlohmann::json::parse(r.body);
+    CHECK(problem["errors"][0]["field"] == "bookingId");
+    CHECK(problem["detail"] == "bookingId is not valid UTF-8 (byte 16)");
+    // Echoed headers are made safe too.
+    IntakeRequest odd_type = Fixture::Request("k", kBody);
+    odd_type.content_type = "text/\xff";
+    ApiResponse r415 = f.intake.Submit(odd_type);
+    CHECK(r415.status == 415);
+    CHECK(nlohmann::json::parse(r415.body).is_object());
+    CHECK(f.producer.published.empty());
+  }
+
+  TEST_CASE("a member is named with its RFC 6901 pointer, whatever it is called") {
+    // Found by the request fuzzer: a member called "body" or "Idempotency-Key"
+    // was reported as the body or the header, and "a/b~c" had a wrong pointer.
+    const std::pair<std::string, std::string> members[] = {{"body", "#/body"},
+                                                           {"Idempotency-Key", "#/Idempotency-Key"},
+                                                           {"a/b~c", "#/a~1b~0c"},
+                                                           {"", "#/"}};
+    for (const auto& [name, pointer] : members) {
+      Fixture f;
+      ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("{", "{\"" + name + "\":1,")));
+      CHECK(r.status == 400);
+      auto problem = nlohmann::json::parse(r.body);
+      REQUIRE(problem["errors"].size() == 1);
+      CHECK(problem["errors"][0]["field"] == name);
+      CHECK_MESSAGE(problem["errors"][0].value("pointer", "") == pointer, name);
+    }
+    // The body as a whole and the header have no pointer.
+    Fixture f;
+    IntakeRequest both = Fixture::Request("", "[]");
+    ApiResponse r = f.intake.Submit(both);
+    auto problem = nlohmann::json::parse(r.body);
+    REQUIRE(problem["errors"].size() == 2);
+    CHECK(problem["errors"][0]["field"] == "Idempotency-Key");
+    CHECK(problem["errors"][1]["field"] == "body");
+    CHECK_FALSE(problem["errors"][0].contains("pointer"));
+    CHECK_FALSE(problem["errors"][1].contains("pointer"));
+  }
+
+  TEST_CASE("a repeated Idempotency-Key header is a 400 naming the header") {
+    Fixture f;
+    IntakeRequest twice = Fixture::Request("k", kBody);
+    twice.idempotency_key_repeated = true;
+    ApiResponse r = f.intake.Submit(twice);
+    CHECK(r.status == 400);
+    auto problem = nlohmann::json::parse(r.body);
+    CHECK(problem["detail"] == "Idempotency-Key header must be sent once, not repeated");
+    CHECK(problem["errors"].size() == 1);
     CHECK(f.producer.published.empty());
   }
 

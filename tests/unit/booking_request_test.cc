@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/booking_request.h"
 #include "wanderluxe/ids.h"
@@ -54,7 +56,10 @@ TEST_SUITE("unit.booking_request") {
     CHECK(amount_error("10.5", "JPY") == "has more than 0 decimal places for this currency");
     CHECK(amount_error("10.125", "KWD").empty());
     CHECK(amount_error("1000000.01", "USD") == "must be at most 1000000.00 USD");
-    CHECK(amount_error("1e3", "USD") == "'1e3' is not a plain decimal number");
+    CHECK(amount_error("1e3", "USD").empty());  // 1000.00, read exactly
+    CHECK(amount_error("1.5e-2", "USD") == "has more than 2 decimal places for this currency");
+    CHECK(amount_error("1e7", "USD") == "must be at most 1000000.00 USD");
+    CHECK(amount_error("-1e2", "USD") == "must be greater than zero");
     CHECK(amount_error("99999999999999999999999", "USD") == "is too large");
   }
 
@@ -80,7 +85,74 @@ TEST_SUITE("unit.booking_request") {
     for (const char* body : {"{", "[]", "\"x\"", "", R"({"bookingId":"a","bookingId":"b"})"}) {
       auto parsed = ParseBookingRequest(body, kLimits);
       REQUIRE_MESSAGE(parsed.errors.size() == 1, body);
-      CHECK(parsed.errors[0].field == "");
+      CHECK(parsed.errors[0].field == "body");
+    }
+  }
+
+  TEST_CASE("bytes that are not UTF-8 name the member whose value holds them") {
+    auto errors_of = [](const std::string& body) {
+      return ParseBookingRequest(body, kLimits).errors;
+    };
+    const std::string tail = R"(,"propertyId":"p","amount":5,"currency":"USD"})";
+    // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, past U+10FFFF.
+    for (const std::string& bad :
+         {std::string("\x80"), std::string("\xc3"), std::string("\xc0\xaf"),
+          std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("\xff")}) {
+      auto errors = errors_of(R"({"bookingId":"b-)" + bad + "\"" + tail);
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].field == "bookingId");
+      CHECK(errors[0].detail == "is not valid UTF-8 (byte 16)");
+    }
+    // Inside a nested value, the top-level member is named.
+    auto nested = errors_of("{\"bookingId\":\"b\",\"userId\":{\"x\":[\"\xff\"]}" + tail);
+    REQUIRE(nested.size() == 1);
+    CHECK(nested[0].field == "userId");
+    // Outside any string, but where a value is expected.
+    CHECK(errors_of("{\"bookingId\":\"b\",\"amount\":\xff}").at(0).field == "amount");
+    // In a member's name: no member to name, so the body.
+    auto in_key = errors_of("{\"bookingId\":\"b\",\"\xffx\":1" + tail);
+    REQUIRE(in_key.size() == 1);
+    CHECK(in_key[0].field == "body");
+    CHECK(in_key[0].detail == "is not valid UTF-8 (byte 18)");
+    // Valid UTF-8 beyond ASCII is fine where strings are allowed.
+    CHECK(FieldsOf(
+              ParseBookingRequest(R"({"bookingId":"b","propertyId":"p","amount":5,)"
+                                  "\"currency\":\"USD\",\"note\":\"caf\xc3\xa9 \xf0\x9f\x8f\xa8\"}",
+                                  kLimits)) == std::vector<std::string>{"note"});
+  }
+
+  TEST_CASE("a body in UTF-16 or UTF-32, or behind a byte order mark, is a body error") {
+    const std::string json = R"({"bookingId":"b","propertyId":"p","amount":5,"currency":"USD"})";
+    std::string utf16le, utf16be;
+    for (char c : json) {
+      utf16le += std::string{c, '\0'};
+      utf16be += std::string{'\0', c};
+    }
+    const std::pair<std::string, std::string> cases[] = {
+        {"\xff\xfe" + utf16le, "is UTF-16 (byte order mark FF FE); send UTF-8"},
+        {"\xfe\xff" + utf16be, "is UTF-16 (byte order mark FE FF); send UTF-8"},
+        {utf16le, "holds NUL bytes, as UTF-16 or UTF-32 text would; send UTF-8"},
+        {utf16be, "holds NUL bytes, as UTF-16 or UTF-32 text would; send UTF-8"},
+        {"\xef\xbb\xbf" + json, "starts with a byte order mark; send UTF-8 without one"},
+    };
+    for (const auto& [body, detail] : cases) {
+      auto parsed = ParseBookingRequest(body, kLimits);
+      REQUIRE(parsed.errors.size() == 1);
+      CHECK(parsed.errors[0].field == "body");
+      CHECK(parsed.errors[0].detail == detail);
+    }
+  }
+
+  TEST_CASE("error details never quote a byte that is not UTF-8") {
+    // nlohmann's syntax errors quote the bytes last read, which can be half
+    // of a multi-byte character when the error is right at it.
+    for (const std::string& body :
+         {std::string("{\"amount\": \xc3\xa9}"), std::string("{\"a\":tru\xc3\xa9}"),
+          std::string("\xe2\x82\xac"), std::string("{\"a\":1}\xc3\xa9")}) {
+      for (const FieldError& e : ParseBookingRequest(body, kLimits).errors) {
+        CHECK_NOTHROW((void)nlohmann::json(e.detail).dump());
+        CHECK_NOTHROW((void)nlohmann::json(e.field).dump());
+      }
     }
   }
 

@@ -40,6 +40,10 @@ class EventProducer {
 
   // Waits until every event handed over so far is acknowledged or failed.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+
+  // OK when a broker answers within `timeout` over this producer's own
+  // connections (readiness); starts no client and no thread of its own.
+  virtual Status Ping(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace wanderluxe

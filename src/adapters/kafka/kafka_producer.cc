@@ -107,4 +107,14 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
   return KafkaStatus(err, "flush");
 }
 
+Status KafkaProducer::Ping(std::chrono::milliseconds timeout) {
+  // A metadata request about the brokers only, on the connections the
+  // producer already has.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), /*all_topics=*/0, nullptr,
+                                                    &metadata, static_cast<int>(timeout.count()));
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  return KafkaStatus(err, "kafka metadata");
+}
+
 }  // namespace wanderluxe

@@ -19,6 +19,7 @@ class KafkaProducer final : public EventProducer {
 
   Status Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) override;
   Status Flush(std::chrono::milliseconds timeout) override;
+  Status Ping(std::chrono::milliseconds timeout) override;
 
  private:
   explicit KafkaProducer(KafkaHandle handle);

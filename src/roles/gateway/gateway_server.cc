@@ -1,10 +1,10 @@
 #include "roles/gateway/gateway_server.h"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/kafka/kafka_admin.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
 
@@ -13,6 +13,18 @@ namespace {
 
 using nlohmann::json;
 constexpr const char* kIdPattern = "([A-Za-z0-9._:-]{1,64})";
+
+// /readyz: how long the broker has to answer, and how long one check's answer
+// serves every probe (kubelet probes every few seconds; a burst shares one check).
+constexpr std::chrono::milliseconds kReadinessKafkaTimeout{1000};
+constexpr std::chrono::milliseconds kReadinessRefresh{1000};
+
+// How many times the request carries header `name`.
+size_t HeaderCount(const HttpRequest& req, const std::string& name) {
+  size_t n = 0;
+  for (const auto& [k, v] : req.headers) n += strcasecmp(k.c_str(), name.c_str()) == 0;
+  return n;
+}
 
 HttpResponse Json(int status, const json& body) {
   return {status, "application/json", body.dump(), {}};
@@ -90,6 +102,8 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
   idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis);
   intake_ = std::make_unique<BookingIntake>(IntakeOptionsFrom(config_), *idempotency_,
                                             *deps_.producer, metrics_);
+  readiness_ = std::make_unique<ReadinessProbe>(*deps_.redis, *deps_.producer,
+                                                kReadinessKafkaTimeout, kReadinessRefresh);
   HttpServerOptions options;
   options.host = config_.gateway.listen_host;
   options.port = static_cast<int>(config_.gateway.port);
@@ -105,73 +119,73 @@ Status GatewayServer::Start() { return http_->Start(); }
 
 void GatewayServer::Stop() { http_->Stop(); }
 
-HttpHandler GatewayServer::Counted(const std::string& route, HttpHandler handler) {
-  return [this, route, handler = std::move(handler)](const HttpRequest& req) {
-    HttpResponse r = handler(req);
-    metrics_
-        .GetCounter("gateway_http_requests_total", "HTTP requests by route and status",
-                    "route=\"" + route + "\",status=\"" + std::to_string(r.status) + "\"")
-        ->Increment();
-    return r;
-  };
-}
-
 void GatewayServer::AddRoutes() {
   HttpServer& http = *http_;
-  http.Route("POST", "/api/v1/bookings",
-             Counted("POST /api/v1/bookings", [this](const HttpRequest& req) {
-               IntakeRequest in;
-               in.has_idempotency_key = req.HasHeader("Idempotency-Key");
-               in.idempotency_key = req.Header("Idempotency-Key");
-               in.authorization = req.Header("Authorization");
-               in.content_type = req.Header("Content-Type");
-               in.body = req.body;
-               return intake_->Submit(in);
-             }));
+  // Every answer is counted, whoever gave it: a handler, a 500 for a handler
+  // that threw, or the server itself (404, 405, framing errors).
+  http.OnResponse([this](const std::string& route, int status) {
+    metrics_
+        .GetCounter("gateway_http_requests_total", "HTTP requests by route and status",
+                    "route=\"" + route + "\",status=\"" + std::to_string(status) + "\"")
+        ->Increment();
+  });
+  http.Route("POST", "/api/v1/bookings", [this](const HttpRequest& req) {
+    IntakeRequest in;
+    const size_t keys = HeaderCount(req, "Idempotency-Key");
+    in.has_idempotency_key = keys > 0;
+    in.idempotency_key_repeated = keys > 1;
+    in.idempotency_key = req.Header("Idempotency-Key");
+    in.authorization = req.Header("Authorization");
+    in.content_type = req.Header("Content-Type");
+    in.body = req.body;
+    return intake_->Submit(in);
+  });
 
-  http.Route("GET", std::string("/api/v1/bookings/") + kIdPattern,
-             Counted("GET /api/v1/bookings/{id}", [this](const HttpRequest& req) {
-               if (deps_.ledger == nullptr)
-                 return DependencyDown("ledger", Status::Unavailable("not configured"));
-               const std::string& id = req.path_params[0];
-               auto record = deps_.ledger->Get(id);
-               if (!record.ok()) return DependencyDown("ledger", record.status());
-               if (record->has_value()) return Json(200, BookingView(**record));
-               // Not in the ledger yet: accepted (202) but not reached by the processor?
-               auto accepted = idempotency_->FindAccepted(id);
-               if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
-               if (accepted->has_value()) return Json(200, AcceptedView(**accepted));
-               return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
-             }));
+  http.Route(
+      "GET", std::string("/api/v1/bookings/") + kIdPattern,
+      [this](const HttpRequest& req) {
+        if (deps_.ledger == nullptr)
+          return DependencyDown("ledger", Status::Unavailable("not configured"));
+        const std::string& id = req.path_params[0];
+        auto record = deps_.ledger->Get(id);
+        if (!record.ok()) return DependencyDown("ledger", record.status());
+        if (record->has_value()) return Json(200, BookingView(**record));
+        // Not in the ledger yet: accepted (202) but not reached by the processor?
+        auto accepted = idempotency_->FindAccepted(id);
+        if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
+        if (accepted->has_value()) return Json(200, AcceptedView(**accepted));
+        return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
+      },
+      "GET /api/v1/bookings/{id}");
 
-  http.Route("GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",
-             Counted("GET /api/v1/properties/{id}/inventory", [this](const HttpRequest& req) {
-               const std::string& property = req.path_params[0];
-               if (deps_.inventory == nullptr) {
-                 return DependencyDown("inventory", Status::Unavailable("not configured"));
-               }
-               auto levels = deps_.inventory->Levels(property);
-               if (levels.status().code() == StatusCode::kNotFound) {
-                 return ProblemResponse(404, "Not Found",
-                                        "property " + property + " has no inventory");
-               }
-               if (!levels.ok()) return DependencyDown("inventory", levels.status());
-               json body = {{"propertyId", property},
-                            {"available", levels->available},
-                            {"held", levels->held},
-                            {"sold", levels->sold},
-                            {"total", levels->total ? json(*levels->total) : json(nullptr)}};
-               return Json(200, body);
-             }));
+  http.Route(
+      "GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",
+      [this](const HttpRequest& req) {
+        const std::string& property = req.path_params[0];
+        if (deps_.inventory == nullptr) {
+          return DependencyDown("inventory", Status::Unavailable("not configured"));
+        }
+        auto levels = deps_.inventory->Levels(property);
+        if (levels.status().code() == StatusCode::kNotFound) {
+          return ProblemResponse(404, "Not Found", "property " + property + " has no inventory");
+        }
+        if (!levels.ok()) return DependencyDown("inventory", levels.status());
+        json body = {{"propertyId", property},
+                     {"available", levels->available},
+                     {"held", levels->held},
+                     {"sold", levels->sold},
+                     {"total", levels->total ? json(*levels->total) : json(nullptr)}};
+        return Json(200, body);
+      },
+      "GET /api/v1/properties/{id}/inventory");
 
   http.Route("GET", "/healthz", [](const HttpRequest&) { return Json(200, {{"status", "ok"}}); });
 
   http.Route("GET", "/readyz", [this](const HttpRequest&) {
-    Status redis = deps_.redis->Ping();
-    Status kafka = PingKafka(config_.kafka, std::chrono::milliseconds(1000));
-    json checks = {{"redis", redis.ok() ? "ok" : redis.ToString()},
-                   {"kafka", kafka.ok() ? "ok" : kafka.ToString()}};
-    if (redis.ok() && kafka.ok()) return Json(200, {{"status", "ready"}, {"checks", checks}});
+    const Readiness r = readiness_->Check();
+    json checks = {{"redis", r.redis.ok() ? "ok" : r.redis.ToString()},
+                   {"kafka", r.kafka.ok() ? "ok" : r.kafka.ToString()}};
+    if (r.ready()) return Json(200, {{"status", "ready"}, {"checks", checks}});
     return ProblemResponse(503, "Not Ready", "a dependency is unreachable",
                            json{{"checks", checks}}.dump());
   });

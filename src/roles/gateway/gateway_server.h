@@ -7,6 +7,7 @@
 
 #include "adapters/http/http_server.h"
 #include "adapters/redis/redis_client.h"
+#include "roles/gateway/readiness_probe.h"
 #include "wanderluxe/booking_intake.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
@@ -38,14 +39,13 @@ class GatewayServer {
 
  private:
   void AddRoutes();
-  // Wraps `handler` to count requests by route and status.
-  HttpHandler Counted(const std::string& route, HttpHandler handler);
 
   const Config config_;
   GatewayDependencies deps_;
   MetricsRegistry metrics_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<BookingIntake> intake_;
+  std::unique_ptr<ReadinessProbe> readiness_;
   std::unique_ptr<HttpServer> http_;
 };
 
