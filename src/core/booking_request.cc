@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/exact_json.h"
+#include "core/utf8.h"
 
 namespace wanderluxe {
 namespace {

@@ -23,11 +23,6 @@ struct ExactJson {
 // Error messages quote no byte beyond ASCII (they are echoed to clients).
 Result<ExactJson> ParseExactJson(std::string_view text);
 
-// The offset of the first byte of `text` that does not begin or continue a
-// well-formed UTF-8 character (RFC 3629: no overlong forms, no surrogates,
-// nothing past U+10FFFF), or npos when all of `text` is UTF-8.
-size_t FirstInvalidUtf8(std::string_view text);
-
 // The top-level member of the JSON object in `text` whose value byte `offset`
 // falls in, judged from the text before it alone; "" when the offset is not in
 // a member's value (in a member's name, between members, or `text` is no

@@ -14,7 +14,7 @@ namespace wanderluxe {
 //   F0      90..BF  (shorter forms are overlong)
 //   F1..F3  80..BF
 //   F4      80..8F  (beyond is above U+10FFFF)
-bool IsUtf8(std::string_view bytes) {
+size_t FirstInvalidUtf8(std::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size()) {
     const auto lead = static_cast<unsigned char>(bytes[i]);
@@ -35,17 +35,19 @@ bool IsUtf8(std::string_view bytes) {
       if (lead == 0xF0) low = 0x90;
       if (lead == 0xF4) high = 0x8F;
     } else {
-      return false;  // a continuation byte, C0, C1 or F5..FF
+      return i;  // a continuation byte, C0, C1 or F5..FF
     }
-    if (bytes.size() - i < length) return false;
+    if (bytes.size() - i < length) return i;
     const auto second = static_cast<unsigned char>(bytes[i + 1]);
-    if (second < low || second > high) return false;
+    if (second < low || second > high) return i;
     for (size_t k = 2; k < length; ++k) {
-      if ((static_cast<unsigned char>(bytes[i + k]) & 0xC0) != 0x80) return false;
+      if ((static_cast<unsigned char>(bytes[i + k]) & 0xC0) != 0x80) return i;
     }
     i += length;
   }
-  return true;
+  return std::string_view::npos;
 }
+
+bool IsUtf8(std::string_view bytes) { return FirstInvalidUtf8(bytes) == std::string_view::npos; }
 
 }  // namespace wanderluxe

@@ -3,6 +3,7 @@
 #ifndef WANDERLUXE_CORE_UTF8_H_
 #define WANDERLUXE_CORE_UTF8_H_
 
+#include <cstddef>
 #include <string_view>
 
 namespace wanderluxe {
@@ -12,6 +13,9 @@ namespace wanderluxe {
 // so the bytes C0, C1 and F5..FF never appear. nlohmann::json's dump()
 // enforces the same rule, and throws on anything else.
 bool IsUtf8(std::string_view bytes);
+// The offset of the first byte that does not begin or continue a well-formed
+// character, or npos when all of `bytes` is UTF-8.
+size_t FirstInvalidUtf8(std::string_view bytes);
 
 }  // namespace wanderluxe
 
