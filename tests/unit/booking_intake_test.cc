@@ -218,7 +218,9 @@ TEST_SUITE("unit.booking_intake") {
                                                            {"Idempotency-Key", "#/Idempotency-Key"},
                                                            {"a/b~c", "#/a~1b~0c"},
                                                            {"", "#/"}};
-    for (const auto& [name, pointer] : members) {
+    for (const auto& member : members) {
+      // Named copies: clang 14 cannot capture structured bindings (doctest's lambdas).
+      const std::string name = member.first, pointer = member.second;
       Fixture f;
       ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("{", "{\"" + name + "\":1,")));
       CHECK(r.status == 400);
