@@ -264,8 +264,11 @@ void CheckRejected(const IntakeRequest& in, const ApiResponse& response, const j
   WL_CHECK(answer.value("status", 0) == 400, "400 whose problem says " + response.body);
   const json errors = answer.value("errors", json::array());
   WL_CHECK(errors.is_array() && !errors.empty(), "400 naming no error: " + response.body);
-  // RFC 8259 lets a reader ignore a byte order mark or refuse the text.
-  const bool may_refuse_body = !body.has_value() || in.body.starts_with(kByteOrderMark);
+  // RFC 8259 lets a reader ignore a byte order mark or refuse the text, and
+  // JSON text is UTF-8 (§8.1): bytes that are not (in a member's name, say,
+  // where no member can be named) may be refused as the body's.
+  const bool may_refuse_body =
+      !body.has_value() || in.body.starts_with(kByteOrderMark) || !fuzz::IsStrictUtf8(in.body);
   const std::set<std::string> strings_in_text =
       body.has_value() ? std::set<std::string>() : StringsInText(in.body);
   auto is_member = [&](const std::string& name) {
