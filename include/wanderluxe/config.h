@@ -27,6 +27,9 @@ struct KafkaConfig {
   int64_t request_timeout_ms = 3000;
   int64_t admin_timeout_ms = 15000;
   int64_t session_timeout_ms = 10000;
+  // An offset commit's bound. The consumer thread that commits is the one that
+  // polls; it must be back polling well within session_timeout_ms.
+  int64_t commit_timeout_ms = 3000;
   int64_t max_poll_interval_ms = 300000;
   // Consumer group assignment. "cooperative-sticky" moves only the partitions
   // that change hands, but librdkafka before the fix for its issue 4059

@@ -125,6 +125,8 @@ const std::vector<Field>& Fields() {
         Int("kafka", "request_timeout_ms", &C::kafka, &KafkaConfig::request_timeout_ms, 1, kMaxMs));
     f.push_back(
         Int("kafka", "admin_timeout_ms", &C::kafka, &KafkaConfig::admin_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("kafka", "commit_timeout_ms", &C::kafka, &KafkaConfig::commit_timeout_ms, 1, kMaxMs));
     f.push_back(Int("kafka", "session_timeout_ms", &C::kafka, &KafkaConfig::session_timeout_ms,
                     1000, kMaxMs));
     f.push_back(Int("kafka", "max_poll_interval_ms", &C::kafka, &KafkaConfig::max_poll_interval_ms,
@@ -369,6 +371,11 @@ Status Validate(const Config& c) {
   if (c.processor.queue_low_water >= c.processor.queue_capacity) {
     return Status::InvalidArgument(
         "processor.queue_low_water must be below processor.queue_capacity");
+  }
+  if (c.kafka.commit_timeout_ms >= c.kafka.session_timeout_ms) {
+    return Status::InvalidArgument(
+        "kafka.commit_timeout_ms must be below kafka.session_timeout_ms: the thread that commits "
+        "is the one that keeps the consumer in its group");
   }
   if (c.saga.retry_initial_ms > c.saga.retry_max_ms) {
     return Status::InvalidArgument("saga.retry_initial_ms must not exceed saga.retry_max_ms");
