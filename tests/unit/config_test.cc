@@ -119,6 +119,9 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"gateway.auth_mode=api-key", "gateway.api_keys=k1,k2"}}).ok());
     CHECK_FALSE(LoadConfig({"", {}, {"processor.queue_low_water=5000"}}).ok());
     CHECK_FALSE(LoadConfig({"", {}, {"gateway.currencies=usd"}}).ok());
+    // The committing thread is the polling one: a commit may not outlast the session.
+    CHECK_FALSE(LoadConfig({"", {}, {"kafka.commit_timeout_ms=10000"}}).ok());
+    CHECK(LoadConfig({"", {}, {"kafka.commit_timeout_ms=9999"}}).ok());
   }
 
   TEST_CASE("the rendered config redacts secrets and loads back") {

@@ -50,6 +50,9 @@ class EventConsumer {
   virtual Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds timeout) = 0;
 
   // Commits synchronously; OK means the group coordinator stored the offsets.
+  // Returns within a bound (KafkaConsumer: kafka.commit_timeout_ms) whatever
+  // the broker does, because the caller is the thread that polls: an error
+  // only means the offsets may be delivered again.
   virtual Status Commit(const std::vector<CommitPoint>& points) = 0;
 
   // Leaves the group cleanly (revokes partitions, lets the group rebalance).

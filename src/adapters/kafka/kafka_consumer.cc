@@ -19,6 +19,16 @@ struct MessageDeleter {
 };
 using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+};
+using Queue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+};
+using Event = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
+
 std::vector<EventHeader> CopyHeaders(rd_kafka_message_t* message) {
   std::vector<EventHeader> out;
   rd_kafka_headers_t* headers = nullptr;
@@ -102,7 +112,8 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   auto handle = MakeKafkaHandle(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   rd_kafka_poll_set_consumer(handle->get());
-  return std::unique_ptr<KafkaConsumer>(new KafkaConsumer(std::move(*handle)));
+  return std::unique_ptr<KafkaConsumer>(
+      new KafkaConsumer(std::move(*handle), std::chrono::milliseconds(config.commit_timeout_ms)));
 }
 
 KafkaConsumer::~KafkaConsumer() { Close(); }
@@ -142,7 +153,21 @@ Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {
   for (const auto& p : points) {
     rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
   }
-  return KafkaStatus(rd_kafka_commit(handle_.get(), list.get(), /*async=*/0), "commit");
+  // Not rd_kafka_commit(async=0): it waits without a bound for the group
+  // coordinator's answer, and a stopped broker never gives one (30 s and
+  // counting in integration.kafka_commit). The result comes to a queue of this
+  // call's own, awaited for commit_timeout_; a result that arrives after the
+  // queue is gone is dropped by librdkafka.
+  Queue queue(rd_kafka_queue_new(handle_.get()));
+  const rd_kafka_resp_err_t err =
+      rd_kafka_commit_queue(handle_.get(), list.get(), queue.get(), nullptr, nullptr);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "commit");
+  Event result(rd_kafka_queue_poll(queue.get(), static_cast<int>(commit_timeout_.count())));
+  if (!result) {
+    return Status::DeadlineExceeded("commit: no answer from the group coordinator within " +
+                                    std::to_string(commit_timeout_.count()) + " ms");
+  }
+  return KafkaStatus(rd_kafka_event_error(result.get()), "commit");
 }
 
 Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {

@@ -3,6 +3,7 @@
 #ifndef WANDERLUXE_ADAPTERS_KAFKA_KAFKA_CONSUMER_H_
 #define WANDERLUXE_ADAPTERS_KAFKA_KAFKA_CONSUMER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,8 @@ class KafkaConsumer final : public EventConsumer {
 
   Status Subscribe(const std::vector<std::string>& topics) override;
   Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds timeout) override;
+  // Waits at most kafka.commit_timeout_ms for the broker's answer; past it
+  // kDeadlineExceeded, and librdkafka may still send the commit later.
   Status Commit(const std::vector<CommitPoint>& points) override;
   void Close() override;
 
@@ -50,9 +53,11 @@ class KafkaConsumer final : public EventConsumer {
   rd_kafka_t* handle() { return handle_.get(); }
 
  private:
-  explicit KafkaConsumer(KafkaHandle handle) : handle_(std::move(handle)) {}
+  KafkaConsumer(KafkaHandle handle, std::chrono::milliseconds commit_timeout)
+      : handle_(std::move(handle)), commit_timeout_(commit_timeout) {}
 
   KafkaHandle handle_;
+  const std::chrono::milliseconds commit_timeout_;
   bool closed_ = false;
 };
 
