@@ -24,7 +24,9 @@
 //
 // Handlers: Route's run on a loop thread and must not block; they answer
 // through the Responder, at once or later from any thread. RouteBlocking's run
-// on a bounded pool of blocking_threads (for handlers that wait on a store).
+// on a pool of blocking_threads (for handlers that wait on a store); its queue
+// holds at most max_connections * kMaxPipelinedRequests requests. Stop is not
+// called from a handler.
 #ifndef WANDERLUXE_ADAPTERS_HTTP_EVENT_LOOP_SERVER_H_
 #define WANDERLUXE_ADAPTERS_HTTP_EVENT_LOOP_SERVER_H_
 
@@ -64,8 +66,8 @@ class EventLoopServer {
   using Responder = std::function<void(HttpResponse)>;
   using AsyncHandler = std::function<void(HttpRequest, Responder)>;
 
-  // Requests one connection may have being handled, or answered and not yet
-  // written, at once.
+  // At most this many requests of one connection are being handled or wait
+  // to be written at once; reading that connection pauses while they are.
   static constexpr size_t kMaxPipelinedRequests = 16;
 
   explicit EventLoopServer(EventLoopServerOptions options);
@@ -88,8 +90,9 @@ class EventLoopServer {
   int port() const { return port_; }
 
   // Stops accepting, closes idle connections, lets requests in flight be
-  // answered for up to drain_timeout_ms, then closes every connection and
-  // joins the threads. Idempotent.
+  // answered for up to drain_timeout_ms (a connection closed after its last
+  // answer waits up to a second for the client to close first), then closes
+  // every connection and joins the threads. Idempotent.
   void Stop();
 
   // Connections accepted and not yet closed.
