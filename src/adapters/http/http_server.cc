@@ -19,21 +19,6 @@
 #include <thread>
 
 namespace wanderluxe {
-
-std::string HttpRequest::Header(const std::string& name) const {
-  for (const auto& [k, v] : headers) {
-    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
-  }
-  return "";
-}
-
-bool HttpRequest::HasHeader(const std::string& name) const {
-  for (const auto& [k, v] : headers) {
-    if (strcasecmp(k.c_str(), name.c_str()) == 0) return true;
-  }
-  return false;
-}
-
 namespace {
 
 // cpp-httplib 0.11 listens with a backlog of 5, compiled into Debian's shared

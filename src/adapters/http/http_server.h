@@ -21,32 +21,11 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/http/http_request.h"
 #include "wanderluxe/api_response.h"
 #include "wanderluxe/status.h"
 
 namespace wanderluxe {
-
-struct HttpRequest {
-  std::string method;
-  std::string path;
-  std::vector<std::string> path_params;  // regex captures of the route
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  // Case-insensitive header lookup; empty when absent.
-  std::string Header(const std::string& name) const;
-  bool HasHeader(const std::string& name) const;
-};
-
-using HttpResponse = ApiResponse;
-
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
-
-// Told of every response written: the label of the route that served it (or
-// kUnroutedLabel: 404, 405, framing errors) and its status. Runs on the
-// server's threads, concurrently.
-using ResponseObserver = std::function<void(const std::string& route, int status)>;
-inline constexpr const char* kUnroutedLabel = "unrouted";
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
