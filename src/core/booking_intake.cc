@@ -281,8 +281,8 @@ ApiResponse BookingIntake::SubmitAndWait(const IntakeRequest& request) {
     answer->response = std::move(r);
     answer->cv.SignalAll();
   });
-  MutexLock lock(&answer->mu);
   Answer& a = *answer;
+  MutexLock lock(&a.mu);
   if (!a.cv.WaitFor(options_.publish_timeout + kSubmitAndWaitSlack,
                     [&]() REQUIRES(a.mu) { return a.response.has_value(); })) {
     return Unavailable("no answer in time; retry with the same key");
