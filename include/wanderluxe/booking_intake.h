@@ -1,17 +1,35 @@
 // The gateway's use case: accept a booking request durably, exactly once per
 // Idempotency-Key. A 202 is answered only after Kafka acknowledged the event
 // (acks=all); a request whose publish failed leaves nothing behind but a 503.
+// No thread waits: claim, publish and completion are chained through the
+// callbacks of the idempotency store and the producer.
+//
+// Thread safety: Submit may be called from any number of threads at once and
+// never blocks. Validation runs on the calling thread; the claim's answer on
+// the store's I/O thread, the delivery report on the producer's report
+// thread, the completion on the store's again. `done` runs exactly once, on
+// whichever of these threads has the answer (the calling thread, before
+// Submit returns, for an answer known at once: 4xx, 503 at the in-flight
+// limit); it must be short and must not block (hand the response to the
+// event loop that owns the connection). Each request holds one of
+// `max_in_flight` slots until just before its `done` runs. The intake must
+// outlive its requests: the destructor waits for those in flight (their
+// callbacks use it), bounded, and aborts if they do not end.
 #ifndef WANDERLUXE_BOOKING_INTAKE_H_
 #define WANDERLUXE_BOOKING_INTAKE_H_
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "wanderluxe/api_response.h"
 #include "wanderluxe/booking_request.h"
 #include "wanderluxe/metrics.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/idempotency_store.h"
 
@@ -24,6 +42,8 @@ struct IntakeOptions {
   std::string requests_topic = "booking.requests";
   std::chrono::milliseconds in_flight_ttl{30'000};
   std::chrono::milliseconds done_ttl{86'400'000};
+  // TEMPORARY, deleted with SubmitAndWait, the one reader: the publish's own
+  // deadline is the producer's delivery timeout (kafka.delivery_timeout_ms).
   std::chrono::milliseconds publish_timeout{5'000};
   int64_t max_in_flight = 4096;
 };
@@ -41,23 +61,49 @@ struct IntakeRequest {
 
 class BookingIntake {
  public:
+  using Done = std::function<void(ApiResponse)>;
+
+  // The store and the producer must outlive the intake.
   BookingIntake(IntakeOptions options, IdempotencyStore& idempotency, EventProducer& producer,
                 MetricsRegistry& metrics);
+  ~BookingIntake();
 
-  ApiResponse Submit(const IntakeRequest& request);
+  BookingIntake(const BookingIntake&) = delete;
+  BookingIntake& operator=(const BookingIntake&) = delete;
+
+  // Answers `request` through `done`: validation, then claim -> publish ->
+  // complete (or release once the publish failed).
+  void Submit(IntakeRequest request, Done done);
+
+  // TEMPORARY, deleted once the gateway's event loop calls Submit: Submit,
+  // then waits for the answer on the calling thread, up to
+  // options.publish_timeout and a slack for the two Redis round trips; 503
+  // past it (the request goes on, and a retry with its key is answered right).
+  ApiResponse SubmitAndWait(const IntakeRequest& request);
+  // TEMPORARY, deleted with SubmitAndWait: the name gateway_server.cc calls today.
+  ApiResponse Submit(const IntakeRequest& request) { return SubmitAndWait(request); }
 
   int64_t in_flight() const { return in_flight_.load(); }
+  // True once no request is in flight, false when `timeout` passed first.
+  bool WaitIdle(std::chrono::milliseconds timeout) EXCLUDES(idle_mu_);
 
  private:
-  ApiResponse Accept(const IntakeRequest& request, const BookingRequest& booking);
-  ApiResponse Publish(const IntakeRequest& request, const BookingRequest& booking,
-                      const std::string& token);
+  struct Attempt;
+
+  // The booking the request asks for, or the answer that refuses it at once (4xx).
+  std::variant<BookingRequest, ApiResponse> Validate(const IntakeRequest& request) const;
+  void OnClaim(std::shared_ptr<Attempt> attempt, Result<IdempotencyClaim> claim);
+  void OnPublished(std::shared_ptr<Attempt> attempt, Status published);
+  // Gives back the in-flight slot, then runs the request's `done`.
+  void Finish(Attempt& attempt, ApiResponse response) EXCLUDES(idle_mu_);
   bool Authorized(const std::string& authorization) const;
 
   const IntakeOptions options_;
   IdempotencyStore& idempotency_;
   EventProducer& producer_;
   std::atomic<int64_t> in_flight_{0};
+  Mutex idle_mu_;               // for WaitIdle only; in_flight_ is atomic
+  CondVar idle_cv_{&idle_mu_};  // in_flight_ reached 0
   Gauge* in_flight_gauge_;
   Histogram* publish_latency_;
   Counter* replays_;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "wanderluxe/booking_event.h"
+#include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
@@ -57,18 +59,12 @@ bool IsJsonContentType(std::string type) {
   return type == "application/json";
 }
 
-// Holds one of the bounded in-flight slots for the life of a request.
-class InFlightSlot {
- public:
-  InFlightSlot(std::atomic<int64_t>& counter, Gauge* gauge) : counter_(counter), gauge_(gauge) {
-    gauge_->Set(++counter_);
-  }
-  ~InFlightSlot() { gauge_->Set(--counter_); }
-
- private:
-  std::atomic<int64_t>& counter_;
-  Gauge* gauge_;
-};
+// The intake's destructor waits this long for requests in flight. Each ends
+// within two Redis command deadlines and the producer's delivery timeout.
+constexpr std::chrono::seconds kDestroyDrainBound{60};
+// TEMPORARY, with SubmitAndWait: beyond the publish's deadline, room for the
+// claim and the completion (a Redis command deadline each).
+constexpr std::chrono::seconds kSubmitAndWaitSlack{5};
 
 }  // namespace
 
@@ -94,7 +90,25 @@ bool BookingIntake::Authorized(const std::string& authorization) const {
          options_.api_keys.end();
 }
 
-ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
+// One request between validation and its answer. Shared by the callbacks
+// that carry it from the claim to the answer; only one of them runs at a time.
+struct BookingIntake::Attempt {
+  std::string key;  // Idempotency-Key
+  std::string fingerprint;
+  std::string token;       // this request's claim
+  BookingEvent event;      // what is published; its request is the booking
+  OutgoingEvent outgoing;  // the event encoded; moved to the producer
+  Clock::time_point publish_start;
+  Done done;
+};
+
+BookingIntake::~BookingIntake() {
+  WL_CHECK(WaitIdle(kDestroyDrainBound),
+           "BookingIntake destroyed with requests in flight: their callbacks would use it");
+}
+
+std::variant<BookingRequest, ApiResponse> BookingIntake::Validate(
+    const IntakeRequest& request) const {
   if (options_.require_api_key && !Authorized(request.authorization)) {
     ApiResponse r = ProblemResponse(401, "Unauthorized",
                                     "send Authorization: Bearer <api key> with a known key");
@@ -119,87 +133,161 @@ ApiResponse BookingIntake::Submit(const IntakeRequest& request) {
   ParsedRequest parsed = ParseBookingRequest(request.body, options_.limits);
   errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
   if (!errors.empty()) return Invalid(errors);
-
-  if (in_flight_.load() >= options_.max_in_flight) {
-    return Unavailable("too many requests in flight; retry shortly");
-  }
-  InFlightSlot slot(in_flight_, in_flight_gauge_);
-  return Accept(request, *parsed.request);
+  return std::move(*parsed.request);
 }
 
-ApiResponse BookingIntake::Accept(const IntakeRequest& request, const BookingRequest& booking) {
-  const std::string token = NewUuid();
-  auto claim = idempotency_.Claim(request.idempotency_key, booking.Fingerprint(), token,
-                                  options_.in_flight_ttl);
+void BookingIntake::Submit(IntakeRequest request, Done done) {
+  auto validated = Validate(request);
+  if (auto* refusal = std::get_if<ApiResponse>(&validated)) {
+    done(std::move(*refusal));
+    return;
+  }
+  if (in_flight_.fetch_add(1) >= options_.max_in_flight) {
+    in_flight_.fetch_sub(1);
+    done(Unavailable("too many requests in flight; retry shortly"));
+    return;
+  }
+  in_flight_gauge_->Set(static_cast<double>(in_flight_.load()));
+
+  auto attempt = std::make_shared<Attempt>();
+  attempt->key = std::move(request.idempotency_key);
+  attempt->token = NewUuid();
+  attempt->done = std::move(done);
+  BookingEvent& event = attempt->event;
+  event.request = std::move(std::get<BookingRequest>(validated));
+  attempt->fingerprint = event.request.Fingerprint();
+  // One request, one eventId: a gateway that died after Kafka acknowledged
+  // the event but before the idempotency record said so publishes it again
+  // when the client retries; the copies share this id, so every consumer
+  // (the audit archive, the processor) sees one event delivered twice.
+  event.event_id = NameBasedUuid("booking-event\n" + attempt->key + "\n" + attempt->fingerprint);
+  event.timestamp = NowIso8601();
+  event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", attempt->key};
+  // Encoded here, on the caller's thread, so that the callbacks stay short.
+  attempt->outgoing = {
+      options_.requests_topic,
+      event.request.property_id,
+      EncodeBookingEvent(event),
+      {{"traceparent", TraceParent(event.metadata.trace_id, event.metadata.span_id)},
+       {"idempotency-key", attempt->key}}};
+
+  const std::string key = attempt->key, fingerprint = attempt->fingerprint, token = attempt->token;
+  idempotency_.ClaimAsync(
+      key, fingerprint, token, options_.in_flight_ttl,
+      [this, attempt](Result<IdempotencyClaim> claim) { OnClaim(attempt, std::move(claim)); });
+}
+
+void BookingIntake::OnClaim(std::shared_ptr<Attempt> attempt, Result<IdempotencyClaim> claim) {
   if (!claim.ok()) {
     // Fail closed: without the idempotency record we cannot promise exactly-once.
     spdlog::warn("idempotency store unavailable: {}", claim.status().ToString());
-    return Unavailable("idempotency store unavailable");
+    return Finish(*attempt, Unavailable("idempotency store unavailable"));
   }
   if (claim->state != IdempotencyClaim::State::kClaimed) {
-    if (claim->fingerprint != booking.Fingerprint()) {
-      return ProblemResponse(422, "Unprocessable Content",
-                             "Idempotency-Key was already used with a different payload");
+    if (claim->fingerprint != attempt->fingerprint) {
+      return Finish(*attempt,
+                    ProblemResponse(422, "Unprocessable Content",
+                                    "Idempotency-Key was already used with a different payload"));
     }
     if (claim->state == IdempotencyClaim::State::kInFlight) {
       ApiResponse r = ProblemResponse(409, "Conflict",
                                       "a request with this Idempotency-Key is still in flight");
       r.headers.emplace_back("Retry-After", "1");
-      return r;
+      return Finish(*attempt, std::move(r));
     }
     replays_->Increment();
-    return Accepted(claim->response, booking.booking_id, /*replayed=*/true);
+    return Finish(*attempt, Accepted(claim->response, attempt->event.request.booking_id,
+                                     /*replayed=*/true));
   }
-  return Publish(request, booking, token);
+  attempt->publish_start = Clock::now();
+  OutgoingEvent outgoing = std::move(attempt->outgoing);
+  producer_.PublishAsync(std::move(outgoing), [this, attempt](Status published) {
+    OnPublished(attempt, std::move(published));
+  });
 }
 
-ApiResponse BookingIntake::Publish(const IntakeRequest& request, const BookingRequest& booking,
-                                   const std::string& token) {
-  BookingEvent event;
-  // One request, one eventId: a gateway that died after Kafka acknowledged
-  // the event but before the idempotency record said so publishes it again
-  // when the client retries; the copies share this id, so every consumer
-  // (the audit archive, the processor) sees one event delivered twice.
-  event.event_id =
-      NameBasedUuid("booking-event\n" + request.idempotency_key + "\n" + booking.Fingerprint());
-  event.timestamp = NowIso8601();
-  event.request = booking;
-  event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", request.idempotency_key};
-  OutgoingEvent out{options_.requests_topic,
-                    booking.property_id,
-                    EncodeBookingEvent(event),
-                    {{"traceparent", TraceParent(event.metadata.trace_id, event.metadata.span_id)},
-                     {"idempotency-key", request.idempotency_key}}};
-  const auto start = Clock::now();
-  Status published = producer_.Publish(out, options_.publish_timeout);
-  publish_latency_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status published) {
+  publish_latency_->Observe(
+      std::chrono::duration<double>(Clock::now() - attempt->publish_start).count());
+  const BookingEvent& event = attempt->event;
   if (!published.ok()) {
     publish_failures_->Increment();
-    spdlog::warn("publish of booking {} failed: {}", booking.booking_id, published.ToString());
-    Status released = idempotency_.Release(request.idempotency_key, token);
-    if (!released.ok()) {
-      // The claim expires after its in-flight TTL; until then a retry gets 409.
-      spdlog::warn("could not release idempotency key: {}", released.ToString());
-    }
-    return Unavailable("the booking could not be recorded durably; retry with the same key");
+    spdlog::warn("publish of booking {} failed: {}", event.request.booking_id,
+                 published.ToString());
+    // Released before the 503, so that the client's retry can claim the key at once.
+    idempotency_.ReleaseAsync(attempt->key, attempt->token, [this, attempt](Status released) {
+      if (!released.ok()) {
+        // The claim expires after its in-flight TTL; until then a retry gets 409.
+        spdlog::warn("could not release idempotency key: {}", released.ToString());
+      }
+      Finish(*attempt,
+             Unavailable("the booking could not be recorded durably; retry with the same key"));
+    });
+    return;
   }
-  const std::string body = json{
-      {"bookingId", booking.booking_id},
+  std::string body = json{
+      {"bookingId", event.request.booking_id},
       {"eventId", event.event_id},
-      {"status", "ACCEPTED"}}.dump();
+      {"status",
+       "ACCEPTED"}}.dump();
   // One round trip stores the response to replay and the accepted booking
   // that GET shows until the processor has written it to the ledger.
-  Status completed =
-      idempotency_.Complete(request.idempotency_key, token, body,
-                            {booking, event.event_id, event.timestamp}, options_.done_ttl);
-  if (!completed.ok()) {
-    // The event is durable, so the answer is still 202. A retry after the
-    // in-flight TTL may publish again; the processor deduplicates by bookingId.
-    // When Redis failed, GET answers 404 until the processor has the booking.
-    spdlog::warn("accepted booking {} but could not store its response: {}", booking.booking_id,
-                 completed.ToString());
+  const AcceptedBooking accepted{event.request, event.event_id, event.timestamp};
+  idempotency_.CompleteAsync(attempt->key, attempt->token, body, accepted, options_.done_ttl,
+                             [this, attempt, body](Status completed) {
+                               const std::string& booking_id = attempt->event.request.booking_id;
+                               if (!completed.ok()) {
+                                 // The event is durable, so the answer is still 202. A retry after
+                                 // the in-flight TTL may publish again; the processor deduplicates
+                                 // by bookingId. When Redis failed, GET answers 404 until the
+                                 // processor has the booking.
+                                 spdlog::warn(
+                                     "accepted booking {} but could not store its response: {}",
+                                     booking_id, completed.ToString());
+                               }
+                               Finish(*attempt, Accepted(body, booking_id, /*replayed=*/false));
+                             });
+}
+
+void BookingIntake::Finish(Attempt& attempt, ApiResponse response) {
+  Done done = std::exchange(attempt.done, nullptr);
+  WL_CHECK(done != nullptr, "a booking request answered twice");
+  const int64_t left = in_flight_.fetch_sub(1) - 1;
+  in_flight_gauge_->Set(static_cast<double>(left));
+  if (left == 0) {
+    // Under the lock, so that a WaitIdle cannot miss it; nothing of the
+    // intake is touched after this (its destructor may be waiting).
+    MutexLock lock(&idle_mu_);
+    idle_cv_.SignalAll();
   }
-  return Accepted(body, booking.booking_id, /*replayed=*/false);
+  done(std::move(response));
+}
+
+bool BookingIntake::WaitIdle(std::chrono::milliseconds timeout) {
+  MutexLock lock(&idle_mu_);
+  return idle_cv_.WaitFor(timeout, [&] { return in_flight_.load() == 0; });
+}
+
+ApiResponse BookingIntake::SubmitAndWait(const IntakeRequest& request) {
+  struct Answer {
+    Mutex mu;
+    CondVar cv{&mu};
+    std::optional<ApiResponse> response GUARDED_BY(mu);
+  };
+  // Shared: a late answer, after the wait gave up, lands here harmlessly.
+  auto answer = std::make_shared<Answer>();
+  Submit(request, [answer](ApiResponse r) {
+    MutexLock lock(&answer->mu);
+    answer->response = std::move(r);
+    answer->cv.SignalAll();
+  });
+  Answer& a = *answer;
+  MutexLock lock(&a.mu);
+  if (!a.cv.WaitFor(options_.publish_timeout + kSubmitAndWaitSlack,
+                    [&]() REQUIRES(a.mu) { return a.response.has_value(); })) {
+    return Unavailable("no answer in time; retry with the same key");
+  }
+  return std::move(*a.response);
 }
 
 }  // namespace wanderluxe

@@ -209,9 +209,14 @@ class FakeBank : public Bank {
   Faults& faults_;
 };
 
+// Acknowledges at once, on the calling thread: as the port allows for a refusal,
+// and no stronger than Kafka, whose report may come at any time after.
 class FakeProducer : public EventProducer {
  public:
   explicit FakeProducer(Faults& faults) : faults_(faults) {}
+  void PublishAsync(OutgoingEvent e, PublishCallback done) override {
+    done(Publish(e, std::chrono::milliseconds(0)));
+  }
   Status Publish(const OutgoingEvent& e, std::chrono::milliseconds) override {
     if (Status s = faults_.Check("publish"); !s.ok()) return s;
     std::lock_guard lock(mu_);
@@ -232,9 +237,10 @@ class FakeProducer : public EventProducer {
 };
 
 // IdempotencyStore in memory, no stronger than Redis: records expire after
-// their TTL, Complete records the accepted booking even when the claim is no
-// longer ours (the event is durable), and only the first acceptance of a
-// bookingId is kept (SET NX).
+// their TTL, a completion records the accepted booking even when the claim is
+// no longer ours (the event is durable), and only the first acceptance of a
+// bookingId is kept (SET NX). Each call is atomic, as each script is in Redis;
+// the asynchronous calls answer on the calling thread, before they return.
 class FakeIdempotencyStore : public IdempotencyStore {
  public:
   using Clock = std::chrono::steady_clock;
@@ -259,8 +265,20 @@ class FakeIdempotencyStore : public IdempotencyStore {
                      Clock::now() + in_flight_ttl};
     return IdempotencyClaim{};
   }
+  void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
+                  std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override {
+    done(Claim(key, fingerprint, token, in_flight_ttl));
+  }
+  void CompleteAsync(const std::string& key, const std::string& token, const std::string& response,
+                     const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl,
+                     StoreCallback done) override {
+    done(Complete(key, token, response, accepted, done_ttl));
+  }
+  void ReleaseAsync(const std::string& key, const std::string& token, StoreCallback done) override {
+    done(Release(key, token));
+  }
   Status Complete(const std::string& key, const std::string& token, const std::string& response,
-                  const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl) override {
+                  const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl) {
     if (Status s = faults_.Check("idem-complete"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     auto a = accepted_.find(accepted.request.booking_id);
@@ -274,7 +292,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
     r->expires = Clock::now() + done_ttl;
     return Status::Ok();
   }
-  Status Release(const std::string& key, const std::string& token) override {
+  Status Release(const std::string& key, const std::string& token) {
     if (Status s = faults_.Check("idem-release"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* r = Live(key);

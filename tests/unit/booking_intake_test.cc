@@ -1,9 +1,15 @@
 // BookingIntake over in-memory fakes: the rules of §4.1, without servers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "fakes/fake_ports.h"
 #include "wanderluxe/booking_event.h"
@@ -12,21 +18,100 @@
 namespace wanderluxe {
 namespace {
 
+// How long a test waits for an answer the fakes give at once, or once a
+// held report is delivered: generous, it only bounds a broken intake.
+constexpr std::chrono::seconds kAnswerBound{5};
+
+// A producer as the tests script it: it acknowledges at once (or fails with
+// `next_error`), or, with `hold_reports`, keeps each message's callback until
+// the test delivers its report, as Kafka does after a while.
 class RecordingProducer : public EventProducer {
  public:
-  Status Publish(const OutgoingEvent& event, std::chrono::milliseconds) override {
+  void PublishAsync(OutgoingEvent event, PublishCallback done) override {
     if (during_publish) during_publish();
-    if (!next_error.ok()) return next_error;
-    published.push_back(event);
-    return Status::Ok();
+    std::unique_lock lock(mu_);
+    if (hold_reports) {
+      held_.push_back({std::move(event), std::move(done)});
+      return;
+    }
+    const Status status = next_error;
+    if (status.ok()) published.push_back(std::move(event));
+    lock.unlock();
+    done(status);
+  }
+  Status Publish(const OutgoingEvent&, std::chrono::milliseconds) override {
+    return Status::Internal("the intake publishes asynchronously");
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
   Status Ping(std::chrono::milliseconds) override { return Status::Ok(); }
 
-  std::vector<OutgoingEvent> published;
+  // Delivers the report of the oldest held message (OK: it is published).
+  void Report(const Status& status) {
+    std::unique_lock lock(mu_);
+    REQUIRE_MESSAGE(!held_.empty(), "no report is held");
+    Held next = std::move(held_.front());
+    held_.pop_front();
+    if (status.ok()) published.push_back(std::move(next.event));
+    lock.unlock();
+    next.done(status);
+  }
+  size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
+  bool hold_reports = false;
+  std::vector<OutgoingEvent> published;  // written under mu_; read once quiet
   Status next_error;
   std::function<void()> during_publish;  // e.g. the claim expires meanwhile
+
+ private:
+  struct Held {
+    OutgoingEvent event;
+    PublishCallback done;
+  };
+  std::mutex mu_;
+  std::deque<Held> held_;
 };
+
+// An answer to come: Submit's `done`, recorded.
+class Pending {
+ public:
+  Pending(BookingIntake& intake, IntakeRequest request) : state_(std::make_shared<State>()) {
+    intake.Submit(std::move(request), [state = state_](ApiResponse r) {
+      std::lock_guard lock(state->mu);
+      ++state->calls;
+      state->response = std::move(r);
+      state->answered_cv.notify_all();
+    });
+  }
+  bool answered() const {
+    std::lock_guard lock(state_->mu);
+    return state_->calls > 0;
+  }
+  // The answer, given exactly once within kAnswerBound.
+  ApiResponse Wait() const {
+    std::unique_lock lock(state_->mu);
+    const bool answered =
+        state_->answered_cv.wait_for(lock, kAnswerBound, [&] { return state_->calls > 0; });
+    REQUIRE_MESSAGE(answered, "no answer within ", kAnswerBound.count(), " s");
+    REQUIRE(state_->calls == 1);
+    return *state_->response;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable answered_cv;
+    int calls = 0;
+    std::optional<ApiResponse> response;
+  };
+  std::shared_ptr<State> state_;
+};
+
+ApiResponse Answer(BookingIntake& intake, IntakeRequest request) {
+  return Pending(intake, std::move(request)).Wait();
+}
 
 struct Fixture {
   fakes::Faults faults;
@@ -39,7 +124,20 @@ struct Fixture {
     return o;
   }();
   BookingIntake intake{options, idempotency, producer, metrics};
+  std::vector<std::unique_ptr<BookingIntake>> more_intakes;
 
+  // A test that failed with reports held still ends its requests: an intake
+  // is destroyed only once idle.
+  ~Fixture() {
+    while (producer.held() > 0) producer.Report(Status::Unavailable("the test ended"));
+  }
+
+  ApiResponse Submit(IntakeRequest request) { return Answer(intake, std::move(request)); }
+  // Another intake (another gateway) over the same store and producer.
+  BookingIntake& NewIntake(IntakeOptions o) {
+    more_intakes.push_back(std::make_unique<BookingIntake>(o, idempotency, producer, metrics));
+    return *more_intakes.back();
+  }
   static IntakeRequest Request(const std::string& key, const std::string& body) {
     return {key, true, "", "application/json", body};
   }
@@ -71,7 +169,7 @@ std::string HeaderOf(const ApiResponse& r, const std::string& name) {
 TEST_SUITE("unit.booking_intake") {
   TEST_CASE("a valid request is published once and answered 202 with Location") {
     Fixture f;
-    ApiResponse r = f.intake.Submit(Fixture::Request("k1", kBody));
+    ApiResponse r = f.Submit(Fixture::Request("k1", kBody));
     CHECK(r.status == 202);
     CHECK(HeaderOf(r, "Location") == "/api/v1/bookings/b-1001");
     REQUIRE(f.producer.published.size() == 1);
@@ -89,9 +187,9 @@ TEST_SUITE("unit.booking_intake") {
 
   TEST_CASE("same key and payload replays the stored 202 without a second event") {
     Fixture f;
-    ApiResponse first = f.intake.Submit(Fixture::Request("k1", kBody));
+    ApiResponse first = f.Submit(Fixture::Request("k1", kBody));
     // Same business payload, spelled differently.
-    ApiResponse again = f.intake.Submit(Fixture::Request(
+    ApiResponse again = f.Submit(Fixture::Request(
         "k1",
         R"({"currency":"USD","amount":5000,"propertyId":"prop-dubai-royal","bookingId":"b-1001"})"));
     CHECK(again.status == 202);
@@ -102,14 +200,14 @@ TEST_SUITE("unit.booking_intake") {
 
   TEST_CASE("same key, different payload is 422; in flight is 409 with Retry-After") {
     Fixture f;
-    REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    REQUIRE(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     std::string other = BodyWith("5000.00", "5000.01");
-    CHECK(f.intake.Submit(Fixture::Request("k1", other)).status == 422);
+    CHECK(f.Submit(Fixture::Request("k1", other)).status == 422);
 
     f.idempotency.Put("k2", {IdempotencyClaim::State::kInFlight,
                              ParseBookingRequest(kBody, f.options.limits).request->Fingerprint(),
                              "someone-else", ""});
-    ApiResponse busy = f.intake.Submit(Fixture::Request("k2", kBody));
+    ApiResponse busy = f.Submit(Fixture::Request("k2", kBody));
     CHECK(busy.status == 409);
     CHECK(HeaderOf(busy, "Retry-After") == "1");
     CHECK(f.producer.published.size() == 1);
@@ -118,25 +216,25 @@ TEST_SUITE("unit.booking_intake") {
   TEST_CASE("a failed publish is 503 and releases the key so a retry can succeed") {
     Fixture f;
     f.producer.next_error = Status::DeadlineExceeded("no ack");
-    ApiResponse failed = f.intake.Submit(Fixture::Request("k1", kBody));
+    ApiResponse failed = f.Submit(Fixture::Request("k1", kBody));
     CHECK(failed.status == 503);
     CHECK(HeaderOf(failed, "Retry-After") == "1");
     CHECK(f.idempotency.LiveRecords() == 0);
     f.producer.next_error = Status::Ok();
-    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     CHECK(f.producer.published.size() == 1);
   }
 
   TEST_CASE("the idempotency store down is 503, nothing published (fail closed)") {
     Fixture f;
     f.faults.FailNext("idem-claim", 1);
-    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 503);
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 503);
     CHECK(f.producer.published.empty());
   }
 
   TEST_CASE("a 202 records the accepted booking for GET; a 503 records none") {
     Fixture f;
-    REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    REQUIRE(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     auto event = DecodeBookingEvent(f.producer.published.at(0).value);
     REQUIRE(event.ok());
     auto accepted = f.Accepted("b-1001");
@@ -147,7 +245,7 @@ TEST_SUITE("unit.booking_intake") {
 
     std::string other = BodyWith("b-1001", "b-1002");
     f.producer.next_error = Status::DeadlineExceeded("no ack");
-    REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 503);
+    REQUIRE(f.Submit(Fixture::Request("k2", other)).status == 503);
     CHECK(!f.Accepted("b-1002").has_value());
   }
 
@@ -157,15 +255,15 @@ TEST_SUITE("unit.booking_intake") {
     f.producer.during_publish = [&] {
       f.idempotency.Put("k1", {IdempotencyClaim::State::kInFlight, "other-fp", "other-token", ""});
     };
-    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     CHECK(f.Accepted("b-1001").has_value());
   }
 
   TEST_CASE("the first acceptance of a bookingId is the one GET shows") {
     Fixture f;
-    REQUIRE(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    REQUIRE(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     std::string other = BodyWith("5000.00", "7000.00");
-    REQUIRE(f.intake.Submit(Fixture::Request("k2", other)).status == 202);
+    REQUIRE(f.Submit(Fixture::Request("k2", other)).status == 202);
     auto accepted = f.Accepted("b-1001");
     REQUIRE(accepted.has_value());
     CHECK(accepted->request.amount.minor_units == 500000);
@@ -176,7 +274,7 @@ TEST_SUITE("unit.booking_intake") {
       "has it)") {
     Fixture f;
     f.faults.FailNext("idem-complete", 1);
-    CHECK(f.intake.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 202);
     CHECK(!f.Accepted("b-1001").has_value());
   }
 
@@ -185,7 +283,7 @@ TEST_SUITE("unit.booking_intake") {
     IntakeRequest no_key =
         Fixture::Request("", R"({"bookingId":"b","amount":-1,"currency":"USD"})");
     no_key.has_idempotency_key = false;
-    ApiResponse r = f.intake.Submit(no_key);
+    ApiResponse r = f.Submit(no_key);
     CHECK(r.status == 400);
     CHECK(r.content_type == "application/problem+json");
     auto problem = nlohmann::json::parse(r.body);
@@ -197,7 +295,7 @@ TEST_SUITE("unit.booking_intake") {
 
   TEST_CASE("bytes that are not UTF-8 are a 400 naming the field, never an exception") {
     Fixture f;
-    ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("b-1001", "b-\xff")));
+    ApiResponse r = f.Submit(Fixture::Request("k", BodyWith("b-1001", "b-\xff")));
     CHECK(r.status == 400);
     auto problem = nlohmann::json::parse(r.body);
     CHECK(problem["errors"][0]["field"] == "bookingId");
@@ -205,7 +303,7 @@ TEST_SUITE("unit.booking_intake") {
     // Echoed headers are made safe too.
     IntakeRequest odd_type = Fixture::Request("k", kBody);
     odd_type.content_type = "text/\xff";
-    ApiResponse r415 = f.intake.Submit(odd_type);
+    ApiResponse r415 = f.Submit(odd_type);
     CHECK(r415.status == 415);
     CHECK(nlohmann::json::parse(r415.body).is_object());
     CHECK(f.producer.published.empty());
@@ -222,7 +320,7 @@ TEST_SUITE("unit.booking_intake") {
       // Named copies: clang 14 cannot capture structured bindings (doctest's lambdas).
       const std::string name = member.first, pointer = member.second;
       Fixture f;
-      ApiResponse r = f.intake.Submit(Fixture::Request("k", BodyWith("{", "{\"" + name + "\":1,")));
+      ApiResponse r = f.Submit(Fixture::Request("k", BodyWith("{", "{\"" + name + "\":1,")));
       CHECK(r.status == 400);
       auto problem = nlohmann::json::parse(r.body);
       REQUIRE(problem["errors"].size() == 1);
@@ -232,7 +330,7 @@ TEST_SUITE("unit.booking_intake") {
     // The body as a whole and the header have no pointer.
     Fixture f;
     IntakeRequest both = Fixture::Request("", "[]");
-    ApiResponse r = f.intake.Submit(both);
+    ApiResponse r = f.Submit(both);
     auto problem = nlohmann::json::parse(r.body);
     REQUIRE(problem["errors"].size() == 2);
     CHECK(problem["errors"][0]["field"] == "Idempotency-Key");
@@ -245,7 +343,7 @@ TEST_SUITE("unit.booking_intake") {
     Fixture f;
     IntakeRequest twice = Fixture::Request("k", kBody);
     twice.idempotency_key_repeated = true;
-    ApiResponse r = f.intake.Submit(twice);
+    ApiResponse r = f.Submit(twice);
     CHECK(r.status == 400);
     auto problem = nlohmann::json::parse(r.body);
     CHECK(problem["detail"] == "Idempotency-Key header must be sent once, not repeated");
@@ -257,36 +355,36 @@ TEST_SUITE("unit.booking_intake") {
     Fixture f;
     IntakeRequest text = Fixture::Request("k", kBody);
     text.content_type = "text/plain";
-    CHECK(f.intake.Submit(text).status == 415);
+    CHECK(f.Submit(text).status == 415);
     IntakeRequest charset = Fixture::Request("k", kBody);
     charset.content_type = "Application/JSON; charset=utf-8";
-    CHECK(f.intake.Submit(charset).status == 202);
+    CHECK(f.Submit(charset).status == 202);
 
     Fixture secured;
     IntakeOptions o = secured.options;
     o.require_api_key = true;
     o.api_keys = {"s3cret"};
-    BookingIntake intake(o, secured.idempotency, secured.producer, secured.metrics);
-    ApiResponse denied = intake.Submit(Fixture::Request("k", kBody));
+    BookingIntake& intake = secured.NewIntake(o);
+    ApiResponse denied = Answer(intake, Fixture::Request("k", kBody));
     CHECK(denied.status == 401);
     CHECK(HeaderOf(denied, "WWW-Authenticate") == "Bearer");
     IntakeRequest wrong = Fixture::Request("k", kBody);
     wrong.authorization = "Bearer nope";
-    CHECK(intake.Submit(wrong).status == 401);
+    CHECK(Answer(intake, wrong).status == 401);
     IntakeRequest right = Fixture::Request("k", kBody);
     right.authorization = "Bearer s3cret";
-    CHECK(intake.Submit(right).status == 202);
+    CHECK(Answer(intake, right).status == 202);
   }
 
   TEST_CASE("a booking published again after its gateway died carries the same eventId") {
     Fixture f;
     f.options.in_flight_ttl = std::chrono::milliseconds(0);  // the dead gateway's claim lapsed
-    BookingIntake intake(f.options, f.idempotency, f.producer, f.metrics);
+    BookingIntake& intake = f.NewIntake(f.options);
     // The first gateway published, then died before recording its response.
     f.faults.FailNext("idem-complete", 1);
-    CHECK(intake.Submit(Fixture::Request("k-crash", kBody)).status == 202);
+    CHECK(Answer(intake, Fixture::Request("k-crash", kBody)).status == 202);
     // The client retries with the same key against the restarted gateway.
-    ApiResponse retried = intake.Submit(Fixture::Request("k-crash", kBody));
+    ApiResponse retried = Answer(intake, Fixture::Request("k-crash", kBody));
     CHECK(retried.status == 202);
     REQUIRE(f.producer.published.size() == 2);
     auto first = DecodeBookingEvent(f.producer.published[0].value);
@@ -298,9 +396,119 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(nlohmann::json::parse(retried.body)["eventId"] == first->event_id);
     // Another key (a new booking attempt) is another event.
     Fixture other;
-    other.intake.Submit(Fixture::Request("k-other", kBody));
+    other.Submit(Fixture::Request("k-other", kBody));
     REQUIRE(other.producer.published.size() == 1);
     CHECK(DecodeBookingEvent(other.producer.published[0].value)->event_id != first->event_id);
+  }
+
+  TEST_CASE("no answer before the delivery report; the key is in flight until then") {
+    Fixture f;
+    f.producer.hold_reports = true;
+    Pending first(f.intake, Fixture::Request("k1", kBody));
+    REQUIRE(f.producer.held() == 1);
+    CHECK_FALSE(first.answered());
+    CHECK(f.intake.in_flight() == 1);
+    // Meanwhile the same key is in flight (409), and nothing is recorded for GET.
+    ApiResponse busy = f.Submit(Fixture::Request("k1", kBody));
+    CHECK(busy.status == 409);
+    CHECK(!f.Accepted("b-1001").has_value());
+    CHECK_FALSE(first.answered());
+
+    f.producer.Report(Status::Ok());
+    ApiResponse accepted = first.Wait();
+    CHECK(accepted.status == 202);
+    CHECK(f.intake.in_flight() == 0);
+    CHECK(f.Accepted("b-1001").has_value());
+    ApiResponse replayed = f.Submit(Fixture::Request("k1", kBody));
+    CHECK(replayed.status == 202);
+    CHECK(HeaderOf(replayed, "Idempotent-Replayed") == "true");
+    CHECK(replayed.body == accepted.body);
+    CHECK(f.producer.published.size() == 1);
+  }
+
+  TEST_CASE("a request holds its in-flight slot until answered; past the limit, 503 at once") {
+    Fixture f;
+    IntakeOptions o = f.options;
+    o.max_in_flight = 1;
+    BookingIntake& intake = f.NewIntake(o);
+    f.producer.hold_reports = true;
+    Pending first(intake, Fixture::Request("k1", kBody));
+    ApiResponse refused = Answer(intake, Fixture::Request("k2", BodyWith("b-1001", "b-1002")));
+    CHECK(refused.status == 503);
+    CHECK(HeaderOf(refused, "Retry-After") == "1");
+    CHECK(f.producer.held() == 1);  // the refused one claimed and published nothing
+    CHECK(f.idempotency.LiveRecords() == 1);
+    f.producer.Report(Status::Ok());
+    CHECK(first.Wait().status == 202);
+    CHECK(intake.in_flight() == 0);
+    f.producer.hold_reports = false;
+    CHECK(Answer(intake, Fixture::Request("k2", BodyWith("b-1001", "b-1002"))).status == 202);
+  }
+
+  TEST_CASE("two gateways racing on one key with delayed reports publish exactly once") {
+    constexpr int kRounds = 50;
+    Fixture f;
+    BookingIntake& other = f.NewIntake(f.options);
+    f.producer.hold_reports = true;
+    for (int round = 0; round < kRounds; ++round) {
+      const std::string key = "race-" + std::to_string(round);
+      std::optional<Pending> a, b;
+      std::thread racer([&] { a.emplace(f.intake, Fixture::Request(key, kBody)); });
+      b.emplace(other, Fixture::Request(key, kBody));
+      racer.join();
+      // One claimed and waits for its report; the other was told 409 at once.
+      REQUIRE(f.producer.held() == 1);
+      REQUIRE(a->answered() != b->answered());
+      const Pending& loser = a->answered() ? *a : *b;
+      const Pending& winner = a->answered() ? *b : *a;
+      CHECK(loser.Wait().status == 409);
+      f.producer.Report(Status::Ok());
+      CHECK(winner.Wait().status == 202);
+    }
+    CHECK(f.producer.published.size() == kRounds);
+  }
+
+  TEST_CASE("a failed publish releases the key before the 503 is answered") {
+    Fixture f;
+    f.producer.hold_reports = true;
+    std::optional<int> status;
+    std::optional<size_t> records_when_answered;
+    f.intake.Submit(Fixture::Request("k1", kBody), [&](ApiResponse r) {
+      status = r.status;
+      records_when_answered = f.idempotency.LiveRecords();
+    });
+    REQUIRE(f.producer.held() == 1);
+    CHECK(f.idempotency.LiveRecords() == 1);  // claimed, in flight
+    f.producer.Report(Status::Unavailable("broker down"));
+    REQUIRE(status.has_value());
+    CHECK(*status == 503);
+    REQUIRE(records_when_answered.has_value());
+    CHECK(*records_when_answered == 0);
+    const std::vector<std::string> calls = f.faults.log();
+    CHECK(calls == std::vector<std::string>{"idem-claim", "idem-release"});
+  }
+
+  TEST_CASE(
+      "a release that fails after a failed publish is still a 503, the claim left to expire") {
+    Fixture f;
+    f.producer.next_error = Status::Unavailable("broker down");
+    f.faults.FailNext("idem-release", 1);
+    ApiResponse r = f.Submit(Fixture::Request("k1", kBody));
+    CHECK(r.status == 503);
+    CHECK(f.idempotency.LiveRecords() == 1);
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 409);
+  }
+
+  TEST_CASE("publish latency is measured from the produce to the report") {
+    Fixture f;
+    f.producer.hold_reports = true;
+    Pending first(f.intake, Fixture::Request("k1", kBody));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the report comes 20 ms late
+    f.producer.Report(Status::Ok());
+    REQUIRE(first.Wait().status == 202);
+    const std::string text = f.metrics.RenderPrometheus();
+    CHECK(text.find("gateway_publish_seconds_count 1") != std::string::npos);
+    CHECK(text.find("gateway_publish_seconds_bucket{le=\"0.01\"} 0") != std::string::npos);
   }
 }
 

@@ -1,15 +1,23 @@
 // Port: publishes events durably. Implemented by adapters/kafka; faked in tests/.
 //
-// Thread safety: Publish and Flush may run concurrently from any number of
-// threads (every gateway request thread, every saga worker share one
-// producer). KafkaProducer hands each message to librdkafka, which is
-// thread-safe, and each Publish waits on its own delivery report, served by the
-// producer's one reporter thread. Destroying the producer must wait until no
-// call is running.
+// Thread safety: every call may run concurrently from any number of threads
+// (the gateway's event loops, every saga worker share one producer).
+// PublishAsync never blocks: KafkaProducer hands the message to librdkafka
+// (thread-safe, never with RD_KAFKA_MSG_F_BLOCK) and returns. Its `done` runs
+// exactly once: on the producer's one delivery-report thread with the broker's
+// verdict, or on the calling thread, before PublishAsync returns, when the
+// message was refused outright (local queue full, unknown topic...). A `done`
+// must be short and must not block: it holds up every other report. No report
+// can be lost: librdkafka itself fails a message it could not deliver within
+// the producer's message.timeout.ms (KafkaConfig::delivery_timeout_ms), so
+// that setting is the deadline of every publish. Destroying the producer must
+// wait until no call is running; it serves (or fails) the report of every
+// message handed over before it returns.
 #ifndef WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 #define WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,13 +37,22 @@ struct OutgoingEvent {
   std::vector<EventHeader> headers;
 };
 
+// The fate of one published event: OK only once the broker acknowledged it
+// durably (acks=all). Any other status means the event may or may not have
+// been written, and the caller must not claim it was.
+using PublishCallback = std::function<void(Status)>;
+
 class EventProducer {
  public:
   virtual ~EventProducer() = default;
 
-  // Returns OK only once the broker acknowledged the event durably (acks=all).
-  // Any other outcome, including the deadline passing, is an error: the event
-  // may or may not have been written, and the caller must not claim it was.
+  // Hands `event` over (moved: its key and value are sent from where they
+  // are, not copied) and returns at once; `done` gets its fate as above.
+  virtual void PublishAsync(OutgoingEvent event, PublishCallback done) = 0;
+
+  // PublishAsync, then waits up to `timeout` for the fate of the event; the
+  // deadline passing is an error too (kDeadlineExceeded). For callers that
+  // have a thread to wait with (saga workers, tools).
   virtual Status Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) = 0;
 
   // Waits until every event handed over so far is acknowledged or failed.

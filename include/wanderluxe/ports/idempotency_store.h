@@ -5,17 +5,25 @@
 // the response to replay, or released when the publish failed.
 //
 // Thread safety: every call may run concurrently with any other call, on the
-// same key or booking or on different ones, from any thread (the gateway's
-// HTTP workers share one store). Each call is atomic on its own: of racing
-// Claims of one key exactly one returns kClaimed; Complete writes the key's
-// record and the accepted booking together, so a FindAccepted racing it sees
-// either no record or the whole one. Nothing is atomic across calls.
-// RedisIdempotencyStore holds no state of its own: each call is one Lua
-// script (atomic in Redis) over the RedisClient's thread-safe pool.
+// same key or booking or on different ones, from any thread. Each call is
+// atomic on its own: of racing claims of one key exactly one gets kClaimed;
+// a completion writes the key's record and the accepted booking together, so
+// a FindAccepted racing it sees either no record or the whole one. Nothing is
+// atomic across calls. The *Async calls never block: their `done` runs
+// exactly once, on the store's I/O thread, or on the calling thread before
+// the call returns when the store refuses the call outright (its queue is
+// full, it is shutting down); a `done` must be short and must not block, for
+// it holds up the replies of other calls. Each has a deadline of its own
+// (RedisConfig::command_timeout_ms): past it `done` gets an error, never
+// silence. The synchronous calls block the calling thread (GET runs them on a
+// blocking pool). RedisIdempotencyStore holds no state of its own: each call
+// is one Lua script (atomic in Redis), the synchronous ones over RedisClient's
+// pool, the asynchronous ones over a RedisPipeline.
 #ifndef WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -44,25 +52,34 @@ struct AcceptedBooking {
   bool operator==(const AcceptedBooking&) const = default;
 };
 
+using ClaimCallback = std::function<void(Result<IdempotencyClaim>)>;
+using StoreCallback = std::function<void(Status)>;
+
 class IdempotencyStore {
  public:
   virtual ~IdempotencyStore() = default;
 
   // Claims `key` for a request with `fingerprint`, identified by `token`, unless
   // a record exists; then returns that record untouched.
-  virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                         const std::string& token,
-                                         std::chrono::milliseconds in_flight_ttl) = 0;
+  virtual void ClaimAsync(const std::string& key, const std::string& fingerprint,
+                          const std::string& token, std::chrono::milliseconds in_flight_ttl,
+                          ClaimCallback done) = 0;
   // Called once the booking's event is durable. Records `accepted` for
   // FindAccepted (kept `done_ttl`; the first acceptance of a bookingId stays)
   // whether or not the claim is still ours, and in the same atomic step stores
   // the response; only the claimant (`token`) can complete its claim, else
   // kFailedPrecondition.
-  virtual Status Complete(const std::string& key, const std::string& token,
-                          const std::string& response, const AcceptedBooking& accepted,
-                          std::chrono::milliseconds done_ttl) = 0;
+  virtual void CompleteAsync(const std::string& key, const std::string& token,
+                             const std::string& response, const AcceptedBooking& accepted,
+                             std::chrono::milliseconds done_ttl, StoreCallback done) = 0;
   // Drops an unfinished claim so the client may retry; only the claimant can.
-  virtual Status Release(const std::string& key, const std::string& token) = 0;
+  virtual void ReleaseAsync(const std::string& key, const std::string& token,
+                            StoreCallback done) = 0;
+
+  // What ClaimAsync does, answered on the calling thread, which it blocks.
+  virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
+                                         const std::string& token,
+                                         std::chrono::milliseconds in_flight_ttl) = 0;
   // The accepted booking with this id, nullopt when none was accepted (or its
   // record has expired).
   virtual Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) = 0;

@@ -2,33 +2,40 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/thread_annotations.h"
 
 namespace wanderluxe {
 namespace {
 
-// The fate of one message, shared by the publisher waiting on it and the
-// delivery-report callback. Shared ownership because the publisher may give up
-// (deadline) before the report arrives.
-struct Delivery {
-  Mutex mu;
-  CondVar done_cv{&mu};
-  bool done GUARDED_BY(mu) = false;
-  rd_kafka_resp_err_t err GUARDED_BY(mu) = RD_KAFKA_RESP_ERR_NO_ERROR;
+// How long the reporter's rd_kafka_poll waits when no report is ready. It
+// returns as soon as one is (librdkafka signals its queue), so this bounds
+// only how long the destructor waits for the reporter to notice it should stop.
+constexpr int kReportPollMs = 100;
+// On close: how long to wait for the broker to acknowledge what was handed
+// over, then (the rest purged) for librdkafka to report the purged messages.
+constexpr std::chrono::seconds kCloseFlushBound{10};
+constexpr std::chrono::seconds kPurgeReportBound{5};
+
+// A message handed to librdkafka: its key and value are sent from here, not
+// copied (no RD_KAFKA_MSG_F_COPY), so it lives until the delivery report,
+// which takes it back. Heap-allocated and never moved: the strings' bytes
+// stay where librdkafka was told they are.
+struct InFlight {
+  OutgoingEvent event;
+  PublishCallback done;
 };
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* owner = static_cast<std::shared_ptr<Delivery>*>(message->_private);
-  if (owner == nullptr) return;
-  Delivery& delivery = **owner;
-  {
-    MutexLock lock(&delivery.mu);
-    delivery.err = message->err;
-    delivery.done = true;
-  }
-  delivery.done_cv.SignalAll();
-  delete owner;
+  std::unique_ptr<InFlight> in_flight(static_cast<InFlight*>(message->_private));
+  if (in_flight == nullptr) return;
+  Status status = KafkaStatus(message->err, "publish to " + in_flight->event.topic);
+  PublishCallback done = std::move(in_flight->done);
+  // librdkafka reads no payload after the report: the bytes may go first.
+  in_flight.reset();
+  done(std::move(status));
 }
 
 }  // namespace
@@ -54,22 +61,30 @@ KafkaProducer::KafkaProducer(KafkaHandle handle)
     : handle_(std::move(handle)), reporter_([this] { ServeDeliveryReports(); }) {}
 
 KafkaProducer::~KafkaProducer() {
-  Status s = Flush(std::chrono::seconds(10));
-  if (!s.ok()) spdlog::warn("producer closing with unacknowledged events: {}", s.ToString());
-  stopping_ = true;
+  Status s = Flush(kCloseFlushBound);
+  if (!s.ok()) {
+    // Every callback must still run once: purged messages are reported failed.
+    spdlog::warn("producer closing with unacknowledged events, failing them: {}", s.ToString());
+    rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    s = Flush(kPurgeReportBound);
+    if (!s.ok()) {
+      spdlog::error("{} events never reported: their callbacks will not run",
+                    rd_kafka_outq_len(handle_.get()));
+    }
+  }
+  stopping_.store(true);
   reporter_.join();
-  // Destroying the handle fails any message still queued, which frees its Delivery.
 }
 
 void KafkaProducer::ServeDeliveryReports() {
-  while (!stopping_) rd_kafka_poll(handle_.get(), 100);
+  while (!stopping_.load()) rd_kafka_poll(handle_.get(), kReportPollMs);
 }
 
-Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) {
-  auto delivery = std::make_shared<Delivery>();
-  auto* owner = new std::shared_ptr<Delivery>(delivery);
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(event.headers.size());
-  for (const auto& h : event.headers) {
+void KafkaProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
+  auto in_flight = std::make_unique<InFlight>(InFlight{std::move(event), std::move(done)});
+  OutgoingEvent& e = in_flight->event;
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(e.headers.size());
+  for (const auto& h : e.headers) {
     rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
                         static_cast<ssize_t>(h.value.size()));
   }
@@ -79,27 +94,46 @@ Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseco
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wgnu-statement-expression"
 #endif
-  rd_kafka_resp_err_t err =
-      rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(event.topic.c_str()),
-                        RD_KAFKA_V_KEY(const_cast<char*>(event.key.data()), event.key.size()),
-                        RD_KAFKA_V_VALUE(const_cast<char*>(event.value.data()), event.value.size()),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                        RD_KAFKA_V_OPAQUE(owner), RD_KAFKA_V_END);
+  // No RD_KAFKA_MSG_F_BLOCK: a full queue is an error now, never a wait.
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      handle_.get(), RD_KAFKA_V_TOPIC(e.topic.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(e.key.data()), e.key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(e.value.data()), e.value.size()), RD_KAFKA_V_MSGFLAGS(0),
+      RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(in_flight.get()), RD_KAFKA_V_END);
 #if defined(__clang__)
 #pragma clang diagnostic pop
 #endif
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // ownership passes only on success
-    delete owner;
-    return KafkaStatus(err, "publish to " + event.topic);
+    Status status = KafkaStatus(err, "publish to " + e.topic);
+    PublishCallback refused = std::move(in_flight->done);
+    in_flight.reset();
+    refused(std::move(status));
+    return;
   }
-  Delivery& d = *delivery;
-  MutexLock lock(&d.mu);
-  if (!d.done_cv.WaitFor(timeout, [&]() REQUIRES(d.mu) { return d.done; })) {
+  in_flight.release();  // OnDelivery takes it back
+}
+
+Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) {
+  struct Fate {
+    Mutex mu;
+    CondVar reported_cv{&mu};
+    std::optional<Status> status GUARDED_BY(mu);
+  };
+  // Shared: the report may come after this call gave up waiting.
+  auto fate = std::make_shared<Fate>();
+  PublishAsync(event, [fate](Status status) {
+    MutexLock lock(&fate->mu);
+    fate->status = std::move(status);
+    fate->reported_cv.SignalAll();
+  });
+  Fate& f = *fate;
+  MutexLock lock(&f.mu);
+  if (!f.reported_cv.WaitFor(timeout, [&]() REQUIRES(f.mu) { return f.status.has_value(); })) {
     return Status::DeadlineExceeded("publish to " + event.topic + ": no delivery report within " +
                                     std::to_string(timeout.count()) + " ms");
   }
-  return KafkaStatus(d.err, "publish to " + event.topic);
+  return *f.status;
 }
 
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {

@@ -1,5 +1,6 @@
-// EventProducer over librdkafka: idempotent producer, acks=all, and a Publish
-// that returns only after the delivery report for that very message.
+// EventProducer over librdkafka: idempotent producer, acks=all, each
+// message's callback run from the delivery report for that very message, on
+// the producer's one reporter thread (the port's header has the contract).
 #ifndef WANDERLUXE_ADAPTERS_KAFKA_KAFKA_PRODUCER_H_
 #define WANDERLUXE_ADAPTERS_KAFKA_KAFKA_PRODUCER_H_
 
@@ -17,6 +18,7 @@ class KafkaProducer final : public EventProducer {
   static Result<std::unique_ptr<KafkaProducer>> Create(const KafkaConfig& config);
   ~KafkaProducer() override;
 
+  void PublishAsync(OutgoingEvent event, PublishCallback done) override;
   Status Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) override;
   Status Flush(std::chrono::milliseconds timeout) override;
   Status Ping(std::chrono::milliseconds timeout) override;

@@ -36,14 +36,12 @@ end
 return 0
 )"};
 
-}  // namespace
+// TEMPORARY, with the one-argument constructor.
+constexpr int kTransitionalPipelineConnections = 2;
+constexpr int64_t kTransitionalPipelineQueue = 8192;
 
-Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
-                                                      const std::string& fingerprint,
-                                                      const std::string& token,
-                                                      std::chrono::milliseconds in_flight_ttl) {
-  auto reply = redis_.Eval(kClaim, {RedisKey(key)},
-                           {fingerprint, token, std::to_string(in_flight_ttl.count())});
+// The claim script's reply: {"claimed"}, or the existing record.
+Result<IdempotencyClaim> ToClaim(Result<RedisReply> reply) {
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (e.size() == 1 && e[0].text == "claimed") return IdempotencyClaim{};
@@ -56,28 +54,64 @@ Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
   return claim;
 }
 
-Status RedisIdempotencyStore::Complete(const std::string& key, const std::string& token,
-                                       const std::string& response, const AcceptedBooking& accepted,
-                                       std::chrono::milliseconds done_ttl) {
+std::vector<std::string> ClaimArgs(const std::string& fingerprint, const std::string& token,
+                                   std::chrono::milliseconds in_flight_ttl) {
+  return {fingerprint, token, std::to_string(in_flight_ttl.count())};
+}
+
+}  // namespace
+
+RedisIdempotencyStore::RedisIdempotencyStore(RedisClient& redis)
+    : redis_(redis),
+      own_pipeline_(std::make_unique<RedisPipeline>(
+          redis.config(), kTransitionalPipelineConnections, kTransitionalPipelineQueue)),
+      pipeline_(*own_pipeline_) {}
+
+void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string& fingerprint,
+                                       const std::string& token,
+                                       std::chrono::milliseconds in_flight_ttl,
+                                       ClaimCallback done) {
+  pipeline_.Eval(
+      kClaim, {RedisKey(key)}, ClaimArgs(fingerprint, token, in_flight_ttl),
+      [done = std::move(done)](Result<RedisReply> reply) { done(ToClaim(std::move(reply))); });
+}
+
+Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
+                                                      const std::string& fingerprint,
+                                                      const std::string& token,
+                                                      std::chrono::milliseconds in_flight_ttl) {
+  return ToClaim(
+      redis_.Eval(kClaim, {RedisKey(key)}, ClaimArgs(fingerprint, token, in_flight_ttl)));
+}
+
+void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::string& token,
+                                          const std::string& response,
+                                          const AcceptedBooking& accepted,
+                                          std::chrono::milliseconds done_ttl, StoreCallback done) {
   // Stored as the booking event without its metadata: one exact, versioned
   // codec for what the gateway accepted, wherever it is read back.
   BookingEvent event;
   event.event_id = accepted.event_id;
   event.timestamp = accepted.accepted_at;
   event.request = accepted.request;
-  auto reply =
-      redis_.Eval(kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
-                  {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)});
-  if (!reply.ok()) return reply.status();
-  if (reply->integer != 1) {
-    return Status::FailedPrecondition("idempotency key " + key + " is no longer ours");
-  }
-  return Status::Ok();
+  pipeline_.Eval(
+      kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
+      {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)},
+      [key, done = std::move(done)](Result<RedisReply> reply) {
+        if (!reply.ok()) return done(reply.status());
+        if (reply->integer != 1) {
+          return done(Status::FailedPrecondition("idempotency key " + key + " is no longer ours"));
+        }
+        done(Status::Ok());
+      });
 }
 
-Status RedisIdempotencyStore::Release(const std::string& key, const std::string& token) {
-  auto reply = redis_.Eval(kRelease, {RedisKey(key)}, {token});
-  return reply.ok() ? Status::Ok() : reply.status();
+void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,
+                                         StoreCallback done) {
+  pipeline_.Eval(kRelease, {RedisKey(key)}, {token},
+                 [done = std::move(done)](Result<RedisReply> reply) {
+                   done(reply.ok() ? Status::Ok() : reply.status());
+                 });
 }
 
 Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(

@@ -5,24 +5,38 @@
 // same script as the response, so recording it costs no extra round trip.
 // Under Redis Cluster the two keys of Complete hash to different slots: the
 // script would have to become two commands, the accepted record first.
+// The asynchronous calls go over a RedisPipeline, the synchronous ones
+// (Claim, FindAccepted) over RedisClient's pool; both run the same scripts.
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 
+#include <memory>
+
 #include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_pipeline.h"
 #include "wanderluxe/ports/idempotency_store.h"
 
 namespace wanderluxe {
 
 class RedisIdempotencyStore final : public IdempotencyStore {
  public:
-  explicit RedisIdempotencyStore(RedisClient& redis) : redis_(redis) {}
+  // Both must outlive the store.
+  RedisIdempotencyStore(RedisClient& redis, RedisPipeline& pipeline)
+      : redis_(redis), pipeline_(pipeline) {}
+  // TEMPORARY, deleted once the gateway passes its configured pipeline
+  // (redis.pipeline_connections, redis.pipeline_queue): a pipeline of its own
+  // with kTransitionalPipelineConnections and kTransitionalPipelineQueue.
+  explicit RedisIdempotencyStore(RedisClient& redis);
 
+  void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
+                  std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override;
+  void CompleteAsync(const std::string& key, const std::string& token, const std::string& response,
+                     const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl,
+                     StoreCallback done) override;
+  void ReleaseAsync(const std::string& key, const std::string& token, StoreCallback done) override;
   Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
                                  const std::string& token,
                                  std::chrono::milliseconds in_flight_ttl) override;
-  Status Complete(const std::string& key, const std::string& token, const std::string& response,
-                  const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl) override;
-  Status Release(const std::string& key, const std::string& token) override;
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override;
 
   static std::string RedisKey(const std::string& key) { return "idem:" + key; }
@@ -32,6 +46,8 @@ class RedisIdempotencyStore final : public IdempotencyStore {
 
  private:
   RedisClient& redis_;
+  std::unique_ptr<RedisPipeline> own_pipeline_;  // TEMPORARY: see the one-argument constructor
+  RedisPipeline& pipeline_;
 };
 
 }  // namespace wanderluxe
