@@ -38,7 +38,7 @@ sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.o
       --set bank.timeout_pct=$TIMEOUT_PCT --set bank.request_timeout_ms=1000
       --set saga.payment_deadline_ms=3000
       --set audit.group_id=$RUN-audit --set audit.dir=$DIR/audit --set audit.admin_port=$AUDIT_ADMIN_PORT
-      --set gateway.port=$GATEWAY_PORT --set gateway.threads=$((CONCURRENCY + 100))
+      --set gateway.port=$GATEWAY_PORT
       --set redis.pool_size=$((CONCURRENCY + 16)) --set log.level=warn)
 
 pids=()

@@ -42,9 +42,6 @@ struct IntakeOptions {
   std::string requests_topic = "booking.requests";
   std::chrono::milliseconds in_flight_ttl{30'000};
   std::chrono::milliseconds done_ttl{86'400'000};
-  // TEMPORARY, deleted with SubmitAndWait, the one reader: the publish's own
-  // deadline is the producer's delivery timeout (kafka.delivery_timeout_ms).
-  std::chrono::milliseconds publish_timeout{5'000};
   int64_t max_in_flight = 4096;
 };
 
@@ -74,14 +71,6 @@ class BookingIntake {
   // Answers `request` through `done`: validation, then claim -> publish ->
   // complete (or release once the publish failed).
   void Submit(IntakeRequest request, Done done);
-
-  // TEMPORARY, deleted once the gateway's event loop calls Submit: Submit,
-  // then waits for the answer on the calling thread, up to
-  // options.publish_timeout and a slack for the two Redis round trips; 503
-  // past it (the request goes on, and a retry with its key is answered right).
-  ApiResponse SubmitAndWait(const IntakeRequest& request);
-  // TEMPORARY, deleted with SubmitAndWait: the name gateway_server.cc calls today.
-  ApiResponse Submit(const IntakeRequest& request) { return SubmitAndWait(request); }
 
   int64_t in_flight() const { return in_flight_.load(); }
   // True once no request is in flight, false when `timeout` passed first.

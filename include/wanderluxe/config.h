@@ -48,6 +48,11 @@ struct RedisConfig {
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
   int64_t pool_size = 16;
+  // The gateway's pipelined connections (claim, complete, release): many
+  // requests share one round trip and one AOF fsync. Past `pipeline_queue`
+  // commands waiting, a request is refused at once (503).
+  int64_t pipeline_connections = 2;
+  int64_t pipeline_queue = 65'536;
   // Every key is built from this pattern; "{%s}" hash tags keep one property's
   // keys in one Redis Cluster slot. %s is the property id.
   std::string property_tag = "%s";
@@ -67,8 +72,20 @@ struct MongoConfig {
 struct GatewayConfig {
   std::string listen_host = "0.0.0.0";
   int64_t port = 8080;
-  int64_t threads = 64;
+  // The public API's event loop (DESIGN §9): a few loop threads serve every
+  // connection; handlers that block (ledger, inventory reads) run on a small pool.
+  int64_t io_threads = 2;
+  int64_t blocking_threads = 8;
+  int64_t max_connections = 20'000;  // past it a new connection is closed at once
+  int64_t backlog = 4096;            // listen(); the kernel caps it at somaxconn
+  int64_t max_header_bytes = 8 * 1024;
   int64_t max_body_bytes = 16 * 1024;
+  // From a request's first byte to the end of its headers: a slow client is cut here.
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 10'000;
+  int64_t idle_timeout_ms = 60'000;  // keep-alive: waiting for the next request
+  int64_t write_timeout_ms = 10'000;
+  int64_t drain_timeout_ms = 10'000;  // SIGTERM: how long answers in flight may take
   int64_t max_inflight = 4096;
   std::string auth_mode = "none";     // none | api-key
   std::vector<std::string> api_keys;  // secret
@@ -76,7 +93,8 @@ struct GatewayConfig {
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
   int64_t idem_inflight_ttl_s = 30;
   int64_t idem_done_ttl_s = 86'400;
-  int64_t publish_timeout_ms = 5000;
+  // No publish timeout of its own: a publish fails when librdkafka gives up on
+  // the message (kafka.delivery_timeout_ms), the one setting for both.
 };
 
 struct ProcessorConfig {

@@ -62,9 +62,6 @@ bool IsJsonContentType(std::string type) {
 // The intake's destructor waits this long for requests in flight. Each ends
 // within two Redis command deadlines and the producer's delivery timeout.
 constexpr std::chrono::seconds kDestroyDrainBound{60};
-// TEMPORARY, with SubmitAndWait: beyond the publish's deadline, room for the
-// claim and the completion (a Redis command deadline each).
-constexpr std::chrono::seconds kSubmitAndWaitSlack{5};
 
 }  // namespace
 
@@ -266,28 +263,6 @@ void BookingIntake::Finish(Attempt& attempt, ApiResponse response) {
 bool BookingIntake::WaitIdle(std::chrono::milliseconds timeout) {
   MutexLock lock(&idle_mu_);
   return idle_cv_.WaitFor(timeout, [&] { return in_flight_.load() == 0; });
-}
-
-ApiResponse BookingIntake::SubmitAndWait(const IntakeRequest& request) {
-  struct Answer {
-    Mutex mu;
-    CondVar cv{&mu};
-    std::optional<ApiResponse> response GUARDED_BY(mu);
-  };
-  // Shared: a late answer, after the wait gave up, lands here harmlessly.
-  auto answer = std::make_shared<Answer>();
-  Submit(request, [answer](ApiResponse r) {
-    MutexLock lock(&answer->mu);
-    answer->response = std::move(r);
-    answer->cv.SignalAll();
-  });
-  Answer& a = *answer;
-  MutexLock lock(&a.mu);
-  if (!a.cv.WaitFor(options_.publish_timeout + kSubmitAndWaitSlack,
-                    [&]() REQUIRES(a.mu) { return a.response.has_value(); })) {
-    return Unavailable("no answer in time; retry with the same key");
-  }
-  return std::move(*a.response);
 }
 
 }  // namespace wanderluxe

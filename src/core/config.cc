@@ -143,6 +143,10 @@ const std::vector<Field>& Fields() {
     f.push_back(
         Int("redis", "command_timeout_ms", &C::redis, &RedisConfig::command_timeout_ms, 1, kMaxMs));
     f.push_back(Int("redis", "pool_size", &C::redis, &RedisConfig::pool_size, 1, 4096));
+    f.push_back(
+        Int("redis", "pipeline_connections", &C::redis, &RedisConfig::pipeline_connections, 1, 64));
+    f.push_back(
+        Int("redis", "pipeline_queue", &C::redis, &RedisConfig::pipeline_queue, 1, 1 << 24));
     f.push_back(Str("redis", "property_tag", &C::redis, &RedisConfig::property_tag));
     // mongo
     f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri, {}, /*secret=*/false));
@@ -153,7 +157,24 @@ const std::vector<Field>& Fields() {
     // gateway
     f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
     f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));
-    f.push_back(Int("gateway", "threads", &C::gateway, &GatewayConfig::threads, 1, 4096));
+    f.push_back(Int("gateway", "io_threads", &C::gateway, &GatewayConfig::io_threads, 1, 256));
+    f.push_back(
+        Int("gateway", "blocking_threads", &C::gateway, &GatewayConfig::blocking_threads, 1, 1024));
+    f.push_back(Int("gateway", "max_connections", &C::gateway, &GatewayConfig::max_connections, 1,
+                    1 << 20));
+    f.push_back(Int("gateway", "backlog", &C::gateway, &GatewayConfig::backlog, 1, 1 << 16));
+    f.push_back(Int("gateway", "max_header_bytes", &C::gateway, &GatewayConfig::max_header_bytes,
+                    1024, 1 << 20));
+    f.push_back(Int("gateway", "header_timeout_ms", &C::gateway, &GatewayConfig::header_timeout_ms,
+                    1, kMaxMs));
+    f.push_back(
+        Int("gateway", "body_timeout_ms", &C::gateway, &GatewayConfig::body_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("gateway", "idle_timeout_ms", &C::gateway, &GatewayConfig::idle_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("gateway", "write_timeout_ms", &C::gateway, &GatewayConfig::write_timeout_ms, 1,
+                    kMaxMs));
+    f.push_back(Int("gateway", "drain_timeout_ms", &C::gateway, &GatewayConfig::drain_timeout_ms, 0,
+                    kMaxMs));
     f.push_back(
         Int("gateway", "max_body_bytes", &C::gateway, &GatewayConfig::max_body_bytes, 64, 1 << 24));
     f.push_back(
@@ -169,8 +190,6 @@ const std::vector<Field>& Fields() {
                     &GatewayConfig::idem_inflight_ttl_s, 1, 86400));
     f.push_back(Int("gateway", "idem_done_ttl_s", &C::gateway, &GatewayConfig::idem_done_ttl_s, 1,
                     365 * 86400));
-    f.push_back(Int("gateway", "publish_timeout_ms", &C::gateway,
-                    &GatewayConfig::publish_timeout_ms, 1, kMaxMs));
     // processor
     f.push_back(Str("processor", "group_id", &C::processor, &ProcessorConfig::group_id));
     f.push_back(Int("processor", "workers", &C::processor, &ProcessorConfig::workers, 1, 10000));
@@ -388,6 +407,18 @@ Status Validate(const Config& c) {
         ") must exceed 2 x (bank.request_timeout_ms + " + std::to_string(kLeaseClockSkewMs) +
         " ms of clock skew) = " +
         std::to_string(2 * (c.bank.request_timeout_ms + kLeaseClockSkewMs)));
+  }
+  // An in-flight claim must outlive its publish: librdkafka reports a message
+  // at most delivery_timeout_ms after it was produced, plus one request's
+  // timeout for a batch already on the wire. A claim that expired earlier
+  // would let a retry publish the booking a second time while the first copy
+  // may still be acknowledged.
+  const int64_t longest_publish_ms = c.kafka.delivery_timeout_ms + c.kafka.request_timeout_ms;
+  if (c.gateway.idem_inflight_ttl_s * 1000 <= longest_publish_ms) {
+    return Status::InvalidArgument(
+        "gateway.idem_inflight_ttl_s (" + std::to_string(c.gateway.idem_inflight_ttl_s) +
+        " s) must exceed kafka.delivery_timeout_ms + kafka.request_timeout_ms = " +
+        std::to_string(longest_publish_ms) + " ms");
   }
   if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty()) {
     return Status::InvalidArgument("gateway.auth_mode is api-key but gateway.api_keys is empty");

@@ -49,8 +49,7 @@ TEST_SUITE("e2e.flash_sale") {
         "--set", "bank.url=http://127.0.0.1:" + bank_port,
         "--set", "bank.latency_ms=20",
         "--set", "bank.book_path=" + dir + "/charges.jsonl",
-        "--set", "gateway.port=" + gateway_port,
-        "--set", "gateway.threads=128"};
+        "--set", "gateway.port=" + gateway_port};
     auto with = [&](std::vector<std::string> args) {
       args.insert(args.end(), shared.begin(), shared.end());
       return args;

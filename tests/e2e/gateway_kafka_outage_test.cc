@@ -46,7 +46,7 @@ TEST_SUITE("e2e.gateway") {
     PrivateKafka kafka;
     Config config = testing::LiveConfig(
         {"kafka.brokers=" + PrivateKafka::Brokers(), "gateway.listen_host=127.0.0.1",
-         "gateway.port=0", "gateway.publish_timeout_ms=2000", "kafka.delivery_timeout_ms=2000"});
+         "gateway.port=0", "kafka.delivery_timeout_ms=2000"});
     const std::string topic = config.kafka.requests_topic;
     REQUIRE(EnsureTopics(config.kafka, BookingTopics(config.kafka)).ok());
     auto redis = RedisClient::Connect(config.redis);

@@ -213,7 +213,8 @@ TEST_SUITE("integration.gateway") {
     const std::string key = testing::UniqueName("key"), body = Body(testing::UniqueName("b"));
     // Another gateway instance holds the claim and has not finished.
     auto parsed = ParseBookingRequest(body, IntakeOptionsFrom(gw.config()).limits);
-    RedisIdempotencyStore store(gw.redis());
+    RedisPipeline pipeline(gw.redis().config(), /*connections=*/1, /*max_outstanding=*/16);
+    RedisIdempotencyStore store(gw.redis(), pipeline);
     REQUIRE(store.Claim(key, parsed.request->Fingerprint(), "other-instance", seconds(30)).ok());
     HttpResult r = Post(client, key, body);
     CHECK(r.status == 409);
@@ -330,8 +331,7 @@ TEST_SUITE("integration.gateway") {
 
   TEST_CASE(
       "the accepted record of a booking is written with the idempotency record, or not at all") {
-    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "gateway.publish_timeout_ms=1500",
-                    "kafka.delivery_timeout_ms=1500"},
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "kafka.delivery_timeout_ms=1500"},
                    /*with_ledger=*/true);
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
@@ -404,8 +404,7 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("Kafka unreachable: 503 with Retry-After, and the key is free for a retry") {
-    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "gateway.publish_timeout_ms=1500",
-                    "kafka.delivery_timeout_ms=1500"});
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "kafka.delivery_timeout_ms=1500"});
     HttpClient client = gw.Client();
     const std::string key = testing::UniqueName("key");
     HttpResult r = Post(client, key, Body(testing::UniqueName("b")));

@@ -74,8 +74,7 @@ DrillEnv::DrillEnv(DrillSpec spec)
            "bank.latency_ms=20",
            "bank.book_path=" + dir_ + "/charges.jsonl",
            "gateway.listen_host=127.0.0.1",
-           "gateway.port=" + std::to_string(gateway_port_),
-           "gateway.threads=64"};
+           "gateway.port=" + std::to_string(gateway_port_)};
   if (private_stack_) {  // before the drill's own sets: those may override
     const std::vector<std::string> servers = private_stack_->Sets();
     sets_.insert(sets_.end(), servers.begin(), servers.end());

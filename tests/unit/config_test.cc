@@ -124,6 +124,29 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"kafka.commit_timeout_ms=9999"}}).ok());
   }
 
+  TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
+    // 5 s delivery + 3 s request timeout: a claim of 8 s could expire while
+    // librdkafka may still acknowledge the event.
+    auto equal = LoadConfig({"",
+                             {},
+                             {"kafka.delivery_timeout_ms=5000", "kafka.request_timeout_ms=3000",
+                              "gateway.idem_inflight_ttl_s=8"}});
+    REQUIRE_FALSE(equal.ok());
+    CHECK(equal.status().message() ==
+          "gateway.idem_inflight_ttl_s (8 s) must exceed kafka.delivery_timeout_ms + "
+          "kafka.request_timeout_ms = 8000 ms");
+    CHECK(LoadConfig({"",
+                      {},
+                      {"kafka.delivery_timeout_ms=5000", "kafka.request_timeout_ms=3000",
+                       "gateway.idem_inflight_ttl_s=9"}})
+              .ok());
+    // The gateway has no publish timeout of its own to disagree with Kafka's.
+    auto removed = LoadConfig({"", {}, {"gateway.publish_timeout_ms=1500"}});
+    REQUIRE_FALSE(removed.ok());
+    CHECK(removed.status().message() ==
+          "--set gateway.publish_timeout_ms: unknown key 'gateway.publish_timeout_ms'");
+  }
+
   TEST_CASE("the rendered config redacts secrets and loads back") {
     auto config = LoadConfig({"", {}, {"redis.password=hunter2", "gateway.api_keys=k1"}});
     REQUIRE(config.ok());

@@ -36,10 +36,6 @@ end
 return 0
 )"};
 
-// TEMPORARY, with the one-argument constructor.
-constexpr int kTransitionalPipelineConnections = 2;
-constexpr int64_t kTransitionalPipelineQueue = 8192;
-
 // The claim script's reply: {"claimed"}, or the existing record.
 Result<IdempotencyClaim> ToClaim(Result<RedisReply> reply) {
   if (!reply.ok()) return reply.status();
@@ -60,12 +56,6 @@ std::vector<std::string> ClaimArgs(const std::string& fingerprint, const std::st
 }
 
 }  // namespace
-
-RedisIdempotencyStore::RedisIdempotencyStore(RedisClient& redis)
-    : redis_(redis),
-      own_pipeline_(std::make_unique<RedisPipeline>(
-          redis.config(), kTransitionalPipelineConnections, kTransitionalPipelineQueue)),
-      pipeline_(*own_pipeline_) {}
 
 void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string& fingerprint,
                                        const std::string& token,

@@ -23,10 +23,6 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   // Both must outlive the store.
   RedisIdempotencyStore(RedisClient& redis, RedisPipeline& pipeline)
       : redis_(redis), pipeline_(pipeline) {}
-  // TEMPORARY, deleted once the gateway passes its configured pipeline
-  // (redis.pipeline_connections, redis.pipeline_queue): a pipeline of its own
-  // with kTransitionalPipelineConnections and kTransitionalPipelineQueue.
-  explicit RedisIdempotencyStore(RedisClient& redis);
 
   void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
                   std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override;
@@ -46,7 +42,6 @@ class RedisIdempotencyStore final : public IdempotencyStore {
 
  private:
   RedisClient& redis_;
-  std::unique_ptr<RedisPipeline> own_pipeline_;  // TEMPORARY: see the one-argument constructor
   RedisPipeline& pipeline_;
 };
 

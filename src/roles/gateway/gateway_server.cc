@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
@@ -12,7 +13,18 @@ namespace wanderluxe {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kIdPattern = "([A-Za-z0-9._:-]{1,64})";
+
+// Route labels, as the request metrics name them.
+constexpr const char* kPostBookings = "POST /api/v1/bookings";
+constexpr const char* kGetBooking = "GET /api/v1/bookings/{id}";
+constexpr const char* kGetInventory = "GET /api/v1/properties/{id}/inventory";
+constexpr const char* kHealthz = "GET /healthz";
+constexpr const char* kReadyz = "GET /readyz";
+constexpr const char* kMetrics = "GET /metrics";
+constexpr const char* kOpenApi = "GET /openapi.yaml";
+
+// Stop: how often to look whether the last booking request has its answer.
+constexpr std::chrono::milliseconds kStopPoll{10};
 
 // /readyz: how long the broker has to answer, and how long one check's answer
 // serves every probe (kubelet probes every few seconds; a burst shares one check).
@@ -92,24 +104,42 @@ IntakeOptions IntakeOptionsFrom(const Config& config) {
   o.requests_topic = config.kafka.requests_topic;
   o.in_flight_ttl = std::chrono::seconds(g.idem_inflight_ttl_s);
   o.done_ttl = std::chrono::seconds(g.idem_done_ttl_s);
-  o.publish_timeout = std::chrono::milliseconds(g.publish_timeout_ms);
   o.max_in_flight = g.max_inflight;
+  return o;
+}
+
+EventLoopServerOptions ServerOptionsFrom(const GatewayConfig& g) {
+  EventLoopServerOptions o;
+  o.host = g.listen_host;
+  o.port = static_cast<int>(g.port);
+  o.io_threads = static_cast<int>(g.io_threads);
+  o.blocking_threads = static_cast<int>(g.blocking_threads);
+  o.max_connections = static_cast<int>(g.max_connections);
+  o.backlog = static_cast<int>(g.backlog);
+  o.max_header_bytes = static_cast<size_t>(g.max_header_bytes);
+  o.max_body_bytes = static_cast<size_t>(g.max_body_bytes);
+  o.header_timeout_ms = static_cast<int>(g.header_timeout_ms);
+  o.body_timeout_ms = static_cast<int>(g.body_timeout_ms);
+  o.idle_timeout_ms = static_cast<int>(g.idle_timeout_ms);
+  o.write_timeout_ms = static_cast<int>(g.write_timeout_ms);
+  o.drain_timeout_ms = static_cast<int>(g.drain_timeout_ms);
   return o;
 }
 
 GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
     : config_(config), deps_(deps) {
-  idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis);
+  pipeline_ = std::make_unique<RedisPipeline>(config_.redis,
+                                              static_cast<int>(config_.redis.pipeline_connections),
+                                              config_.redis.pipeline_queue);
+  idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *pipeline_);
   intake_ = std::make_unique<BookingIntake>(IntakeOptionsFrom(config_), *idempotency_,
                                             *deps_.producer, metrics_);
   readiness_ = std::make_unique<ReadinessProbe>(*deps_.redis, *deps_.producer,
                                                 kReadinessKafkaTimeout, kReadinessRefresh);
-  HttpServerOptions options;
-  options.host = config_.gateway.listen_host;
-  options.port = static_cast<int>(config_.gateway.port);
-  options.threads = static_cast<int>(config_.gateway.threads);
-  options.max_body_bytes = static_cast<size_t>(config_.gateway.max_body_bytes);
-  http_ = std::make_unique<HttpServer>(options);
+  responses_ = std::make_unique<ResponseCounters>(
+      metrics_, std::vector<std::string>{kUnroutedLabel, kPostBookings, kGetBooking, kGetInventory,
+                                         kHealthz, kReadyz, kMetrics, kOpenApi});
+  http_ = std::make_unique<EventLoopServer>(ServerOptionsFrom(config_.gateway));
   AddRoutes();
 }
 
@@ -117,32 +147,64 @@ GatewayServer::~GatewayServer() { Stop(); }
 
 Status GatewayServer::Start() { return http_->Start(); }
 
-void GatewayServer::Stop() { http_->Stop(); }
+void GatewayServer::Stop() {
+  http_->Stop();
+  // A booking whose answer was not written (its client gone, or the drain
+  // over) is still being accepted: its callbacks use the intake, the store
+  // and the pipeline, so they must end first. librdkafka reports every
+  // message within the delivery timeout (plus one request on the wire).
+  const auto bound = std::chrono::milliseconds(config_.kafka.delivery_timeout_ms +
+                                               config_.kafka.request_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (intake_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kStopPoll);
+  }
+  if (intake_->in_flight() > 0) {
+    spdlog::warn("{} booking request(s) still unanswered after {} ms", intake_->in_flight(),
+                 bound.count());
+  }
+}
+
+void GatewayServer::RecordConnections() {
+  metrics_.GetGauge("gateway_open_connections", "client connections open")
+      ->Set(http_->open_connections());
+  metrics_
+      .GetGauge("gateway_rejected_connections", "connections closed at once: max_connections open")
+      ->Set(http_->rejected_connections());
+  metrics_
+      .GetGauge("gateway_cut_connections",
+                "connections cut by the header, body or write deadline (slow clients)")
+      ->Set(http_->cut_connections());
+}
 
 void GatewayServer::AddRoutes() {
-  HttpServer& http = *http_;
   // Every answer is counted, whoever gave it: a handler, a 500 for a handler
   // that threw, or the server itself (404, 405, framing errors).
-  http.OnResponse([this](const std::string& route, int status) {
-    metrics_
-        .GetCounter("gateway_http_requests_total", "HTTP requests by route and status",
-                    "route=\"" + route + "\",status=\"" + std::to_string(status) + "\"")
-        ->Increment();
-  });
-  http.Route("POST", "/api/v1/bookings", [this](const HttpRequest& req) {
-    IntakeRequest in;
-    const size_t keys = HeaderCount(req, "Idempotency-Key");
-    in.has_idempotency_key = keys > 0;
-    in.idempotency_key_repeated = keys > 1;
-    in.idempotency_key = req.Header("Idempotency-Key");
-    in.authorization = req.Header("Authorization");
-    in.content_type = req.Header("Content-Type");
-    in.body = req.body;
-    return intake_->Submit(in);
-  });
+  http_->OnResponse(
+      [this](const std::string& route, int status) { responses_->Count(route, status); });
+  AddBookingRoutes();
+  AddOperationsRoutes();
+}
 
+void GatewayServer::AddBookingRoutes() {
+  EventLoopServer& http = *http_;
   http.Route(
-      "GET", std::string("/api/v1/bookings/") + kIdPattern,
+      "POST", "/api/v1/bookings",
+      [this](HttpRequest req, EventLoopServer::Responder respond) {
+        IntakeRequest in;
+        const size_t keys = HeaderCount(req, "Idempotency-Key");
+        in.has_idempotency_key = keys > 0;
+        in.idempotency_key_repeated = keys > 1;
+        in.idempotency_key = req.Header("Idempotency-Key");
+        in.authorization = req.Header("Authorization");
+        in.content_type = req.Header("Content-Type");
+        in.body = std::move(req.body);
+        intake_->Submit(std::move(in), std::move(respond));
+      },
+      kPostBookings);
+
+  http.RouteBlocking(
+      "GET", "/api/v1/bookings/{id}",
       [this](const HttpRequest& req) {
         if (deps_.ledger == nullptr)
           return DependencyDown("ledger", Status::Unavailable("not configured"));
@@ -156,10 +218,10 @@ void GatewayServer::AddRoutes() {
         if (accepted->has_value()) return Json(200, AcceptedView(**accepted));
         return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
       },
-      "GET /api/v1/bookings/{id}");
+      kGetBooking);
 
-  http.Route(
-      "GET", std::string("/api/v1/properties/") + kIdPattern + "/inventory",
+  http.RouteBlocking(
+      "GET", "/api/v1/properties/{id}/inventory",
       [this](const HttpRequest& req) {
         const std::string& property = req.path_params[0];
         if (deps_.inventory == nullptr) {
@@ -177,26 +239,45 @@ void GatewayServer::AddRoutes() {
                      {"total", levels->total ? json(*levels->total) : json(nullptr)}};
         return Json(200, body);
       },
-      "GET /api/v1/properties/{id}/inventory");
+      kGetInventory);
+}
 
-  http.Route("GET", "/healthz", [](const HttpRequest&) { return Json(200, {{"status", "ok"}}); });
+void GatewayServer::AddOperationsRoutes() {
+  EventLoopServer& http = *http_;
+  // Liveness: answered on the loop thread, from a body built once.
+  http.Route(
+      "GET", "/healthz",
+      [ok = Json(200, {{"status", "ok"}})](HttpRequest, EventLoopServer::Responder respond) {
+        respond(ok);
+      },
+      kHealthz);
 
-  http.Route("GET", "/readyz", [this](const HttpRequest&) {
-    const Readiness r = readiness_->Check();
-    json checks = {{"redis", r.redis.ok() ? "ok" : r.redis.ToString()},
-                   {"kafka", r.kafka.ok() ? "ok" : r.kafka.ToString()}};
-    if (r.ready()) return Json(200, {{"status", "ready"}, {"checks", checks}});
-    return ProblemResponse(503, "Not Ready", "a dependency is unreachable",
-                           json{{"checks", checks}}.dump());
-  });
+  http.RouteBlocking(
+      "GET", "/readyz",
+      [this](const HttpRequest&) {
+        const Readiness r = readiness_->Check();
+        json checks = {{"redis", r.redis.ok() ? "ok" : r.redis.ToString()},
+                       {"kafka", r.kafka.ok() ? "ok" : r.kafka.ToString()}};
+        if (r.ready()) return Json(200, {{"status", "ready"}, {"checks", checks}});
+        return ProblemResponse(503, "Not Ready", "a dependency is unreachable",
+                               json{{"checks", checks}}.dump());
+      },
+      kReadyz);
 
-  http.Route("GET", "/metrics", [this](const HttpRequest&) {
-    return HttpResponse{200, "text/plain; version=0.0.4", metrics_.RenderPrometheus(), {}};
-  });
+  http.RouteBlocking(
+      "GET", "/metrics",
+      [this](const HttpRequest&) {
+        RecordConnections();
+        return HttpResponse{200, "text/plain; version=0.0.4", metrics_.RenderPrometheus(), {}};
+      },
+      kMetrics);
 
-  http.Route("GET", "/openapi.yaml", [](const HttpRequest&) {
-    return HttpResponse{200, "application/yaml", std::string(OpenApiDocument()), {}};
-  });
+  http.Route(
+      "GET", "/openapi.yaml",
+      [](HttpRequest, EventLoopServer::Responder respond) {
+        respond(HttpResponse{200, "application/yaml", std::string(OpenApiDocument()), {}});
+      },
+      kOpenApi);
 }
 
 }  // namespace wanderluxe

@@ -1,13 +1,19 @@
-// The gateway's HTTP surface: routes, per-route metrics, health and readiness.
+// The gateway's HTTP surface: routes, per-route metrics, health and readiness,
+// served by the event loop (EventLoopServer). Booking requests are accepted
+// without a thread waiting (BookingIntake over the Redis pipeline and the
+// producer's delivery reports); reads of the ledger, the inventory and the
+// readiness probe block, so they run on the server's blocking pool.
 // Separate from the role's main so that tests can run it in-process.
 #ifndef WANDERLUXE_ROLES_GATEWAY_GATEWAY_SERVER_H_
 #define WANDERLUXE_ROLES_GATEWAY_GATEWAY_SERVER_H_
 
 #include <memory>
 
-#include "adapters/http/http_server.h"
+#include "adapters/http/event_loop_server.h"
 #include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_pipeline.h"
 #include "roles/gateway/readiness_probe.h"
+#include "roles/gateway/response_counters.h"
 #include "wanderluxe/booking_intake.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
@@ -32,24 +38,33 @@ class GatewayServer {
 
   Status Start();
   int port() const { return http_->port(); }
-  // Stops accepting, lets requests in flight finish, then returns.
+  // Stops accepting, lets requests in flight be answered (gateway.drain_timeout_ms),
+  // then waits for bookings still being accepted (their delivery reports
+  // come within the producer's delivery timeout), then returns. Idempotent.
   void Stop();
 
   MetricsRegistry& metrics() { return metrics_; }
 
  private:
   void AddRoutes();
+  void AddBookingRoutes();
+  void AddOperationsRoutes();
+  void RecordConnections();
 
   const Config config_;
   GatewayDependencies deps_;
   MetricsRegistry metrics_;
+  // Declared in the order they are needed: each outlives what follows it.
+  std::unique_ptr<RedisPipeline> pipeline_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<BookingIntake> intake_;
   std::unique_ptr<ReadinessProbe> readiness_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<ResponseCounters> responses_;
+  std::unique_ptr<EventLoopServer> http_;
 };
 
 IntakeOptions IntakeOptionsFrom(const Config& config);
+EventLoopServerOptions ServerOptionsFrom(const GatewayConfig& gateway);
 
 }  // namespace wanderluxe
 
