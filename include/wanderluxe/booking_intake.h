@@ -83,6 +83,8 @@ class BookingIntake {
   std::variant<BookingRequest, ApiResponse> Validate(const IntakeRequest& request) const;
   void OnClaim(std::shared_ptr<Attempt> attempt, Result<IdempotencyClaim> claim);
   void OnPublished(std::shared_ptr<Attempt> attempt, Status published);
+  void OnReleased(std::shared_ptr<Attempt> attempt, Status released);
+  void OnCompleted(std::shared_ptr<Attempt> attempt, Status completed);
   // Gives back the in-flight slot, then runs the request's `done`.
   void Finish(Attempt& attempt, ApiResponse response) EXCLUDES(idle_mu_);
   bool Authorized(const std::string& authorization) const;

@@ -95,6 +95,7 @@ struct BookingIntake::Attempt {
   std::string token;       // this request's claim
   BookingEvent event;      // what is published; its request is the booking
   OutgoingEvent outgoing;  // the event encoded; moved to the producer
+  std::string body;        // the 202's, once published
   Clock::time_point publish_start;
   Done done;
 };
@@ -213,37 +214,40 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
                  published.ToString());
     // Released before the 503, so that the client's retry can claim the key at once.
     idempotency_.ReleaseAsync(attempt->key, attempt->token, [this, attempt](Status released) {
-      if (!released.ok()) {
-        // The claim expires after its in-flight TTL; until then a retry gets 409.
-        spdlog::warn("could not release idempotency key: {}", released.ToString());
-      }
-      Finish(*attempt,
-             Unavailable("the booking could not be recorded durably; retry with the same key"));
+      OnReleased(attempt, std::move(released));
     });
     return;
   }
-  std::string body = json{
-      {"bookingId", event.request.booking_id},
-      {"eventId", event.event_id},
-      {"status",
-       "ACCEPTED"}}.dump();
+  const json answer = {
+      {"bookingId", event.request.booking_id}, {"eventId", event.event_id}, {"status", "ACCEPTED"}};
+  attempt->body = answer.dump();
   // One round trip stores the response to replay and the accepted booking
   // that GET shows until the processor has written it to the ledger.
   const AcceptedBooking accepted{event.request, event.event_id, event.timestamp};
-  idempotency_.CompleteAsync(attempt->key, attempt->token, body, accepted, options_.done_ttl,
-                             [this, attempt, body](Status completed) {
-                               const std::string& booking_id = attempt->event.request.booking_id;
-                               if (!completed.ok()) {
-                                 // The event is durable, so the answer is still 202. A retry after
-                                 // the in-flight TTL may publish again; the processor deduplicates
-                                 // by bookingId. When Redis failed, GET answers 404 until the
-                                 // processor has the booking.
-                                 spdlog::warn(
-                                     "accepted booking {} but could not store its response: {}",
-                                     booking_id, completed.ToString());
-                               }
-                               Finish(*attempt, Accepted(body, booking_id, /*replayed=*/false));
-                             });
+  idempotency_.CompleteAsync(
+      attempt->key, attempt->token, attempt->body, accepted, options_.done_ttl,
+      [this, attempt](Status completed) { OnCompleted(attempt, std::move(completed)); });
+}
+
+void BookingIntake::OnReleased(std::shared_ptr<Attempt> attempt, Status released) {
+  if (!released.ok()) {
+    // The claim expires after its in-flight TTL; until then a retry gets 409.
+    spdlog::warn("could not release idempotency key: {}", released.ToString());
+  }
+  Finish(*attempt,
+         Unavailable("the booking could not be recorded durably; retry with the same key"));
+}
+
+void BookingIntake::OnCompleted(std::shared_ptr<Attempt> attempt, Status completed) {
+  const std::string& booking_id = attempt->event.request.booking_id;
+  if (!completed.ok()) {
+    // The event is durable, so the answer is still 202. A retry after the
+    // in-flight TTL may publish again; the processor deduplicates by bookingId.
+    // When Redis failed, GET answers 404 until the processor has the booking.
+    spdlog::warn("accepted booking {} but could not store its response: {}", booking_id,
+                 completed.ToString());
+  }
+  Finish(*attempt, Accepted(attempt->body, booking_id, /*replayed=*/false));
 }
 
 void BookingIntake::Finish(Attempt& attempt, ApiResponse response) {

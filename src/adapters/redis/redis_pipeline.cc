@@ -186,8 +186,10 @@ class RedisPipeline::Lane {
   // Sends the calls at `indices`; once more for those that met NOSCRIPT when `retry`.
   void Send(std::vector<Call>& batch, const std::vector<size_t>& indices,
             Clock::time_point deadline, bool retry, std::vector<Result<RedisReply>>& results);
-  // SCRIPT LOAD for each script of `indices` this connection has no SHA of;
-  // the calls whose script could not be loaded are answered and dropped.
+  // SCRIPT LOAD for each script of `indices` this connection has no SHA of,
+  // in one round trip. Calls it cannot send are answered and dropped from
+  // `indices`: those of a script the server refused, or all of them when the
+  // round trip failed (the connection is then closed).
   void LoadScripts(const std::vector<Call>& batch, std::vector<size_t>& indices,
                    Clock::time_point deadline, std::vector<Result<RedisReply>>& results);
   Status EnsureConnected(Clock::time_point deadline);
