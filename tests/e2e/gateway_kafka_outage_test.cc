@@ -44,9 +44,9 @@ class PrivateKafka {
 TEST_SUITE("e2e.gateway") {
   TEST_CASE("Kafka outage: every 202 is on the topic, every other answer is a clean 503") {
     PrivateKafka kafka;
-    Config config = testing::LiveConfig(
-        {"kafka.brokers=" + PrivateKafka::Brokers(), "gateway.listen_host=127.0.0.1",
-         "gateway.port=0", "kafka.delivery_timeout_ms=2000"});
+    Config config = testing::LiveConfig({"kafka.brokers=" + PrivateKafka::Brokers(),
+                                         "gateway.listen_host=127.0.0.1", "gateway.port=0",
+                                         "kafka.delivery_timeout_ms=2000"});
     const std::string topic = config.kafka.requests_topic;
     REQUIRE(EnsureTopics(config.kafka, BookingTopics(config.kafka)).ok());
     auto redis = RedisClient::Connect(config.redis);

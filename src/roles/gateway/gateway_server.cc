@@ -4,7 +4,6 @@
 #include <strings.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
@@ -22,9 +21,6 @@ constexpr const char* kHealthz = "GET /healthz";
 constexpr const char* kReadyz = "GET /readyz";
 constexpr const char* kMetrics = "GET /metrics";
 constexpr const char* kOpenApi = "GET /openapi.yaml";
-
-// Stop: how often to look whether the last booking request has its answer.
-constexpr std::chrono::milliseconds kStopPoll{10};
 
 // /readyz: how long the broker has to answer, and how long one check's answer
 // serves every probe (kubelet probes every few seconds; a burst shares one check).
@@ -155,11 +151,7 @@ void GatewayServer::Stop() {
   // message within the delivery timeout (plus one request on the wire).
   const auto bound = std::chrono::milliseconds(config_.kafka.delivery_timeout_ms +
                                                config_.kafka.request_timeout_ms);
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (intake_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(kStopPoll);
-  }
-  if (intake_->in_flight() > 0) {
+  if (!intake_->WaitIdle(bound)) {
     spdlog::warn("{} booking request(s) still unanswered after {} ms", intake_->in_flight(),
                  bound.count());
   }
