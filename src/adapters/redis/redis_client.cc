@@ -4,36 +4,13 @@
 
 #include <chrono>
 
+#include "adapters/redis/redis_reply.h"
+
 namespace wanderluxe {
 namespace {
 
 timeval ToTimeval(int64_t ms) {
   return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-}
-
-RedisReply Convert(const redisReply* r) {
-  RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-  }
-  return out;
 }
 
 struct ReplyDeleter {
@@ -167,7 +144,7 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
     }
     return Status::Internal("redis " + argv.front() + ": " + text);
   }
-  return Convert(reply.get());
+  return ConvertReply(reply.get());
 }
 
 Status RedisClient::Ping() {

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "adapters/redis/redis_reply.h"
 #include "wanderluxe/check.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/thread_annotations.h"
@@ -42,35 +43,10 @@ milliseconds Left(Clock::time_point deadline) {
   return std::chrono::ceil<milliseconds>(deadline - Clock::now());
 }
 
-RedisReply Convert(const redisReply* r) {
-  RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-  }
-  return out;
-}
-
 // A reply as RedisClient::Command answers it: error replies are a Status,
 // NOSCRIPT kNotFound (the one the caller can repair), LOADING and BUSY transient.
 Result<RedisReply> FromReply(const redisReply* r, const std::string& label) {
-  if (r->type != REDIS_REPLY_ERROR) return Convert(r);
+  if (r->type != REDIS_REPLY_ERROR) return ConvertReply(r);
   const std::string text(r->str, r->len);
   if (text.rfind("NOSCRIPT", 0) == 0) return Status::NotFound(text);
   if (text.rfind("LOADING", 0) == 0 || text.rfind("BUSY", 0) == 0) {
