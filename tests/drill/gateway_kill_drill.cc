@@ -34,6 +34,9 @@ constexpr int kMaxAttempts = 60;
 // The gateway is stopped (or killed) and restarted this many times, evenly
 // through the herd, each time once this many requests are in flight (or
 // after kInFlightWait, whichever comes first).
+// Publish bounds that fit inside kInFlightTtlS: 3 s + 2 s < 6 s.
+constexpr int64_t kDeliveryTimeoutMs = 3000;
+constexpr int64_t kRequestTimeoutMs = 2000;
 constexpr int kRounds = 3;
 constexpr int64_t kInFlightToSignal = 2;
 constexpr std::chrono::milliseconds kInFlightWait{5000};
@@ -49,7 +52,11 @@ void GatewayDrill(const std::string& name, int signo) {
   testing::DrillEnv env(
       {name,
        6,
-       {"processor.workers=32", "gateway.idem_inflight_ttl_s=" + std::to_string(kInFlightTtlS)}});
+       {"processor.workers=32", "gateway.idem_inflight_ttl_s=" + std::to_string(kInFlightTtlS),
+        // A claim must outlive its longest publish (config check): with the
+        // short TTL above, a publish is given up sooner too.
+        "kafka.delivery_timeout_ms=" + std::to_string(kDeliveryTimeoutMs),
+        "kafka.request_timeout_ms=" + std::to_string(kRequestTimeoutMs)}});
   const std::string property = env.Property(name, kUnits);
   env.StartBank();
   env.StartAudit();
