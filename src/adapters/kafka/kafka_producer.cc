@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <optional>
+#include <vector>
 
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/thread_annotations.h"
@@ -19,23 +20,47 @@ constexpr int kReportPollMs = 100;
 constexpr std::chrono::seconds kCloseFlushBound{10};
 constexpr std::chrono::seconds kPurgeReportBound{5};
 
+}  // namespace
+
+// Shared by the message (until its report) and the deadline queue (until its
+// deadline): whichever comes first answers; the other finds it answered.
+struct KafkaProducer::Answer {
+  Mutex mu;
+  PublishCallback done GUARDED_BY(mu);  // empty once answered
+
+  // Takes the callback if nobody has yet.
+  PublishCallback Take() EXCLUDES(mu) {
+    MutexLock lock(&mu);
+    PublishCallback taken = std::move(done);
+    done = nullptr;  // a moved-from std::function need not be empty
+    return taken;
+  }
+};
+
+namespace {
+
 // A message handed to librdkafka: its key and value are sent from here, not
 // copied (no RD_KAFKA_MSG_F_COPY), so it lives until the delivery report,
 // which takes it back. Heap-allocated and never moved: the strings' bytes
 // stay where librdkafka was told they are.
 struct InFlight {
   OutgoingEvent event;
-  PublishCallback done;
+  std::shared_ptr<KafkaProducer::Answer> answer;
 };
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   std::unique_ptr<InFlight> in_flight(static_cast<InFlight*>(message->_private));
   if (in_flight == nullptr) return;
   Status status = KafkaStatus(message->err, "publish to " + in_flight->event.topic);
-  PublishCallback done = std::move(in_flight->done);
+  PublishCallback done = in_flight->answer->Take();
   // librdkafka reads no payload after the report: the bytes may go first.
   in_flight.reset();
-  done(std::move(status));
+  if (done) {
+    done(std::move(status));
+  } else {
+    // Answered kDeadlineExceeded already; the caller was told "may or may not".
+    spdlog::warn("delivery report after its deadline: {}", status.ToString());
+  }
 }
 
 }  // namespace
@@ -54,11 +79,14 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaConfig& 
   rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
   auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!handle.ok()) return handle.status();
-  return std::unique_ptr<KafkaProducer>(new KafkaProducer(std::move(*handle)));
+  return std::unique_ptr<KafkaProducer>(
+      new KafkaProducer(std::move(*handle), std::chrono::milliseconds(config.delivery_timeout_ms)));
 }
 
-KafkaProducer::KafkaProducer(KafkaHandle handle)
-    : handle_(std::move(handle)), reporter_([this] { ServeDeliveryReports(); }) {}
+KafkaProducer::KafkaProducer(KafkaHandle handle, std::chrono::milliseconds delivery_timeout)
+    : handle_(std::move(handle)),
+      delivery_timeout_(delivery_timeout),
+      reporter_([this] { ServeDeliveryReports(); }) {}
 
 KafkaProducer::~KafkaProducer() {
   Status s = Flush(kCloseFlushBound);
@@ -77,11 +105,38 @@ KafkaProducer::~KafkaProducer() {
 }
 
 void KafkaProducer::ServeDeliveryReports() {
-  while (!stopping_.load()) rd_kafka_poll(handle_.get(), kReportPollMs);
+  while (!stopping_.load()) {
+    rd_kafka_poll(handle_.get(), kReportPollMs);
+    AnswerOverdue();
+  }
+}
+
+void KafkaProducer::AnswerOverdue() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<PublishCallback> overdue;
+  {
+    MutexLock lock(&deadlines_mu_);
+    while (!deadlines_.empty() && deadlines_.front().at <= now) {
+      if (PublishCallback done = deadlines_.front().answer->Take()) {
+        overdue.push_back(std::move(done));
+      }
+      deadlines_.pop_front();
+    }
+  }
+  for (PublishCallback& done : overdue) {
+    done(Status::DeadlineExceeded("no delivery report within " +
+                                  std::to_string(delivery_timeout_.count()) +
+                                  " ms (kafka.delivery_timeout_ms)"));
+  }
 }
 
 void KafkaProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
-  auto in_flight = std::make_unique<InFlight>(InFlight{std::move(event), std::move(done)});
+  auto answer = std::make_shared<Answer>();
+  {
+    MutexLock lock(&answer->mu);
+    answer->done = std::move(done);
+  }
+  auto in_flight = std::make_unique<InFlight>(InFlight{std::move(event), answer});
   OutgoingEvent& e = in_flight->event;
   rd_kafka_headers_t* headers = rd_kafka_headers_new(e.headers.size());
   for (const auto& h : e.headers) {
@@ -106,12 +161,14 @@ void KafkaProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // ownership passes only on success
     Status status = KafkaStatus(err, "publish to " + e.topic);
-    PublishCallback refused = std::move(in_flight->done);
+    PublishCallback refused = answer->Take();
     in_flight.reset();
     refused(std::move(status));
     return;
   }
   in_flight.release();  // OnDelivery takes it back
+  MutexLock lock(&deadlines_mu_);
+  deadlines_.push_back({std::chrono::steady_clock::now() + delivery_timeout_, std::move(answer)});
 }
 
 Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) {
