@@ -27,8 +27,10 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
+}  // namespace
+
 // Parses the status line and headers of `head` (without the blank line).
-void ParseHead(const std::string& head, RawHttpResponse& out) {
+void ParseRawHttpHead(const std::string& head, RawHttpResponse& out) {
   size_t line_end = head.find("\r\n");
   const std::string status_line = head.substr(0, line_end);
   if (status_line.rfind("HTTP/1.", 0) == 0 && status_line.size() >= 12) {
@@ -45,8 +47,6 @@ void ParseHead(const std::string& head, RawHttpResponse& out) {
     out.headers.emplace_back(line.substr(0, colon), value);
   }
 }
-
-}  // namespace
 
 std::string RawHttpResponse::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
@@ -86,7 +86,7 @@ RawHttpResponse RawHttpExchange(int port, const std::string& request,
     if (body_start == std::string::npos) {
       const size_t end = received.find("\r\n\r\n");
       if (end == std::string::npos) continue;
-      ParseHead(received.substr(0, end), out);
+      ParseRawHttpHead(received.substr(0, end), out);
       body_start = end + 4;
       want = static_cast<size_t>(std::strtoull(out.Header("Content-Length").c_str(), nullptr, 10));
     }

@@ -26,6 +26,9 @@ struct RawHttpResponse {
 // most `bound`, without sending anything more. `head`: the response answers a
 // HEAD request, so its Content-Length describes a body that is not sent; then
 // everything up to the server closing (or `bound`) is read into body.
+// Parses the status line and headers of `head` (without the blank line) into `out`.
+void ParseRawHttpHead(const std::string& head, RawHttpResponse& out);
+
 RawHttpResponse RawHttpExchange(int port, const std::string& request,
                                 std::chrono::milliseconds bound, bool head = false);
 

@@ -18,25 +18,6 @@ std::chrono::milliseconds Left(Clock::time_point deadline) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
 }
 
-// The status line and headers of `head` (without the blank line).
-void ParseHead(const std::string& head, RawHttpResponse& out) {
-  size_t line_end = head.find("\r\n");
-  const std::string status_line = head.substr(0, line_end);
-  if (status_line.rfind("HTTP/1.", 0) == 0 && status_line.size() >= 12) {
-    out.status = std::atoi(status_line.c_str() + 9);
-  }
-  while (line_end != std::string::npos) {
-    const size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    const std::string line = head.substr(start, line_end - start);
-    const size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    out.headers.emplace_back(line.substr(0, colon), value);
-  }
-}
-
 }  // namespace
 
 RawHttpConnection::RawHttpConnection(int port) {
@@ -78,7 +59,7 @@ RawHttpResponse RawHttpConnection::Read(std::chrono::milliseconds bound, bool he
     const size_t end = received_.find("\r\n\r\n");
     if (end != std::string::npos) {
       RawHttpResponse parsed;
-      ParseHead(received_.substr(0, end), parsed);
+      ParseRawHttpHead(received_.substr(0, end), parsed);
       const size_t want = head ? 0
                                : static_cast<size_t>(std::strtoull(
                                      parsed.Header("Content-Length").c_str(), nullptr, 10));
