@@ -15,6 +15,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+}  // namespace
+
 int ConnectLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
@@ -26,8 +28,6 @@ int ConnectLoopback(int port) {
                   "connect to 127.0.0.1:", port);
   return fd;
 }
-
-}  // namespace
 
 // Parses the status line and headers of `head` (without the blank line).
 void ParseRawHttpHead(const std::string& head, RawHttpResponse& out) {

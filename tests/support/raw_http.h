@@ -26,6 +26,9 @@ struct RawHttpResponse {
 // most `bound`, without sending anything more. `head`: the response answers a
 // HEAD request, so its Content-Length describes a body that is not sent; then
 // everything up to the server closing (or `bound`) is read into body.
+// A socket connected to 127.0.0.1:`port` (a REQUIRE failure if it cannot be).
+int ConnectLoopback(int port);
+
 // Parses the status line and headers of `head` (without the blank line) into `out`.
 void ParseRawHttpHead(const std::string& head, RawHttpResponse& out);
 

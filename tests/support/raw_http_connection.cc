@@ -20,16 +20,7 @@ std::chrono::milliseconds Left(Clock::time_point deadline) {
 
 }  // namespace
 
-RawHttpConnection::RawHttpConnection(int port) {
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd_ >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  REQUIRE_MESSAGE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
-                  "connect to 127.0.0.1:", port);
-}
+RawHttpConnection::RawHttpConnection(int port) : fd_(ConnectLoopback(port)) {}
 
 RawHttpConnection::~RawHttpConnection() { close(fd_); }
 
