@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/exact_json.h"
+#include "core/json_writer.h"
 #include "wanderluxe/booking_request.h"
 
 namespace wanderluxe {
@@ -21,31 +22,65 @@ bool IsCurrencyCode(std::string_view code) {
          std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
+// Room for a whole event without regrowing the string (they run ~450 bytes).
+constexpr size_t kTypicalEventBytes = 640;
+
 }  // namespace
 
+// Members in sorted order, as an nlohmann::json object would print them: the
+// bytes of an event do not depend on which encoder wrote it.
 std::string EncodeBookingEvent(const BookingEvent& event) {
   const BookingRequest& r = event.request;
-  json payload = {{"bookingId", r.booking_id},
-                  {"propertyId", r.property_id},
-                  {"amount", nullptr},  // placeholder; written as exact text below
-                  {"amountMinor", r.amount.minor_units},
-                  {"currency", r.amount.currency}};
-  if (!r.user_id.empty()) payload["userId"] = r.user_id;
-  if (!r.check_in.empty()) payload["dates"] = {{"checkIn", r.check_in}, {"checkOut", r.check_out}};
-  json doc = {{"eventId", event.event_id},
-              {"eventType", kBookingInitiated},
-              {"schemaVersion", kBookingEventSchemaVersion},
-              {"timestamp", event.timestamp},
-              {"payload", payload},
-              {"metadata",
-               {{"traceId", event.metadata.trace_id},
-                {"spanId", event.metadata.span_id},
-                {"origin", event.metadata.origin},
-                {"idempotencyKey", event.metadata.idempotency_key}}}};
-  std::string text = doc.dump();
-  // nlohmann would print a double; splice the exact decimal into the null slot.
-  const std::string slot = "\"amount\":null";
-  text.replace(text.find(slot), slot.size(), "\"amount\":" + AmountToken(r.amount));
+  std::string text;
+  text.reserve(kTypicalEventBytes);
+  JsonWriter w(&text);
+  w.BeginObject();
+  w.Key("eventId");
+  w.String(event.event_id);
+  w.Key("eventType");
+  w.String(kBookingInitiated);
+  w.Key("metadata");
+  w.BeginObject();
+  w.Key("idempotencyKey");
+  w.String(event.metadata.idempotency_key);
+  w.Key("origin");
+  w.String(event.metadata.origin);
+  w.Key("spanId");
+  w.String(event.metadata.span_id);
+  w.Key("traceId");
+  w.String(event.metadata.trace_id);
+  w.EndObject();
+  w.Key("payload");
+  w.BeginObject();
+  w.Key("amount");
+  w.Raw(AmountToken(r.amount));  // exact decimal, never a double
+  w.Key("amountMinor");
+  w.Int(r.amount.minor_units);
+  w.Key("bookingId");
+  w.String(r.booking_id);
+  w.Key("currency");
+  w.String(r.amount.currency);
+  if (!r.check_in.empty()) {
+    w.Key("dates");
+    w.BeginObject();
+    w.Key("checkIn");
+    w.String(r.check_in);
+    w.Key("checkOut");
+    w.String(r.check_out);
+    w.EndObject();
+  }
+  w.Key("propertyId");
+  w.String(r.property_id);
+  if (!r.user_id.empty()) {
+    w.Key("userId");
+    w.String(r.user_id);
+  }
+  w.EndObject();
+  w.Key("schemaVersion");
+  w.Int(kBookingEventSchemaVersion);
+  w.Key("timestamp");
+  w.String(event.timestamp);
+  w.EndObject();
   return text;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "core/json_writer.h"
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
@@ -218,9 +219,15 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
     });
     return;
   }
-  const json answer = {
-      {"bookingId", event.request.booking_id}, {"eventId", event.event_id}, {"status", "ACCEPTED"}};
-  attempt->body = answer.dump();
+  JsonWriter answer(&attempt->body);
+  answer.BeginObject();
+  answer.Key("bookingId");
+  answer.String(event.request.booking_id);
+  answer.Key("eventId");
+  answer.String(event.event_id);
+  answer.Key("status");
+  answer.String("ACCEPTED");
+  answer.EndObject();
   // One round trip stores the response to replay and the accepted booking
   // that GET shows until the processor has written it to the ledger.
   const AcceptedBooking accepted{event.request, event.event_id, event.timestamp};
