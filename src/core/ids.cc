@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <random>
 
 namespace wanderluxe {
@@ -52,14 +53,19 @@ std::string Canonical(const unsigned char* bytes) {
 std::string NameBasedUuid(const std::string& name) {
   // RFC 9562 §5.5: SHA-1 over namespace then name; the first 16 bytes, with
   // the version and variant bits set.
+  // OpenSSL 3 looks an algorithm up under a global lock on every
+  // EVP_sha1(); fetched once, it is shared read-only by every thread. Each
+  // thread reuses one context (one eventId per accepted booking).
+  static EVP_MD* const kSha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool hashed = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr) == 1 &&
-                      EVP_DigestUpdate(ctx, kNamespace.data(), kNamespace.size()) == 1 &&
-                      EVP_DigestUpdate(ctx, name.data(), name.size()) == 1 &&
-                      EVP_DigestFinal_ex(ctx, digest, &length) == 1;
-  EVP_MD_CTX_free(ctx);
+  const bool hashed = kSha1 != nullptr && ctx != nullptr &&
+                      EVP_DigestInit_ex(ctx.get(), kSha1, nullptr) == 1 &&
+                      EVP_DigestUpdate(ctx.get(), kNamespace.data(), kNamespace.size()) == 1 &&
+                      EVP_DigestUpdate(ctx.get(), name.data(), name.size()) == 1 &&
+                      EVP_DigestFinal_ex(ctx.get(), digest, &length) == 1;
   WL_CHECK(hashed && length >= 16, "SHA-1 unavailable from OpenSSL");
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);  // version 5
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // variant 10xx
