@@ -78,10 +78,21 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$
 rss_mib() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' /proc/$GW/status; }
 threads() { awk '/Threads/ {print $2}' /proc/$GW/status; }
 
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+listener_pid() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2; }
+REDIS_PID=$(listener_pid 6379); KAFKA_PID=$(listener_pid 9092)
+
 wrk_once() {  # name, i, then wrk args
   local name=$1 i=$2; shift 2
+  local before=("$(cpu_seconds $GW)" "$(cpu_seconds "$REDIS_PID")" "$(cpu_seconds "$KAFKA_PID")")
   BENCH_NONCE="$name-$i-$(date +%s%N)" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" \
     --latency "$@" > "$OUT/$name.$i.txt"
+  # CPU microseconds per request of the gateway, Redis and Kafka over the run.
+  local requests; requests=$(awk '/requests in/ {print $1}' "$OUT/$name.$i.txt")
+  awk -v n="$requests" -v g0="${before[0]}" -v r0="${before[1]}" -v k0="${before[2]}" \
+    -v g1="$(cpu_seconds $GW)" -v r1="$(cpu_seconds "$REDIS_PID")" -v k1="$(cpu_seconds "$KAFKA_PID")" \
+    'BEGIN {printf "%.0f %.0f %.0f\n", (g1-g0)/n*1e6, (r1-r0)/n*1e6, (k1-k0)/n*1e6}' >> "$OUT/$name.cpu"
   grep -q "Non-2xx" "$OUT/$name.$i.txt" && { echo "$name: non-2xx answers:"; cat "$OUT/$name.$i.txt"; }
   awk '/Requests\/sec/ {print $2}' "$OUT/$name.$i.txt" >> "$OUT/$name.rps"
   awk '$1=="50%" {print $2}' "$OUT/$name.$i.txt" | to_ms >> "$OUT/$name.p50"
@@ -151,5 +162,9 @@ printf '%-44s %12.0f\n' "broker ceiling (acks=all records/s)" "$broker"
 awk -v a="$accept" -v h="$health" -v n="$nginx" -v b="$broker" 'BEGIN {
   printf "healthz / nginx:         %.2f\naccepted / nginx:        %.2f\naccepted / broker:       %.2f\n",
     h/n, a/n, a/b}'
+for col in 1 2 3; do
+  cpu[$col]=$(awk -v c=$col '{print $c}' "$OUT/accept.cpu" | median)
+done
+echo "CPU per accepted booking (median): gateway ${cpu[1]} us, Redis ${cpu[2]} us, Kafka ${cpu[3]} us"
 echo "idle connections: $idle_opened; $idle_after"
 echo "gateway RSS: ${rss_before} MiB before, ${rss_idle} MiB with the idle connections; threads: $threads_before -> $threads_idle"
