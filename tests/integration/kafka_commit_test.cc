@@ -101,6 +101,54 @@ TEST_SUITE("integration.kafka_commit") {
     // it under that thread (only when the test has already failed).
     if (!stopped.returned || !dead.returned) static_cast<void>((*consumer).release());
   }
+
+  // A role told to stop while Kafka hangs must still stop: closing the
+  // consumer (leave the group, hand back the partitions) is bounded by the
+  // session timeout, after which the coordinator has dropped the member anyway.
+  // A stopped broker is the harder case: a dead one refuses the connection and
+  // close returned in 1 ms; a stopped one holds it open (3.0 s here).
+  TEST_CASE("closing a consumer returns within session_timeout_ms while the broker is stopped") {
+    testing::PrivateStack stack({"kafka"},
+                                "/tmp/wanderluxe-kafka-close-" + testing::UniqueName("s"));
+    Config config = testing::LiveConfig();
+    config.kafka.brokers = "127.0.0.1:" + std::to_string(stack.Port("kafka"));
+    const std::string topic = testing::UniqueName("close-bound");
+    REQUIRE(EnsureTopics(config.kafka, {{topic, 1, 1}}).ok());
+    auto producer = KafkaProducer::Create(config.kafka);
+    REQUIRE(producer.ok());
+    REQUIRE((*producer)->Publish({topic, "k", "v", {}}, seconds(10)).ok());
+    auto consumer = KafkaConsumer::Create(config.kafka, testing::UniqueName("close-group"));
+    REQUIRE(consumer.ok());
+    REQUIRE((*consumer)->Subscribe({topic}).ok());
+    bool consumed = false;
+    const auto deadline = Clock::now() + seconds(30);
+    while (!consumed && Clock::now() < deadline) {
+      auto polled = (*consumer)->Poll(milliseconds(200));
+      consumed = polled.ok() && polled->has_value();
+    }
+    REQUIRE_MESSAGE(consumed, "nothing consumed within 30 s: no partition assigned");
+
+    REQUIRE(kill(stack.Pid("kafka"), SIGSTOP) == 0);
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    const auto start = Clock::now();
+    KafkaConsumer* raw = consumer->get();
+    std::thread([raw, closed] {
+      raw->Close();
+      closed->set_value();
+    }).detach();
+    const bool returned = done.wait_for(kGiveUp) == std::future_status::ready;
+    const double took = std::chrono::duration<double>(Clock::now() - start).count();
+    MESSAGE("close against a stopped broker: returned ", returned, " after ", took, " s");
+    CHECK(returned);
+    CHECK(took <=
+          std::chrono::duration<double>(milliseconds(config.kafka.session_timeout_ms) + kSlack)
+              .count());
+    REQUIRE(kill(stack.Pid("kafka"), SIGCONT) == 0);
+    // A close still running holds the consumer: leak it rather than destroy it
+    // under that thread (only when the test has already failed).
+    if (!returned) static_cast<void>(consumer->release());
+  }
 }
 
 }  // namespace
