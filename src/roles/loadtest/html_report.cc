@@ -14,7 +14,7 @@ constexpr double kPlotLeft = 60;
 constexpr double kPlotRight = 710;
 constexpr double kPlotTop = 14;
 constexpr double kPlotBottom = 262;
-constexpr int kYTicks = 4;
+constexpr int kYTicks = 5;  // at y_max / kYTicks apart: whole numbers, 1-2-5 steps
 
 // A series is told apart by its name in the legend and by its dash pattern,
 // never by hue alone (the page reads in greyscale).
@@ -52,6 +52,9 @@ double NiceCeiling(double value) {
   return 10 * power;
 }
 
+// The y axis's top: kYTicks steps of a 1-2-5 size covering `value`.
+double AxisTop(double value) { return kYTicks * NiceCeiling(value / kYTicks); }
+
 std::string HttpStatusName(int status) {
   switch (status) {
     case 0:
@@ -88,7 +91,7 @@ std::string Axes(double x_max_ms, double y_max, const std::string& y_label) {
     svg += "<line class=\"grid\" x1=\"" + Fixed(kPlotLeft, 0) + "\" y1=\"" + Fixed(y, 1) +
            "\" x2=\"" + Fixed(kPlotRight, 0) + "\" y2=\"" + Fixed(y, 1) + "\"/>";
     svg += "<text x=\"" + Fixed(kPlotLeft - 6, 0) + "\" y=\"" + Fixed(y + 4, 1) +
-           "\" text-anchor=\"end\">" + Fixed(value, value < 10 && y_max < 10 ? 1 : 0) + "</text>";
+           "\" text-anchor=\"end\">" + Fixed(value, 0) + "</text>";
   }
   const double x_step = NiceCeiling(x_max_ms / 8);
   for (double x = 0; x <= x_max_ms + 1e-9; x += x_step) {
@@ -124,7 +127,7 @@ std::string LineChart(const std::string& id, const std::string& caption, const s
   for (const Series& s : series) {
     for (const auto& [x, y] : s.points) y_max = std::max(y_max, y);
   }
-  y_max = NiceCeiling(y_max);
+  y_max = AxisTop(y_max);
   std::string out = "<figure>" + SvgOpen(id, caption) + Axes(x_max_ms, y_max, y_label);
   out += extra_svg;
   std::string legend = "<ul class=\"legend\">";
@@ -285,7 +288,7 @@ std::string StockChart(const HerdReport& r) {
     y_floor = std::max({y_floor, static_cast<double>(s.available), static_cast<double>(s.held),
                         static_cast<double>(s.sold)});
   }
-  y_floor = NiceCeiling(y_floor);
+  y_floor = AxisTop(y_floor);
   if (r.total_units) {
     const double y_max = y_floor;
     const double total = static_cast<double>(*r.total_units);
@@ -390,7 +393,15 @@ std::string Invariants(const HerdReport& r) {
     }
     out += "</td></tr>";
   }
-  return out + "</tbody></table></div>";
+  out += "</tbody></table></div>";
+  const bool audit_checked = std::any_of(r.invariants.begin(), r.invariants.end(),
+                                         [](const InvariantRow& row) { return row.id == "I6"; });
+  if (!audit_checked) {
+    out +=
+        "<p>I6 (audit complete) is not checked here: <code>wanderluxe verify</code> checks "
+        "it once the audit has caught up (bench/herd.sh does).</p>";
+  }
+  return out;
 }
 
 std::string Parameters(const HerdReport& r) {
@@ -406,8 +417,10 @@ constexpr const char* kStyleSheet =
     "body{font-family:system-ui,sans-serif;margin:0 auto;padding:0 12px;max-width:960px;"
     "color:#111;background:#fff;line-height:1.4}"
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}"
-    "figure{margin:1em 0}svg{width:100%;height:auto;display:block}"
-    "svg text{font-size:12px;fill:#222}.grid{stroke:#ddd}.axis{stroke:#222}"
+    "figure{margin:1em 0;overflow-x:auto}svg{width:100%;height:auto;display:block}"
+    // At phone width a chart keeps a readable size and scrolls sideways.
+    "figure>svg{min-width:480px}svg "
+    "text{font-size:14px;fill:#222}.grid{stroke:#ddd}.axis{stroke:#222}"
     ".total{stroke:#111;stroke-dasharray:3 3}.bar{fill:#1f4e79}"
     ".swatch{width:36px;height:10px;display:inline-block;margin-right:6px;vertical-align:middle}"
     ".legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:4px 16px}"
