@@ -146,22 +146,24 @@ TEST_SUITE("unit.html_report") {
     const HerdReport report = SyntheticReport(3000, 4000);
     const nlohmann::json json = HerdReportJson(report);
     const auto figures = PageFigures(RenderHerdReport(report));
-    for (const auto& [path, text] : figures) {
-      const nlohmann::json* value = Lookup(json, path);
-      INFO("data-json=" << path << " shows " << text);
+    for (const auto& figure : figures) {  // no structured binding: INFO captures it
+      const nlohmann::json* value = Lookup(json, figure.first);
+      INFO("data-json=" << figure.first << " shows " << figure.second);
       REQUIRE(value != nullptr);
-      CHECK(SameFigure(*value, text));
+      CHECK(SameFigure(*value, figure.second));
     }
     // The totals a reader compares: all of them are on the page.
     for (std::string path : {"requests", "acceptedBookings", "duplicatesSent", "pass",
                              "latencyMs.p99", "acceptedLatencyMs.p50", "acceptToTerminalMs.max"}) {
       CHECK_MESSAGE(figures.count(path) == 1, path);
     }
-    for (const auto& [status, n] : json["httpStatuses"].items()) {
-      CHECK_MESSAGE(figures.count("httpStatuses." + status) == 1, status);
+    for (const auto& item : json["httpStatuses"].items()) {
+      const std::string path = "httpStatuses." + item.key();
+      CHECK_MESSAGE(figures.count(path) == 1, path);
     }
-    for (const auto& [status, n] : json["outcomes"].items()) {
-      CHECK_MESSAGE(figures.count("outcomes." + status) == 1, status);
+    for (const auto& item : json["outcomes"].items()) {
+      const std::string path = "outcomes." + item.key();
+      CHECK_MESSAGE(figures.count(path) == 1, path);
     }
     for (size_t i = 0; i < report.invariants.size(); ++i) {
       CHECK(figures.count("invariants." + std::to_string(i) + ".verdict") == 1);

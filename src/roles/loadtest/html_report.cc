@@ -14,7 +14,7 @@ constexpr double kPlotLeft = 60;
 constexpr double kPlotRight = 710;
 constexpr double kPlotTop = 14;
 constexpr double kPlotBottom = 262;
-constexpr int kYTicks = 5;  // at y_max / kYTicks apart: whole numbers, 1-2-5 steps
+constexpr double kMaxYSteps = 5;  // grid lines above zero, at most
 
 // A series is told apart by its name in the legend and by its dash pattern,
 // never by hue alone (the page reads in greyscale).
@@ -52,8 +52,14 @@ double NiceCeiling(double value) {
   return 10 * power;
 }
 
-// The y axis's top: kYTicks steps of a 1-2-5 size covering `value`.
-double AxisTop(double value) { return kYTicks * NiceCeiling(value / kYTicks); }
+// The y axis's grid step for a top of `value`: a whole 1-2-5 number.
+double YStep(double value) { return NiceCeiling(value / kMaxYSteps); }
+
+// The y axis's top: the first grid line at or above `value`, and above zero.
+double AxisTop(double value) {
+  const double step = YStep(value);
+  return std::max(step, std::ceil(value / step) * step);
+}
 
 std::string HttpStatusName(int status) {
   switch (status) {
@@ -85,9 +91,9 @@ std::string Swatch(const SeriesStyle& style) {
 // Axes with labelled ticks: x in seconds from the first request, y in counts.
 std::string Axes(double x_max_ms, double y_max, const std::string& y_label) {
   std::string svg;
-  for (int i = 0; i <= kYTicks; ++i) {
-    const double y = kPlotBottom - (kPlotBottom - kPlotTop) * i / kYTicks;
-    const double value = y_max * i / kYTicks;
+  const double y_step = YStep(y_max);
+  for (double value = 0; value <= y_max + 1e-9; value += y_step) {
+    const double y = kPlotBottom - (kPlotBottom - kPlotTop) * value / y_max;
     svg += "<line class=\"grid\" x1=\"" + Fixed(kPlotLeft, 0) + "\" y1=\"" + Fixed(y, 1) +
            "\" x2=\"" + Fixed(kPlotRight, 0) + "\" y2=\"" + Fixed(y, 1) + "\"/>";
     svg += "<text x=\"" + Fixed(kPlotLeft - 6, 0) + "\" y=\"" + Fixed(y + 4, 1) +
