@@ -13,9 +13,14 @@
 #include <vector>
 
 #include "roles/loadtest/herd_report.h"
+#include "support/report_figures.h"
 
 namespace wanderluxe {
 namespace {
+
+using testing::LookupFigure;
+using testing::PageFigures;
+using testing::SameFigure;
 
 constexpr size_t kMaxPageBytes = 2 * 1024 * 1024;  // the issue's bound for 100,000 requests
 
@@ -75,48 +80,6 @@ HerdReport SyntheticReport(int64_t requests, double duration_ms, std::string pro
   return r;
 }
 
-// The page's value `text` shows the JSON's `value`, to the page's precision.
-bool SameFigure(const nlohmann::json& value, const std::string& text) {
-  if (value.is_boolean()) return text == (value.get<bool>() ? "PASS" : "FAIL");
-  if (value.is_string()) return text == value.get<std::string>();
-  if (!value.is_number()) return false;
-  const size_t dot = text.find('.');
-  const int decimals = dot == std::string::npos ? 0 : static_cast<int>(text.size() - dot - 1);
-  const double scale = std::pow(10.0, decimals);
-  return std::fabs(std::round(value.get<double>() * scale) / scale - std::stod(text)) <
-         0.5 / scale + 1e-9;
-}
-
-const nlohmann::json* Lookup(const nlohmann::json& doc, const std::string& path) {
-  const nlohmann::json* at = &doc;
-  size_t start = 0;
-  while (start <= path.size()) {
-    const size_t dot = std::min(path.find('.', start), path.size());
-    const std::string part = path.substr(start, dot - start);
-    if (at->is_array()) {
-      const size_t index = std::stoul(part);
-      if (index >= at->size()) return nullptr;
-      at = &(*at)[index];
-    } else if (at->is_object() && at->contains(part)) {
-      at = &(*at)[part];
-    } else {
-      return nullptr;
-    }
-    start = dot + 1;
-  }
-  return at;
-}
-
-// path -> the text the page shows for it.
-std::map<std::string, std::string> PageFigures(const std::string& page) {
-  static const std::regex cell(R"re(data-json="([^"]+)">([^<]*)<)re");
-  std::map<std::string, std::string> figures;
-  for (std::sregex_iterator it(page.begin(), page.end(), cell), end; it != end; ++it) {
-    figures[(*it)[1]] = (*it)[2];
-  }
-  return figures;
-}
-
 // Every element closed in order; void HTML elements and self-closed SVG ones excepted.
 std::string Unbalanced(const std::string& page) {
   std::vector<std::string> open;
@@ -147,7 +110,7 @@ TEST_SUITE("unit.html_report") {
     const nlohmann::json json = HerdReportJson(report);
     const auto figures = PageFigures(RenderHerdReport(report));
     for (const auto& figure : figures) {  // no structured binding: INFO captures it
-      const nlohmann::json* value = Lookup(json, figure.first);
+      const nlohmann::json* value = LookupFigure(json, figure.first);
       INFO("data-json=" << figure.first << " shows " << figure.second);
       REQUIRE(value != nullptr);
       CHECK(SameFigure(*value, figure.second));
@@ -168,6 +131,20 @@ TEST_SUITE("unit.html_report") {
     for (size_t i = 0; i < report.invariants.size(); ++i) {
       CHECK(figures.count("invariants." + std::to_string(i) + ".verdict") == 1);
     }
+  }
+
+  TEST_CASE("a figure that differs from the JSON is caught") {
+    CHECK(SameFigure(nlohmann::json(300), "300"));
+    CHECK_FALSE(SameFigure(nlohmann::json(301), "300"));
+    CHECK(SameFigure(nlohmann::json(58.25), "58.3"));
+    CHECK_FALSE(SameFigure(nlohmann::json(58.4), "58.3"));
+    CHECK(SameFigure(nlohmann::json(true), "PASS"));
+    CHECK_FALSE(SameFigure(nlohmann::json(true), "FAIL"));
+    CHECK_FALSE(SameFigure(nlohmann::json(5), "5 units"));
+    const nlohmann::json doc = {{"invariants", {{{"verdict", "PASS"}}}}};
+    REQUIRE(LookupFigure(doc, "invariants.0.verdict") != nullptr);
+    CHECK(LookupFigure(doc, "invariants.1.verdict") == nullptr);
+    CHECK(LookupFigure(doc, "outcomes.CONFIRMED") == nullptr);
   }
 
   TEST_CASE("the timeline's buckets add up to the run's totals") {
