@@ -209,6 +209,16 @@ TEST_SUITE("unit.html_report") {
     CHECK(patterns.size() >= 6);  // series differ by pattern, not by hue alone
   }
 
+  TEST_CASE("an outcome status beyond the usual four is drawn and named too") {
+    HerdReport report = SyntheticReport(500, 1000);
+    report.outcomes["WAITLISTED"] = 2;
+    report.timeline.At(300).outcomes["WAITLISTED"] = 2;
+    const std::string page = RenderHerdReport(report);
+    CHECK(page.find("WAITLISTED (2 in all)</li>") != std::string::npos);
+    CHECK(page.find("<title>WAITLISTED</title>") != std::string::npos);  // its polyline
+    CHECK(page.find("FAILED_PAYMENT (0 in all) (none: not drawn)") != std::string::npos);
+  }
+
   TEST_CASE("a 100,000-request herd's page stays under 2 MiB") {
     const std::string page = RenderHerdReport(SyntheticReport(100'000, 60'000));
     MESSAGE("page of a 60 s, 100,000-request herd: " << page.size() << " bytes");

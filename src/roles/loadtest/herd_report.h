@@ -29,9 +29,10 @@ inline constexpr std::array<int64_t, 8> kTimelineWidthsMs = {100,   200,   500, 
 inline constexpr std::array<double, 14> kLatencyBinEdgesMs = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1'000, 2'000, 5'000, 10'000, 30'000};
 
-// The terminal statuses the outcome chart draws, in this order.
-inline constexpr std::array<const char*, 6> kOutcomeStatuses = {
-    "CONFIRMED", "SOLD_OUT", "FAILED_PAYMENT", "REJECTED", "WAITLISTED", "PARKED"};
+// The terminal statuses the outcome chart always lists, in this order; any
+// other status a run reaches follows them.
+inline constexpr std::array<const char*, 4> kOutcomeStatuses = {"CONFIRMED", "SOLD_OUT",
+                                                                "FAILED_PAYMENT", "REJECTED"};
 
 // One slice of the run, measured from the first request.
 struct TimelineBucket {

@@ -253,15 +253,21 @@ std::string RequestsChart(const HerdReport& r) {
 
 std::string OutcomesChart(const HerdReport& r) {
   const Timeline& t = r.timeline;
-  std::vector<Series> series;
-  for (const char* status : kOutcomeStatuses) {
-    auto total = r.outcomes.find(status);
-    // WAITLISTED and PARKED are drawn once the run has them.
-    if (total == r.outcomes.end() && std::string(status) != "CONFIRMED" &&
-        std::string(status) != "SOLD_OUT" && std::string(status) != "FAILED_PAYMENT" &&
-        std::string(status) != "REJECTED") {
-      continue;
+  // The usual statuses always, in their order; then any other the run saw
+  // (PARKED, WAITLISTED once it exists), so nothing reached goes unshown.
+  std::vector<std::string> statuses(kOutcomeStatuses.begin(), kOutcomeStatuses.end());
+  auto add = [&](const std::string& status) {
+    if (std::find(statuses.begin(), statuses.end(), status) == statuses.end()) {
+      statuses.push_back(status);
     }
+  };
+  for (const auto& [status, n] : r.outcomes) add(status);
+  for (const TimelineBucket& b : t.buckets) {
+    for (const auto& [status, n] : b.outcomes) add(status);
+  }
+  std::vector<Series> series;
+  for (const std::string& status : statuses) {
+    auto total = r.outcomes.find(status);
     Series s{status, {}, total == r.outcomes.end() ? 0 : total->second};
     for (size_t i = 0; i < t.buckets.size(); ++i) {
       auto n = t.buckets[i].outcomes.find(status);

@@ -55,10 +55,10 @@ void ShowProgress(int64_t done, int64_t total) {
 // outcomes (a reused bookingId: no booking of ours, but counted).
 struct TerminalOutcomes {
   struct Finished {
-    BookingStatus status;
-    int64_t unix_ms;
+    BookingStatus status = BookingStatus::kConfirmed;
+    int64_t unix_ms = 0;
   };
-  std::map<std::string, Finished> finished;  // bookingId -> its first terminal outcome
+  std::map<std::string, Finished> finished;  // bookingId -> its last outcome seen
   std::vector<int64_t> rejected_unix_ms;
   double seconds_waited = 0;
 
@@ -98,9 +98,8 @@ TerminalOutcomes WaitForTerminal(const Config& config, const std::string& proper
       continue;
     }
     const std::string id = p.value("bookingId", "");
-    if (wanted.count(id)) {
-      seen.finished.emplace(id, TerminalOutcomes::Finished{*status, (*polled)->timestamp_ms});
-    }
+    // The last outcome wins, as it always has here, with its own time.
+    if (wanted.count(id)) seen.finished[id] = {*status, (*polled)->timestamp_ms};
   }
   (*consumer)->Close();
   seen.seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
