@@ -6,6 +6,8 @@
 #   bench/herd.sh                          100,000 requests, 500 connections, 5 units
 #   REQUESTS=10000 bench/herd.sh           the issue's acceptance run
 #   DECLINE_PCT=10 TIMEOUT_PCT=10 ...      with a faulty bank
+#   REPORT=herd.html bench/herd.sh         the page (issue 16) there, its JSON beside
+#                                          it as herd.json (default: in the run's dir)
 #
 # Reports the loadtest's JSON (accepted/s, latency, outcomes, herdSeconds,
 # drainSeconds, totalSeconds = first request to last booking terminal, and
@@ -21,6 +23,7 @@ DECLINE_PCT=${DECLINE_PCT:-0}
 TIMEOUT_PCT=${TIMEOUT_PCT:-0}
 BANK_LATENCY_MS=${BANK_LATENCY_MS:-200}
 BIN=build/wanderluxe
+REPORT=${REPORT:-}
 
 scripts/stack status >/dev/null || { echo "the local stack is not up: scripts/stack up" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "build first: cmake --build build" >&2; exit 1; }
@@ -67,8 +70,12 @@ property=prop-$RUN
 set +e
 $BIN loadtest "${sets[@]}" --url "http://127.0.0.1:$GATEWAY_PORT" --property "$property" \
   --inventory "$INVENTORY" --requests "$REQUESTS" --concurrency "$CONCURRENCY" \
-  --duplicates "$DUPLICATES" --timeout 1800 --json > "$DIR/loadtest.json"
+  --duplicates "$DUPLICATES" --timeout 1800 --json --report "$DIR/herd.html" > "$DIR/loadtest.json"
 loadtest_rc=$?
+if [ -n "$REPORT" ]; then
+  cp "$DIR/herd.html" "$REPORT" && cp "$DIR/loadtest.json" "${REPORT%.html}.json"
+fi
+echo "report: ${REPORT:-$DIR/herd.html}" >&2
 # I6 needs the audit to have archived both topics: wait for it, bounded.
 count() { kcat -b "${KAFKA:-127.0.0.1:9092}" -C -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l; }
 expected=$(( $(count "$RUN.requests") + $(count "$RUN.outcomes") ))

@@ -13,6 +13,7 @@
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
 #include "support/child_process.h"
+#include "support/report_figures.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -24,6 +25,29 @@ bool Answers(const std::string& url) {
   HttpClient client(url, std::chrono::milliseconds(500));
   auto r = client.Send("GET", "/healthz");
   return r.ok() && r->status == 200;
+}
+
+// The --report page (issue 16) shows the JSON's figures, and the stock the
+// gateway reported during the run: never below zero, ending sold out.
+void CheckReport(const std::string& path, const nlohmann::json& result) {
+  std::ifstream in(path);
+  std::stringstream read;
+  read << in.rdbuf();
+  const std::string page = read.str();
+  REQUIRE_MESSAGE(!page.empty(), "no report at ", path);
+  const auto figures = testing::PageFigures(page);
+  for (const auto& figure : figures) {
+    const nlohmann::json* value = testing::LookupFigure(result, figure.first);
+    INFO("data-json=" << figure.first << " shows " << figure.second);
+    REQUIRE(value != nullptr);
+    CHECK(testing::SameFigure(*value, figure.second));
+  }
+  for (std::string shown : {"requests", "acceptedBookings", "outcomes.CONFIRMED", "pass"}) {
+    CHECK_MESSAGE(figures.count(shown) == 1, shown);
+  }
+  CHECK(page.find("Lowest available seen: <strong>0</strong> (never below zero)") !=
+        std::string::npos);
+  CHECK(page.find("sold 5 of 5 units (sold out: sold equals total)") != std::string::npos);
 }
 
 TEST_SUITE("e2e.flash_sale") {
@@ -72,7 +96,7 @@ TEST_SUITE("e2e.flash_sale") {
     testing::ChildProcess loadtest(
         with({"loadtest", "--url", "http://127.0.0.1:" + gateway_port, "--inventory", "5",
               "--requests", "2000", "--concurrency", "100", "--duplicates", "0.1", "--json",
-              "--timeout", "240"}),
+              "--timeout", "240", "--report", dir + "/herd.html"}),
         dir + "/loadtest.json");
     const auto exit = loadtest.Wait(seconds(300));
     std::ifstream in(dir + "/loadtest.json");
@@ -91,6 +115,7 @@ TEST_SUITE("e2e.flash_sale") {
           result["outcomes"]["CONFIRMED"].get<int64_t>() +
               result["outcomes"]["SOLD_OUT"].get<int64_t>() +
               result["outcomes"]["FAILED_PAYMENT"].get<int64_t>());
+    CheckReport(dir + "/herd.html", result);
     for (auto* child : {&gateway, &processor, &bank}) {
       child->Signal(SIGTERM);
       CHECK(child->Wait(seconds(60)) == 0);  // graceful shutdown, exit 0

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <latch>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "adapters/http/http_client.h"
+#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -24,8 +24,10 @@ struct SentRequest {
 // What one client thread saw; merged at the end, so threads share nothing hot.
 struct ClientTally {
   std::map<int, int64_t> statuses;
-  std::set<std::string> accepted;
+  std::map<std::string, double> accepted_at_ms;  // bookingId -> first 202
   std::vector<double> latencies_ms;
+  std::vector<double> accepted_latencies_ms;
+  std::vector<RequestRecord> records;
   int64_t duplicates = 0;
 };
 
@@ -59,11 +61,18 @@ void RunClient(const HerdOptions& o, int client, int64_t first, int64_t count,
     const auto t0 = Clock::now();
     auto reply =
         http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", request.key}}, request.body);
-    tally.latencies_ms.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    const auto t1 = Clock::now();
+    const double latency_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    tally.latencies_ms.push_back(latency_ms);
     const int status = reply.ok() ? reply->status : 0;
     ++tally.statuses[status];
-    if (status == 202) tally.accepted.insert(request.booking_id);
+    const double answered_ms = std::chrono::duration<double, std::milli>(t1 - start).count();
+    tally.records.push_back(
+        {static_cast<float>(answered_ms - latency_ms), static_cast<float>(answered_ms), status});
+    if (status == 202) {
+      tally.accepted_at_ms.emplace(request.booking_id, answered_ms);
+      tally.accepted_latencies_ms.push_back(latency_ms);
+    }
     const int64_t n = ++done;
     if (o.on_progress && (n % std::max<int64_t>(1, o.requests / 100) == 0)) o.on_progress(n);
   }
@@ -94,20 +103,30 @@ HerdResult RunHerd(const HerdOptions& o) {
     next += count;
   }
   start = Clock::now();
+  const int64_t start_unix_ms = NowUnixMillis();
   start_line.arrive_and_wait();
   for (auto& t : threads) t.join();
   HerdResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::set<std::string> accepted;
+  result.start = start;
+  result.start_unix_ms = start_unix_ms;
   for (ClientTally& t : tallies) {
     for (const auto& [status, n] : t.statuses) result.status_counts[status] += n;
-    accepted.insert(t.accepted.begin(), t.accepted.end());
+    for (const auto& [id, at] : t.accepted_at_ms) {
+      auto [it, added] = result.accepted_at_ms.emplace(id, at);
+      if (!added) it->second = std::min(it->second, at);
+    }
     result.latencies_ms.insert(result.latencies_ms.end(), t.latencies_ms.begin(),
                                t.latencies_ms.end());
+    result.accepted_latencies_ms.insert(result.accepted_latencies_ms.end(),
+                                        t.accepted_latencies_ms.begin(),
+                                        t.accepted_latencies_ms.end());
+    result.records.insert(result.records.end(), t.records.begin(), t.records.end());
     result.duplicates_sent += t.duplicates;
   }
-  result.accepted_ids.assign(accepted.begin(), accepted.end());
+  for (const auto& [id, at] : result.accepted_at_ms) result.accepted_ids.push_back(id);
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
+  std::sort(result.accepted_latencies_ms.begin(), result.accepted_latencies_ms.end());
   return result;
 }
 

@@ -25,11 +25,24 @@ struct HerdOptions {
   std::function<void(int64_t done)> on_progress;  // called about every 1% of requests
 };
 
+// One request as the timeline needs it: compact, so 100,000 of them are ~1 MB.
+struct RequestRecord {
+  float sent_ms = 0;      // from the first request's release
+  float answered_ms = 0;  // likewise; the answer, or giving up on one
+  int32_t status = 0;     // HTTP status, 0 = no answer
+};
+
 struct HerdResult {
-  std::map<int, int64_t> status_counts;   // HTTP status (0 = no answer) -> count
-  std::vector<std::string> accepted_ids;  // distinct bookingIds answered 202
-  std::vector<double> latencies_ms;       // one per request
-  double seconds = 0;                     // first request to last answer
+  std::map<int, int64_t> status_counts;       // HTTP status (0 = no answer) -> count
+  std::vector<std::string> accepted_ids;      // distinct bookingIds answered 202
+  std::vector<double> latencies_ms;           // one per request, ascending
+  std::vector<double> accepted_latencies_ms;  // one per 202 answer, ascending
+  std::vector<RequestRecord> records;         // one per request, by client
+  // bookingId -> when its first 202 arrived, ms from the start.
+  std::map<std::string, double> accepted_at_ms;
+  std::chrono::steady_clock::time_point start;  // the clients' release
+  int64_t start_unix_ms = 0;  // the wall clock at the start, to place Kafka timestamps
+  double seconds = 0;         // first request to last answer
   int64_t duplicates_sent = 0;
 };
 

@@ -4,16 +4,22 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "adapters/kafka/kafka_consumer.h"
 
 #include "roles/common/invariants.h"
 #include "roles/loadtest/herd.h"
+#include "roles/loadtest/herd_report.h"
+#include "roles/loadtest/html_report.h"
+#include "roles/loadtest/stock_sampler.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
@@ -32,6 +38,7 @@ struct LoadtestOptions {
   double rate = 0;
   int64_t timeout_s = 300;
   bool json = false;
+  std::string report;  // HTML page path; empty: none
 };
 
 void ShowProgress(int64_t done, int64_t total) {
@@ -43,24 +50,41 @@ void ShowProgress(int64_t done, int64_t total) {
   if (done >= total) std::fprintf(stderr, "\n");
 }
 
+// What WaitForTerminal saw: each booking's terminal status and when the
+// processor announced it (the outcome's Kafka timestamp), and the REJECTED
+// outcomes (a reused bookingId: no booking of ours, but counted).
+struct TerminalOutcomes {
+  struct Finished {
+    BookingStatus status = BookingStatus::kConfirmed;
+    int64_t unix_ms = 0;
+  };
+  std::map<std::string, Finished> finished;  // bookingId -> its last outcome seen
+  std::vector<int64_t> rejected_unix_ms;
+  double seconds_waited = 0;
+
+  std::map<BookingStatus, int64_t> Counts() const {
+    std::map<BookingStatus, int64_t> counts;
+    for (const auto& [id, f] : finished) ++counts[f.status];
+    counts[BookingStatus::kRejected] = static_cast<int64_t>(rejected_unix_ms.size());
+    return counts;
+  }
+};
+
 // Waits until every accepted booking of the property is terminal, or the
 // timeout, by reading `booking.outcomes` (the processor announces each terminal
 // booking there): polling the ledger would load it with scans while it works.
-std::map<BookingStatus, int64_t> WaitForTerminal(const Config& config, const std::string& property,
-                                                 const std::vector<std::string>& accepted,
-                                                 std::chrono::seconds timeout,
-                                                 double& seconds_waited) {
+TerminalOutcomes WaitForTerminal(const Config& config, const std::string& property,
+                                 const std::vector<std::string>& accepted,
+                                 std::chrono::seconds timeout) {
   const auto start = Clock::now();
-  std::map<std::string, BookingStatus> finished;  // bookingId -> its terminal status
-  std::map<BookingStatus, int64_t> counts;
+  TerminalOutcomes seen;
   auto consumer = KafkaConsumer::Create(config.kafka, "loadtest-" + NewUuid());
   if (!consumer.ok() || !(*consumer)->Subscribe({config.kafka.outcomes_topic}).ok()) {
     spdlog::error("loadtest: cannot read {}", config.kafka.outcomes_topic);
-    return counts;
+    return seen;
   }
   const std::set<std::string> wanted(accepted.begin(), accepted.end());
-  size_t rejected = 0;
-  while (finished.size() < wanted.size() && Clock::now() - start < timeout) {
+  while (seen.finished.size() < wanted.size() && Clock::now() - start < timeout) {
     auto polled = (*consumer)->Poll(std::chrono::milliseconds(200));
     if (!polled.ok() || !polled->has_value()) continue;
     json doc = json::parse((*polled)->value, nullptr, /*allow_exceptions=*/false);
@@ -70,17 +94,95 @@ std::map<BookingStatus, int64_t> WaitForTerminal(const Config& config, const std
     auto status = ParseBookingStatus(p.value("status", ""));
     if (!status) continue;
     if (*status == BookingStatus::kRejected) {
-      ++rejected;
+      seen.rejected_unix_ms.push_back((*polled)->timestamp_ms);
       continue;
     }
     const std::string id = p.value("bookingId", "");
-    if (wanted.count(id)) finished[id] = *status;
+    // The last outcome wins, as it always has here, with its own time.
+    if (wanted.count(id)) seen.finished[id] = {*status, (*polled)->timestamp_ms};
   }
   (*consumer)->Close();
-  seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
-  for (const auto& [id, status] : finished) ++counts[status];
-  counts[BookingStatus::kRejected] = static_cast<int64_t>(rejected);
-  return counts;
+  seen.seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
+  return seen;
+}
+
+double MillisSince(Clock::time_point origin, Clock::time_point at) {
+  return std::chrono::duration<double, std::milli>(at - origin).count();
+}
+
+std::string Text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// The run's records, bucketed and summarised: what --json prints and --report draws.
+HerdReport MakeReport(const LoadtestOptions& o, const HerdResult& herd,
+                      const TerminalOutcomes& terminal,
+                      const std::vector<InvariantResult>& invariants,
+                      const std::vector<StockReading>& stock, std::optional<int64_t> total) {
+  HerdReport r;
+  r.property = o.property_id;
+  r.parameters = {
+      {"gateway", o.url},
+      {"property", o.property_id},
+      {"units seeded", o.inventory >= 0 ? std::to_string(o.inventory) : "not by this run"},
+      {"requests", std::to_string(o.requests)},
+      {"connections", std::to_string(o.concurrency)},
+      {"duplicates (fraction)", Text(o.duplicates)},
+      {"rate (requests/s, 0 = closed loop)", Text(o.rate)},
+      {"wait for terminal, s", std::to_string(o.timeout_s)},
+      {"started (UTC)", IsoFromUnixMillis(herd.start_unix_ms)}};
+  r.requests = o.requests;
+  r.duplicates_sent = herd.duplicates_sent;
+  r.accepted = static_cast<int64_t>(herd.accepted_ids.size());
+  r.herd_seconds = herd.seconds;
+  r.drain_seconds = terminal.seconds_waited;
+  r.http_statuses = herd.status_counts;
+  for (const char* name : {"CONFIRMED", "SOLD_OUT", "FAILED_PAYMENT", "PARKED", "REJECTED"}) {
+    r.outcomes[name] = 0;
+  }
+  std::vector<OutcomeAt> outcomes;
+  std::vector<double> to_terminal;
+  for (const auto& [id, f] : terminal.finished) {
+    const double at = static_cast<double>(f.unix_ms - herd.start_unix_ms);
+    const std::string status(BookingStatusName(f.status));
+    outcomes.push_back({at, status});
+    ++r.outcomes[status];
+    auto accepted = herd.accepted_at_ms.find(id);
+    if (accepted != herd.accepted_at_ms.end()) {
+      to_terminal.push_back(std::max(0.0, at - accepted->second));
+    }
+  }
+  for (int64_t unix_ms : terminal.rejected_unix_ms) {
+    outcomes.push_back({static_cast<double>(unix_ms - herd.start_unix_ms), "REJECTED"});
+    ++r.outcomes["REJECTED"];
+  }
+  std::sort(to_terminal.begin(), to_terminal.end());
+  r.all_latency = LatencySummary::Of(herd.latencies_ms);
+  r.accepted_latency = LatencySummary::Of(herd.accepted_latencies_ms);
+  r.accept_to_terminal = LatencySummary::Of(to_terminal);
+  r.pass = true;
+  for (const InvariantResult& i : invariants) {
+    r.invariants.push_back({i.id, i.name, std::string(VerdictName(i.verdict)), i.details});
+    r.pass = r.pass && i.verdict != InvariantResult::Verdict::kFail;
+  }
+  r.timeline = BuildTimeline(herd.records, outcomes);
+  std::vector<StockSample> samples;
+  for (const StockReading& s : stock) {
+    samples.push_back({std::max(0.0, MillisSince(herd.start, s.at)), s.available, s.held, s.sold});
+  }
+  r.stock = ThinStock(samples, r.timeline.bucket_ms);
+  r.total_units = total;
+  return r;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::Internal("cannot write " + path);
+  return Status::Ok();
 }
 
 int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
@@ -123,51 +225,39 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
   if (!o.json && isatty(STDERR_FILENO)) {
     herd.on_progress = [&](int64_t done) { ShowProgress(done, o.requests); };
   }
+  // The stock chart's readings: only for a report, so a plain run adds no load.
+  std::unique_ptr<StockSampler> sampler;
+  if (!o.report.empty()) {
+    sampler = std::make_unique<StockSampler>(o.url, o.property_id);
+    sampler->Start();
+  }
   HerdResult result = RunHerd(herd);
 
-  double drain_s = 0;
-  auto outcomes = WaitForTerminal(config, o.property_id, result.accepted_ids,
-                                  std::chrono::seconds(o.timeout_s), drain_s);
+  TerminalOutcomes terminal = WaitForTerminal(config, o.property_id, result.accepted_ids,
+                                              std::chrono::seconds(o.timeout_s));
+  std::vector<StockReading> stock;
+  if (sampler) stock = sampler->Stop();
   InvariantChecker checker(config, **redis, **mongo);
   VerifyScope scope{{o.property_id}, result.accepted_ids};
   scope.check_audit = false;  // `verify` checks the audit, once it has caught up
   std::vector<InvariantResult> invariants = checker.Check(scope);
-  bool ok = true;
-  for (const auto& r : invariants) ok = ok && r.verdict != InvariantResult::Verdict::kFail;
+  const HerdReport report =
+      MakeReport(o, result, terminal, invariants, stock, sampler ? sampler->total() : std::nullopt);
+  const bool ok = report.pass;
 
-  const int64_t accepted = static_cast<int64_t>(result.accepted_ids.size());
-  const auto& lat = result.latencies_ms;
-  if (o.json) {
-    json statuses = json::object();
-    for (const auto& [status, n] : result.status_counts) statuses[std::to_string(status)] = n;
-    json inv = json::array();
-    for (const auto& r : invariants) {
-      inv.push_back({{"id", r.id}, {"verdict", VerdictName(r.verdict)}, {"details", r.details}});
+  if (!o.report.empty()) {
+    Status written = WriteFile(o.report, RenderHerdReport(report));
+    if (!written.ok()) {
+      spdlog::error("loadtest --report: {}", written.ToString());
+      return kExitFailure;
     }
-    json out = {{"property", o.property_id},
-                {"requests", o.requests},
-                {"duplicatesSent", result.duplicates_sent},
-                {"httpStatuses", statuses},
-                {"acceptedBookings", accepted},
-                {"acceptedPerSecond", result.seconds > 0 ? accepted / result.seconds : 0},
-                {"latencyMs",
-                 {{"p50", Percentile(lat, 50)},
-                  {"p90", Percentile(lat, 90)},
-                  {"p99", Percentile(lat, 99)},
-                  {"max", lat.empty() ? 0 : lat.back()}}},
-                {"outcomes",
-                 {{"CONFIRMED", outcomes[BookingStatus::kConfirmed]},
-                  {"SOLD_OUT", outcomes[BookingStatus::kSoldOut]},
-                  {"FAILED_PAYMENT", outcomes[BookingStatus::kFailedPayment]},
-                  {"PARKED", outcomes[BookingStatus::kParked]},
-                  {"REJECTED", outcomes[BookingStatus::kRejected]}}},
-                {"herdSeconds", result.seconds},
-                {"drainSeconds", drain_s},
-                // From the first request to the last booking terminal.
-                {"totalSeconds", result.seconds + drain_s},
-                {"invariants", inv},
-                {"pass", ok}};
-    std::printf("%s\n", out.dump(2).c_str());
+  }
+  const int64_t accepted = report.accepted;
+  const auto& lat = result.latencies_ms;
+  auto outcomes = terminal.Counts();
+  const double drain_s = terminal.seconds_waited;
+  if (o.json) {
+    std::printf("%s\n", HerdReportJson(report).dump(2).c_str());
   } else {
     std::printf("\nHTTP answers (%lld requests, %lld of them duplicates):\n",
                 static_cast<long long>(o.requests), static_cast<long long>(result.duplicates_sent));
@@ -210,6 +300,8 @@ RoleMain AddLoadtestCommand(CLI::App& command) {
   command.add_option("--timeout", o->timeout_s, "seconds to wait for every booking to finish")
       ->capture_default_str();
   command.add_flag("--json", o->json, "print the report as JSON");
+  command.add_option("--report", o->report,
+                     "also write the run as one self-contained HTML page to this path");
   return [o](const RoleContext& context) { return RunLoadtest(context, *o); };
 }
 
