@@ -217,10 +217,11 @@ class FakeProducer : public EventProducer {
   void PublishAsync(OutgoingEvent e, PublishCallback done) override {
     done(Publish(e, std::chrono::milliseconds(0)));
   }
-  Status Publish(const OutgoingEvent& e, std::chrono::milliseconds) override {
+  Status Publish(const OutgoingEvent& e, std::chrono::milliseconds timeout) override {
     if (Status s = faults_.Check("publish"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     published.push_back(e);
+    last_timeout = timeout;
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
@@ -229,11 +230,17 @@ class FakeProducer : public EventProducer {
     std::lock_guard lock(mu_);
     return published;
   }
+  // How long the last Publish was told to wait for its acknowledgement.
+  std::chrono::milliseconds LastTimeout() {
+    std::lock_guard lock(mu_);
+    return last_timeout;
+  }
 
  private:
   Faults& faults_;
   std::mutex mu_;
   std::vector<OutgoingEvent> published;
+  std::chrono::milliseconds last_timeout{0};
 };
 
 // IdempotencyStore in memory, no stronger than Redis: records expire after
