@@ -198,7 +198,9 @@ int Main(const BenchOptions& o) {
                              capacity,
                              capacity / 2,
                              std::chrono::milliseconds(p.commit_interval_ms),
-                             std::chrono::milliseconds(p.drain_timeout_ms)};
+                             std::chrono::milliseconds(p.drain_timeout_ms),
+                             static_cast<size_t>(p.batch_max),
+                             std::chrono::milliseconds(p.batch_linger_ms)};
     BookingProcessor processor(options, *w.saga, *w.producer, metrics);
     auto consumer = KafkaConsumer::Create(c.kafka, c.processor.group_id, {}, &processor);
     if (!consumer.ok()) return Fail("consumer", consumer.status());
