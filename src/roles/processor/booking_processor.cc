@@ -42,7 +42,9 @@ BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
       batches_(saga),
       dlq_producer_(dlq_producer),
       queue_depth_(metrics.GetGauge("processor_queue_depth", "events waiting for a worker")),
-      batch_size_(metrics.GetHistogram("processor_batch_events", "events admitted per batch")),
+      batches_total_(metrics.GetCounter("processor_batches_total", "batches of events admitted")),
+      batched_events_(
+          metrics.GetCounter("processor_batched_events_total", "events admitted in batches")),
       in_flight_(metrics.GetGauge("processor_in_flight", "sagas running now")),
       dead_lettered_(metrics.GetCounter("processor_dead_lettered_total",
                                         "poison events sent to the dead-letter topic")),
@@ -162,7 +164,8 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
   std::vector<BookingEvent> events;
   events.reserve(tasks.size());
   for (const auto& t : tasks) events.push_back(t.event);
-  batch_size_->Observe(static_cast<double>(events.size()));
+  batches_total_->Increment();
+  batched_events_->Increment(static_cast<int64_t>(events.size()));
   auto admitted = batches_.Admit(events, saga_stop_);
   if (!admitted.ok() && !saga_stop_.load()) {
     spdlog::error("batch of {} events on {}:{} failed: {}; admitting them one by one",

@@ -154,7 +154,8 @@ class BookingProcessor final : public RebalanceListener {
   std::vector<std::thread> workers_;
 
   Gauge* queue_depth_;
-  Histogram* batch_size_;
+  Counter* batches_total_;
+  Counter* batched_events_;
   Gauge* in_flight_;
   Counter* dead_lettered_;
   Counter* pauses_;
