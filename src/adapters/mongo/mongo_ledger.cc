@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 namespace wanderluxe {
 namespace {
@@ -276,10 +278,33 @@ Result<std::vector<bool>> MongoLedger::MarkPresent(const std::vector<std::string
   return store_.InsertManyEach(kPresenceCollection, markers);
 }
 
+void MongoLedger::RememberMarked(const std::vector<std::string>& ids) {
+  MutexLock lock(&marks_mu_);
+  for (const auto& id : ids) {
+    if (!marked_.insert(id).second) continue;
+    marked_order_.push_back(id);
+    if (marked_order_.size() > kRememberedMarks) {
+      marked_.erase(marked_order_.front());
+      marked_order_.pop_front();
+    }
+  }
+}
+
+std::vector<std::string> MongoLedger::NotMarked(const std::vector<std::string>& ids) {
+  MutexLock lock(&marks_mu_);
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    if (!marked_.count(id)) out.push_back(id);
+  }
+  return out;
+}
+
 Status MongoLedger::Insert(const BookingRecord& record) {
-  if (UsesPresenceMarkers()) {
-    auto marked = MarkPresent({record.request.booking_id});  // kPresence: before the record
+  const std::vector<std::string> id = {record.request.booking_id};
+  if (UsesPresenceMarkers() && !NotMarked(id).empty()) {
+    auto marked = MarkPresent(id);  // kPresence: before the record
     if (!marked.ok()) return marked.status();
+    RememberMarked(id);
   }
   return store_.InsertOne(CollectionFor(record.request.booking_id), BookingDocument(record));
 }
@@ -291,6 +316,7 @@ Result<std::map<std::string, BookingRecord>> MongoLedger::GetMany(
   if (UsesPresenceMarkers()) {
     auto fresh = MarkPresent(booking_ids);
     if (!fresh.ok()) return fresh.status();
+    RememberMarked(booking_ids);
     for (size_t i = 0; i < booking_ids.size(); ++i) {
       if ((*fresh)[i]) continue;  // kPresence: never marked, so never recorded
       auto record = Get(booking_ids[i]);
@@ -324,8 +350,12 @@ Result<std::vector<InsertOutcome>> MongoLedger::InsertMany(
     std::vector<std::string> ids;
     ids.reserve(records.size());
     for (const auto& r : records) ids.push_back(r.request.booking_id);
-    auto marked = MarkPresent(ids);  // kPresence: before the records
-    if (!marked.ok()) return marked.status();
+    const std::vector<std::string> unmarked = NotMarked(ids);
+    if (!unmarked.empty()) {
+      auto marked = MarkPresent(unmarked);  // kPresence: before the records
+      if (!marked.ok()) return marked.status();
+      RememberMarked(unmarked);
+    }
   }
   // Each shard's records in one bulk; `where` maps a bulk's documents back.
   std::vector<std::vector<std::string>> docs(collections_.size());
@@ -335,12 +365,31 @@ Result<std::vector<InsertOutcome>> MongoLedger::InsertMany(
     docs[shard].push_back(BookingDocument(records[i]));
     where[shard].push_back(i);
   }
+  // The shards' bulks at once, a few threads each taking shards in turn: each
+  // bulk is a commit of its own (an fsync on FerretDB's PostgreSQL), and
+  // concurrent commits share their fsyncs (group commit). Measured on the
+  // local stack: 64 bulks of 8 records one after another ~280 ms; 8 at a time ~150 ms.
+  std::vector<size_t> busy;
   for (size_t shard = 0; shard < collections_.size(); ++shard) {
-    if (docs[shard].empty()) continue;
-    auto inserted = store_.InsertManyEach(collections_[shard], docs[shard]);
-    if (!inserted.ok()) return inserted.status();
-    for (size_t j = 0; j < where[shard].size(); ++j) {
-      if (!(*inserted)[j]) outcomes[where[shard][j]] = InsertOutcome::kExists;
+    if (!docs[shard].empty()) busy.push_back(shard);
+  }
+  std::vector<Result<std::vector<bool>>> results(busy.size(), std::vector<bool>());
+  std::atomic<size_t> next{0};
+  auto insert_shards = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < busy.size();) {
+      results[k] = store_.InsertManyEach(collections_[busy[k]], docs[busy[k]]);
+    }
+  };
+  const size_t threads = std::min(busy.size(), kParallelShardBulks);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(insert_shards);
+  insert_shards();
+  for (auto& t : pool) t.join();
+  for (size_t k = 0; k < busy.size(); ++k) {
+    if (!results[k].ok()) return results[k].status();
+    const std::vector<size_t>& back = where[busy[k]];
+    for (size_t j = 0; j < back.size(); ++j) {
+      if (!(*results[k])[j]) outcomes[back[j]] = InsertOutcome::kExists;
     }
   }
   return outcomes;
