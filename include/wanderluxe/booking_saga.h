@@ -54,6 +54,10 @@ struct SagaOptions {
   // before the booking is given up and parked. Transient errors retry forever.
   int max_attempts;
   std::string outcomes_topic;
+  // How long an outcome publish waits for Kafka's verdict: librdkafka fails
+  // the message itself after kafka.delivery_timeout_ms; the wait is a little
+  // longer, so that verdict, not the wait, is what ends it.
+  std::chrono::milliseconds outcome_publish_timeout;
   std::string driver_prefix;  // names this process in lease holders ("host:pid")
 
   static SagaOptions From(const Config& config);
@@ -91,13 +95,44 @@ class BookingSaga {
   // release the hold and end the booking, and one transition wins.
   Status Park(const BookingRequest& request, const std::string& why, const std::atomic<bool>& stop);
 
+  // For the processor's batches (BatchAdmission), which take Admit's steps
+  // for many bookings at once and then hand each one back here:
+  //
+  // A fresh driver name, for a booking's lease.
+  std::string NewDriver() const;
+  // The record Admit inserts for `event` after its reserve answered
+  // `reserved`: SOLD_OUT, or RESERVED with `driver` holding the lease.
+  BookingRecord AdmittedRecord(const BookingEvent& event, ReserveOutcome reserved,
+                               const std::string& driver) const;
+  // After an insert of the booking lost to `winner` (its record already in
+  // the ledger): kNoLeak, gives back the unit our reserve took unless the
+  // winner holds it (Admit's rule).
+  Status SettleLostInsert(const BookingRequest& request, ReserveOutcome reserved,
+                          const BookingRecord& winner, const std::atomic<bool>& stop);
+  // Drives a record `driver` just inserted holding its lease, as Process
+  // would have after Admit.
+  Result<SagaResult> Continue(BookingRecord record, const std::string& driver,
+                              const std::string& trace_id, const std::atomic<bool>& stop);
+  // The outcome event of a terminal record, ready to publish.
+  OutgoingEvent OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
+                               const std::string& trace_id) const;
+  // Produces an OutcomeMessage without waiting; `done` gets its fate
+  // (EventProducer::PublishAsync).
+  void PublishOutcomeAsync(OutgoingEvent event, PublishCallback done);
+  // Counts a booking that reached `status` (saga_outcomes_total), for
+  // outcomes published outside Drive.
+  void CountOutcome(BookingStatus status);
+
+  InventoryStore& inventory() { return inventory_; }
+  Ledger& ledger() { return ledger_; }
+  const SagaOptions& options() const { return options_; }
+
  private:
   struct Payment {
     PaymentStatus status;
     std::string transaction_id;
   };
 
-  std::string NewDriver() const;
   Result<BookingRecord> Admit(const BookingEvent& event, const std::string& driver,
                               const std::atomic<bool>& stop);
   Result<SagaResult> Reject(BookingRecord record, const BookingEvent& event,

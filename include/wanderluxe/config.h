@@ -67,6 +67,14 @@ struct MongoConfig {
   // bookingId. 1 (one `bookings` collection) for MongoDB; FerretDB 1.x scans a
   // collection for every filtered read, so the local stack splits it (DESIGN §3).
   int64_t ledger_shards = 1;
+  // How the processor's batches find which bookings the ledger has already
+  // (Ledger::GetMany). "in": one `_id: {$in: ...}` read per collection, served
+  // by MongoDB's _id index. "presence-markers": FerretDB 1.x answers `$in` by
+  // reading the whole collection (~280 ms per collection, measured), so the
+  // ledger keeps a marker per booking id that was ever looked up or inserted
+  // and finds new ids by one bulk insert of markers (the unique index serves
+  // inserts). Recorded in the database with ledger_shards (the layout).
+  std::string ledger_lookup = "in";
 };
 
 struct GatewayConfig {
@@ -108,6 +116,11 @@ struct ProcessorConfig {
   int64_t admin_port = 8081;
   int64_t reconcile_interval_s = 30;
   int64_t stuck_threshold_s = 120;
+  // Micro-batches (ARCHITECTURE §7): the sold-out and reserve decisions of up
+  // to batch_max events of a partition are taken together, in offset order;
+  // an idle partition waits at most batch_linger_ms for more to arrive.
+  int64_t batch_max = 500;
+  int64_t batch_linger_ms = 5;
 };
 
 struct SagaConfig {

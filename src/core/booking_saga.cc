@@ -12,8 +12,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long an outcome publish may wait for Kafka's acknowledgement.
-constexpr std::chrono::seconds kOutcomePublishTimeout{10};
+// An outcome publish waits this much past kafka.delivery_timeout_ms, by when
+// librdkafka has failed the message itself: its verdict ends the wait.
+constexpr std::chrono::milliseconds kPublishVerdictMargin{1000};
 
 Status StatusOf(const Status& s) { return s; }
 template <typename T>
@@ -55,6 +56,7 @@ SagaOptions SagaOptions::From(const Config& config) {
           bank_timeout + std::chrono::milliseconds(kLeaseClockSkewMs),
           static_cast<int>(config.saga.max_attempts),
           config.kafka.outcomes_topic,
+          std::chrono::milliseconds(config.kafka.delivery_timeout_ms) + kPublishVerdictMargin,
           HostName() + ":" + std::to_string(getpid())};
 }
 
@@ -169,9 +171,26 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
   auto reserved = Retry(
       "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
   if (!reserved.ok()) return reserved.status();
-  const bool holds = *reserved == ReserveOutcome::kReserved ||
-                     *reserved == ReserveOutcome::kAlreadyHeld ||
-                     *reserved == ReserveOutcome::kAlreadySold;
+  BookingRecord fresh = AdmittedRecord(event, *reserved, driver);
+  Status inserted = Retry(
+      "insert", [&] { return ledger_.Insert(fresh); }, stop);
+  if (inserted.ok()) return fresh;
+  if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
+  // Lost the race to a duplicate of this booking: continue from its record.
+  auto winner = Retry(
+      "get", [&] { return ledger_.Get(r.booking_id); }, stop);
+  if (!winner.ok()) return winner.status();
+  if (!winner->has_value()) return Status::Internal("booking vanished after a duplicate insert");
+  if (Status s = SettleLostInsert(r, *reserved, **winner, stop); !s.ok()) return s;
+  return std::move(**winner);
+}
+
+BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, ReserveOutcome reserved,
+                                          const std::string& driver) const {
+  const BookingRequest& r = event.request;
+  const bool holds = reserved == ReserveOutcome::kReserved ||
+                     reserved == ReserveOutcome::kAlreadyHeld ||
+                     reserved == ReserveOutcome::kAlreadySold;
   const std::string now = NowIso8601();
   BookingRecord fresh;
   fresh.request = r;
@@ -184,28 +203,36 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
   fresh.audit_log = {{"PENDING", now, "event " + event.event_id},
                      {holds ? "RESERVED" : "SOLD_OUT", now,
                       holds ? "holding one unit of " + r.property_id
-                            : (*reserved == ReserveOutcome::kUnknownProperty
+                            : (reserved == ReserveOutcome::kUnknownProperty
                                    ? "property " + r.property_id + " has no inventory"
                                    : "no unit available")}};
-  Status inserted = Retry(
-      "insert", [&] { return ledger_.Insert(fresh); }, stop);
-  if (inserted.ok()) return fresh;
-  if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
-  // Lost the race to a duplicate of this booking: continue from its record.
-  auto winner = Retry(
-      "get", [&] { return ledger_.Get(r.booking_id); }, stop);
-  if (!winner.ok()) return winner.status();
-  if (!winner->has_value()) return Status::Internal("booking vanished after a duplicate insert");
-  const BookingRecord& w = **winner;
-  if (*reserved == ReserveOutcome::kReserved && w.request.property_id == r.property_id &&
-      IsTerminal(w.status)) {
+  return fresh;
+}
+
+Status BookingSaga::SettleLostInsert(const BookingRequest& r, ReserveOutcome reserved,
+                                     const BookingRecord& winner, const std::atomic<bool>& stop) {
+  if (reserved == ReserveOutcome::kReserved && winner.request.property_id == r.property_id &&
+      IsTerminal(winner.status)) {
     // kNoLeak: the winner ended without a unit (sold out, failed, parked) and
     // our reserve took one after it looked: that hold is ours alone.
     auto released = Retry(
         "release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
     if (!released.ok()) return released.status();
   }
-  return std::move(**winner);
+  return Status::Ok();
+}
+
+Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string& driver,
+                                         const std::string& trace_id,
+                                         const std::atomic<bool>& stop) {
+  return Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true, stop);
+}
+
+void BookingSaga::CountOutcome(BookingStatus status) {
+  metrics_
+      .GetCounter("saga_outcomes_total", "bookings that reached a terminal status",
+                  "status=\"" + std::string(BookingStatusName(status)) + "\"")
+      ->Increment();
 }
 
 Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent& event,
@@ -268,10 +295,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     }
   }
   if (Status s = PublishOutcome(record, SagaVerdict::kTerminal, trace_id, stop); !s.ok()) return s;
-  metrics_
-      .GetCounter("saga_outcomes_total", "bookings that reached a terminal status",
-                  "status=\"" + std::string(BookingStatusName(record.status)) + "\"")
-      ->Increment();
+  CountOutcome(record.status);
   return SagaResult{SagaVerdict::kTerminal, record.status};
 }
 
@@ -567,8 +591,8 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
   return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
 }
 
-Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
-                                   const std::string& trace_id, const std::atomic<bool>& stop) {
+OutgoingEvent BookingSaga::OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
+                                          const std::string& trace_id) const {
   OutcomeEvent outcome{NewUuid(),
                        NowIso8601(),
                        record.request.booking_id,
@@ -579,10 +603,18 @@ Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verd
                            ? "bookingId already used with a different payload"
                            : (record.audit_log.empty() ? "" : record.audit_log.back().detail),
                        trace_id};
-  OutgoingEvent event{
-      options_.outcomes_topic, record.request.booking_id, EncodeOutcomeEvent(outcome), {}};
+  return {options_.outcomes_topic, record.request.booking_id, EncodeOutcomeEvent(outcome), {}};
+}
+
+void BookingSaga::PublishOutcomeAsync(OutgoingEvent event, PublishCallback done) {
+  producer_.PublishAsync(std::move(event), std::move(done));
+}
+
+Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
+                                   const std::string& trace_id, const std::atomic<bool>& stop) {
+  const OutgoingEvent event = OutcomeMessage(record, verdict, trace_id);
   return Retry(
-      "outcome", [&] { return producer_.Publish(event, kOutcomePublishTimeout); }, stop);
+      "outcome", [&] { return producer_.Publish(event, options_.outcome_publish_timeout); }, stop);
 }
 
 }  // namespace wanderluxe

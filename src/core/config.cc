@@ -104,6 +104,11 @@ Field List(const char* section, const char* key, Section Config::*s,
 constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
+// A batch is one Lua script and one bulk insert: Redis runs nothing else while
+// the script runs, and a bulk past this would near MongoDB's 16 MiB message.
+constexpr int64_t kMaxBatch = 10'000;
+// Lingering longer only delays the first booking of a quiet partition.
+constexpr int64_t kMaxBatchLingerMs = 1000;
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -154,6 +159,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("mongo", "timeout_ms", &C::mongo, &MongoConfig::timeout_ms, 1, kMaxMs));
     f.push_back(Int("mongo", "pool_max", &C::mongo, &MongoConfig::pool_max, 1, 10000));
     f.push_back(Int("mongo", "ledger_shards", &C::mongo, &MongoConfig::ledger_shards, 1, 1024));
+    f.push_back(Str("mongo", "ledger_lookup", &C::mongo, &MongoConfig::ledger_lookup,
+                    {"in", "presence-markers"}));
     // gateway
     f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
     f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));
@@ -208,6 +215,10 @@ const std::vector<Field>& Fields() {
                     &ProcessorConfig::reconcile_interval_s, 1, 86400));
     f.push_back(Int("processor", "stuck_threshold_s", &C::processor,
                     &ProcessorConfig::stuck_threshold_s, 1, 86400 * 7));
+    f.push_back(
+        Int("processor", "batch_max", &C::processor, &ProcessorConfig::batch_max, 1, kMaxBatch));
+    f.push_back(Int("processor", "batch_linger_ms", &C::processor,
+                    &ProcessorConfig::batch_linger_ms, 0, kMaxBatchLingerMs));
     // saga
     f.push_back(
         Int("saga", "retry_initial_ms", &C::saga, &SagaConfig::retry_initial_ms, 1, kMaxMs));

@@ -59,13 +59,16 @@ class FakeInventory : public InventoryStore {
   Result<ReserveOutcome> Reserve(const std::string& p, const std::string& b) override {
     if (Status s = faults_.Check("reserve"); !s.ok()) return s;
     std::lock_guard lock(mu_);
-    if (holds_[p].count(b)) return ReserveOutcome::kAlreadyHeld;
-    if (sold_[p].count(b)) return ReserveOutcome::kAlreadySold;
-    if (!available_.count(p)) return ReserveOutcome::kUnknownProperty;
-    if (available_[p] <= 0) return ReserveOutcome::kSoldOut;
-    --available_[p];
-    holds_[p].insert(b);
-    return ReserveOutcome::kReserved;
+    return ReserveLocked(p, b);
+  }
+  // Atomic, as the one Lua script is: nothing interleaves within a batch.
+  Result<std::vector<ReserveOutcome>> ReserveBatch(const std::string& p,
+                                                   const std::vector<std::string>& ids) override {
+    if (Status s = faults_.Check("reserve-batch"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    std::vector<ReserveOutcome> out;
+    for (const auto& b : ids) out.push_back(ReserveLocked(p, b));
+    return out;
   }
   Result<bool> Release(const std::string& p, const std::string& b) override {
     if (Status s = faults_.Check("release"); !s.ok()) return s;
@@ -87,8 +90,22 @@ class FakeInventory : public InventoryStore {
     return InventoryLevels{available_[p], static_cast<int64_t>(holds_[p].size()),
                            static_cast<int64_t>(sold_[p].size()), std::nullopt};
   }
+  bool Holds(const std::string& p, const std::string& b) {
+    std::lock_guard lock(mu_);
+    return holds_[p].count(b) > 0;
+  }
 
  private:
+  ReserveOutcome ReserveLocked(const std::string& p, const std::string& b) {
+    if (holds_[p].count(b)) return ReserveOutcome::kAlreadyHeld;
+    if (sold_[p].count(b)) return ReserveOutcome::kAlreadySold;
+    if (!available_.count(p)) return ReserveOutcome::kUnknownProperty;
+    if (available_[p] <= 0) return ReserveOutcome::kSoldOut;
+    --available_[p];
+    holds_[p].insert(b);
+    return ReserveOutcome::kReserved;
+  }
+
   Faults& faults_;
   std::mutex mu_;
   std::map<std::string, int64_t> available_;
@@ -111,6 +128,31 @@ class FakeLedger : public Ledger {
     auto it = records_.find(id);
     if (it == records_.end()) return std::optional<BookingRecord>();
     return std::optional<BookingRecord>(it->second);
+  }
+  Result<std::map<std::string, BookingRecord>> GetMany(
+      const std::vector<std::string>& ids) override {
+    if (Status s = faults_.Check("get-many"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    std::map<std::string, BookingRecord> out;
+    for (const auto& id : ids) {
+      auto it = records_.find(id);
+      if (it != records_.end()) out.emplace(id, it->second);
+    }
+    return out;
+  }
+  // No stronger than a bulk on FerretDB, which is not atomic across
+  // documents: an injected failure comes after the first half went in.
+  Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
+    Status fault = faults_.Check("insert-many");
+    std::lock_guard lock(mu_);
+    const size_t upto = fault.ok() ? rs.size() : rs.size() / 2;
+    std::vector<InsertOutcome> out;
+    for (size_t i = 0; i < upto; ++i) {
+      const bool fresh = records_.emplace(rs[i].request.booking_id, rs[i]).second;
+      out.push_back(fresh ? InsertOutcome::kInserted : InsertOutcome::kExists);
+    }
+    if (!fault.ok()) return fault;
+    return out;
   }
   Status Transition(const std::string& id, BookingStatus from, int64_t version,
                     const LedgerChange& c) override {
@@ -217,10 +259,11 @@ class FakeProducer : public EventProducer {
   void PublishAsync(OutgoingEvent e, PublishCallback done) override {
     done(Publish(e, std::chrono::milliseconds(0)));
   }
-  Status Publish(const OutgoingEvent& e, std::chrono::milliseconds) override {
+  Status Publish(const OutgoingEvent& e, std::chrono::milliseconds timeout) override {
     if (Status s = faults_.Check("publish"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     published.push_back(e);
+    last_timeout = timeout;
     return Status::Ok();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::Ok(); }
@@ -229,11 +272,17 @@ class FakeProducer : public EventProducer {
     std::lock_guard lock(mu_);
     return published;
   }
+  // How long the last Publish was told to wait for its acknowledgement.
+  std::chrono::milliseconds LastTimeout() {
+    std::lock_guard lock(mu_);
+    return last_timeout;
+  }
 
  private:
   Faults& faults_;
   std::mutex mu_;
   std::vector<OutgoingEvent> published;
+  std::chrono::milliseconds last_timeout{0};
 };
 
 // IdempotencyStore in memory, no stronger than Redis: records expire after

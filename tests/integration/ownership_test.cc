@@ -201,6 +201,13 @@ class RendezvousLedger final : public Ledger {
   Result<std::optional<BookingRecord>> Get(const std::string& id) override {
     return inner_.Get(id);
   }
+  Result<std::map<std::string, BookingRecord>> GetMany(
+      const std::vector<std::string>& ids) override {
+    return inner_.GetMany(ids);
+  }
+  Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
+    return inner_.InsertMany(rs);
+  }
   Status Transition(const std::string& id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override {
     return inner_.Transition(id, from, version, change);

@@ -52,6 +52,26 @@ struct SagaFixture {
 };
 
 TEST_SUITE("unit.saga") {
+  TEST_CASE("an outcome publish waits as long as kafka.delivery_timeout_ms, not a fixed 10 s") {
+    Faults faults;
+    fakes::FakeInventory inventory{faults};
+    fakes::FakeLedger ledger{faults};
+    fakes::FakeBank bank{faults};
+    fakes::FakeProducer producer{faults};
+    MetricsRegistry metrics;
+    std::atomic<bool> stop{false};
+    Config config;
+    config.kafka.delivery_timeout_ms = 60'000;  // librdkafka fails the message only then
+    SagaOptions options = SagaOptions::From(config);
+    options.retry = SagaFixture::Options().retry;
+    BookingSaga saga{options, inventory, ledger, bank, producer, metrics};
+    auto r = saga.Process(SagaFixture::Event("b-timeout"), stop);  // no inventory: SOLD_OUT
+    REQUIRE(r.ok());
+    REQUIRE(producer.Published().size() == 1);
+    INFO("waited ", producer.LastTimeout().count(), " ms");
+    CHECK(producer.LastTimeout() >= std::chrono::milliseconds(60'000));
+  }
+
   TEST_CASE("happy path: reserve, charge, confirm; one unit sold, one charge, outcome published") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wanderluxe/status.h"
 
@@ -44,6 +45,11 @@ class InventoryStore {
 
   virtual Result<ReserveOutcome> Reserve(const std::string& property_id,
                                          const std::string& booking_id) = 0;
+  // Reserve for each of `booking_ids` in their order, all in one atomic step
+  // (first come, first served): one outcome per id, exactly what Reserve
+  // would have answered had they come one after another.
+  virtual Result<std::vector<ReserveOutcome>> ReserveBatch(
+      const std::string& property_id, const std::vector<std::string>& booking_ids) = 0;
   // True when a hold existed and its unit went back; false when there was none.
   virtual Result<bool> Release(const std::string& property_id, const std::string& booking_id) = 0;
   // kFailedPrecondition when the booking neither holds nor bought a unit.

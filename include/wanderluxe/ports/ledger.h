@@ -75,6 +75,13 @@ struct LedgerChange {
 // The record after `change`, at version + 1: what every ledger stores.
 void ApplyChange(BookingRecord& record, const LedgerChange& change);
 
+// How one record of an InsertMany ended.
+enum class InsertOutcome {
+  kInserted,  // new, at version 1
+  kExists,    // its id was taken: by another booking event, or by this very record
+              // inserted by an earlier attempt whose answer was lost
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
@@ -82,6 +89,16 @@ class Ledger {
   // Inserts a record at version 1; kAlreadyExists when the id is taken.
   virtual Status Insert(const BookingRecord& record) = 0;
   virtual Result<std::optional<BookingRecord>> Get(const std::string& booking_id) = 0;
+  // The processor's batches (ARCHITECTURE §7): the records of those of
+  // `booking_ids` that exist, by id, in one read. Same guarantees as Get per id.
+  virtual Result<std::map<std::string, BookingRecord>> GetMany(
+      const std::vector<std::string>& booking_ids) = 0;
+  // Inserts each record at version 1 in one unordered bulk: one outcome per
+  // record, in order. Not atomic across records (FerretDB's bulk is not):
+  // after an error any subset may be in, and inserting the same records
+  // again is the retry, the ones already in answering kExists.
+  virtual Result<std::vector<InsertOutcome>> InsertMany(
+      const std::vector<BookingRecord>& records) = 0;
   // Applies `change` only when the record is at (`from`, `version`); then its
   // version is version + 1. kFailedPrecondition when it is not (someone moved
   // it first). Exactly one caller wins each version.

@@ -37,7 +37,8 @@ BulkInsertOutcome ReadBulkInsertReply(bool executed, const bson_error_t& error, 
   if (bson_iter_init_find(&it, &reply, "nInserted")) outcome.inserted = bson_iter_as_int64(&it);
 
   // Each document refused as a duplicate counts once, however often reported.
-  std::vector<bool> duplicate(documents, false);
+  std::vector<bool>& duplicate = outcome.taken;
+  duplicate.assign(documents, false);
   int64_t other_write_errors = 0;
   bson_iter_t elements;
   if (FindArray(reply, "writeErrors", &elements)) {

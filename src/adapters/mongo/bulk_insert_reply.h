@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 typedef struct _bson_t bson_t;
 typedef struct _bson_error_t bson_error_t;
@@ -18,6 +19,7 @@ struct BulkInsertOutcome {
   bool all_present = false;  // every document is in the collection: new, or already there
   int64_t inserted = 0;      // documents the server reported as new
   int64_t duplicates = 0;    // documents refused because their _id is taken
+  std::vector<bool> taken;   // per document, in bulk order: refused as a duplicate
   std::string failure;       // when not all_present: what the reply said, for the log
 };
 

@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 namespace wanderluxe {
 namespace {
@@ -123,6 +125,9 @@ Status MongoLedger::DropAll() {
       if (Status s = store_.DropCollection(collection); !s.ok()) return s;
     }
   }
+  for (const char* collection : {kPresenceCollection, kLayoutCollection}) {
+    if (Status s = store_.DropCollection(collection); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 
@@ -235,8 +240,159 @@ Status MongoLedger::EnsureIndexes() {
   return Status::Ok();
 }
 
+Status MongoLedger::RecordLayout() {
+  const MongoConfig& c = store_.config();
+  const json layout = {
+      {"_id", kBookingsCollection}, {"shards", c.ledger_shards}, {"lookup", c.ledger_lookup}};
+  Status inserted = store_.InsertOne(kLayoutCollection, layout.dump());
+  if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
+  auto recorded = store_.FindById(kLayoutCollection, kBookingsCollection);
+  if (!recorded.ok()) return recorded.status();
+  if (!recorded->has_value()) return Status::Internal("ledger layout vanished after insert");
+  json d = json::parse(**recorded, nullptr, /*allow_exceptions=*/false);
+  int64_t shards = -1;
+  std::string lookup;
+  try {
+    shards = Int(d.at("shards"));
+    lookup = d.at("lookup").get<std::string>();
+  } catch (const std::exception& e) {
+    return Status::Internal("unreadable ledger layout " + **recorded);
+  }
+  if (shards == c.ledger_shards && lookup == c.ledger_lookup) return Status::Ok();
+  return Status::FailedPrecondition(
+      "the ledger in database " + c.database +
+      " was created with mongo.ledger_shards=" + std::to_string(shards) +
+      " and mongo.ledger_lookup=" + lookup + "; this process is configured with " +
+      std::to_string(c.ledger_shards) + " and " + c.ledger_lookup +
+      ". Refusing to start: bookings would be looked for in the wrong collections");
+}
+
+bool MongoLedger::UsesPresenceMarkers() const {
+  return store_.config().ledger_lookup == "presence-markers";
+}
+
+Result<std::vector<bool>> MongoLedger::MarkPresent(const std::vector<std::string>& ids) {
+  std::vector<std::string> markers;
+  markers.reserve(ids.size());
+  for (const auto& id : ids) markers.push_back(json{{"_id", id}}.dump());
+  return store_.InsertManyEach(kPresenceCollection, markers);
+}
+
+void MongoLedger::RememberMarked(const std::vector<std::string>& ids) {
+  MutexLock lock(&marks_mu_);
+  for (const auto& id : ids) {
+    if (!marked_.insert(id).second) continue;
+    marked_order_.push_back(id);
+    if (marked_order_.size() > kRememberedMarks) {
+      marked_.erase(marked_order_.front());
+      marked_order_.pop_front();
+    }
+  }
+}
+
+std::vector<std::string> MongoLedger::NotMarked(const std::vector<std::string>& ids) {
+  MutexLock lock(&marks_mu_);
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    if (!marked_.count(id)) out.push_back(id);
+  }
+  return out;
+}
+
 Status MongoLedger::Insert(const BookingRecord& record) {
+  const std::vector<std::string> id = {record.request.booking_id};
+  if (UsesPresenceMarkers() && !NotMarked(id).empty()) {
+    auto marked = MarkPresent(id);  // kPresence: before the record
+    if (!marked.ok()) return marked.status();
+    RememberMarked(id);
+  }
   return store_.InsertOne(CollectionFor(record.request.booking_id), BookingDocument(record));
+}
+
+Result<std::map<std::string, BookingRecord>> MongoLedger::GetMany(
+    const std::vector<std::string>& booking_ids) {
+  std::map<std::string, BookingRecord> found;
+  if (booking_ids.empty()) return found;
+  if (UsesPresenceMarkers()) {
+    auto fresh = MarkPresent(booking_ids);
+    if (!fresh.ok()) return fresh.status();
+    RememberMarked(booking_ids);
+    for (size_t i = 0; i < booking_ids.size(); ++i) {
+      if ((*fresh)[i]) continue;  // kPresence: never marked, so never recorded
+      auto record = Get(booking_ids[i]);
+      if (!record.ok()) return record.status();
+      if (record->has_value()) found.emplace(booking_ids[i], std::move(**record));
+    }
+    return found;
+  }
+  std::vector<std::vector<std::string>> by_shard(collections_.size());
+  for (const auto& id : booking_ids) by_shard[ShardOf(id)].push_back(id);
+  for (size_t shard = 0; shard < collections_.size(); ++shard) {
+    if (by_shard[shard].empty()) continue;
+    const json filter = {{"_id", {{"$in", by_shard[shard]}}}};
+    auto docs = store_.Find(collections_[shard], filter.dump());
+    if (!docs.ok()) return docs.status();
+    for (const auto& d : *docs) {
+      auto record = ParseBookingDocument(d);
+      if (!record.ok()) return record.status();
+      std::string id = record->request.booking_id;
+      found.emplace(std::move(id), std::move(*record));
+    }
+  }
+  return found;
+}
+
+Result<std::vector<InsertOutcome>> MongoLedger::InsertMany(
+    const std::vector<BookingRecord>& records) {
+  std::vector<InsertOutcome> outcomes(records.size(), InsertOutcome::kInserted);
+  if (records.empty()) return outcomes;
+  if (UsesPresenceMarkers()) {
+    std::vector<std::string> ids;
+    ids.reserve(records.size());
+    for (const auto& r : records) ids.push_back(r.request.booking_id);
+    const std::vector<std::string> unmarked = NotMarked(ids);
+    if (!unmarked.empty()) {
+      auto marked = MarkPresent(unmarked);  // kPresence: before the records
+      if (!marked.ok()) return marked.status();
+      RememberMarked(unmarked);
+    }
+  }
+  // Each shard's records in one bulk; `where` maps a bulk's documents back.
+  std::vector<std::vector<std::string>> docs(collections_.size());
+  std::vector<std::vector<size_t>> where(collections_.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const size_t shard = ShardOf(records[i].request.booking_id);
+    docs[shard].push_back(BookingDocument(records[i]));
+    where[shard].push_back(i);
+  }
+  // The shards' bulks at once, a few threads each taking shards in turn: each
+  // bulk is a commit of its own (an fsync on FerretDB's PostgreSQL), and
+  // concurrent commits share their fsyncs (group commit). Measured on the
+  // local stack: 64 bulks of 8 records one after another ~280 ms; 8 at a time ~150 ms.
+  std::vector<size_t> busy;
+  for (size_t shard = 0; shard < collections_.size(); ++shard) {
+    if (!docs[shard].empty()) busy.push_back(shard);
+  }
+  std::vector<Result<std::vector<bool>>> results(busy.size(), std::vector<bool>());
+  std::atomic<size_t> next{0};
+  auto insert_shards = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < busy.size();) {
+      results[k] = store_.InsertManyEach(collections_[busy[k]], docs[busy[k]]);
+    }
+  };
+  const size_t threads = std::min(busy.size(), kParallelShardBulks);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(insert_shards);
+  insert_shards();
+  for (auto& t : pool) t.join();
+  for (size_t k = 0; k < busy.size(); ++k) {
+    if (!results[k].ok()) return results[k].status();
+    const std::vector<size_t>& back = where[busy[k]];
+    for (size_t j = 0; j < back.size(); ++j) {
+      if (!(*results[k])[j]) outcomes[back[j]] = InsertOutcome::kExists;
+    }
+  }
+  return outcomes;
 }
 
 Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking_id) {

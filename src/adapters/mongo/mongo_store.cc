@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -173,7 +174,14 @@ Status MongoStore::InsertOne(const std::string& collection, const std::string& j
 
 Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& collection,
                                                          const std::vector<std::string>& jsons) {
-  if (jsons.empty()) return 0;
+  auto each = InsertManyEach(collection, jsons);
+  if (!each.ok()) return each.status();
+  return static_cast<int64_t>(std::count(each->begin(), each->end(), true));
+}
+
+Result<std::vector<bool>> MongoStore::InsertManyEach(const std::string& collection,
+                                                     const std::vector<std::string>& jsons) {
+  if (jsons.empty()) return std::vector<bool>();
   Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
   Lease lease(pool_);
   auto coll = lease.collection(config_.database, collection);
@@ -199,7 +207,9 @@ Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& coll
     return !executed && IsUnreachable(error) ? Status::Unavailable(message)
                                              : Status::Internal(message);
   }
-  return outcome.inserted;
+  std::vector<bool> inserted(jsons.size());
+  for (size_t i = 0; i < jsons.size(); ++i) inserted[i] = !outcome.taken[i];
+  return inserted;
 }
 
 Result<std::optional<std::string>> MongoStore::FindById(const std::string& collection,

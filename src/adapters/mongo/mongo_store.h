@@ -41,6 +41,10 @@ class MongoStore {
   // same documents again is the retry.
   Result<int64_t> InsertManyIgnoringDuplicates(const std::string& collection,
                                                const std::vector<std::string>& jsons);
+  // The same bulk, answering per document (in order): true when it was new,
+  // false when its _id was taken.
+  Result<std::vector<bool>> InsertManyEach(const std::string& collection,
+                                           const std::vector<std::string>& jsons);
   // The document whose _id is `id`, or nothing.
   Result<std::optional<std::string>> FindById(const std::string& collection, const std::string& id);
   // Every document matching `filter_json`, in `sort_json` order, at most

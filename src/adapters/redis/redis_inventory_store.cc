@@ -32,6 +32,45 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 'reserved'
 )"};
 
+// KEYS as kReserve; ARGV now, bookingId... kReserve's rules applied to each
+// booking in turn, in the order given (first come, first served): one answer
+// per booking, the same answer kReserve would have given it.
+const RedisScript kReserveBatch{"inventory-reserve-batch", R"(
+local available = redis.call('GET', KEYS[1])
+local out = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
+local total = nil
+local answers = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local answer
+  if redis.call('HEXISTS', KEYS[2], id) == 1 then answer = 'held'
+  elseif redis.call('HEXISTS', KEYS[3], id) == 1 then answer = 'sold'
+  elseif not available then answer = 'unknown'
+  else
+    if not tonumber(available) then return redis.error_reply('inventory is not an integer') end
+    available = tonumber(available)
+    if not total then
+      total = tonumber(redis.call('GET', KEYS[4]) or '')
+      if not total then
+        total = math.max(available, 0) + out
+        redis.call('SET', KEYS[4], total)
+      end
+    end
+    if available <= 0 then answer = 'soldout'
+    elseif out >= total then answer = 'over_total'
+    else
+      available = available - 1
+      out = out + 1
+      redis.call('DECR', KEYS[1])
+      redis.call('HSET', KEYS[2], id, ARGV[1])
+      answer = 'reserved'
+    end
+  end
+  answers[#answers + 1] = answer
+end
+return answers
+)"};
+
 // KEYS available, holds; ARGV bookingId. Gives the unit back only if held.
 const RedisScript kRelease{"inventory-release", R"(
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then
@@ -83,13 +122,8 @@ InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& propert
   return {"inventory:" + tag, "holds:" + tag, "sold:" + tag, "total:" + tag};
 }
 
-Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_id,
-                                                    const std::string& booking_id) {
-  const InventoryKeys k = Keys(property_id);
-  auto reply =
-      redis_.Eval(kReserve, {k.available, k.holds, k.sold, k.total}, {booking_id, NowIso8601()});
-  if (!reply.ok()) return reply.status();
-  const std::string& r = reply->text;
+Result<ReserveOutcome> RedisInventoryStore::ParseReserveAnswer(const std::string& property_id,
+                                                               const std::string& r) const {
   if (r == "reserved") return ReserveOutcome::kReserved;
   if (r == "held") return ReserveOutcome::kAlreadyHeld;
   if (r == "sold") return ReserveOutcome::kAlreadySold;
@@ -100,11 +134,44 @@ Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_
     spdlog::warn(
         "{}: available > 0 but held + sold reached the recorded total; treating as "
         "sold out. Set stock with `wanderluxe seed {} <units>`, not redis-cli",
-        k.available, property_id);
+        Keys(property_id).available, property_id);
     return ReserveOutcome::kSoldOut;
   }
   if (r == "unknown") return ReserveOutcome::kUnknownProperty;
   return Status::Internal("reserve answered '" + r + "'");
+}
+
+Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_id,
+                                                    const std::string& booking_id) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply =
+      redis_.Eval(kReserve, {k.available, k.holds, k.sold, k.total}, {booking_id, NowIso8601()});
+  if (!reply.ok()) return reply.status();
+  return ParseReserveAnswer(property_id, reply->text);
+}
+
+Result<std::vector<ReserveOutcome>> RedisInventoryStore::ReserveBatch(
+    const std::string& property_id, const std::vector<std::string>& booking_ids) {
+  if (booking_ids.empty()) return std::vector<ReserveOutcome>();
+  const InventoryKeys k = Keys(property_id);
+  std::vector<std::string> args;
+  args.reserve(booking_ids.size() + 1);
+  args.push_back(NowIso8601());
+  args.insert(args.end(), booking_ids.begin(), booking_ids.end());
+  auto reply = redis_.Eval(kReserveBatch, {k.available, k.holds, k.sold, k.total}, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->elements.size() != booking_ids.size()) {
+    return Status::Internal("reserve batch answered " + std::to_string(reply->elements.size()) +
+                            " outcomes for " + std::to_string(booking_ids.size()) + " bookings");
+  }
+  std::vector<ReserveOutcome> outcomes;
+  outcomes.reserve(booking_ids.size());
+  for (const RedisReply& answer : reply->elements) {
+    auto outcome = ParseReserveAnswer(property_id, answer.text);
+    if (!outcome.ok()) return outcome.status();
+    outcomes.push_back(*outcome);
+  }
+  return outcomes;
 }
 
 Result<bool> RedisInventoryStore::Release(const std::string& property_id,

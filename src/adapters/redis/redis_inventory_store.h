@@ -30,6 +30,8 @@ class RedisInventoryStore final : public InventoryStore {
 
   Result<ReserveOutcome> Reserve(const std::string& property_id,
                                  const std::string& booking_id) override;
+  Result<std::vector<ReserveOutcome>> ReserveBatch(
+      const std::string& property_id, const std::vector<std::string>& booking_ids) override;
   Result<bool> Release(const std::string& property_id, const std::string& booking_id) override;
   Result<ConfirmOutcome> Confirm(const std::string& property_id,
                                  const std::string& booking_id) override;
@@ -45,6 +47,10 @@ class RedisInventoryStore final : public InventoryStore {
   InventoryKeys Keys(const std::string& property_id) const {
     return KeysFor(redis_.config().property_tag, property_id);
   }
+
+  // One reserve script's answer as an outcome.
+  Result<ReserveOutcome> ParseReserveAnswer(const std::string& property_id,
+                                            const std::string& answer) const;
 
   RedisClient& redis_;
 };

@@ -15,6 +15,13 @@ Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegist
   if (!mongo.ok()) return mongo.status();
   w->mongo = std::move(*mongo);
   w->ledger = std::make_unique<MongoLedger>(*w->mongo);
+  // A ledger of another layout would hide every booking: refuse to start.
+  // A ledger that does not answer yet is an outage the saga rides out.
+  if (Status s = w->ledger->RecordLayout(); s.code() == StatusCode::kFailedPrecondition) {
+    return s;
+  } else if (!s.ok()) {
+    spdlog::warn("ledger layout not checked (the ledger is not answering): {}", s.ToString());
+  }
   if (Status s = w->ledger->EnsureIndexes(); !s.ok()) {
     spdlog::warn("ledger indexes not created (queries work, slower): {}", s.ToString());
   }

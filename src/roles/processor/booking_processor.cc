@@ -6,8 +6,6 @@
 
 namespace wanderluxe {
 
-using Clock = std::chrono::steady_clock;
-
 // Dead-letter publishes retry with this backoff until Kafka takes them.
 const RetryPolicy kDeadLetterRetry{std::chrono::milliseconds(100), std::chrono::milliseconds(5000),
                                    2, 20};
@@ -18,6 +16,9 @@ const RetryPolicy kParkRetry{std::chrono::milliseconds(500), std::chrono::millis
                              20};
 // What Run polls for at most before it looks at backpressure and commits.
 constexpr std::chrono::milliseconds kPollTimeout{100};
+// While events wait for a batch, Run polls at least this briefly (a linger
+// of 0 would otherwise spin).
+constexpr std::chrono::milliseconds kMinPollTimeout{1};
 // After a drain timed out, how long interrupted sagas get to notice the stop.
 constexpr std::chrono::seconds kInterruptGrace{10};
 
@@ -29,15 +30,21 @@ ProcessorOptions ProcessorOptions::From(const Config& config) {
           static_cast<size_t>(p.queue_capacity),
           static_cast<size_t>(p.queue_low_water),
           std::chrono::milliseconds(p.commit_interval_ms),
-          std::chrono::milliseconds(p.drain_timeout_ms)};
+          std::chrono::milliseconds(p.drain_timeout_ms),
+          static_cast<size_t>(p.batch_max),
+          std::chrono::milliseconds(p.batch_linger_ms)};
 }
 
 BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
                                    EventProducer& dlq_producer, MetricsRegistry& metrics)
     : options_(std::move(options)),
       saga_(saga),
+      batches_(saga),
       dlq_producer_(dlq_producer),
       queue_depth_(metrics.GetGauge("processor_queue_depth", "events waiting for a worker")),
+      batches_total_(metrics.GetCounter("processor_batches_total", "batches of events admitted")),
+      batched_events_(
+          metrics.GetCounter("processor_batched_events_total", "events admitted in batches")),
       in_flight_(metrics.GetGauge("processor_in_flight", "sagas running now")),
       dead_lettered_(metrics.GetCounter("processor_dead_lettered_total",
                                         "poison events sent to the dead-letter topic")),
@@ -57,18 +64,19 @@ BookingProcessor::~BookingProcessor() {
 
 size_t BookingProcessor::queue_depth() const {
   MutexLock lock(&mu_);
-  return queue_.size();
+  return queue_.size() + waiting_;
 }
 
 void BookingProcessor::Run(const std::atomic<bool>& stop) {
   auto last_commit = Clock::now();
   while (!stop.load()) {
-    auto polled = consumer_->Poll(kPollTimeout);
+    auto polled = consumer_->Poll(PollTimeout());
     if (!polled.ok()) {
       spdlog::warn("poll: {}", polled.status().ToString());
     } else if (polled->has_value()) {
       Dispatch(std::move(**polled));
     }
+    ScheduleLingeringBatches(/*all=*/false);
     ApplyBackpressure();
     if (Clock::now() - last_commit >= options_.commit_interval) {
       CommitWatermarks();
@@ -84,16 +92,148 @@ void BookingProcessor::Dispatch(ConsumedEvent raw) {
   MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
   if (it == partitions_.end() || it->second.revoking) return;  // the new owner gets it
-  it->second.tracker.Dispatched(raw.offset);
-  Task task{std::move(raw), {}, "", it->second.epoch};
-  if (decoded.ok()) {
-    task.event = std::move(*decoded);
-  } else {
+  PartitionState& state = it->second;
+  state.tracker.Dispatched(raw.offset);
+  Task task{std::move(raw), {}, "", state.epoch};
+  if (!decoded.ok()) {
     task.poison = decoded.status().message();  // a worker dead-letters it
+    queue_.push_back(std::move(task));
+    queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
+    work_cv_.Signal();
+    return;
   }
-  queue_.push_back(std::move(task));
-  queue_depth_->Set(static_cast<int64_t>(queue_.size()));
+  task.event = std::move(*decoded);
+  if (state.waiting.empty()) state.first_waiting = Clock::now();
+  state.waiting.push_back(std::move(task));
+  ++waiting_;
+  queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
+  if (state.waiting.size() >= options_.batch_max) ScheduleBatch(tp, state);
+}
+
+void BookingProcessor::ScheduleBatch(const TopicPartition& tp, PartitionState& state) {
+  if (state.batching || state.waiting.empty()) return;
+  state.batching = true;
+  Task batch{};
+  batch.raw.topic = tp.topic;
+  batch.raw.partition = tp.partition;
+  batch.epoch = state.epoch;
+  batch.batch = true;
+  // Ahead of sagas: a batch decides many bookings (most of them at once).
+  queue_.push_front(std::move(batch));
   work_cv_.Signal();
+}
+
+void BookingProcessor::ScheduleLingeringBatches(bool all) {
+  MutexLock lock(&mu_);
+  if (waiting_ == 0) return;
+  const auto now = Clock::now();
+  for (auto& [tp, state] : partitions_) {
+    if (state.waiting.empty() || state.revoking) continue;
+    if (all || now - state.first_waiting >= options_.batch_linger) ScheduleBatch(tp, state);
+  }
+}
+
+std::chrono::milliseconds BookingProcessor::PollTimeout() {
+  MutexLock lock(&mu_);
+  if (waiting_ == 0) return kPollTimeout;
+  return std::clamp(options_.batch_linger, kMinPollTimeout, kPollTimeout);
+}
+
+void BookingProcessor::RunBatch(const Task& batch_task) {
+  const TopicPartition tp{batch_task.raw.topic, batch_task.raw.partition};
+  std::vector<Task> tasks;
+  {
+    MutexLock lock(&mu_);
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end() || it->second.epoch != batch_task.epoch) return;
+    PartitionState& state = it->second;
+    if (state.revoking) {
+      state.batching = false;
+      idle_cv_.SignalAll();
+      return;
+    }
+    while (!state.waiting.empty() && tasks.size() < options_.batch_max) {
+      tasks.push_back(std::move(state.waiting.front()));
+      state.waiting.pop_front();
+    }
+    waiting_ -= tasks.size();
+    state.first_waiting = Clock::now();
+    ++state.running;
+    in_flight_->Set(++running_);
+  }
+  std::vector<BookingEvent> events;
+  events.reserve(tasks.size());
+  for (const auto& t : tasks) events.push_back(t.event);
+  batches_total_->Increment();
+  batched_events_->Increment(static_cast<int64_t>(events.size()));
+  auto admitted = batches_.Admit(events, saga_stop_);
+  if (!admitted.ok() && !saga_stop_.load()) {
+    spdlog::error("batch of {} events on {}:{} failed: {}; admitting them one by one",
+                  events.size(), tp.topic, tp.partition, admitted.status().ToString());
+  }
+  std::vector<std::pair<size_t, OutgoingEvent>> sold_out;
+  {
+    MutexLock lock(&mu_);
+    auto it = partitions_.find(tp);
+    const bool current = it != partitions_.end() && it->second.epoch == batch_task.epoch;
+    // Interrupted: nothing is done, the events are redelivered to whoever owns them next.
+    if (current && !it->second.revoking && !saga_stop_.load()) {
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        Task& task = tasks[i];
+        if (admitted.ok()) {
+          Admission& a = (*admitted)[i];
+          if (a.next == Admission::Next::kPublish) {
+            sold_out.emplace_back(i, std::move(a.outcome));
+            continue;
+          }
+          if (a.next == Admission::Next::kContinue) {
+            task.admitted = std::move(a.record);
+            task.driver = std::move(a.driver);
+          }
+        }
+        queue_.push_back(std::move(task));  // in offset order: lanes keep it
+        work_cv_.SignalAll();
+      }
+      it->second.running += static_cast<int>(sold_out.size());
+      publishing_ += static_cast<int>(sold_out.size());
+    }
+    in_flight_->Set(--running_);
+    if (current) {
+      PartitionState& state = it->second;
+      --state.running;
+      state.batching = false;
+      // Events that came meanwhile waited long enough: the next batch now.
+      if (!state.revoking) ScheduleBatch(tp, state);
+    }
+    queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
+    idle_cv_.SignalAll();
+  }
+  for (auto& [i, outcome] : sold_out) PublishSoldOut(tasks[i], std::move(outcome));
+}
+
+void BookingProcessor::PublishSoldOut(const Task& task, OutgoingEvent outcome) {
+  const TopicPartition tp{task.raw.topic, task.raw.partition};
+  // Runs on the producer's report thread: short, never blocking on Kafka.
+  auto done = [this, tp, task](Status s) {
+    MutexLock lock(&mu_);
+    --publishing_;
+    auto it = partitions_.find(tp);
+    if (it != partitions_.end() && it->second.epoch == task.epoch) {
+      --it->second.running;
+      if (s.ok()) {
+        it->second.tracker.Done(task.raw.offset);
+        saga_.CountOutcome(BookingStatus::kSoldOut);
+      } else if (!it->second.revoking) {
+        // The one-by-one way publishes it again, retrying as the saga does.
+        spdlog::warn("outcome of {}: {}; publishing it again", task.event.request.booking_id,
+                     s.ToString());
+        queue_.push_back(task);
+        work_cv_.Signal();
+      }
+    }
+    idle_cv_.SignalAll();
+  };
+  saga_.PublishOutcomeAsync(std::move(outcome), std::move(done));
 }
 
 void BookingProcessor::Work() {
@@ -106,7 +246,12 @@ void BookingProcessor::Work() {
     }
     Task task = std::move(queue_.front());
     queue_.pop_front();
-    queue_depth_->Set(static_cast<int64_t>(queue_.size()));
+    queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
+    if (task.batch) {
+      mu_.Unlock();
+      RunBatch(task);
+      continue;
+    }
     // kOneBookingAtATime: a booking's events take turns in its lane.
     const std::string booking_id = task.poison.empty() ? task.event.request.booking_id : "";
     if (!booking_id.empty()) {
@@ -152,8 +297,14 @@ bool BookingProcessor::Execute(const Task& task) {
   if (!task.poison.empty()) return SendToDeadLetters(task.raw, task.poison);
   const BookingRequest& r = task.event.request;
   Backoff backoff(kParkRetry);
+  bool admitted = task.admitted.has_value();
   while (true) {
-    auto result = saga_.Process(task.event, saga_stop_);
+    // A booking a batch admitted holding a unit goes on under the batch's
+    // driver; a second run starts from the ledger, as any redelivery would.
+    auto result = admitted ? saga_.Continue(*task.admitted, task.driver,
+                                            task.event.metadata.trace_id, saga_stop_)
+                           : saga_.Process(task.event, saga_stop_);
+    admitted = false;
     if (result.ok()) return true;
     if (saga_stop_.load()) return false;  // interrupted: redelivered to whoever owns it next
     // Not transient (the saga retries those itself) and tried
@@ -217,7 +368,7 @@ void BookingProcessor::ApplyBackpressure() {
   size_t depth = 0;
   {
     MutexLock lock(&mu_);
-    depth = queue_.size();
+    depth = queue_.size() + waiting_;
     for (const auto& [tp, state] : partitions_) assigned.push_back(tp);
   }
   if (paused_ && assignment_changed_) {
@@ -275,7 +426,10 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
   mu_.Lock();
   for (const auto& tp : partitions) {
     auto it = partitions_.find(tp);
-    if (it != partitions_.end()) it->second.revoking = true;  // queued work is dropped
+    if (it == partitions_.end()) continue;
+    it->second.revoking = true;  // queued work is dropped
+    waiting_ -= it->second.waiting.size();
+    it->second.waiting.clear();
   }
   const bool drained = idle_cv_.WaitFor(options_.drain_timeout, [&]() REQUIRES(mu_) {
     for (const auto& tp : partitions) {
@@ -298,17 +452,21 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
 }
 
 void BookingProcessor::Drain() {
+  ScheduleLingeringBatches(/*all=*/true);  // every batch reschedules what came after it
   {
     MutexLock lock(&mu_);
-    const bool drained = idle_cv_.WaitFor(
-        options_.drain_timeout, [&]() REQUIRES(mu_) { return queue_.empty() && running_ == 0; });
-    spdlog::info("drain: {} ({} queued, {} running)", drained ? "complete" : "timed out",
-                 queue_.size(), running_);
+    const bool drained = idle_cv_.WaitFor(options_.drain_timeout, [&]() REQUIRES(mu_) {
+      return queue_.empty() && running_ == 0 && publishing_ == 0 && waiting_ == 0;
+    });
+    spdlog::info("drain: {} ({} queued, {} waiting for a batch, {} running, {} publishing)",
+                 drained ? "complete" : "timed out", queue_.size(), waiting_, running_,
+                 publishing_);
   }
   saga_stop_ = true;  // whatever still runs stops and stays uncommitted
   {
     MutexLock lock(&mu_);
-    idle_cv_.WaitFor(kInterruptGrace, [&]() REQUIRES(mu_) { return running_ == 0; });
+    idle_cv_.WaitFor(kInterruptGrace,
+                     [&]() REQUIRES(mu_) { return running_ == 0 && publishing_ == 0; });
   }
   CommitWatermarks();
 }

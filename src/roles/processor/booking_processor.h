@@ -11,6 +11,14 @@
 // is committed, and only then are the partitions given up. A saga still
 // running at the bound goes on and the new owner's driver waits for its
 // lease (kOneDriver): two owners never drive one booking at once.
+// Batches (ARCHITECTURE §7): decoded events wait per partition; up to
+// batch_max of them (or what came within batch_linger of the first) are
+// admitted together by a worker (BatchAdmission), one batch per partition at
+// a time, in offset order. Sold-out bookings are recorded SOLD_OUT there and
+// their outcomes produced without waiting one by one: each offset is done
+// when its outcome is acknowledged (a failed publish sends the event the
+// one-by-one way). Bookings holding a unit, and every event the batch did not
+// decide, continue as tasks on the worker pool.
 // Failure: an undecodable event, or a booking whose saga failed with an error
 // retrying cannot fix (after saga.max_attempts), is parked (hold released,
 // PARKED) and dead-lettered by a worker, never by the poll thread, and its
@@ -21,10 +29,12 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "adapters/kafka/kafka_consumer.h"
+#include "wanderluxe/batch_admission.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
@@ -43,6 +53,8 @@ struct ProcessorOptions {
   size_t queue_low_water;
   std::chrono::milliseconds commit_interval;
   std::chrono::milliseconds drain_timeout;
+  size_t batch_max;
+  std::chrono::milliseconds batch_linger;
 
   static ProcessorOptions From(const Config& config);
 };
@@ -65,12 +77,19 @@ class BookingProcessor final : public RebalanceListener {
   size_t queue_depth() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Task {
     ConsumedEvent raw;
     BookingEvent event;
     std::string poison;      // why the event could not be decoded; empty when it was
     uint64_t epoch;          // the assignment it was dispatched under
     bool owns_lane = false;  // handed over by the booking's previous event
+    // Admitted by a batch holding a unit: the record as inserted, and the
+    // driver holding its lease (BookingSaga::Continue).
+    std::optional<BookingRecord> admitted;
+    std::string driver;
+    // Not an event: admit the waiting events of this partition (`raw` names it).
+    bool batch = false;
   };
   // One assigned partition. `epoch` names the assignment: work dispatched
   // under another epoch is never counted here. kWatermark: `committed` never
@@ -79,11 +98,25 @@ class BookingProcessor final : public RebalanceListener {
     OffsetTracker tracker;
     uint64_t epoch = 0;
     bool revoking = false;  // queued work is dropped; running work is awaited
-    int running = 0;
+    int running = 0;        // sagas, the batch, and outcome publishes not yet answered
     int64_t committed = -1;
+    std::deque<Task> waiting;  // decoded, not yet in a batch; offset order
+    Clock::time_point first_waiting{};
+    bool batching = false;  // a batch of this partition is queued or running
   };
 
   void Dispatch(ConsumedEvent raw);
+  // Queues a batch of `tp` ahead of other work, unless one is queued or running.
+  void ScheduleBatch(const TopicPartition& tp, PartitionState& state) REQUIRES(mu_);
+  // Batches of partitions whose first waiting event lingered long enough
+  // (every partition with waiting events when `all`).
+  void ScheduleLingeringBatches(bool all);
+  // How long Poll may block: not past the linger of a waiting batch.
+  std::chrono::milliseconds PollTimeout();
+  void RunBatch(const Task& batch_task);
+  // The outcome of a booking a batch recorded SOLD_OUT, produced without
+  // waiting: its offset is done when Kafka acknowledges it.
+  void PublishSoldOut(const Task& task, OutgoingEvent outcome);
   void Work();
   // Runs one task on a worker (mu_ not held); true when its offset is done.
   bool Execute(const Task& task);
@@ -98,6 +131,7 @@ class BookingProcessor final : public RebalanceListener {
 
   const ProcessorOptions options_;
   BookingSaga& saga_;
+  BatchAdmission batches_;
   EventProducer& dlq_producer_;
   KafkaConsumer* consumer_ = nullptr;
 
@@ -111,6 +145,8 @@ class BookingProcessor final : public RebalanceListener {
   std::map<std::string, std::deque<Task>> waiting_by_booking_ GUARDED_BY(mu_);
   uint64_t next_epoch_ GUARDED_BY(mu_) = 1;
   int running_ GUARDED_BY(mu_) = 0;
+  int publishing_ GUARDED_BY(mu_) = 0;  // sold-out outcomes not yet answered
+  size_t waiting_ GUARDED_BY(mu_) = 0;  // events waiting for a batch, all partitions
   bool paused_ = false;                 // poll thread only
   bool assignment_changed_ = false;     // poll thread only
   std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
@@ -118,6 +154,8 @@ class BookingProcessor final : public RebalanceListener {
   std::vector<std::thread> workers_;
 
   Gauge* queue_depth_;
+  Counter* batches_total_;
+  Counter* batched_events_;
   Gauge* in_flight_;
   Counter* dead_lettered_;
   Counter* pauses_;

@@ -1,0 +1,70 @@
+// The processor's micro-batches (ARCHITECTURE §7 "Batches"): the first steps
+// of the saga — is the booking new, reserve, record the decision — taken for
+// a partition's batch of events at once: one ledger read (GetMany), one
+// reserve call per property (ReserveBatch, deciding in offset order, so a
+// flash sale stays first come, first served within a partition), and one
+// bulk insert (InsertMany). What is left of each booking is handed back:
+//
+//   kPublish   recorded SOLD_OUT (terminal): its outcome is to be published;
+//              the event is done once that is acknowledged.
+//   kContinue  recorded RESERVED with `driver` holding its lease:
+//              BookingSaga::Continue charges and confirms it (or compensates).
+//   kProcess   everything else — already in the ledger (redelivered, a
+//              duplicate, a reused bookingId), a later event of a booking
+//              decided earlier in the batch, an insert that lost a race:
+//              BookingSaga::Process, one by one, exactly as without batches.
+//
+// Invariants, each the saga's own:
+//   kNeverReReserved: a booking already in the ledger is never reserved
+//     again here; it goes to kProcess (the saga's resume path).
+//   kNoLeak: a reserve whose insert lost to an existing record gives the unit
+//     back unless that record holds it (BookingSaga::SettleLostInsert).
+//   kRedo: a batch that dies half way leaves its events undone; redone, each
+//     reserve answers "already held" for a unit taken before, and each insert
+//     that made it answers kExists, settled as a lost insert.
+//
+// Thread safety: Admit may run concurrently for different partitions.
+#ifndef WANDERLUXE_BATCH_ADMISSION_H_
+#define WANDERLUXE_BATCH_ADMISSION_H_
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "wanderluxe/booking_saga.h"
+
+namespace wanderluxe {
+
+struct Admission {
+  enum class Next { kPublish, kContinue, kProcess };
+  Next next = Next::kProcess;
+  BookingRecord record;   // kPublish, kContinue: as inserted
+  std::string driver;     // kContinue: the lease holder
+  OutgoingEvent outcome;  // kPublish
+};
+
+class BatchAdmission {
+ public:
+  explicit BatchAdmission(BookingSaga& saga);
+
+  // One admission per event, in the events' order (a partition's offset
+  // order). Transient failures are retried without end until `stop`; an
+  // error comes back on `stop` (the events are redelivered) or after
+  // saga.max_attempts failures retrying cannot fix (the caller then sends
+  // every event the one-by-one way, kProcess).
+  Result<std::vector<Admission>> Admit(const std::vector<BookingEvent>& events,
+                                       const std::atomic<bool>& stop);
+
+ private:
+  template <typename Call>
+  auto Retry(const char* step, Call call, const std::atomic<bool>& stop) -> decltype(call());
+
+  BookingSaga& saga_;
+  InventoryStore& inventory_;
+  Ledger& ledger_;
+  const SagaOptions& options_;
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_BATCH_ADMISSION_H_

@@ -1,0 +1,137 @@
+#include "wanderluxe/batch_admission.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+namespace wanderluxe {
+namespace {
+
+bool Holds(ReserveOutcome r) {
+  return r == ReserveOutcome::kReserved || r == ReserveOutcome::kAlreadyHeld ||
+         r == ReserveOutcome::kAlreadySold;
+}
+
+}  // namespace
+
+BatchAdmission::BatchAdmission(BookingSaga& saga)
+    : saga_(saga), inventory_(saga.inventory()), ledger_(saga.ledger()), options_(saga.options()) {}
+
+template <typename Call>
+auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>& stop)
+    -> decltype(call()) {
+  Backoff backoff(options_.retry);
+  int hard_failures = 0;
+  while (true) {
+    auto result = call();
+    if (result.ok()) return result;
+    const Status& s = result.status();
+    if (!s.IsTransient() && ++hard_failures >= options_.max_attempts) return result;
+    const auto delay = backoff.Next();
+    spdlog::warn("batch step {} failed (attempt {}): {}; retrying in {} ms", step,
+                 backoff.attempts(), s.ToString(), delay.count());
+    if (!SleepUnlessStopped(delay, stop)) return result;
+  }
+}
+
+Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEvent>& events,
+                                                     const std::atomic<bool>& stop) {
+  std::vector<Admission> admissions(events.size());  // kProcess unless decided here
+  // Only a booking's first event in the batch is decided; later ones follow
+  // it one by one (kOneBookingAtATime), finding its record in the ledger.
+  std::vector<size_t> firsts;
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string& id = events[i].request.booking_id;
+    if (!seen.insert(id).second) continue;
+    firsts.push_back(i);
+    ids.push_back(id);
+  }
+  auto existing = Retry(
+      "get many", [&] { return ledger_.GetMany(ids); }, stop);
+  if (!existing.ok()) return existing.status();
+
+  // kNeverReReserved: only bookings the ledger does not have are reserved,
+  // each property's in offset order.
+  std::vector<std::string> properties;  // in order of first appearance
+  std::map<std::string, std::vector<size_t>> by_property;
+  for (size_t i : firsts) {
+    if (existing->count(events[i].request.booking_id)) continue;
+    const std::string& property = events[i].request.property_id;
+    auto& list = by_property[property];
+    if (list.empty()) properties.push_back(property);
+    list.push_back(i);
+  }
+  std::vector<size_t> decided;
+  std::vector<ReserveOutcome> reserved(events.size(), ReserveOutcome::kSoldOut);
+  for (const auto& property : properties) {
+    const std::vector<size_t>& batch = by_property[property];
+    std::vector<std::string> booking_ids;
+    for (size_t i : batch) booking_ids.push_back(events[i].request.booking_id);
+    auto outcomes = Retry(
+        "reserve batch", [&] { return inventory_.ReserveBatch(property, booking_ids); }, stop);
+    if (!outcomes.ok()) return outcomes.status();
+    for (size_t j = 0; j < batch.size(); ++j) {
+      reserved[batch[j]] = (*outcomes)[j];
+      decided.push_back(batch[j]);
+    }
+  }
+  if (decided.empty()) return admissions;
+
+  std::vector<BookingRecord> records;
+  records.reserve(decided.size());
+  for (size_t i : decided) {
+    const std::string driver = Holds(reserved[i]) ? saga_.NewDriver() : "";
+    records.push_back(saga_.AdmittedRecord(events[i], reserved[i], driver));
+  }
+  auto inserted = Retry(
+      "insert many", [&] { return ledger_.InsertMany(records); }, stop);
+  if (!inserted.ok()) return inserted.status();
+
+  std::vector<std::string> lost;
+  for (size_t k = 0; k < decided.size(); ++k) {
+    if ((*inserted)[k] == InsertOutcome::kExists) lost.push_back(records[k].request.booking_id);
+  }
+  std::map<std::string, BookingRecord> winners;
+  if (!lost.empty()) {
+    auto found = Retry(
+        "get many", [&] { return ledger_.GetMany(lost); }, stop);
+    if (!found.ok()) return found.status();
+    winners = std::move(*found);
+  }
+  for (size_t k = 0; k < decided.size(); ++k) {
+    const size_t i = decided[k];
+    BookingRecord& record = records[k];
+    Admission& a = admissions[i];
+    if ((*inserted)[k] == InsertOutcome::kExists) {
+      auto winner = winners.find(record.request.booking_id);
+      if (winner == winners.end()) continue;  // kProcess finds out what became of it
+      // kNoLeak. The winner may be this very record, in by an earlier attempt
+      // whose answer was lost: then its lease names our driver.
+      if (Status s = saga_.SettleLostInsert(events[i].request, reserved[i], winner->second, stop);
+          !s.ok()) {
+        return s;
+      }
+      const bool ours =
+          !record.lease.owner.empty() && winner->second.lease.owner == record.lease.owner;
+      if (ours) {
+        a = {Admission::Next::kContinue, std::move(winner->second), record.lease.owner, {}};
+      }
+      continue;
+    }
+    if (record.status == BookingStatus::kSoldOut) {
+      a.next = Admission::Next::kPublish;
+      a.outcome = saga_.OutcomeMessage(record, SagaVerdict::kTerminal, events[i].metadata.trace_id);
+      a.record = std::move(record);
+    } else {
+      a.next = Admission::Next::kContinue;
+      a.driver = record.lease.owner;
+      a.record = std::move(record);
+    }
+  }
+  return admissions;
+}
+
+}  // namespace wanderluxe
