@@ -161,13 +161,16 @@ std::string LineChart(const std::string& id, const std::string& caption, const s
   return out;
 }
 
+// A duration in the unit that keeps it short: 500, 2s, 5m.
+std::string ShortDuration(double ms) {
+  if (ms >= 60'000) return Fixed(ms / 60'000, 0) + "m";
+  if (ms >= 1'000) return Fixed(ms / 1'000, 0) + "s";
+  return Fixed(ms, 0);
+}
+
 std::string BinLabel(size_t i) {
-  if (i >= kLatencyBinEdgesMs.size()) {
-    const double last = kLatencyBinEdgesMs.back();
-    return ">" + (last >= 1000 ? Fixed(last / 1000, 0) + "s" : Fixed(last, 0));
-  }
-  const double edge = kLatencyBinEdgesMs[i];
-  return "≤" + (edge >= 1000 ? Fixed(edge / 1000, 0) + "s" : Fixed(edge, 0));
+  if (i >= kLatencyBinEdgesMs.size()) return ">" + ShortDuration(kLatencyBinEdgesMs.back());
+  return "≤" + ShortDuration(kLatencyBinEdgesMs[i]);
 }
 
 // Bars over the latency bins, each labelled with its count.
@@ -189,7 +192,7 @@ std::string Histogram(const std::string& id, const std::string& caption,
            Fixed(height, 1) + "\"><title>" + HtmlEscape(BinLabel(i)) +
            " ms: " + Int(summary.bins[i]) + "</title></rect>";
     out += "<text x=\"" + Fixed(x + slot / 2, 1) + "\" y=\"" + Fixed(kPlotBottom - height - 3, 1) +
-           "\" text-anchor=\"middle\">" + Int(summary.bins[i]) + "</text>";
+           "\" text-anchor=\"middle\" class=\"count\">" + Int(summary.bins[i]) + "</text>";
     out += "<text x=\"" + Fixed(x + slot / 2, 1) + "\" y=\"" + Fixed(kPlotBottom + 16, 0) +
            "\" text-anchor=\"middle\">" + HtmlEscape(BinLabel(i)) + "</text>";
   }
@@ -432,7 +435,8 @@ constexpr const char* kStyleSheet =
     "figure{margin:1em 0;overflow-x:auto}svg{width:100%;height:auto;display:block}"
     // At phone width a chart keeps a readable size and scrolls sideways.
     "figure>svg{min-width:480px}svg "
-    "text{font-size:14px;fill:#222}.grid{stroke:#ddd}.axis{stroke:#222}"
+    "text{font-size:14px;fill:#222}svg "
+    "text.count{font-size:11px}.grid{stroke:#ddd}.axis{stroke:#222}"
     ".total{stroke:#111;stroke-dasharray:3 3}.bar{fill:#1f4e79}"
     ".swatch{width:36px;height:10px;display:inline-block;margin-right:6px;vertical-align:middle}"
     ".legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:4px 16px}"
