@@ -26,8 +26,10 @@ inline constexpr std::array<int64_t, 8> kTimelineWidthsMs = {100,   200,   500, 
                                                              2'000, 5'000, 10'000, 60'000};
 
 // Upper edges (ms) of the latency histograms' bins; the last bin is open.
-inline constexpr std::array<double, 14> kLatencyBinEdgesMs = {
-    1, 2, 5, 10, 20, 50, 100, 200, 500, 1'000, 2'000, 5'000, 10'000, 30'000};
+// From a local gateway's milliseconds to a slow drain's minutes.
+inline constexpr std::array<double, 17> kLatencyBinEdgesMs = {
+    2,     5,     10,     20,     50,     100,     200,     500,    1'000,
+    2'000, 5'000, 10'000, 30'000, 60'000, 120'000, 300'000, 600'000};
 
 // The terminal statuses the outcome chart always lists, in this order; any
 // other status a run reaches follows them.

@@ -161,13 +161,16 @@ std::string LineChart(const std::string& id, const std::string& caption, const s
   return out;
 }
 
+// A duration in the unit that keeps it short: 500, 2s, 5m.
+std::string ShortDuration(double ms) {
+  if (ms >= 60'000) return Fixed(ms / 60'000, 0) + "m";
+  if (ms >= 1'000) return Fixed(ms / 1'000, 0) + "s";
+  return Fixed(ms, 0);
+}
+
 std::string BinLabel(size_t i) {
-  if (i >= kLatencyBinEdgesMs.size()) {
-    const double last = kLatencyBinEdgesMs.back();
-    return ">" + (last >= 1000 ? Fixed(last / 1000, 0) + "s" : Fixed(last, 0));
-  }
-  const double edge = kLatencyBinEdgesMs[i];
-  return "≤" + (edge >= 1000 ? Fixed(edge / 1000, 0) + "s" : Fixed(edge, 0));
+  if (i >= kLatencyBinEdgesMs.size()) return ">" + ShortDuration(kLatencyBinEdgesMs.back());
+  return "≤" + ShortDuration(kLatencyBinEdgesMs[i]);
 }
 
 // Bars over the latency bins, each labelled with its count.
@@ -186,15 +189,16 @@ std::string Histogram(const std::string& id, const std::string& caption,
     const double x = kPlotLeft + slot * static_cast<double>(i);
     out += "<rect class=\"bar\" x=\"" + Fixed(x + 3, 1) + "\" y=\"" +
            Fixed(kPlotBottom - height, 1) + "\" width=\"" + Fixed(slot - 6, 1) + "\" height=\"" +
-           Fixed(height, 1) + "\"><title>" + HtmlEscape(BinLabel(i)) +
-           " ms: " + Int(summary.bins[i]) + "</title></rect>";
+           Fixed(height, 1) + "\"><title>" + HtmlEscape(BinLabel(i)) + ": " + Int(summary.bins[i]) +
+           "</title></rect>";
     out += "<text x=\"" + Fixed(x + slot / 2, 1) + "\" y=\"" + Fixed(kPlotBottom - height - 3, 1) +
-           "\" text-anchor=\"middle\">" + Int(summary.bins[i]) + "</text>";
+           "\" text-anchor=\"middle\" class=\"small\">" + Int(summary.bins[i]) + "</text>";
     out += "<text x=\"" + Fixed(x + slot / 2, 1) + "\" y=\"" + Fixed(kPlotBottom + 16, 0) +
-           "\" text-anchor=\"middle\">" + HtmlEscape(BinLabel(i)) + "</text>";
+           "\" text-anchor=\"middle\" class=\"small\">" + HtmlEscape(BinLabel(i)) + "</text>";
   }
   out += "<text x=\"" + Fixed((kPlotLeft + kPlotRight) / 2, 0) + "\" y=\"" +
-         Fixed(kChartHeight - 4, 0) + "\" text-anchor=\"middle\">milliseconds (bin's upper edge)" +
+         Fixed(kChartHeight - 4, 0) +
+         "\" text-anchor=\"middle\">each bin's upper edge: ms, or s and m where marked" +
          "</text></svg><figcaption>" + HtmlEscape(caption) + "</figcaption></figure>";
   return out;
 }
@@ -431,8 +435,9 @@ constexpr const char* kStyleSheet =
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}"
     "figure{margin:1em 0;overflow-x:auto}svg{width:100%;height:auto;display:block}"
     // At phone width a chart keeps a readable size and scrolls sideways.
-    "figure>svg{min-width:480px}svg "
-    "text{font-size:14px;fill:#222}.grid{stroke:#ddd}.axis{stroke:#222}"
+    "figure>svg{min-width:480px}"
+    "svg text{font-size:14px;fill:#222}svg text.small{font-size:12px}"
+    ".grid{stroke:#ddd}.axis{stroke:#222}"
     ".total{stroke:#111;stroke-dasharray:3 3}.bar{fill:#1f4e79}"
     ".swatch{width:36px;height:10px;display:inline-block;margin-right:6px;vertical-align:middle}"
     ".legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:4px 16px}"

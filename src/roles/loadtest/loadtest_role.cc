@@ -251,6 +251,7 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
       spdlog::error("loadtest --report: {}", written.ToString());
       return kExitFailure;
     }
+    std::fprintf(stderr, "report: %s\n", o.report.c_str());
   }
   const int64_t accepted = report.accepted;
   const auto& lat = result.latencies_ms;
