@@ -124,6 +124,26 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"kafka.commit_timeout_ms=9999"}}).ok());
   }
 
+  TEST_CASE("the processor's batches and the ledger's lookup (issue 14)") {
+    auto defaults = LoadConfig({});
+    REQUIRE(defaults.ok());
+    CHECK(defaults->processor.batch_max == 500);
+    CHECK(defaults->processor.batch_linger_ms == 5);
+    CHECK(defaults->mongo.ledger_lookup == "in");
+    auto set = LoadConfig({"",
+                           {},
+                           {"processor.batch_max=1", "processor.batch_linger_ms=0",
+                            "mongo.ledger_lookup=presence-markers"}});
+    REQUIRE(set.ok());
+    CHECK(set->processor.batch_max == 1);
+    CHECK(set->mongo.ledger_lookup == "presence-markers");
+    CHECK_FALSE(LoadConfig({"", {}, {"processor.batch_max=0"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"processor.batch_max=10001"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"processor.batch_linger_ms=-1"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"processor.batch_linger_ms=1001"}}).ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"mongo.ledger_lookup=scan"}}).ok());
+  }
+
   TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
     // 5 s delivery + 3 s request timeout: a claim of 8 s could expire while
     // librdkafka may still acknowledge the event.
