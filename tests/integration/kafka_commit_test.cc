@@ -50,27 +50,43 @@ TimedCommit CommitWithin(KafkaConsumer& consumer, const CommitPoint& point) {
   return timed;
 }
 
+// A consumer of a private broker's one-partition topic that has consumed
+// its one event: it holds the partition and an open group session.
+struct ConsumingMember {
+  Config config;
+  std::string topic;
+  std::unique_ptr<KafkaConsumer> consumer;
+};
+
+ConsumingMember JoinAndConsume(testing::PrivateStack& stack, const std::string& name) {
+  ConsumingMember m{testing::LiveConfig(), testing::UniqueName(name), nullptr};
+  m.config.kafka.brokers = "127.0.0.1:" + std::to_string(stack.Port("kafka"));
+  REQUIRE(EnsureTopics(m.config.kafka, {{m.topic, 1, 1}}).ok());
+  auto producer = KafkaProducer::Create(m.config.kafka);
+  REQUIRE(producer.ok());
+  REQUIRE((*producer)->Publish({m.topic, "k", "v", {}}, seconds(10)).ok());
+  auto consumer = KafkaConsumer::Create(m.config.kafka, testing::UniqueName(name + "-group"));
+  REQUIRE(consumer.ok());
+  REQUIRE((*consumer)->Subscribe({m.topic}).ok());
+  bool consumed = false;
+  const auto deadline = Clock::now() + seconds(30);
+  while (!consumed && Clock::now() < deadline) {
+    auto polled = (*consumer)->Poll(milliseconds(200));
+    consumed = polled.ok() && polled->has_value();
+  }
+  REQUIRE_MESSAGE(consumed, "nothing consumed within 30 s: no partition assigned");
+  m.consumer = std::move(*consumer);
+  return m;
+}
+
 TEST_SUITE("integration.kafka_commit") {
   TEST_CASE("a commit returns within commit_timeout_ms while the broker is stopped, then dead") {
     testing::PrivateStack stack({"kafka"},
                                 "/tmp/wanderluxe-kafka-commit-" + testing::UniqueName("s"));
-    Config config = testing::LiveConfig();
-    config.kafka.brokers = "127.0.0.1:" + std::to_string(stack.Port("kafka"));
-    const std::string topic = testing::UniqueName("commit-bound");
-    REQUIRE(EnsureTopics(config.kafka, {{topic, 1, 1}}).ok());
-    auto producer = KafkaProducer::Create(config.kafka);
-    REQUIRE(producer.ok());
-    REQUIRE((*producer)->Publish({topic, "k", "v", {}}, seconds(10)).ok());
-    auto consumer = KafkaConsumer::Create(config.kafka, testing::UniqueName("commit-group"));
-    REQUIRE(consumer.ok());
-    REQUIRE((*consumer)->Subscribe({topic}).ok());
-    bool consumed = false;
-    const auto deadline = Clock::now() + seconds(30);
-    while (!consumed && Clock::now() < deadline) {
-      auto polled = (*consumer)->Poll(milliseconds(200));
-      consumed = polled.ok() && polled->has_value();
-    }
-    REQUIRE_MESSAGE(consumed, "nothing consumed within 30 s");
+    ConsumingMember member = JoinAndConsume(stack, "commit-bound");
+    const Config& config = member.config;
+    const std::string& topic = member.topic;
+    auto consumer = &member.consumer;
     REQUIRE((*consumer)->Commit({{topic, 0, 1}}).ok());
 
     const double bound =
@@ -110,23 +126,9 @@ TEST_SUITE("integration.kafka_commit") {
   TEST_CASE("closing a consumer returns within session_timeout_ms while the broker is stopped") {
     testing::PrivateStack stack({"kafka"},
                                 "/tmp/wanderluxe-kafka-close-" + testing::UniqueName("s"));
-    Config config = testing::LiveConfig();
-    config.kafka.brokers = "127.0.0.1:" + std::to_string(stack.Port("kafka"));
-    const std::string topic = testing::UniqueName("close-bound");
-    REQUIRE(EnsureTopics(config.kafka, {{topic, 1, 1}}).ok());
-    auto producer = KafkaProducer::Create(config.kafka);
-    REQUIRE(producer.ok());
-    REQUIRE((*producer)->Publish({topic, "k", "v", {}}, seconds(10)).ok());
-    auto consumer = KafkaConsumer::Create(config.kafka, testing::UniqueName("close-group"));
-    REQUIRE(consumer.ok());
-    REQUIRE((*consumer)->Subscribe({topic}).ok());
-    bool consumed = false;
-    const auto deadline = Clock::now() + seconds(30);
-    while (!consumed && Clock::now() < deadline) {
-      auto polled = (*consumer)->Poll(milliseconds(200));
-      consumed = polled.ok() && polled->has_value();
-    }
-    REQUIRE_MESSAGE(consumed, "nothing consumed within 30 s: no partition assigned");
+    ConsumingMember member = JoinAndConsume(stack, "close-bound");
+    const Config& config = member.config;
+    auto consumer = &member.consumer;
 
     REQUIRE(kill(stack.Pid("kafka"), SIGSTOP) == 0);
     auto closed = std::make_shared<std::promise<void>>();
