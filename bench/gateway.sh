@@ -115,6 +115,10 @@ wait_line() {  # file, text: until a helper printed it (bounded)
 }
 
 ACCEPT=(-s bench/gateway_accept.lua "http://127.0.0.1:$PORT")
+# One run not counted: a broker just started compiles its produce path first
+# (the first accept run measured 100 us of Kafka CPU per booking, later ones ~40).
+echo "== warm-up: one accept run, not counted"
+wrk_once warmup 1 "${ACCEPT[@]}"
 echo "== accept: POST /api/v1/bookings, $CONNECTIONS connections, $RUNS x $DURATION"
 run_wrk accept "${ACCEPT[@]}"
 echo "== HTTP ceiling: nginx return 200 (one worker), and the gateway's GET /healthz"
