@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "fakes/fake_ports.h"
 #include "wanderluxe/booking_saga.h"
@@ -22,7 +23,7 @@ struct SagaFixture {
   fakes::FakeProducer producer{faults};
   MetricsRegistry metrics;
   std::atomic<bool> stop{false};
-  BookingSaga saga{Options(), inventory, ledger, bank, producer, metrics};
+  BookingSaga saga;
 
   static SagaOptions Options() {
     SagaOptions o = SagaOptions::From(Config{});
@@ -31,7 +32,10 @@ struct SagaFixture {
     o.max_attempts = 3;
     return o;
   }
-  SagaFixture() { inventory.Set("p", 1); }
+  explicit SagaFixture(SagaOptions options = Options())
+      : saga(std::move(options), inventory, ledger, bank, producer, metrics) {
+    inventory.Set("p", 1);
+  }
 
   static BookingEvent Event(const std::string& id, int64_t minor = 1000) {
     BookingEvent e;
@@ -53,23 +57,17 @@ struct SagaFixture {
 
 TEST_SUITE("unit.saga") {
   TEST_CASE("an outcome publish waits as long as kafka.delivery_timeout_ms, not a fixed 10 s") {
-    Faults faults;
-    fakes::FakeInventory inventory{faults};
-    fakes::FakeLedger ledger{faults};
-    fakes::FakeBank bank{faults};
-    fakes::FakeProducer producer{faults};
-    MetricsRegistry metrics;
-    std::atomic<bool> stop{false};
     Config config;
     config.kafka.delivery_timeout_ms = 60'000;  // librdkafka fails the message only then
     SagaOptions options = SagaOptions::From(config);
     options.retry = SagaFixture::Options().retry;
-    BookingSaga saga{options, inventory, ledger, bank, producer, metrics};
-    auto r = saga.Process(SagaFixture::Event("b-timeout"), stop);  // no inventory: SOLD_OUT
+    SagaFixture f(options);
+    f.inventory.Set("p", 0);
+    auto r = f.saga.Process(SagaFixture::Event("b-timeout"), f.stop);  // no unit: SOLD_OUT
     REQUIRE(r.ok());
-    REQUIRE(producer.Published().size() == 1);
-    INFO("waited ", producer.LastTimeout().count(), " ms");
-    CHECK(producer.LastTimeout() >= std::chrono::milliseconds(60'000));
+    REQUIRE(f.producer.Published().size() == 1);
+    INFO("waited ", f.producer.LastTimeout().count(), " ms");
+    CHECK(f.producer.LastTimeout() >= std::chrono::milliseconds(60'000));
   }
 
   TEST_CASE("happy path: reserve, charge, confirm; one unit sold, one charge, outcome published") {
