@@ -88,7 +88,8 @@ DrillEnv::DrillEnv(DrillSpec spec)
                   " -- start it with scripts/stack up");
   auto redis = RedisClient::Connect(config_.redis);
   auto mongo = MongoStore::Connect(config_.mongo);
-  REQUIRE_MESSAGE((redis.ok() && mongo.ok()), "Redis or FerretDB down -- scripts/stack up");
+  REQUIRE_MESSAGE(redis.ok(), "Redis: ", redis.status().ToString(), " -- scripts/stack up");
+  REQUIRE_MESSAGE(mongo.ok(), "FerretDB: ", mongo.status().ToString(), " -- scripts/stack up");
   redis_ = std::move(*redis);
   mongo_ = std::move(*mongo);
   inventory_ = std::make_unique<RedisInventoryStore>(*redis_);
