@@ -12,13 +12,16 @@
 namespace wanderluxe {
 
 // kStateMachine: PENDING -> RESERVED -> CONFIRMED; PENDING -> SOLD_OUT;
-// RESERVED -> FAILED_PAYMENT; PENDING or RESERVED -> PARKED (an error retrying
-// cannot fix, after bounded attempts: hold released, event on the DLQ);
-// REJECTED (same bookingId, different payload: an outcome, never a ledger
-// state). Everything but PENDING and RESERVED is terminal.
+// RESERVED -> FAILED_PAYMENT; PENDING -> WAITLISTED -> RESERVED or SOLD_OUT
+// (every unit was held: the booking waits for one to come back); PENDING,
+// WAITLISTED or RESERVED -> PARKED (an error retrying cannot fix, after
+// bounded attempts: hold released, event on the DLQ); REJECTED (same
+// bookingId, different payload: an outcome, never a ledger state).
+// Everything but PENDING, WAITLISTED and RESERVED is terminal.
 enum class BookingStatus {
   kPending,
   kReserved,
+  kWaitlisted,
   kConfirmed,
   kSoldOut,
   kFailedPayment,

@@ -59,13 +59,17 @@ struct SagaOptions {
   // longer, so that verdict, not the wait, is what ends it.
   std::chrono::milliseconds outcome_publish_timeout;
   std::string driver_prefix;  // names this process in lease holders ("host:pid")
+  // How long a WAITLISTED booking waits for a unit before it ends SOLD_OUT.
+  std::chrono::milliseconds waitlist_timeout{0};
 
   static SagaOptions From(const Config& config);
 };
 
 // What became of one event. kRejected: the bookingId exists with another
 // payload. kOwnedElsewhere: another live driver holds the booking (Resume only).
-enum class SagaVerdict { kTerminal, kRejected, kOwnedElsewhere };
+// kWaiting: the booking is WAITLISTED; the release that hands it a unit, the
+// sale that turns the waitlist away, or the reconciler at its timeout goes on.
+enum class SagaVerdict { kTerminal, kRejected, kOwnedElsewhere, kWaiting };
 
 struct SagaResult {
   SagaVerdict verdict = SagaVerdict::kTerminal;
@@ -77,7 +81,8 @@ class BookingSaga {
   BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger, Bank& bank,
               EventProducer& producer, MetricsRegistry& metrics);
 
-  // Drives the event's booking to a terminal state, waiting while another
+  // Drives the event's booking to a terminal state (or onto the waitlist:
+  // kWaiting, announced with a WAITLISTED outcome), waiting while another
   // live driver holds it. Transient failures are retried without end; only
   // `stop` interrupts (kUnavailable "interrupted"), and then the event must be
   // redelivered, not marked done. Other failures (kInternal) come back after
@@ -102,12 +107,12 @@ class BookingSaga {
   std::string NewDriver() const;
   // The record Admit inserts for `event` after its reserve answered
   // `reserved`: SOLD_OUT, or RESERVED with `driver` holding the lease.
-  BookingRecord AdmittedRecord(const BookingEvent& event, ReserveOutcome reserved,
+  BookingRecord AdmittedRecord(const BookingEvent& event, const Reservation& reserved,
                                const std::string& driver) const;
   // After an insert of the booking lost to `winner` (its record already in
   // the ledger): kNoLeak, gives back the unit our reserve took unless the
   // winner holds it (Admit's rule).
-  Status SettleLostInsert(const BookingRequest& request, ReserveOutcome reserved,
+  Status SettleLostInsert(const BookingRequest& request, const Reservation& reserved,
                           const BookingRecord& winner, const std::atomic<bool>& stop);
   // Drives a record `driver` just inserted holding its lease, as Process
   // would have after Admit.
@@ -137,8 +142,10 @@ class BookingSaga {
                               const std::atomic<bool>& stop);
   Result<SagaResult> Reject(BookingRecord record, const BookingEvent& event,
                             const std::atomic<bool>& stop);
+  // `announce`: publish a WAITLISTED outcome when the booking stays waiting
+  // (only for the event that put it on the waitlist).
   Result<SagaResult> Drive(BookingRecord record, const std::string& driver,
-                           const std::string& trace_id, bool wait_for_owner,
+                           const std::string& trace_id, bool wait_for_owner, bool announce,
                            const std::atomic<bool>& stop);
   Status Step(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
   Status StepPending(BookingRecord& record, const std::atomic<bool>& stop);
@@ -147,6 +154,17 @@ class BookingSaga {
   Status VoidCharge(BookingRecord& record, const std::string& driver,
                     const std::atomic<bool>& stop);
   Status ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop);
+  // WAITLISTED: moves the booking on when a unit was handed to it (RESERVED)
+  // or it left or was turned away (SOLD_OUT); false when it still waits.
+  Result<bool> StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop);
+  // Gives a hold back (Release); a unit handed to a waiting booking is
+  // followed by driving that booking (GoOnWith).
+  Status GiveBack(const std::string& property_id, const std::string& booking_id,
+                  const std::atomic<bool>& stop, bool bounded = false);
+  // Drives a WAITLISTED booking whose place in Redis just changed (handed a
+  // unit, or turned away). A booking not yet in the ledger is left to its
+  // own admission, which checks the waitlist after its insert.
+  void GoOnWith(const std::string& booking_id, const std::atomic<bool>& stop);
 
   // Takes or renews the lease. On a lost race the record is reloaded.
   Status TakeLease(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
@@ -184,6 +202,7 @@ class BookingSaga {
   Counter* rejected_;
   Counter* takeovers_;
   Counter* parked_;
+  Counter* waitlisted_;
   Histogram* bank_latency_;
 };
 

@@ -133,6 +133,14 @@ struct SagaConfig {
   int64_t lease_ms = 30000;
   // Attempts at an error retrying cannot fix before a booking is parked.
   int64_t max_attempts = 5;
+  // The waitlist (ARCHITECTURE §5): while every unit is held, up to
+  // min(waitlist_max, waitlist_per_unit x the property's total) guests wait
+  // for one to come back; per_unit 0 turns it off. A guest waits at most
+  // waitlist_timeout_ms (checked by the reconciler, every
+  // processor.reconcile_interval_s), then ends SOLD_OUT.
+  int64_t waitlist_max = 1000;
+  int64_t waitlist_per_unit = 2;
+  int64_t waitlist_timeout_ms = 80000;
 };
 
 // What two processors' clocks may disagree by, on top of a bank call, when

@@ -1,7 +1,9 @@
-// The event on `booking.outcomes`: a booking reached a terminal state.
+// The event on `booking.outcomes`: a booking reached a terminal state, or
+// joined a waitlist (WAITLISTED, with its place; its terminal outcome follows).
 #ifndef WANDERLUXE_OUTCOME_EVENT_H_
 #define WANDERLUXE_OUTCOME_EVENT_H_
 
+#include <cstdint>
 #include <string>
 
 #include "wanderluxe/booking.h"
@@ -17,6 +19,7 @@ struct OutcomeEvent {
   std::string transaction_id;  // CONFIRMED only
   std::string reason;          // why, for a human
   std::string trace_id;
+  int64_t waitlist_position = 0;  // WAITLISTED only: 1 = head of the waitlist
 };
 
 std::string EncodeOutcomeEvent(const OutcomeEvent& event);

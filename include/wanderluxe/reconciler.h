@@ -1,6 +1,8 @@
 // Finishes sagas left behind: any booking non-terminal past a threshold (a
 // worker died, a partition moved, a dependency was down for long) is driven to
 // a terminal state by resuming the saga from the ledger (I5, nothing stuck).
+// A WAITLISTED booking found this way leaves the waitlist once it has waited
+// saga.waitlist_timeout_ms, so the threshold is at most that (ThresholdFor).
 // It takes a booking over only once its driver's lease has lapsed
 // (kOneDriver); a booking still leased is left for a later pass.
 //
@@ -14,6 +16,7 @@
 #include <map>
 
 #include "wanderluxe/booking_saga.h"
+#include "wanderluxe/config.h"
 
 namespace wanderluxe {
 
@@ -26,8 +29,11 @@ struct ReconcileReport {
 
 class Reconciler {
  public:
-  Reconciler(Ledger& ledger, BookingSaga& saga, std::chrono::seconds threshold)
+  Reconciler(Ledger& ledger, BookingSaga& saga, std::chrono::milliseconds threshold)
       : ledger_(ledger), saga_(saga), threshold_(threshold) {}
+
+  // processor.stuck_threshold_s, or saga.waitlist_timeout_ms when shorter.
+  static std::chrono::milliseconds ThresholdFor(const Config& config);
 
   // One pass over at most `limit` stale bookings.
   Result<ReconcileReport> RunOnce(const std::atomic<bool>& stop, int64_t limit = 1000);
@@ -35,7 +41,7 @@ class Reconciler {
  private:
   Ledger& ledger_;
   BookingSaga& saga_;
-  const std::chrono::seconds threshold_;
+  const std::chrono::milliseconds threshold_;
 };
 
 }  // namespace wanderluxe

@@ -8,7 +8,7 @@
 namespace wanderluxe {
 namespace {
 
-bool Holds(ReserveOutcome r) {
+bool Holds(const Reservation& r) {
   return r == ReserveOutcome::kReserved || r == ReserveOutcome::kAlreadyHeld ||
          r == ReserveOutcome::kAlreadySold;
 }
@@ -65,7 +65,7 @@ Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEv
     list.push_back(i);
   }
   std::vector<size_t> decided;
-  std::vector<ReserveOutcome> reserved(events.size(), ReserveOutcome::kSoldOut);
+  std::vector<Reservation> reserved(events.size());
   for (const auto& property : properties) {
     const std::vector<size_t>& batch = by_property[property];
     std::vector<std::string> booking_ids;
@@ -126,8 +126,11 @@ Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEv
       a.outcome = saga_.OutcomeMessage(record, SagaVerdict::kTerminal, events[i].metadata.trace_id);
       a.record = std::move(record);
     } else {
+      // Holding a unit, or WAITLISTED: the worker pool goes on with it (a
+      // waiter is checked once more now that it is in the ledger, in case a
+      // unit was handed to it before its record existed).
       a.next = Admission::Next::kContinue;
-      a.driver = record.lease.owner;
+      a.driver = record.lease.owner.empty() ? saga_.NewDriver() : record.lease.owner;
       a.record = std::move(record);
     }
   }

@@ -6,9 +6,10 @@
 namespace wanderluxe {
 namespace {
 
-constexpr std::array<std::pair<BookingStatus, std::string_view>, 7> kBookingNames = {{
+constexpr std::array<std::pair<BookingStatus, std::string_view>, 8> kBookingNames = {{
     {BookingStatus::kPending, "PENDING"},
     {BookingStatus::kReserved, "RESERVED"},
+    {BookingStatus::kWaitlisted, "WAITLISTED"},
     {BookingStatus::kConfirmed, "CONFIRMED"},
     {BookingStatus::kSoldOut, "SOLD_OUT"},
     {BookingStatus::kFailedPayment, "FAILED_PAYMENT"},
@@ -54,13 +55,17 @@ std::optional<PaymentStatus> ParsePaymentStatus(std::string_view name) {
 }
 
 bool IsTerminal(BookingStatus status) {
-  return status != BookingStatus::kPending && status != BookingStatus::kReserved;
+  return status != BookingStatus::kPending && status != BookingStatus::kReserved &&
+         status != BookingStatus::kWaitlisted;
 }
 
 bool IsAllowedTransition(BookingStatus from, BookingStatus to) {
   if (from == to) return true;  // a decision, a lease or an auditLog line; not a move
   switch (from) {
     case BookingStatus::kPending:
+      return to == BookingStatus::kReserved || to == BookingStatus::kSoldOut ||
+             to == BookingStatus::kWaitlisted || to == BookingStatus::kParked;
+    case BookingStatus::kWaitlisted:
       return to == BookingStatus::kReserved || to == BookingStatus::kSoldOut ||
              to == BookingStatus::kParked;
     case BookingStatus::kReserved:

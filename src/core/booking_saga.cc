@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <deque>
+
 #include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
 #include "wanderluxe/outcome_event.h"
@@ -39,6 +41,11 @@ Status Interrupted(const std::string& booking_id) {
   return Status::Unavailable("saga for " + booking_id + " interrupted by shutdown");
 }
 
+std::string WaitlistedDetail(const std::string& property_id, int64_t position) {
+  return "every unit of " + property_id + " is held; waiting for one at position " +
+         std::to_string(position) + " of the waitlist";
+}
+
 std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown-host";
@@ -57,7 +64,8 @@ SagaOptions SagaOptions::From(const Config& config) {
           static_cast<int>(config.saga.max_attempts),
           config.kafka.outcomes_topic,
           std::chrono::milliseconds(config.kafka.delivery_timeout_ms) + kPublishVerdictMargin,
-          HostName() + ":" + std::to_string(getpid())};
+          HostName() + ":" + std::to_string(getpid()),
+          std::chrono::milliseconds(config.saga.waitlist_timeout_ms)};
 }
 
 BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger, Bank& bank,
@@ -76,6 +84,8 @@ BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger&
                                     "bookings taken over from a driver whose lease lapsed")),
       parked_(metrics.GetCounter("saga_parked_total",
                                  "bookings given up after an error retrying cannot fix")),
+      waitlisted_(metrics.GetCounter("saga_waitlisted_total",
+                                     "bookings that joined a waitlist (every unit was held)")),
       bank_latency_(metrics.GetHistogram("bank_call_seconds", "latency of bank charge calls")) {
   WL_CHECK(options_.lease > 2 * options_.lease_margin,
            "a lease must outlast two external steps (config check enforces it)");
@@ -137,21 +147,24 @@ Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::at
         [&] { return inventory_.Release(event.request.property_id, event.request.booking_id); },
         stop);
     if (!released.ok()) return released.status();
-    if (*released) {
+    if (released->released) {
       spdlog::warn("booking {}: released a stray hold on {} (the booking is {}'s)",
                    event.request.booking_id, event.request.property_id,
                    record->request.property_id);
     }
+    if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
   }
   if (record->fingerprint != event.request.Fingerprint())
     return Reject(std::move(*record), event, stop);
-  return Drive(std::move(*record), driver, event.metadata.trace_id, /*wait_for_owner=*/true, stop);
+  return Drive(std::move(*record), driver, event.metadata.trace_id, /*wait_for_owner=*/true,
+               /*announce=*/true, stop);
 }
 
 Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::atomic<bool>& stop) {
   BookingRecord fresh = record;
   if (Status s = Reload(fresh, stop); !s.ok()) return s;
-  return Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false, stop);
+  return Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false, /*announce=*/false,
+               stop);
 }
 
 // Looks the booking up first, then reserves, then records the booking with the
@@ -185,47 +198,117 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
   return std::move(**winner);
 }
 
-BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, ReserveOutcome reserved,
+BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, const Reservation& reserved,
                                           const std::string& driver) const {
   const BookingRequest& r = event.request;
-  const bool holds = reserved == ReserveOutcome::kReserved ||
-                     reserved == ReserveOutcome::kAlreadyHeld ||
-                     reserved == ReserveOutcome::kAlreadySold;
+  const ReserveOutcome o = reserved.outcome;
+  const bool holds = o == ReserveOutcome::kReserved || o == ReserveOutcome::kAlreadyHeld ||
+                     o == ReserveOutcome::kAlreadySold;
+  const bool waits = o == ReserveOutcome::kWaitlisted;
   const std::string now = NowIso8601();
   BookingRecord fresh;
   fresh.request = r;
   fresh.fingerprint = r.Fingerprint();
-  fresh.status = holds ? BookingStatus::kReserved : BookingStatus::kSoldOut;
+  fresh.status = holds ? BookingStatus::kReserved
+                       : (waits ? BookingStatus::kWaitlisted : BookingStatus::kSoldOut);
   fresh.payment_status = holds ? PaymentStatus::kPending : PaymentStatus::kNotAttempted;
   if (holds) fresh.lease = {driver, 1, NowUnixMillis() + options_.lease.count()};
+  if (waits) fresh.waitlist_position = reserved.waitlist_position;
   fresh.created_at = now;
   fresh.updated_at = now;
+  std::string detail;
+  if (holds) {
+    detail = "holding one unit of " + r.property_id;
+  } else if (waits) {
+    detail = WaitlistedDetail(r.property_id, reserved.waitlist_position);
+  } else if (o == ReserveOutcome::kUnknownProperty) {
+    detail = "property " + r.property_id + " has no inventory";
+  } else {
+    detail = "no unit available";
+  }
   fresh.audit_log = {{"PENDING", now, "event " + event.event_id},
-                     {holds ? "RESERVED" : "SOLD_OUT", now,
-                      holds ? "holding one unit of " + r.property_id
-                            : (reserved == ReserveOutcome::kUnknownProperty
-                                   ? "property " + r.property_id + " has no inventory"
-                                   : "no unit available")}};
+                     {std::string(BookingStatusName(fresh.status)), now, detail}};
   return fresh;
 }
 
-Status BookingSaga::SettleLostInsert(const BookingRequest& r, ReserveOutcome reserved,
+Status BookingSaga::SettleLostInsert(const BookingRequest& r, const Reservation& reserved,
                                      const BookingRecord& winner, const std::atomic<bool>& stop) {
-  if (reserved == ReserveOutcome::kReserved && winner.request.property_id == r.property_id &&
-      IsTerminal(winner.status)) {
+  // A live winner of the same property is this very booking: the hold or the
+  // place on the waitlist is its own.
+  const bool same_property = winner.request.property_id == r.property_id;
+  if (same_property && !IsTerminal(winner.status)) return Status::Ok();
+  if (reserved.outcome == ReserveOutcome::kReserved && same_property) {
     // kNoLeak: the winner ended without a unit (sold out, failed, parked) and
     // our reserve took one after it looked: that hold is ours alone.
-    auto released = Retry(
-        "release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
-    if (!released.ok()) return released.status();
+    return GiveBack(r.property_id, r.booking_id, stop);
+  }
+  if (reserved.outcome == ReserveOutcome::kWaitlisted) {
+    // Our reserve put the booking on the waitlist after the winner ended:
+    // take it off, and give back a unit handed to it meanwhile.
+    auto left = Retry(
+        "leave waitlist",
+        [&] {
+          return inventory_.CheckWaitlist(r.property_id, r.booking_id,
+                                          std::chrono::milliseconds(0));
+        },
+        stop);
+    if (!left.ok()) return left.status();
+    if (*left == WaitlistState::kHeld) return GiveBack(r.property_id, r.booking_id, stop);
   }
   return Status::Ok();
+}
+
+Status BookingSaga::GiveBack(const std::string& property_id, const std::string& booking_id,
+                             const std::atomic<bool>& stop, bool bounded) {
+  auto release = [&] { return inventory_.Release(property_id, booking_id); };
+  auto released =
+      bounded ? RetryBounded("release", release, stop) : Retry("release", release, stop);
+  if (!released.ok()) return released.status();
+  if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
+  return Status::Ok();
+}
+
+void BookingSaga::GoOnWith(const std::string& booking_id, const std::atomic<bool>& stop) {
+  // A waiter driven here may fail its payment and hand its unit on in turn:
+  // the outermost call on this thread drives them one after another, so a
+  // chain through a long waitlist never deepens the stack.
+  thread_local std::deque<std::string>* pending = nullptr;
+  if (pending != nullptr) {
+    pending->push_back(booking_id);
+    return;
+  }
+  std::deque<std::string> queue{booking_id};
+  pending = &queue;
+  while (!queue.empty()) {
+    const std::string id = std::move(queue.front());
+    queue.pop_front();
+    auto found = Retry(
+        "get", [&] { return ledger_.Get(id); }, stop);
+    if (!found.ok() || !found->has_value()) {
+      // Not in the ledger yet: its admission checks the waitlist after its
+      // insert. Unreadable: the reconciler goes on with it.
+      spdlog::info(
+          "waitlisted booking {} not driven now ({}); left to its admission or the "
+          "reconciler",
+          id, found.ok() ? "not recorded yet" : found.status().ToString());
+      continue;
+    }
+    if ((*found)->status != BookingStatus::kWaitlisted) continue;
+    auto result = Drive(std::move(**found), NewDriver(), "", /*wait_for_owner=*/false,
+                        /*announce=*/false, stop);
+    if (!result.ok()) {
+      spdlog::warn("waitlisted booking {}: {}; the reconciler goes on with it", id,
+                   result.status().ToString());
+    }
+  }
+  pending = nullptr;
 }
 
 Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string& driver,
                                          const std::string& trace_id,
                                          const std::atomic<bool>& stop) {
-  return Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true, stop);
+  return Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true, /*announce=*/true,
+               stop);
 }
 
 void BookingSaga::CountOutcome(BookingStatus status) {
@@ -271,12 +354,27 @@ Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent&
 
 Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& driver,
                                       const std::string& trace_id, bool wait_for_owner,
-                                      const std::atomic<bool>& stop) {
+                                      bool announce, const std::atomic<bool>& stop) {
   Backoff waiting(options_.retry);
   while (!IsTerminal(record.status)) {
     if (stop.load()) {
       HandBack(record, driver);
       return Interrupted(record.request.booking_id);
+    }
+    if (record.status == BookingStatus::kWaitlisted) {
+      // No lease while waiting: every move out of WAITLISTED follows what
+      // Redis decided atomically (handed a unit, left, turned away), so two
+      // drivers can only agree, and the ledger's compare-and-set keeps one.
+      auto moved = StepWaitlisted(record, stop);
+      if (!moved.ok()) return moved.status();
+      if (*moved) continue;
+      if (announce) {
+        waitlisted_->Increment();
+        if (Status s = PublishOutcome(record, SagaVerdict::kWaiting, trace_id, stop); !s.ok()) {
+          return s;
+        }
+      }
+      return SagaResult{SagaVerdict::kWaiting, record.status};
     }
     if (record.lease.HeldByAnother(driver, NowUnixMillis())) {
       // kOneDriver: someone else is driving it. Wait for it to finish or for
@@ -323,12 +421,15 @@ Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& 
   auto reserved = Retry(
       "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
   if (!reserved.ok()) return reserved.status();
-  switch (*reserved) {
+  switch (reserved->outcome) {
     case ReserveOutcome::kReserved:
     case ReserveOutcome::kAlreadyHeld:
     case ReserveOutcome::kAlreadySold:  // a crash after confirm; the bank answers the same
       return Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
                   "holding one unit of " + r.property_id, stop);
+    case ReserveOutcome::kWaitlisted:
+      return Move(record, BookingStatus::kWaitlisted, PaymentStatus::kNotAttempted, "",
+                  "WAITLISTED", WaitlistedDetail(r.property_id, reserved->waitlist_position), stop);
     case ReserveOutcome::kSoldOut:
       return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
                   "no unit available", stop);
@@ -383,8 +484,11 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
   auto confirmed = Retry(
       "confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
   if (confirmed.ok()) {
-    return Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
-                "charge " + record.transaction_id, stop);
+    Status s = Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
+                    "charge " + record.transaction_id, stop);
+    // The last unit is sold: those still waiting are told SOLD_OUT now.
+    for (const std::string& id : confirmed->turned_away) GoOnWith(id, stop);
+    return s;
   }
   if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
   // kNoOversell: money was taken but the hold is gone; refund rather than
@@ -434,12 +538,54 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   auto released = Retry(
       "release", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
   if (!released.ok()) return released.status();
-  if (*released) compensations_->Increment();
+  if (released->released) compensations_->Increment();
   const PaymentStatus payment = record.payment_status;
-  return Move(record, BookingStatus::kFailedPayment, payment, "", "FAILED_PAYMENT",
-              payment == PaymentStatus::kDeclined ? "declined by the bank; hold released"
-                                                  : "charge voided; hold released",
-              stop);
+  const std::string handed = released->handed_to.empty()
+                                 ? "hold released"
+                                 : "its unit handed to " + released->handed_to + " (waitlist)";
+  Status s = Move(
+      record, BookingStatus::kFailedPayment, payment, "", "FAILED_PAYMENT",
+      (payment == PaymentStatus::kDeclined ? "declined by the bank; " : "charge voided; ") + handed,
+      stop);
+  // kNoUnitIdleWhileWaiting: the unit went to the head of the waitlist; that
+  // booking pays next. Should this driver stop first, the reconciler finds
+  // the waiter holding a unit and goes on.
+  if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
+  return s;
+}
+
+Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop) {
+  const BookingRequest& r = record.request;
+  auto state = Retry(
+      "waitlist",
+      [&] {
+        return inventory_.CheckWaitlist(r.property_id, r.booking_id, options_.waitlist_timeout);
+      },
+      stop);
+  if (!state.ok()) return state.status();
+  Status s;
+  switch (*state) {
+    case WaitlistState::kWaiting:
+      return false;
+    case WaitlistState::kHeld:
+    case WaitlistState::kSold:  // a crash after confirm; the bank answers the same
+      s = Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
+               "a unit of " + r.property_id + " came back; handed over from the waitlist", stop);
+      break;
+    case WaitlistState::kLeft:
+      s = Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
+               "waited saga.waitlist_timeout_ms (" +
+                   std::to_string(options_.waitlist_timeout.count()) +
+                   " ms) on the waitlist; no unit came back",
+               stop);
+      break;
+    case WaitlistState::kGone:
+      s = Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
+               "every unit of " + r.property_id + " sold; turned away from the waitlist", stop);
+      break;
+  }
+  if (!s.ok()) return s;
+  return true;
 }
 
 Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
@@ -494,6 +640,8 @@ Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus 
   std::optional<Lease> lease;
   if (IsTerminal(to)) {
     lease = Lease{};
+  } else if (to == BookingStatus::kWaitlisted) {
+    lease = Lease{"", record.lease.token, 0};  // nobody drives a waiting booking
   } else if (!record.lease.owner.empty()) {
     lease = Lease{record.lease.owner, record.lease.token, NowUnixMillis() + options_.lease.count()};
   }
@@ -536,10 +684,14 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
       "park: read the ledger", [&] { return ledger_.Get(id); }, stop);
   if (!found.ok()) return found.status();
   auto release = [&]() -> Status {
-    auto released = RetryBounded(
-        "park: release the hold", [&] { return inventory_.Release(request.property_id, id); },
+    auto left = RetryBounded(
+        "park: leave the waitlist",
+        [&] {
+          return inventory_.CheckWaitlist(request.property_id, id, std::chrono::milliseconds(0));
+        },
         stop);
-    return released.ok() ? Status::Ok() : released.status();
+    if (!left.ok()) return left.status();
+    return GiveBack(request.property_id, id, stop, /*bounded=*/true);
   };
   const std::string now = NowIso8601();
   const LedgerEntry entry{
@@ -565,6 +717,7 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
     if (IsTerminal(record.status)) return Status::Ok();
     // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
     const bool charge_settled = record.status == BookingStatus::kPending ||
+                                record.status == BookingStatus::kWaitlisted ||
                                 record.payment_status == PaymentStatus::kDeclined ||
                                 record.payment_status == PaymentStatus::kVoided;
     if (!charge_settled) {
@@ -602,7 +755,8 @@ OutgoingEvent BookingSaga::OutcomeMessage(const BookingRecord& record, SagaVerdi
                        verdict == SagaVerdict::kRejected
                            ? "bookingId already used with a different payload"
                            : (record.audit_log.empty() ? "" : record.audit_log.back().detail),
-                       trace_id};
+                       trace_id,
+                       record.status == BookingStatus::kWaitlisted ? record.waitlist_position : 0};
   return {options_.outcomes_topic, record.request.booking_id, EncodeOutcomeEvent(outcome), {}};
 }
 

@@ -229,6 +229,11 @@ const std::vector<Field>& Fields() {
         Int("saga", "payment_deadline_ms", &C::saga, &SagaConfig::payment_deadline_ms, 1, kMaxMs));
     f.push_back(Int("saga", "lease_ms", &C::saga, &SagaConfig::lease_ms, 1, kMaxMs));
     f.push_back(Int("saga", "max_attempts", &C::saga, &SagaConfig::max_attempts, 1, 1000));
+    f.push_back(Int("saga", "waitlist_max", &C::saga, &SagaConfig::waitlist_max, 0, 1'000'000));
+    f.push_back(
+        Int("saga", "waitlist_per_unit", &C::saga, &SagaConfig::waitlist_per_unit, 0, 1000));
+    f.push_back(
+        Int("saga", "waitlist_timeout_ms", &C::saga, &SagaConfig::waitlist_timeout_ms, 1, kMaxMs));
     // bank
     f.push_back(Str("bank", "mode", &C::bank, &BankConfig::mode, {"simulated", "http"}));
     f.push_back(Str("bank", "url", &C::bank, &BankConfig::url));
@@ -418,6 +423,16 @@ Status Validate(const Config& c) {
         ") must exceed 2 x (bank.request_timeout_ms + " + std::to_string(kLeaseClockSkewMs) +
         " ms of clock skew) = " +
         std::to_string(2 * (c.bank.request_timeout_ms + kLeaseClockSkewMs)));
+  }
+  // A waiting guest is settled by the reconciler within one interval of its
+  // timeout; that must come before `verify` I5 calls the booking stuck.
+  const int64_t waitlist_settled_ms =
+      c.saga.waitlist_timeout_ms + c.processor.reconcile_interval_s * 1000;
+  if (waitlist_settled_ms >= c.processor.stuck_threshold_s * 1000) {
+    return Status::InvalidArgument("saga.waitlist_timeout_ms + processor.reconcile_interval_s (" +
+                                   std::to_string(waitlist_settled_ms) +
+                                   " ms) must be below processor.stuck_threshold_s (" +
+                                   std::to_string(c.processor.stuck_threshold_s) + " s)");
   }
   // An in-flight claim must outlive its publish: librdkafka reports a message
   // at most delivery_timeout_ms after it was produced, plus one request's

@@ -16,6 +16,9 @@ std::string EncodeOutcomeEvent(const OutcomeEvent& e) {
                           {"transactionId", e.transaction_id},
                           {"reason", e.reason}}},
                         {"metadata", {{"traceId", e.trace_id}, {"origin", "booking-processor"}}}};
+  if (e.status == BookingStatus::kWaitlisted) {
+    doc["payload"]["waitlistPosition"] = e.waitlist_position;
+  }
   return doc.dump();
 }
 

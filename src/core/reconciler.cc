@@ -2,13 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 
+std::chrono::milliseconds Reconciler::ThresholdFor(const Config& config) {
+  return std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(config.processor.stuck_threshold_s),
+      std::chrono::milliseconds(config.saga.waitlist_timeout_ms));
+}
+
 Result<ReconcileReport> Reconciler::RunOnce(const std::atomic<bool>& stop, int64_t limit) {
-  const int64_t cutoff =
-      NowUnixMillis() - std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
+  const int64_t cutoff = NowUnixMillis() - threshold_.count();
   auto stale = ledger_.FindStale(IsoFromUnixMillis(cutoff), limit);
   if (!stale.ok()) return stale.status();
   ReconcileReport report;

@@ -20,10 +20,12 @@ TEST_SUITE("drill.bank_outage") {
       "bank down for 3x the payment deadline while reconcilers run: one charge per CONFIRMED") {
     constexpr int kProperties = 4, kPerProperty = 5, kDeadlineMs = 3000;
     constexpr int kBookings = kProperties * kPerProperty;
-    std::vector<std::string> sets = {
-        "processor.reconcile_interval_s=1", "processor.stuck_threshold_s=3",
-        "saga.payment_deadline_ms=" + std::to_string(kDeadlineMs), "bank.request_timeout_ms=1000",
-        "processor.drain_timeout_ms=15000"};
+    std::vector<std::string> sets = {"processor.reconcile_interval_s=1",
+                                     "processor.stuck_threshold_s=3",
+                                     "saga.waitlist_timeout_ms=1000",
+                                     "saga.payment_deadline_ms=" + std::to_string(kDeadlineMs),
+                                     "bank.request_timeout_ms=1000",
+                                     "processor.drain_timeout_ms=15000"};
     // Leases well past the 1 s bank timeout, and short enough to lapse within the drill.
     sets.push_back("saga.lease_ms=10000");
     testing::DrillEnv env({"bank-outage", 6, sets});

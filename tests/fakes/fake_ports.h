@@ -2,6 +2,7 @@
 #ifndef WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
 #define WANDERLUXE_TESTS_FAKES_FAKE_PORTS_H_
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -51,65 +52,130 @@ class Faults {
   std::vector<std::string> log_;
 };
 
+// The Redis scripts' rules, one mutex standing for one script's atomicity.
+// Arrival on the waitlist is a counter, not a clock: CheckWaitlist's max_wait
+// is honoured only as "0 leaves at once, anything else keeps waiting" unless
+// a test ages the waiters (Age).
 class FakeInventory : public InventoryStore {
  public:
-  explicit FakeInventory(Faults& faults) : faults_(faults) {}
-  void Set(const std::string& property, int64_t available) { available_[property] = available; }
+  explicit FakeInventory(Faults& faults, WaitlistPolicy waitlist = {})
+      : faults_(faults), waitlist_(waitlist) {}
+  void Set(const std::string& property, int64_t available) {
+    std::lock_guard lock(mu_);
+    available_[property] = available;
+    total_[property] =
+        available + static_cast<int64_t>(holds_[property].size() + sold_[property].size());
+  }
+  void SetWaitlist(WaitlistPolicy waitlist) {
+    std::lock_guard lock(mu_);
+    waitlist_ = waitlist;
+  }
+  // Every waiter of `p` has now waited as long as anyone may.
+  void Age(const std::string& p) {
+    std::lock_guard lock(mu_);
+    aged_[p] = true;
+  }
 
-  Result<ReserveOutcome> Reserve(const std::string& p, const std::string& b) override {
+  Result<Reservation> Reserve(const std::string& p, const std::string& b) override {
     if (Status s = faults_.Check("reserve"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     return ReserveLocked(p, b);
   }
   // Atomic, as the one Lua script is: nothing interleaves within a batch.
-  Result<std::vector<ReserveOutcome>> ReserveBatch(const std::string& p,
-                                                   const std::vector<std::string>& ids) override {
+  Result<std::vector<Reservation>> ReserveBatch(const std::string& p,
+                                                const std::vector<std::string>& ids) override {
     if (Status s = faults_.Check("reserve-batch"); !s.ok()) return s;
     std::lock_guard lock(mu_);
-    std::vector<ReserveOutcome> out;
+    std::vector<Reservation> out;
     for (const auto& b : ids) out.push_back(ReserveLocked(p, b));
     return out;
   }
-  Result<bool> Release(const std::string& p, const std::string& b) override {
+  Result<Released> Release(const std::string& p, const std::string& b) override {
     if (Status s = faults_.Check("release"); !s.ok()) return s;
     std::lock_guard lock(mu_);
-    if (!holds_[p].erase(b)) return false;
+    if (!holds_[p].erase(b)) return Released{};
+    auto& waiting = waiting_[p];
+    if (!waiting.empty()) {
+      const std::string head = waiting.front();
+      waiting.pop_front();
+      holds_[p].insert(head);
+      return Released{true, head};
+    }
     ++available_[p];
-    return true;
+    return Released{true, ""};
   }
-  Result<ConfirmOutcome> Confirm(const std::string& p, const std::string& b) override {
+  Result<Confirmed> Confirm(const std::string& p, const std::string& b) override {
     if (Status s = faults_.Check("confirm"); !s.ok()) return s;
     std::lock_guard lock(mu_);
-    if (sold_[p].count(b)) return ConfirmOutcome::kAlreadySold;
+    if (sold_[p].count(b)) return Confirmed{ConfirmOutcome::kAlreadySold, {}};
     if (!holds_[p].erase(b)) return Status::FailedPrecondition("no hold");
     sold_[p].insert(b);
-    return ConfirmOutcome::kConfirmed;
+    Confirmed confirmed{ConfirmOutcome::kConfirmed, {}};
+    if (holds_[p].empty() && available_[p] <= 0) {
+      confirmed.turned_away.assign(waiting_[p].begin(), waiting_[p].end());
+      waiting_[p].clear();
+    }
+    return confirmed;
+  }
+  Result<WaitlistState> CheckWaitlist(const std::string& p, const std::string& b,
+                                      std::chrono::milliseconds max_wait) override {
+    if (Status s = faults_.Check("check-waitlist"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto& waiting = waiting_[p];
+    for (auto it = waiting.begin(); it != waiting.end(); ++it) {
+      if (*it != b) continue;
+      if (max_wait.count() > 0 && !aged_[p]) return WaitlistState::kWaiting;
+      waiting.erase(it);
+      return WaitlistState::kLeft;
+    }
+    if (holds_[p].count(b)) return WaitlistState::kHeld;
+    if (sold_[p].count(b)) return WaitlistState::kSold;
+    return WaitlistState::kGone;
   }
   Result<InventoryLevels> Levels(const std::string& p) override {
     std::lock_guard lock(mu_);
     return InventoryLevels{available_[p], static_cast<int64_t>(holds_[p].size()),
-                           static_cast<int64_t>(sold_[p].size()), std::nullopt};
+                           static_cast<int64_t>(sold_[p].size()),
+                           static_cast<int64_t>(waiting_[p].size()), std::nullopt};
   }
   bool Holds(const std::string& p, const std::string& b) {
     std::lock_guard lock(mu_);
     return holds_[p].count(b) > 0;
   }
+  std::vector<std::string> Waiters(const std::string& p) {
+    std::lock_guard lock(mu_);
+    return {waiting_[p].begin(), waiting_[p].end()};
+  }
 
  private:
-  ReserveOutcome ReserveLocked(const std::string& p, const std::string& b) {
-    if (holds_[p].count(b)) return ReserveOutcome::kAlreadyHeld;
-    if (sold_[p].count(b)) return ReserveOutcome::kAlreadySold;
-    if (!available_.count(p)) return ReserveOutcome::kUnknownProperty;
-    if (available_[p] <= 0) return ReserveOutcome::kSoldOut;
+  Reservation ReserveLocked(const std::string& p, const std::string& b) {
+    if (holds_[p].count(b)) return {ReserveOutcome::kAlreadyHeld};
+    if (sold_[p].count(b)) return {ReserveOutcome::kAlreadySold};
+    auto& waiting = waiting_[p];
+    for (size_t i = 0; i < waiting.size(); ++i) {
+      if (waiting[i] == b) return {ReserveOutcome::kWaitlisted, static_cast<int64_t>(i + 1)};
+    }
+    if (!available_.count(p)) return {ReserveOutcome::kUnknownProperty};
+    if (available_[p] <= 0) {
+      const int64_t room = std::min(waitlist_.max, waitlist_.per_unit * total_[p]);
+      if (!holds_[p].empty() && static_cast<int64_t>(waiting.size()) < room) {
+        waiting.push_back(b);
+        return {ReserveOutcome::kWaitlisted, static_cast<int64_t>(waiting.size())};
+      }
+      return {ReserveOutcome::kSoldOut};
+    }
     --available_[p];
     holds_[p].insert(b);
-    return ReserveOutcome::kReserved;
+    return {ReserveOutcome::kReserved};
   }
 
   Faults& faults_;
   std::mutex mu_;
-  std::map<std::string, int64_t> available_;
+  WaitlistPolicy waitlist_;
+  std::map<std::string, int64_t> available_, total_;
   std::map<std::string, std::set<std::string>> holds_, sold_;
+  std::map<std::string, std::deque<std::string>> waiting_;
+  std::map<std::string, bool> aged_;
 };
 
 class FakeLedger : public Ledger {

@@ -55,6 +55,7 @@ struct BookingRecord {
   PaymentStatus payment_status = PaymentStatus::kPending;
   std::string transaction_id;
   int64_t version = 1;
+  int64_t waitlist_position = 0;  // > 0: joined the waitlist at this place (1 = head)
   Lease lease;
   std::string created_at;
   std::string updated_at;

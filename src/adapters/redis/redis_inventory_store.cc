@@ -7,44 +7,31 @@
 namespace wanderluxe {
 namespace {
 
-// KEYS available, holds, sold, total; ARGV bookingId, now.
+// KEYS available, holds, sold, total, waitlist; ARGV now (RFC 3339), now
+// (Unix ms), waitlist max, waitlist per unit, bookingId... Decides each
+// booking in the order given (first come, first served), one answer each:
+// held | sold (this booking has its unit already) | waitlisted:<position> |
+// reserved | soldout | over_total | unknown.
 // kNoOversell: held + sold never exceeds the recorded total, so an inventory
 // raised by hand (`redis-cli set` again after units sold) cannot sell a unit
 // twice. A property set by hand has no total until its first reserve records
 // available + held + sold: from then on the total is always known.
-const RedisScript kReserve{"inventory-reserve", R"(
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'held' end
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 'sold' end
-local available = redis.call('GET', KEYS[1])
-if not available then return 'unknown' end
-available = tonumber(available)
-if not available then return redis.error_reply('inventory is not an integer') end
-local out = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
-local total = tonumber(redis.call('GET', KEYS[4]) or '')
-if not total then
-  total = math.max(available, 0) + out
-  redis.call('SET', KEYS[4], total)
-end
-if available <= 0 then return 'soldout' end
-if out >= total then return 'over_total' end
-redis.call('DECR', KEYS[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 'reserved'
-)"};
-
-// KEYS as kReserve; ARGV now, bookingId... kReserve's rules applied to each
-// booking in turn, in the order given (first come, first served): one answer
-// per booking, the same answer kReserve would have given it.
+// The waitlist: when no unit is available but some are held (a payment may
+// still fail), the booking waits in arrival order (score: arrival in Unix ms,
+// kept strictly increasing) instead of being refused, while there is room.
 const RedisScript kReserveBatch{"inventory-reserve-batch", R"(
 local available = redis.call('GET', KEYS[1])
-local out = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
+local held = redis.call('HLEN', KEYS[2])
+local out = held + redis.call('HLEN', KEYS[3])
 local total = nil
 local answers = {}
-for i = 2, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   local answer
+  local rank = redis.call('ZRANK', KEYS[5], id)
   if redis.call('HEXISTS', KEYS[2], id) == 1 then answer = 'held'
   elseif redis.call('HEXISTS', KEYS[3], id) == 1 then answer = 'sold'
+  elseif rank then answer = 'waitlisted:' .. (rank + 1)
   elseif not available then answer = 'unknown'
   else
     if not tonumber(available) then return redis.error_reply('inventory is not an integer') end
@@ -56,10 +43,22 @@ for i = 2, #ARGV do
         redis.call('SET', KEYS[4], total)
       end
     end
-    if available <= 0 then answer = 'soldout'
+    if available <= 0 then
+      local waiting = redis.call('ZCARD', KEYS[5])
+      local room = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) * total)
+      if held > 0 and waiting < room then
+        local score = tonumber(ARGV[2])
+        local tail = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+        if tail[2] and tonumber(tail[2]) >= score then score = tonumber(tail[2]) + 1 end
+        redis.call('ZADD', KEYS[5], score, id)
+        answer = 'waitlisted:' .. (waiting + 1)
+      else
+        answer = 'soldout'
+      end
     elseif out >= total then answer = 'over_total'
     else
       available = available - 1
+      held = held + 1
       out = out + 1
       redis.call('DECR', KEYS[1])
       redis.call('HSET', KEYS[2], id, ARGV[1])
@@ -71,29 +70,59 @@ end
 return answers
 )"};
 
-// KEYS available, holds; ARGV bookingId. Gives the unit back only if held.
+// KEYS available, holds, waitlist; ARGV bookingId, now. Only a hold that
+// exists is given back: kNoUnitIdleWhileWaiting, to the head of the waitlist
+// as a hold in its name if anyone waits, else to `available`.
+// {0} no hold; {1} back to available; {1, bookingId} handed to that booking.
 const RedisScript kRelease{"inventory-release", R"(
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then
-  redis.call('INCR', KEYS[1])
-  return 1
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return {0} end
+local head = redis.call('ZRANGE', KEYS[3], 0, 0)
+if head[1] then
+  redis.call('ZREM', KEYS[3], head[1])
+  redis.call('HSET', KEYS[2], head[1], ARGV[2])
+  return {1, head[1]}
 end
-return 0
+redis.call('INCR', KEYS[1])
+return {1}
 )"};
 
-// KEYS holds, sold; ARGV bookingId, now.
+// KEYS holds, sold, available, waitlist; ARGV bookingId, now.
+// {'sold'} | {'none'} | {'confirmed', turned away...}: once the last unit is
+// sold (nothing held, nothing available) nobody can give one back, so the
+// waitlist is turned away in the same step and its bookings are named.
 const RedisScript kConfirm{"inventory-confirm", R"(
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'sold' end
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-  return 'confirmed'
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {'sold'} end
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return {'none'} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local answer = {'confirmed'}
+if redis.call('HLEN', KEYS[1]) == 0 and (tonumber(redis.call('GET', KEYS[3]) or '0') or 0) <= 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do answer[#answer + 1] = id end
+  redis.call('DEL', KEYS[4])
 end
-return 'none'
+return answer
 )"};
 
-// KEYS available, holds, sold, total. One consistent snapshot.
+// KEYS holds, sold, waitlist; ARGV bookingId, now (Unix ms), max wait (ms).
+// waiting | left (waited max wait or more: removed now) | held | sold | gone.
+const RedisScript kCheckWaitlist{"inventory-check-waitlist", R"(
+local since = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if since then
+  if tonumber(ARGV[2]) - tonumber(since) >= tonumber(ARGV[3]) then
+    redis.call('ZREM', KEYS[3], ARGV[1])
+    return 'left'
+  end
+  return 'waiting'
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'held' end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 'sold' end
+return 'gone'
+)"};
+
+// KEYS available, holds, sold, total, waitlist. One consistent snapshot.
 const RedisScript kLevels{"inventory-levels", R"(
 return {redis.call('GET', KEYS[1]) or false, redis.call('HLEN', KEYS[2]),
-        redis.call('HLEN', KEYS[3]), redis.call('GET', KEYS[4]) or false}
+        redis.call('HLEN', KEYS[3]), redis.call('GET', KEYS[4]) or false,
+        redis.call('ZCARD', KEYS[5])}
 )"};
 
 // KEYS available, holds, sold, total; ARGV units, force.
@@ -119,15 +148,15 @@ Result<int64_t> ParseCount(const RedisReply& r, const std::string& what) {
 
 InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& property_id) {
   const std::string tag = TaggedId(tag_pattern, property_id);
-  return {"inventory:" + tag, "holds:" + tag, "sold:" + tag, "total:" + tag};
+  return {"inventory:" + tag, "holds:" + tag, "sold:" + tag, "total:" + tag, "waitlist:" + tag};
 }
 
-Result<ReserveOutcome> RedisInventoryStore::ParseReserveAnswer(const std::string& property_id,
-                                                               const std::string& r) const {
-  if (r == "reserved") return ReserveOutcome::kReserved;
-  if (r == "held") return ReserveOutcome::kAlreadyHeld;
-  if (r == "sold") return ReserveOutcome::kAlreadySold;
-  if (r == "soldout") return ReserveOutcome::kSoldOut;
+Result<Reservation> RedisInventoryStore::ParseReserveAnswer(const std::string& property_id,
+                                                            const std::string& r) const {
+  if (r == "reserved") return Reservation{ReserveOutcome::kReserved};
+  if (r == "held") return Reservation{ReserveOutcome::kAlreadyHeld};
+  if (r == "sold") return Reservation{ReserveOutcome::kAlreadySold};
+  if (r == "soldout") return Reservation{ReserveOutcome::kSoldOut};
   if (r == "over_total") {
     // Someone raised the inventory key by hand past the seeded total: sold
     // out it is, and `verify` I2 names the drift.
@@ -135,36 +164,46 @@ Result<ReserveOutcome> RedisInventoryStore::ParseReserveAnswer(const std::string
         "{}: available > 0 but held + sold reached the recorded total; treating as "
         "sold out. Set stock with `wanderluxe seed {} <units>`, not redis-cli",
         Keys(property_id).available, property_id);
-    return ReserveOutcome::kSoldOut;
+    return Reservation{ReserveOutcome::kSoldOut};
   }
-  if (r == "unknown") return ReserveOutcome::kUnknownProperty;
+  if (r == "unknown") return Reservation{ReserveOutcome::kUnknownProperty};
+  constexpr std::string_view kWaitlisted = "waitlisted:";
+  if (r.rfind(kWaitlisted, 0) == 0) {
+    try {
+      return Reservation{ReserveOutcome::kWaitlisted, std::stoll(r.substr(kWaitlisted.size()))};
+    } catch (const std::exception&) {
+      // falls through to the error below
+    }
+  }
   return Status::Internal("reserve answered '" + r + "'");
 }
 
-Result<ReserveOutcome> RedisInventoryStore::Reserve(const std::string& property_id,
-                                                    const std::string& booking_id) {
-  const InventoryKeys k = Keys(property_id);
-  auto reply =
-      redis_.Eval(kReserve, {k.available, k.holds, k.sold, k.total}, {booking_id, NowIso8601()});
-  if (!reply.ok()) return reply.status();
-  return ParseReserveAnswer(property_id, reply->text);
+Result<Reservation> RedisInventoryStore::Reserve(const std::string& property_id,
+                                                 const std::string& booking_id) {
+  auto answers = ReserveBatch(property_id, {booking_id});
+  if (!answers.ok()) return answers.status();
+  return answers->front();
 }
 
-Result<std::vector<ReserveOutcome>> RedisInventoryStore::ReserveBatch(
+Result<std::vector<Reservation>> RedisInventoryStore::ReserveBatch(
     const std::string& property_id, const std::vector<std::string>& booking_ids) {
-  if (booking_ids.empty()) return std::vector<ReserveOutcome>();
+  if (booking_ids.empty()) return std::vector<Reservation>();
   const InventoryKeys k = Keys(property_id);
   std::vector<std::string> args;
-  args.reserve(booking_ids.size() + 1);
+  args.reserve(booking_ids.size() + 4);
   args.push_back(NowIso8601());
+  args.push_back(std::to_string(NowUnixMillis()));
+  args.push_back(std::to_string(waitlist_.max));
+  args.push_back(std::to_string(waitlist_.per_unit));
   args.insert(args.end(), booking_ids.begin(), booking_ids.end());
-  auto reply = redis_.Eval(kReserveBatch, {k.available, k.holds, k.sold, k.total}, args);
+  auto reply =
+      redis_.Eval(kReserveBatch, {k.available, k.holds, k.sold, k.total, k.waitlist}, args);
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() != booking_ids.size()) {
     return Status::Internal("reserve batch answered " + std::to_string(reply->elements.size()) +
                             " outcomes for " + std::to_string(booking_ids.size()) + " bookings");
   }
-  std::vector<ReserveOutcome> outcomes;
+  std::vector<Reservation> outcomes;
   outcomes.reserve(booking_ids.size());
   for (const RedisReply& answer : reply->elements) {
     auto outcome = ParseReserveAnswer(property_id, answer.text);
@@ -174,30 +213,62 @@ Result<std::vector<ReserveOutcome>> RedisInventoryStore::ReserveBatch(
   return outcomes;
 }
 
-Result<bool> RedisInventoryStore::Release(const std::string& property_id,
-                                          const std::string& booking_id) {
+Result<Released> RedisInventoryStore::Release(const std::string& property_id,
+                                              const std::string& booking_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kRelease, {k.available, k.holds}, {booking_id});
+  auto reply =
+      redis_.Eval(kRelease, {k.available, k.holds, k.waitlist}, {booking_id, NowIso8601()});
   if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  const auto& e = reply->elements;
+  if (e.empty() || e.size() > 2) return Status::Internal("release: unexpected reply");
+  Released released{e[0].integer == 1, e.size() == 2 ? e[1].text : ""};
+  if (!released.handed_to.empty()) {
+    spdlog::info("{}: the unit {} held went to {}, the head of the waitlist", property_id,
+                 booking_id, released.handed_to);
+  }
+  return released;
 }
 
-Result<ConfirmOutcome> RedisInventoryStore::Confirm(const std::string& property_id,
-                                                    const std::string& booking_id) {
+Result<Confirmed> RedisInventoryStore::Confirm(const std::string& property_id,
+                                               const std::string& booking_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kConfirm, {k.holds, k.sold}, {booking_id, NowIso8601()});
+  auto reply =
+      redis_.Eval(kConfirm, {k.holds, k.sold, k.available, k.waitlist}, {booking_id, NowIso8601()});
   if (!reply.ok()) return reply.status();
-  if (reply->text == "confirmed") return ConfirmOutcome::kConfirmed;
-  if (reply->text == "sold") return ConfirmOutcome::kAlreadySold;
-  return Status::FailedPrecondition("booking " + booking_id + " holds no unit of " + property_id);
+  const auto& e = reply->elements;
+  if (e.empty()) return Status::Internal("confirm: unexpected reply");
+  if (e[0].text == "sold") return Confirmed{ConfirmOutcome::kAlreadySold, {}};
+  if (e[0].text != "confirmed") {
+    return Status::FailedPrecondition("booking " + booking_id + " holds no unit of " + property_id);
+  }
+  Confirmed confirmed{ConfirmOutcome::kConfirmed, {}};
+  for (size_t i = 1; i < e.size(); ++i) confirmed.turned_away.push_back(e[i].text);
+  return confirmed;
+}
+
+Result<WaitlistState> RedisInventoryStore::CheckWaitlist(const std::string& property_id,
+                                                         const std::string& booking_id,
+                                                         std::chrono::milliseconds max_wait) {
+  const InventoryKeys k = Keys(property_id);
+  auto reply =
+      redis_.Eval(kCheckWaitlist, {k.holds, k.sold, k.waitlist},
+                  {booking_id, std::to_string(NowUnixMillis()), std::to_string(max_wait.count())});
+  if (!reply.ok()) return reply.status();
+  const std::string& r = reply->text;
+  if (r == "waiting") return WaitlistState::kWaiting;
+  if (r == "left") return WaitlistState::kLeft;
+  if (r == "held") return WaitlistState::kHeld;
+  if (r == "sold") return WaitlistState::kSold;
+  if (r == "gone") return WaitlistState::kGone;
+  return Status::Internal("waitlist check answered '" + r + "'");
 }
 
 Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kLevels, {k.available, k.holds, k.sold, k.total}, {});
+  auto reply = redis_.Eval(kLevels, {k.available, k.holds, k.sold, k.total, k.waitlist}, {});
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
-  if (e.size() != 4) return Status::Internal("levels: unexpected reply");
+  if (e.size() != 5) return Status::Internal("levels: unexpected reply");
   if (e[0].is_nil() && e[1].integer == 0 && e[2].integer == 0) {
     return Status::NotFound("property " + property_id + " has no inventory");
   }
@@ -209,6 +280,7 @@ Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_
   }
   levels.held = e[1].integer;
   levels.sold = e[2].integer;
+  levels.waiting = e[4].integer;
   if (!e[3].is_nil()) {
     auto total = ParseCount(e[3], k.total);
     if (!total.ok()) return total.status();
@@ -232,6 +304,14 @@ Result<std::vector<std::string>> RedisInventoryStore::Holders(const std::string&
                                                               bool sold) {
   const InventoryKeys k = Keys(property_id);
   auto reply = redis_.Command({"HKEYS", sold ? k.sold : k.holds});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> ids;
+  for (const auto& e : reply->elements) ids.push_back(e.text);
+  return ids;
+}
+
+Result<std::vector<std::string>> RedisInventoryStore::Waiters(const std::string& property_id) {
+  auto reply = redis_.Command({"ZRANGE", Keys(property_id).waitlist, "0", "-1"});
   if (!reply.ok()) return reply.status();
   std::vector<std::string> ids;
   for (const auto& e : reply->elements) ids.push_back(e.text);

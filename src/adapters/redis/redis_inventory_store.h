@@ -1,7 +1,8 @@
 // InventoryStore over Redis (ARCHITECTURE §5): `inventory:<p>` (available, a
 // plain integer: `redis-cli set inventory:<p> 5` works), `holds:<p>` and
-// `sold:<p>` (hashes bookingId -> time), `total:<p>` (what `seed` set). Every
-// change is one Lua script, atomic and idempotent per bookingId.
+// `sold:<p>` (hashes bookingId -> time), `total:<p>` (what `seed` set),
+// `waitlist:<p>` (sorted set bookingId -> arrival, Unix ms). Every change is
+// one Lua script, atomic and idempotent per bookingId.
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
 
@@ -13,7 +14,7 @@
 namespace wanderluxe {
 
 struct InventoryKeys {
-  std::string available, holds, sold, total;
+  std::string available, holds, sold, total, waitlist;
 };
 
 // `tag_pattern` is RedisConfig::property_tag: "%s" or "{%s}" (cluster hash tag).
@@ -26,15 +27,19 @@ struct SeedResult {
 
 class RedisInventoryStore final : public InventoryStore {
  public:
-  explicit RedisInventoryStore(RedisClient& redis) : redis_(redis) {}
+  // `waitlist`: who may wait for a held unit; the default turns it off
+  // (for roles that never reserve).
+  explicit RedisInventoryStore(RedisClient& redis, WaitlistPolicy waitlist = {})
+      : redis_(redis), waitlist_(waitlist) {}
 
-  Result<ReserveOutcome> Reserve(const std::string& property_id,
-                                 const std::string& booking_id) override;
-  Result<std::vector<ReserveOutcome>> ReserveBatch(
+  Result<Reservation> Reserve(const std::string& property_id,
+                              const std::string& booking_id) override;
+  Result<std::vector<Reservation>> ReserveBatch(
       const std::string& property_id, const std::vector<std::string>& booking_ids) override;
-  Result<bool> Release(const std::string& property_id, const std::string& booking_id) override;
-  Result<ConfirmOutcome> Confirm(const std::string& property_id,
-                                 const std::string& booking_id) override;
+  Result<Released> Release(const std::string& property_id, const std::string& booking_id) override;
+  Result<Confirmed> Confirm(const std::string& property_id, const std::string& booking_id) override;
+  Result<WaitlistState> CheckWaitlist(const std::string& property_id, const std::string& booking_id,
+                                      std::chrono::milliseconds max_wait) override;
   Result<InventoryLevels> Levels(const std::string& property_id) override;
 
   // Makes `units` the property's total: available = units - held - sold.
@@ -42,6 +47,8 @@ class RedisInventoryStore final : public InventoryStore {
   Result<SeedResult> Seed(const std::string& property_id, int64_t units, bool force);
   // Booking ids holding or having bought a unit (for `verify`).
   Result<std::vector<std::string>> Holders(const std::string& property_id, bool sold);
+  // Booking ids on the waitlist, head first (for `verify` and `reconcile`).
+  Result<std::vector<std::string>> Waiters(const std::string& property_id);
 
  private:
   InventoryKeys Keys(const std::string& property_id) const {
@@ -49,10 +56,11 @@ class RedisInventoryStore final : public InventoryStore {
   }
 
   // One reserve script's answer as an outcome.
-  Result<ReserveOutcome> ParseReserveAnswer(const std::string& property_id,
-                                            const std::string& answer) const;
+  Result<Reservation> ParseReserveAnswer(const std::string& property_id,
+                                         const std::string& answer) const;
 
   RedisClient& redis_;
+  const WaitlistPolicy waitlist_;
 };
 
 }  // namespace wanderluxe

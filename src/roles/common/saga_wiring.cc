@@ -10,7 +10,8 @@ namespace wanderluxe {
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
   auto w = std::make_unique<SagaWiring>();
   w->redis = RedisClient::Create(config.redis);
-  w->inventory = std::make_unique<RedisInventoryStore>(*w->redis);
+  w->inventory = std::make_unique<RedisInventoryStore>(
+      *w->redis, WaitlistPolicy{config.saga.waitlist_max, config.saga.waitlist_per_unit});
   auto mongo = MongoStore::Open(config.mongo);
   if (!mongo.ok()) return mongo.status();
   w->mongo = std::move(*mongo);

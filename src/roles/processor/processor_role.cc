@@ -56,8 +56,7 @@ int RunProcessor(const RoleContext& context) {
     return kExitFailure;
   }
   std::atomic<bool> stop{false};
-  Reconciler reconciler(*(*wiring)->ledger, *(*wiring)->saga,
-                        std::chrono::seconds(config.processor.stuck_threshold_s));
+  Reconciler reconciler(*(*wiring)->ledger, *(*wiring)->saga, Reconciler::ThresholdFor(config));
   std::thread reconcile([&] {
     ReconcileLoop(reconciler, std::chrono::seconds(config.processor.reconcile_interval_s), stop);
   });

@@ -26,8 +26,7 @@ int RunReconcile(const RoleContext& context, bool fix) {
   SagaWiring& w = **wiring;
   std::atomic<bool> stop{false};
   if (fix) {
-    Reconciler reconciler(*w.ledger, *w.saga,
-                          std::chrono::seconds(config.processor.stuck_threshold_s));
+    Reconciler reconciler(*w.ledger, *w.saga, Reconciler::ThresholdFor(config));
     auto report = reconciler.RunOnce(stop);
     if (!report.ok()) {
       spdlog::error("reconcile: {}", report.status().ToString());
