@@ -73,6 +73,7 @@ json BookingView(const BookingRecord& r) {
   view["createdAt"] = r.created_at;
   view["updatedAt"] = r.updated_at;
   view["version"] = r.version;
+  if (r.waitlist_position > 0) view["waitlistPosition"] = r.waitlist_position;
   return view;
 }
 
@@ -228,6 +229,7 @@ void GatewayServer::AddBookingRoutes() {
                      {"available", levels->available},
                      {"held", levels->held},
                      {"sold", levels->sold},
+                     {"waiting", levels->waiting},
                      {"total", levels->total ? json(*levels->total) : json(nullptr)}};
         return Json(200, body);
       },

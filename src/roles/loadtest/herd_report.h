@@ -94,6 +94,11 @@ struct HerdReport {
   LatencySummary all_latency;         // every request
   LatencySummary accepted_latency;    // the 202 answers
   LatencySummary accept_to_terminal;  // 202 answer -> terminal outcome, per booking
+  // The waitlist: bookings announced WAITLISTED, how many of them got a room
+  // (CONFIRMED), and how long each waited (WAITLISTED -> its terminal outcome).
+  int64_t waited = 0;
+  int64_t waited_confirmed = 0;
+  LatencySummary waitlist_wait;
   std::vector<InvariantRow> invariants;
   bool pass = false;
 

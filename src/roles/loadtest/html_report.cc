@@ -348,6 +348,8 @@ std::string Totals(const HerdReport& r) {
   row("herd: first request to last answer, s", "herdSeconds", Fixed(r.herd_seconds, 2));
   row("drain: until every booking was terminal, s", "drainSeconds", Fixed(r.drain_seconds, 2));
   row("total, s", "totalSeconds", Fixed(r.herd_seconds + r.drain_seconds, 2));
+  row("bookings that waited on the waitlist", "waitlist.waited", Int(r.waited));
+  row("of them, got a room (CONFIRMED)", "waitlist.waitedConfirmed", Int(r.waited_confirmed));
   out += "</tbody></table></div>";
 
   out +=
@@ -380,6 +382,8 @@ std::string Latency(const HerdReport& r) {
   out += LatencyRow("202 answers: send to answer", "acceptedLatencyMs", r.accepted_latency);
   out += LatencyRow("per booking: 202 to terminal outcome", "acceptToTerminalMs",
                     r.accept_to_terminal);
+  out += LatencyRow("per waitlisted booking: WAITLISTED to terminal outcome", "waitlist.waitMs",
+                    r.waitlist_wait);
   out += "</tbody></table></div>";
   out += Histogram("latency-202", "How long the 202 answers took: requests per latency bin",
                    r.accepted_latency);

@@ -58,7 +58,8 @@ struct TerminalOutcomes {
     BookingStatus status = BookingStatus::kConfirmed;
     int64_t unix_ms = 0;
   };
-  std::map<std::string, Finished> finished;  // bookingId -> its last outcome seen
+  std::map<std::string, Finished> finished;           // bookingId -> its last outcome seen
+  std::map<std::string, int64_t> waitlisted_unix_ms;  // bookingId -> when announced WAITLISTED
   std::vector<int64_t> rejected_unix_ms;
   double seconds_waited = 0;
 
@@ -98,8 +99,13 @@ TerminalOutcomes WaitForTerminal(const Config& config, const std::string& proper
       continue;
     }
     const std::string id = p.value("bookingId", "");
+    if (!wanted.count(id)) continue;
+    if (!IsTerminal(*status)) {  // WAITLISTED: the terminal outcome follows
+      seen.waitlisted_unix_ms.emplace(id, (*polled)->timestamp_ms);
+      continue;
+    }
     // The last outcome wins, as it always has here, with its own time.
-    if (wanted.count(id)) seen.finished[id] = {*status, (*polled)->timestamp_ms};
+    seen.finished[id] = {*status, (*polled)->timestamp_ms};
   }
   (*consumer)->Close();
   seen.seconds_waited = std::chrono::duration<double>(Clock::now() - start).count();
@@ -159,6 +165,16 @@ HerdReport MakeReport(const LoadtestOptions& o, const HerdResult& herd,
     ++r.outcomes["REJECTED"];
   }
   std::sort(to_terminal.begin(), to_terminal.end());
+  std::vector<double> waits;
+  r.waited = static_cast<int64_t>(terminal.waitlisted_unix_ms.size());
+  for (const auto& [id, since] : terminal.waitlisted_unix_ms) {
+    auto f = terminal.finished.find(id);
+    if (f == terminal.finished.end()) continue;
+    waits.push_back(std::max<double>(0, static_cast<double>(f->second.unix_ms - since)));
+    if (f->second.status == BookingStatus::kConfirmed) ++r.waited_confirmed;
+  }
+  std::sort(waits.begin(), waits.end());
+  r.waitlist_wait = LatencySummary::Of(waits);
   r.all_latency = LatencySummary::Of(herd.latencies_ms);
   r.accepted_latency = LatencySummary::Of(herd.accepted_latencies_ms);
   r.accept_to_terminal = LatencySummary::Of(to_terminal);
@@ -272,12 +288,17 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                 Percentile(lat, 90), Percentile(lat, 99), lat.empty() ? 0.0 : lat.back());
     std::printf(
         "outcomes after %.1f s: CONFIRMED %lld, SOLD_OUT %lld, FAILED_PAYMENT %lld, "
-        "PARKED %lld, REJECTED %lld\n\ninvariants:\n",
+        "PARKED %lld, REJECTED %lld\n",
         drain_s, static_cast<long long>(outcomes[BookingStatus::kConfirmed]),
         static_cast<long long>(outcomes[BookingStatus::kSoldOut]),
         static_cast<long long>(outcomes[BookingStatus::kFailedPayment]),
         static_cast<long long>(outcomes[BookingStatus::kParked]),
         static_cast<long long>(outcomes[BookingStatus::kRejected]));
+    std::printf(
+        "waitlist: %lld waited, %lld of them got a room; wait ms p50 %.0f  p99 "
+        "%.0f\n\ninvariants:\n",
+        static_cast<long long>(report.waited), static_cast<long long>(report.waited_confirmed),
+        report.waitlist_wait.p50, report.waitlist_wait.p99);
     PrintInvariants(invariants);
   }
   return ok ? kExitOk : kExitFailure;

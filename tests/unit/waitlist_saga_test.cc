@@ -1,0 +1,223 @@
+// The saga's waitlist (issue 15) over fakes: who waits, who is handed a unit,
+// who is turned away, and a hand-over that outlives the driver that made it.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "fakes/fake_ports.h"
+#include "wanderluxe/batch_admission.h"
+#include "wanderluxe/booking_saga.h"
+#include "wanderluxe/ids.h"
+#include "wanderluxe/reconciler.h"
+
+namespace wanderluxe {
+namespace {
+
+using fakes::Faults;
+
+constexpr WaitlistPolicy kRoomy{100, 10};
+
+struct WaitlistFixture {
+  Faults faults;
+  fakes::FakeInventory inventory{faults, kRoomy};
+  fakes::FakeLedger ledger{faults};
+  fakes::FakeBank bank{faults};
+  fakes::FakeProducer producer{faults};
+  MetricsRegistry metrics;
+  std::atomic<bool> stop{false};
+  BookingSaga saga{Options(), inventory, ledger, bank, producer, metrics};
+
+  static SagaOptions Options() {
+    SagaOptions o = SagaOptions::From(Config{});
+    o.retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2, 0};
+    o.payment_deadline = std::chrono::milliseconds(30);
+    o.max_attempts = 3;
+    return o;
+  }
+  explicit WaitlistFixture(int64_t units) { inventory.Set("p", units); }
+
+  static BookingEvent Event(const std::string& id) {
+    BookingEvent e;
+    e.event_id = NewUuid();
+    e.request = {id, "p", "", {1000, "USD"}, "", ""};
+    return e;
+  }
+  SagaResult Run(const std::string& id) {
+    auto r = saga.Process(Event(id), stop);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    return *r;
+  }
+  // A booking holding a unit whose bank has just declined: the next driver
+  // to look releases its hold.
+  void DeclinedHolder(const std::string& id) {
+    REQUIRE(inventory.Reserve("p", id).value() == ReserveOutcome::kReserved);
+    BookingRecord r = saga.AdmittedRecord(Event(id), {ReserveOutcome::kReserved}, "");
+    r.payment_status = PaymentStatus::kDeclined;
+    r.lease = {};
+    REQUIRE(ledger.Insert(r).ok());
+  }
+  void MakeStale(const std::string& id) { ledger.at(id).updated_at = "2000-01-01T00:00:00.000Z"; }
+  // The statuses of `id`'s outcome events, in the order published.
+  std::vector<std::string> Outcomes(const std::string& id) {
+    std::vector<std::string> statuses;
+    for (const auto& e : producer.Published()) {
+      if (e.key != id) continue;
+      const auto at = e.value.find("\"status\":\"");
+      REQUIRE(at != std::string::npos);
+      const auto from = at + 10;
+      statuses.push_back(e.value.substr(from, e.value.find('"', from) - from));
+    }
+    return statuses;
+  }
+  InventoryLevels Levels() { return *inventory.Levels("p"); }
+};
+
+TEST_SUITE("unit.waitlist") {
+  TEST_CASE("every unit held: the booking waits, in arrival order, announced with its place") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    const SagaResult first = f.Run("w1");
+    CHECK(first.verdict == SagaVerdict::kWaiting);
+    CHECK(first.status == BookingStatus::kWaitlisted);
+    CHECK(f.Run("w2").verdict == SagaVerdict::kWaiting);
+    CHECK(f.ledger.at("w1").waitlist_position == 1);
+    CHECK(f.ledger.at("w2").waitlist_position == 2);
+    CHECK(f.ledger.at("w2").payment_status == PaymentStatus::kNotAttempted);
+    CHECK(f.Outcomes("w2") == std::vector<std::string>{"WAITLISTED"});
+    CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
+    CHECK(f.inventory.Waiters("p") == std::vector<std::string>{"w1", "w2"});
+    CHECK(f.bank.charge_calls == 0);
+  }
+
+  TEST_CASE(
+      "a declined holder's unit goes to the head, who pays; the last sale turns the rest away") {
+    WaitlistFixture f(1);
+    f.DeclinedHolder("holder");
+    f.Run("w1");
+    f.Run("w2");
+    BookingRecord holder = f.ledger.at("holder");
+    auto resumed = f.saga.Resume(holder, f.stop);
+    REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
+    CHECK(resumed->status == BookingStatus::kFailedPayment);
+    CHECK(f.ledger.at("w1").status == BookingStatus::kConfirmed);
+    CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED", "CONFIRMED"});
+    // w1 bought the last unit: nobody can give one back, w2 is told at once.
+    CHECK(f.ledger.at("w2").status == BookingStatus::kSoldOut);
+    CHECK(f.ledger.at("w2").audit_log.back().detail.find("turned away") != std::string::npos);
+    const InventoryLevels levels = f.Levels();
+    CHECK(levels.available == 0);  // kNoUnitIdleWhileWaiting: it never went back to available
+    CHECK(levels.held == 0);
+    CHECK(levels.sold == 1);
+    CHECK(levels.waiting == 0);
+    CHECK(f.bank.Captured() == 1);
+  }
+
+  TEST_CASE("a waiter whose payment fails hands its unit on down the line, without recursion") {
+    constexpr int kWaiters = 50;
+    WaitlistFixture f(1);
+    f.inventory.SetWaitlist({kWaiters, kWaiters});
+    f.DeclinedHolder("holder");
+    for (int i = 0; i < kWaiters; ++i) f.Run("w" + std::to_string(i));
+    f.bank.fallback = ChargeOutcome::kDeclined;  // every waiter but the last is declined
+    for (int i = 0; i + 1 < kWaiters; ++i) f.bank.script.push_back(ChargeOutcome::kDeclined);
+    f.bank.script.push_back(ChargeOutcome::kCaptured);
+    BookingRecord holder = f.ledger.at("holder");
+    REQUIRE(f.saga.Resume(holder, f.stop).ok());
+    for (int i = 0; i + 1 < kWaiters; ++i) {
+      CAPTURE(i);
+      CHECK(f.ledger.at("w" + std::to_string(i)).status == BookingStatus::kFailedPayment);
+    }
+    CHECK(f.ledger.at("w" + std::to_string(kWaiters - 1)).status == BookingStatus::kConfirmed);
+    CHECK(f.Levels().sold == 1);
+    CHECK(f.Levels().available == 0);
+  }
+
+  TEST_CASE("a full waitlist, or nothing held, answers SOLD_OUT") {
+    WaitlistFixture f(1);
+    f.inventory.SetWaitlist({1, 10});
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    CHECK(f.Run("w1").status == BookingStatus::kWaitlisted);
+    CHECK(f.Run("full").status == BookingStatus::kSoldOut);
+    REQUIRE(f.inventory.Confirm("p", "holder").ok());  // sold == total: turns w1 away
+    CHECK(f.Run("late").status == BookingStatus::kSoldOut);
+    CHECK(f.Levels().waiting == 0);
+  }
+
+  TEST_CASE("two actors: the driver that handed a unit over dies; the reconciler goes on") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    // The holder's driver released (the script handed the unit to w1) and
+    // died before driving w1: the ledger still says WAITLISTED.
+    auto released = f.inventory.Release("p", "holder");
+    REQUIRE(released.ok());
+    CHECK(released->handed_to == "w1");
+    CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
+    f.MakeStale("w1");
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    auto report = reconciler.RunOnce(f.stop);
+    REQUIRE(report.ok());
+    CHECK(report->finished[BookingStatus::kConfirmed] == 1);
+    CHECK(f.ledger.at("w1").status == BookingStatus::kConfirmed);
+    CHECK(f.bank.Captured() == 1);
+  }
+
+  TEST_CASE(
+      "a waiter past saga.waitlist_timeout_ms leaves and ends SOLD_OUT; a unit then goes back") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    f.MakeStale("w1");
+    REQUIRE(reconciler.RunOnce(f.stop).ok());
+    CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);  // not waited long enough
+    f.inventory.Age("p");
+    f.MakeStale("w1");
+    REQUIRE(reconciler.RunOnce(f.stop).ok());
+    CHECK(f.ledger.at("w1").status == BookingStatus::kSoldOut);
+    CHECK(f.ledger.at("w1").audit_log.back().detail.find("waited") != std::string::npos);
+    auto released = f.inventory.Release("p", "holder");
+    REQUIRE(released.ok());
+    CHECK(released->handed_to.empty());
+    CHECK(f.Levels().available == 1);
+  }
+
+  TEST_CASE("parking a waiting booking takes it off the waitlist") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    REQUIRE(f.saga.Park(WaitlistFixture::Event("w1").request, "test", f.stop).ok());
+    CHECK(f.ledger.at("w1").status == BookingStatus::kParked);
+    CHECK(f.inventory.Waiters("p").empty());
+  }
+
+  TEST_CASE("a batch admits waiters as WAITLISTED records the worker pool checks once more") {
+    WaitlistFixture f(1);
+    BatchAdmission batches(f.saga);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    auto admitted =
+        batches.Admit({WaitlistFixture::Event("w1"), WaitlistFixture::Event("w2")}, f.stop);
+    REQUIRE(admitted.ok());
+    for (const Admission& a : *admitted) {
+      CHECK(a.next == Admission::Next::kContinue);
+      CHECK(a.record.status == BookingStatus::kWaitlisted);
+      CHECK_FALSE(a.driver.empty());
+    }
+    // A unit handed to w1 between the reserve and the insert: the worker's
+    // check after the insert finds it holding and goes on to pay.
+    REQUIRE(f.inventory.Release("p", "holder").value().handed_to == "w1");
+    Admission& first = (*admitted)[0];
+    auto w1 = f.saga.Continue(first.record, first.driver, "", f.stop);
+    REQUIRE(w1.ok());
+    CHECK(w1->status == BookingStatus::kConfirmed);
+    Admission& second = (*admitted)[1];
+    auto w2 = f.saga.Continue(second.record, second.driver, "", f.stop);
+    REQUIRE(w2.ok());
+    // w1 bought the last unit and turned w2 away before w2's own check.
+    CHECK(w2->status == BookingStatus::kSoldOut);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
