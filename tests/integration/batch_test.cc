@@ -152,19 +152,25 @@ TEST_SUITE("integration.batch") {
     CHECK(std::set<std::string>(holders.begin(), holders.end()) == reserved);  // agree
     CHECK(a->inventory->Levels(p).value().available == 0);
 
-    // Each booking is continued by the one actor whose record is in.
-    int continued = 0;
-    for (auto* admitted : {&*admitted_a, &*admitted_b}) {
-      BookingSaga& saga = admitted == &*admitted_a ? *a->saga : *b->saga;
-      for (auto& adm : *admitted) {
-        if (adm.next != Admission::Next::kContinue) continue;
-        ++continued;
-        auto r = saga.Continue(adm.record, adm.driver, "", stop);
-        REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-        CHECK(r->status == BookingStatus::kConfirmed);
+    // Each booking is continued by the one actor whose record is in: the
+    // holders pay, then the waiters (2 per unit) learn the last unit sold.
+    int holders_continued = 0, waiters_continued = 0;
+    for (const BookingStatus kind : {BookingStatus::kReserved, BookingStatus::kWaitlisted}) {
+      for (auto* admitted : {&*admitted_a, &*admitted_b}) {
+        BookingSaga& saga = admitted == &*admitted_a ? *a->saga : *b->saga;
+        for (auto& adm : *admitted) {
+          if (adm.next != Admission::Next::kContinue || adm.record.status != kind) continue;
+          ++(kind == BookingStatus::kReserved ? holders_continued : waiters_continued);
+          auto r = saga.Continue(adm.record, adm.driver, "", stop);
+          REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+          CHECK(r->status == (kind == BookingStatus::kReserved ? BookingStatus::kConfirmed
+                                                               : BookingStatus::kSoldOut));
+        }
       }
     }
-    CHECK(continued == 5);
+    CHECK(holders_continued == 5);
+    CHECK(waiters_continued == 10);
+    CHECK(a->ledger->CountByStatus(p).value()[BookingStatus::kSoldOut] == 195);
     const InventoryLevels levels = a->inventory->Levels(p).value();
     CHECK(levels.sold == 5);
     CHECK(levels.held == 0);
