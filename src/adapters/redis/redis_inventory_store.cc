@@ -104,10 +104,15 @@ return answer
 
 // KEYS holds, sold, waitlist; ARGV bookingId, now (Unix ms), max wait (ms).
 // waiting | left (waited max wait or more: removed now) | held | sold | gone.
+// A score may run ahead of the clock (arrivals within one ms are kept one ms
+// apart), so max wait 0, "leave now", never compares times: a waiter that
+// joined in a crowd would otherwise stay on, and be handed a unit after its
+// saga gave up on it.
 const RedisScript kCheckWaitlist{"inventory-check-waitlist", R"(
 local since = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if since then
-  if tonumber(ARGV[2]) - tonumber(since) >= tonumber(ARGV[3]) then
+  local max_wait = tonumber(ARGV[3])
+  if max_wait <= 0 or tonumber(ARGV[2]) - tonumber(since) >= max_wait then
     redis.call('ZREM', KEYS[3], ARGV[1])
     return 'left'
   end
