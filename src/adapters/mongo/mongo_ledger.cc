@@ -471,8 +471,13 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
 
 Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& updated_before,
                                                           int64_t limit) {
-  const json filter = {{"status", {{"$in", {"PENDING", "RESERVED"}}}},
-                       {"updatedAt", {{"$lt", updated_before}}}};
+  // Every non-terminal status: a WAITLISTED booking times out through here.
+  const json filter = {
+      {"status",
+       {{"$in",
+         {BookingStatusName(BookingStatus::kPending), BookingStatusName(BookingStatus::kWaitlisted),
+          BookingStatusName(BookingStatus::kReserved)}}}},
+      {"updatedAt", {{"$lt", updated_before}}}};
   auto docs = FindEverywhere(filter.dump(), R"({"updatedAt":1})", limit);
   if (!docs.ok()) return docs.status();
   std::vector<BookingRecord> out;
