@@ -545,4 +545,23 @@ Result<std::map<std::string, BookingStatus>> MongoLedger::StatusByBooking(
   return out;
 }
 
+Result<std::vector<std::string>> MongoLedger::WaitedAndSoldOut(const std::string& property_id,
+                                                               int64_t limit) {
+  // A record that never waited has no waitlistPosition, which $gt never matches.
+  const json filter = {{"propertyId", property_id},
+                       {"status", BookingStatusName(BookingStatus::kSoldOut)},
+                       {"waitlistPosition", {{"$gt", 0}}}};
+  auto docs = FindEverywhere(filter.dump(), R"({"_id":1})", limit, R"({"_id":1})");
+  if (!docs.ok()) return docs.status();
+  std::vector<std::string> ids;
+  for (const auto& d : *docs) {
+    json doc = json::parse(d, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc["_id"].is_string()) ids.push_back(doc["_id"].get<std::string>());
+  }
+  // Each shard answered up to `limit`: the first ones across them all.
+  std::sort(ids.begin(), ids.end());
+  if (limit > 0 && static_cast<int64_t>(ids.size()) > limit) ids.resize(static_cast<size_t>(limit));
+  return ids;
+}
+
 }  // namespace wanderluxe

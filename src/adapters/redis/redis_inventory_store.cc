@@ -323,4 +323,22 @@ Result<std::vector<std::string>> RedisInventoryStore::Waiters(const std::string&
   return ids;
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>> RedisInventoryStore::WaiterArrivals(
+    const std::string& property_id) {
+  const std::string key = Keys(property_id).waitlist;
+  auto reply = redis_.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (e.size() % 2 != 0) return Status::Internal(key + ": odd ZRANGE WITHSCORES reply");
+  std::vector<std::pair<std::string, int64_t>> waiters;
+  for (size_t i = 0; i < e.size(); i += 2) {
+    try {
+      waiters.emplace_back(e[i].text, static_cast<int64_t>(std::stod(e[i + 1].text)));
+    } catch (const std::exception&) {
+      return Status::Internal(key + ": score '" + e[i + 1].text + "' is not a number");
+    }
+  }
+  return waiters;
+}
+
 }  // namespace wanderluxe
