@@ -263,6 +263,18 @@ class FakeLedger : public Ledger {
     }
     return out;
   }
+  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& p, int64_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> ids;  // records_ is ordered by id, as the Mongo answer is
+    for (const auto& [id, r] : records_) {
+      if (limit > 0 && static_cast<int64_t>(ids.size()) == limit) break;
+      if (r.request.property_id == p && r.status == BookingStatus::kSoldOut &&
+          r.waitlist_position > 0) {
+        ids.push_back(id);
+      }
+    }
+    return ids;
+  }
   BookingRecord& at(const std::string& id) { return records_.at(id); }
 
  private:

@@ -91,6 +91,31 @@ TEST_SUITE("integration.ledger") {
     CHECK(ledger.DropAll().ok());
   }
 
+  // Issue 15: a WAITLISTED booking is non-terminal. The reconciler finds it
+  // by FindStale to time it out (saga.waitlist_timeout_ms) and I5 names it
+  // when it stays: FindStale must return it like PENDING and RESERVED.
+  TEST_CASE("a stale WAITLISTED booking is found by FindStale") {
+    const std::string db = testing::UniqueName("stale-wl");
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=4"});
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
+    MongoLedger ledger(**store);
+    const std::string property = testing::UniqueName("prop");
+    const std::string an_hour_ago = IsoFromUnixMillis(NowUnixMillis() - 3'600'000);
+    BookingRecord waiting = Record("wl-1", property, BookingStatus::kWaitlisted, an_hour_ago);
+    waiting.payment_status = PaymentStatus::kNotAttempted;
+    waiting.waitlist_position = 3;
+    REQUIRE(ledger.Insert(waiting).ok());
+    REQUIRE(ledger.Insert(Record("so-1", property, BookingStatus::kSoldOut, an_hour_ago)).ok());
+    auto stale = ledger.FindStale(NowIso8601(), 100);
+    REQUIRE(stale.ok());
+    std::vector<std::string> ids;
+    for (const auto& r : *stale) ids.push_back(r.request.booking_id);
+    CHECK(ids == std::vector<std::string>{"wl-1"});
+    if (!stale->empty()) CHECK(stale->front().waitlist_position == 3);
+    CHECK(ledger.DropAll().ok());
+  }
+
   // Defect 2 of issue 11: FerretDB runs a filtered update as a read, then a
   // write by _id, so two racers could both "win" the same version. Eight
   // threads race for every version of a few documents: each version must have

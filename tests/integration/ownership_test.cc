@@ -224,6 +224,9 @@ class RendezvousLedger final : public Ledger {
   Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
     return inner_.StatusByBooking(p);
   }
+  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& p, int64_t limit) override {
+    return inner_.WaitedAndSoldOut(p, limit);
+  }
 
  private:
   Ledger& inner_;

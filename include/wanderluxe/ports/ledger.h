@@ -118,6 +118,11 @@ class Ledger {
   // check thousands of accepted bookings without a lookup each).
   virtual Result<std::map<std::string, BookingStatus>> StatusByBooking(
       const std::string& property_id) = 0;
+  // Ids of up to `limit` (0: all) of a property's bookings that joined its
+  // waitlist (waitlist_position > 0) and ended SOLD_OUT, in id order (for
+  // `verify` I7 to name them).
+  virtual Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& property_id,
+                                                            int64_t limit) = 0;
 };
 
 }  // namespace wanderluxe

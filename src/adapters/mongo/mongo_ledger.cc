@@ -471,8 +471,13 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
 
 Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& updated_before,
                                                           int64_t limit) {
-  const json filter = {{"status", {{"$in", {"PENDING", "RESERVED"}}}},
-                       {"updatedAt", {{"$lt", updated_before}}}};
+  // Every non-terminal status: a WAITLISTED booking times out through here.
+  const json filter = {
+      {"status",
+       {{"$in",
+         {BookingStatusName(BookingStatus::kPending), BookingStatusName(BookingStatus::kWaitlisted),
+          BookingStatusName(BookingStatus::kReserved)}}}},
+      {"updatedAt", {{"$lt", updated_before}}}};
   auto docs = FindEverywhere(filter.dump(), R"({"updatedAt":1})", limit);
   if (!docs.ok()) return docs.status();
   std::vector<BookingRecord> out;
@@ -538,6 +543,25 @@ Result<std::map<std::string, BookingStatus>> MongoLedger::StatusByBooking(
     out[doc["_id"].get<std::string>()] = *status;
   }
   return out;
+}
+
+Result<std::vector<std::string>> MongoLedger::WaitedAndSoldOut(const std::string& property_id,
+                                                               int64_t limit) {
+  // A record that never waited has no waitlistPosition, which $gt never matches.
+  const json filter = {{"propertyId", property_id},
+                       {"status", BookingStatusName(BookingStatus::kSoldOut)},
+                       {"waitlistPosition", {{"$gt", 0}}}};
+  auto docs = FindEverywhere(filter.dump(), R"({"_id":1})", limit, R"({"_id":1})");
+  if (!docs.ok()) return docs.status();
+  std::vector<std::string> ids;
+  for (const auto& d : *docs) {
+    json doc = json::parse(d, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc["_id"].is_string()) ids.push_back(doc["_id"].get<std::string>());
+  }
+  // Each shard answered up to `limit`: the first ones across them all.
+  std::sort(ids.begin(), ids.end());
+  if (limit > 0 && static_cast<int64_t>(ids.size()) > limit) ids.resize(static_cast<size_t>(limit));
+  return ids;
 }
 
 }  // namespace wanderluxe

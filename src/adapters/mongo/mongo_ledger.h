@@ -88,6 +88,8 @@ class MongoLedger final : public Ledger {
                                                  BookingStatus status) override;
   Result<std::map<std::string, BookingStatus>> StatusByBooking(
       const std::string& property_id) override;
+  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& property_id,
+                                                    int64_t limit) override;
 
  private:
   // Every shard's documents matching `filter`, one shard after another.

@@ -104,10 +104,15 @@ return answer
 
 // KEYS holds, sold, waitlist; ARGV bookingId, now (Unix ms), max wait (ms).
 // waiting | left (waited max wait or more: removed now) | held | sold | gone.
+// A score may run ahead of the clock (arrivals within one ms are kept one ms
+// apart), so max wait 0, "leave now", never compares times: a waiter that
+// joined in a crowd would otherwise stay on, and be handed a unit after its
+// saga gave up on it.
 const RedisScript kCheckWaitlist{"inventory-check-waitlist", R"(
 local since = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if since then
-  if tonumber(ARGV[2]) - tonumber(since) >= tonumber(ARGV[3]) then
+  local max_wait = tonumber(ARGV[3])
+  if max_wait <= 0 or tonumber(ARGV[2]) - tonumber(since) >= max_wait then
     redis.call('ZREM', KEYS[3], ARGV[1])
     return 'left'
   end
@@ -316,6 +321,24 @@ Result<std::vector<std::string>> RedisInventoryStore::Waiters(const std::string&
   std::vector<std::string> ids;
   for (const auto& e : reply->elements) ids.push_back(e.text);
   return ids;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> RedisInventoryStore::WaiterArrivals(
+    const std::string& property_id) {
+  const std::string key = Keys(property_id).waitlist;
+  auto reply = redis_.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (e.size() % 2 != 0) return Status::Internal(key + ": odd ZRANGE WITHSCORES reply");
+  std::vector<std::pair<std::string, int64_t>> waiters;
+  for (size_t i = 0; i < e.size(); i += 2) {
+    try {
+      waiters.emplace_back(e[i].text, static_cast<int64_t>(std::stod(e[i + 1].text)));
+    } catch (const std::exception&) {
+      return Status::Internal(key + ": score '" + e[i + 1].text + "' is not a number");
+    }
+  }
+  return waiters;
 }
 
 }  // namespace wanderluxe

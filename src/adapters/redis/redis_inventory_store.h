@@ -7,6 +7,8 @@
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "adapters/redis/redis_client.h"
 #include "wanderluxe/ports/inventory_store.h"
@@ -49,6 +51,10 @@ class RedisInventoryStore final : public InventoryStore {
   Result<std::vector<std::string>> Holders(const std::string& property_id, bool sold);
   // Booking ids on the waitlist, head first (for `verify` and `reconcile`).
   Result<std::vector<std::string>> Waiters(const std::string& property_id);
+  // The same with each one's arrival (Unix ms; kept strictly increasing, so
+  // a waiter that joined in a crowd may read a few ms late), for `reconcile`.
+  Result<std::vector<std::pair<std::string, int64_t>>> WaiterArrivals(
+      const std::string& property_id);
 
  private:
   InventoryKeys Keys(const std::string& property_id) const {

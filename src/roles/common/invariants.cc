@@ -19,6 +19,8 @@ namespace {
 
 using nlohmann::json;
 constexpr size_t kMaxListed = 20;  // violations named per invariant; the rest counted
+// I7 names a few of a property's refused waiters: one is a violation already.
+constexpr int64_t kRefusedNamed = 5;
 
 void Note(InvariantResult& r, std::string detail) { r.details.push_back(std::move(detail)); }
 
@@ -302,6 +304,69 @@ InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& even
   return r;
 }
 
+InvariantResult InvariantChecker::CheckUnsoldWhileRefused(
+    const std::vector<std::string>& properties) {
+  InvariantResult r{"I7",
+                    "nothing left unsold while refused: no unit available while a booking that "
+                    "waited ended SOLD_OUT"};
+  for (const auto& p : properties) {
+    FindStaleWaiters(p, r);
+    auto levels = inventory_.Levels(p);
+    if (!levels.ok()) {
+      r.Fail(p + ": " + levels.status().ToString());
+      continue;
+    }
+    if (levels->available <= 0) continue;
+    // One more than named, to know whether there are more.
+    auto refused = ledger_.WaitedAndSoldOut(p, kRefusedNamed + 1);
+    if (!refused.ok()) {
+      r.Fail(p + ": cannot read the ledger (" + refused.status().ToString() + ")");
+      continue;
+    }
+    if (refused->empty()) continue;
+    std::string named;
+    for (int64_t i = 0; i < static_cast<int64_t>(refused->size()) && i < kRefusedNamed; ++i) {
+      named += (i ? ", " : "") + (*refused)[static_cast<size_t>(i)];
+    }
+    if (static_cast<int64_t>(refused->size()) > kRefusedNamed) named += " and more";
+    r.Fail(p + ": " + std::to_string(levels->available) +
+           " available while bookings that waited ended SOLD_OUT: " + named);
+  }
+  return r;
+}
+
+void InvariantChecker::FindStaleWaiters(const std::string& property_id, InvariantResult& r) {
+  auto waiters = inventory_.WaiterArrivals(property_id);
+  if (!waiters.ok()) {
+    r.Fail(property_id + ": cannot read the waitlist (" + waiters.status().ToString() + ")");
+    return;
+  }
+  if (waiters->empty()) return;
+  auto status = ledger_.StatusByBooking(property_id);
+  if (!status.ok()) {
+    r.Fail(property_id + ": cannot read the ledger (" + status.status().ToString() + ")");
+    return;
+  }
+  // Unrecorded and recent: admitted a moment ago (the reserve comes before the insert).
+  const int64_t cutoff = NowUnixMillis() - config_.processor.stuck_threshold_s * 1000;
+  std::vector<std::string> stale;
+  for (const auto& [id, arrival] : *waiters) {
+    auto it = status->find(id);
+    const bool finished = it != status->end() && IsTerminal(it->second);
+    const bool lost = it == status->end() && arrival < cutoff;
+    if (!finished && !lost) continue;
+    stale.push_back(id);
+    stale_waiters.emplace_back(property_id, id);
+  }
+  // A release would hand such an entry a unit nobody pays for (I2 would
+  // then find it a leaked hold).
+  if (!stale.empty()) {
+    r.Fail(property_id +
+           ": waitlist entries of finished or unknown bookings (reconcile --fix removes them): " +
+           Join(stale));
+  }
+}
+
 std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
   if (scope.properties.empty()) scope.properties = DiscoverProperties();
   std::vector<InvariantResult> results = {CheckOversell(scope.properties),
@@ -326,20 +391,24 @@ std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
     results.push_back(CheckAccepted(scope.properties, accepted));
   }
   results.push_back(CheckStuck(scope.properties));
-  if (!scope.check_audit) return results;
+  if (scope.check_audit) results.push_back(AuditResult(events));
+  results.push_back(CheckUnsoldWhileRefused(scope.properties));
+  return results;
+}
+
+InvariantResult InvariantChecker::AuditResult(const Result<std::vector<TopicEvent>>& events) {
   if (!events.ok()) {
     InvariantResult r{"I6", "audit complete"};
     r.Fail("cannot read " + config_.kafka.requests_topic + ": " + events.status().ToString());
-    results.push_back(r);
-  } else if (std::find(config_.audit.sinks.begin(), config_.audit.sinks.end(), "mongo") ==
-             config_.audit.sinks.end()) {
+    return r;
+  }
+  if (std::find(config_.audit.sinks.begin(), config_.audit.sinks.end(), "mongo") ==
+      config_.audit.sinks.end()) {
     InvariantResult r{"I6", "audit complete", InvariantResult::Verdict::kSkip};
     Note(r, "audit.sinks has no mongo sink to check");
-    results.push_back(r);
-  } else {
-    results.push_back(CheckAudit(*events));
+    return r;
   }
-  return results;
+  return CheckAudit(*events);
 }
 
 }  // namespace wanderluxe

@@ -1,6 +1,7 @@
 // The invariants of ARCHITECTURE §9, checked against the live stores:
 //   I1 no oversell        I2 conservation        I3 exactly-once charge
 //   I4 no lost acceptance I5 nothing stuck       I6 audit complete
+//   I7 nothing left unsold while refused
 // Shared by `verify`, `loadtest` and `reconcile`.
 // Prints results as PASS/FAIL lines; true when none failed.
 #ifndef WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
@@ -54,6 +55,9 @@ class InvariantChecker {
   // terminal: what `reconcile --fix` repairs. Filled by Check.
   std::vector<std::string> orphan_charges;
   std::vector<std::pair<std::string, std::string>> leaked_holds;  // (property, booking)
+  // Waitlist entries of finished bookings, or of unrecorded ones older than
+  // processor.stuck_threshold_s: what `reconcile --fix` removes. Filled by Check.
+  std::vector<std::pair<std::string, std::string>> stale_waiters;  // (property, booking)
 
  private:
   struct TopicEvent {
@@ -71,6 +75,11 @@ class InvariantChecker {
                                 const std::vector<std::string>& booking_ids);
   InvariantResult CheckStuck(const std::vector<std::string>& properties);
   InvariantResult CheckAudit(const std::vector<TopicEvent>& events);
+  // I6 from the requests topic as read (or not).
+  InvariantResult AuditResult(const Result<std::vector<TopicEvent>>& events);
+  InvariantResult CheckUnsoldWhileRefused(const std::vector<std::string>& properties);
+  // Adds the property's stale waitlist entries to `r` and to stale_waiters.
+  void FindStaleWaiters(const std::string& property_id, InvariantResult& r);
 
   const Config config_;
   RedisClient& redis_;

@@ -8,6 +8,7 @@
 
 #include "roles/common/invariants.h"
 #include "roles/common/saga_wiring.h"
+#include "roles/reconcile/waitlist_sweep.h"
 #include "wanderluxe/reconciler.h"
 
 namespace wanderluxe {
@@ -53,7 +54,17 @@ int RunReconcile(const RoleContext& context, bool fix) {
                   voided.ok() ? std::string(ChargeStateName(*voided)).c_str()
                               : voided.status().ToString().c_str());
     }
-    if (!checker.leaked_holds.empty() || !checker.orphan_charges.empty()) {
+    if (!checker.stale_waiters.empty()) {
+      const WaitlistSweep sweep = RemoveStaleWaiters(*w.inventory, checker.stale_waiters);
+      std::printf(
+          "waitlist entries of finished or unknown bookings: %zu found, %lld removed, %lld "
+          "holds handed to them meanwhile given back\n",
+          checker.stale_waiters.size(), static_cast<long long>(sweep.removed),
+          static_cast<long long>(sweep.released));
+      for (const auto& e : sweep.errors) std::printf("  failed: %s\n", e.c_str());
+    }
+    if (!checker.leaked_holds.empty() || !checker.orphan_charges.empty() ||
+        !checker.stale_waiters.empty()) {
       results = InvariantChecker(config, *w.redis, *w.mongo).Check({});
     }
   }
@@ -64,7 +75,9 @@ int RunReconcile(const RoleContext& context, bool fix) {
 
 RoleMain AddReconcileCommand(CLI::App& command) {
   auto fix = std::make_shared<bool>(false);
-  command.add_flag("--fix", *fix, "finish stuck sagas, release leaked holds, void orphan charges");
+  command.add_flag("--fix", *fix,
+                   "finish stuck sagas, release leaked holds, void orphan charges, remove waitlist "
+                   "entries of finished bookings");
   return [fix](const RoleContext& context) { return RunReconcile(context, *fix); };
 }
 

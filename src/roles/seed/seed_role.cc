@@ -81,9 +81,10 @@ int RunSeed(const RoleContext& context, const SeedOptions& o) {
     }
     const std::string total =
         l.total ? std::to_string(*l.total) : std::string("not recorded (set by hand)");
-    std::printf("%s: total %s, available %lld, held %lld, sold %lld\n", property.c_str(),
-                total.c_str(), static_cast<long long>(l.available), static_cast<long long>(l.held),
-                static_cast<long long>(l.sold));
+    std::printf("%s: total %s, available %lld, held %lld, sold %lld, waiting %lld\n",
+                property.c_str(), total.c_str(), static_cast<long long>(l.available),
+                static_cast<long long>(l.held), static_cast<long long>(l.sold),
+                static_cast<long long>(l.waiting));
   }
   return exit;
 }
