@@ -293,7 +293,25 @@ void BookingSaga::GoOnWith(const std::string& booking_id, const std::atomic<bool
           id, found.ok() ? "not recorded yet" : found.status().ToString());
       continue;
     }
-    if ((*found)->status != BookingStatus::kWaitlisted) continue;
+    const BookingRecord& record = **found;
+    if (IsTerminal(record.status) && record.status != BookingStatus::kConfirmed) {
+      // kNoLeak: a unit handed to an entry whose booking had already ended
+      // (left behind by a crash) is nobody's: it goes on down the line.
+      const std::string& property = record.request.property_id;
+      auto state = Retry(
+          "waitlist",
+          [&] { return inventory_.CheckWaitlist(property, id, std::chrono::milliseconds(0)); },
+          stop);
+      if (state.ok() && *state == WaitlistState::kHeld) {
+        spdlog::warn("booking {} is {} but was handed a unit of {}; giving it on", id,
+                     BookingStatusName(record.status), property);
+        if (Status s = GiveBack(property, id, stop); !s.ok()) {
+          spdlog::warn("booking {}: {}; the reconciler goes on", id, s.ToString());
+        }
+      }
+      continue;
+    }
+    if (record.status != BookingStatus::kWaitlisted) continue;
     auto result = Drive(std::move(**found), NewDriver(), "", /*wait_for_owner=*/false,
                         /*announce=*/false, stop);
     if (!result.ok()) {

@@ -133,6 +133,22 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.Levels().available == 0);
   }
 
+  TEST_CASE(
+      "a unit handed to a stale entry of a booking that already ended goes on down the line") {
+    WaitlistFixture f(1);
+    f.DeclinedHolder("holder");
+    f.Run("ended");
+    f.Run("w2");
+    // A crash left `ended` on the waitlist although the ledger ended it.
+    f.ledger.at("ended").status = BookingStatus::kSoldOut;
+    BookingRecord holder = f.ledger.at("holder");
+    REQUIRE(f.saga.Resume(holder, f.stop).ok());
+    CHECK_FALSE(f.inventory.Holds("p", "ended"));  // kNoLeak
+    CHECK(f.ledger.at("w2").status == BookingStatus::kConfirmed);
+    CHECK(f.Levels().sold == 1);
+    CHECK(f.Levels().held == 0);
+  }
+
   TEST_CASE("a full waitlist, or nothing held, answers SOLD_OUT") {
     WaitlistFixture f(1);
     f.inventory.SetWaitlist({1, 10});
