@@ -19,6 +19,18 @@
 namespace wanderluxe {
 namespace {
 
+// Says when the audit gains and loses partitions: an audit that archives
+// nothing after a broker bounce must be visible in its log (it holds none).
+class AssignmentLog final : public RebalanceListener {
+ public:
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override {
+    spdlog::info("audit assigned {} partitions", partitions.size());
+  }
+  void OnRevoked(const std::vector<TopicPartition>& partitions) override {
+    spdlog::info("audit revoked {} partitions", partitions.size());
+  }
+};
+
 bool HasSink(const AuditConfig& config, const std::string& name) {
   return std::find(config.sinks.begin(), config.sinks.end(), name) != config.sinks.end();
 }
@@ -84,7 +96,8 @@ int RunAudit(const RoleContext& context) {
     }
     sinks.push_back(mongo_archive.get());
   }
-  auto consumer = KafkaConsumer::Create(config.kafka, audit.group_id);
+  AssignmentLog assignments;  // outlives the consumer
+  auto consumer = KafkaConsumer::Create(config.kafka, audit.group_id, {}, &assignments);
   if (!consumer.ok()) {
     spdlog::error("audit consumer: {}", consumer.status().ToString());
     return kExitFailure;
