@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "fakes/fake_ports.h"
+#include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
 #include "wanderluxe/ids.h"
 
@@ -40,13 +41,7 @@ struct BatchFixture {
   BookingSaga saga{Options(), inventory, ledger, bank, producer, metrics};
   BatchAdmission batches{saga};
 
-  static SagaOptions Options() {
-    SagaOptions o = SagaOptions::From(Config{});
-    o.retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2, 0};
-    o.payment_deadline = std::chrono::milliseconds(30);
-    o.max_attempts = 3;
-    return o;
-  }
+  static SagaOptions Options() { return fakes::FastSagaOptions(); }
   explicit BatchFixture(int64_t units) { inventory.Set("p", units); }
 
   static BookingEvent Event(const std::string& id, const std::string& property = "p") {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "fakes/fake_ports.h"
+#include "fakes/fast_saga_options.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/ids.h"
 #include "wanderluxe/reconciler.h"
@@ -25,13 +26,7 @@ struct SagaFixture {
   std::atomic<bool> stop{false};
   BookingSaga saga;
 
-  static SagaOptions Options() {
-    SagaOptions o = SagaOptions::From(Config{});
-    o.retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2, 0};
-    o.payment_deadline = std::chrono::milliseconds(30);
-    o.max_attempts = 3;
-    return o;
-  }
+  static SagaOptions Options() { return fakes::FastSagaOptions(); }
   explicit SagaFixture(SagaOptions options = Options())
       : saga(std::move(options), inventory, ledger, bank, producer, metrics) {
     inventory.Set("p", 1);

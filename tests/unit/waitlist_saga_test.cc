@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fakes/fake_ports.h"
+#include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/ids.h"
@@ -28,13 +29,7 @@ struct WaitlistFixture {
   std::atomic<bool> stop{false};
   BookingSaga saga{Options(), inventory, ledger, bank, producer, metrics};
 
-  static SagaOptions Options() {
-    SagaOptions o = SagaOptions::From(Config{});
-    o.retry = {std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2, 0};
-    o.payment_deadline = std::chrono::milliseconds(30);
-    o.max_attempts = 3;
-    return o;
-  }
+  static SagaOptions Options() { return fakes::FastSagaOptions(); }
   explicit WaitlistFixture(int64_t units) { inventory.Set("p", units); }
 
   static BookingEvent Event(const std::string& id) {
