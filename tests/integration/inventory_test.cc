@@ -8,6 +8,7 @@
 #include "adapters/mongo/mongo_store.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
+#include "support/find_invariant.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -39,12 +40,7 @@ struct InventoryFixture {
   std::string property;
 };
 
-InvariantResult Find(const std::vector<InvariantResult>& results, const std::string& id) {
-  auto it = std::find_if(results.begin(), results.end(),
-                         [&](const InvariantResult& r) { return r.id == id; });
-  REQUIRE_MESSAGE(it != results.end(), id, " was not checked");
-  return *it;
-}
+using testing::FindInvariant;
 
 TEST_SUITE("integration.inventory") {
   TEST_CASE_FIXTURE(InventoryFixture,
@@ -95,7 +91,7 @@ TEST_SUITE("integration.inventory") {
     scope.properties = {property};
     scope.accepted_ids = std::vector<std::string>{};
     scope.check_audit = false;
-    const InvariantResult conservation = Find(checker.Check(scope), "I2");
+    const InvariantResult conservation = FindInvariant(checker.Check(scope), "I2");
     CHECK(conservation.verdict == InvariantResult::Verdict::kFail);
     std::string details;
     for (const auto& d : conservation.details) details += d + "\n";

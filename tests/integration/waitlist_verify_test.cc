@@ -11,6 +11,7 @@
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
 #include "roles/reconcile/waitlist_sweep.h"
+#include "support/find_invariant.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
 
@@ -72,12 +73,7 @@ struct VerifyFixture {
   std::string property;
 };
 
-InvariantResult Find(const std::vector<InvariantResult>& results, const std::string& id) {
-  auto it = std::find_if(results.begin(), results.end(),
-                         [&](const InvariantResult& r) { return r.id == id; });
-  REQUIRE_MESSAGE(it != results.end(), id, " was not checked");
-  return *it;
-}
+using testing::FindInvariant;
 
 std::string Details(const InvariantResult& r) {
   std::string out;
@@ -110,7 +106,7 @@ TEST_SUITE("integration.waitlist") {
     Record("h-1", BookingStatus::kReserved, 0);
     Record("w-timed-out", BookingStatus::kSoldOut, 1);
     InvariantChecker checker(config, *redis, *mongo);
-    const InvariantResult i7 = Find(Verify(checker), "I7");
+    const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK(i7.verdict == InvariantResult::Verdict::kFail);
     const std::string details = Details(i7);
     CHECK_MESSAGE(details.find("w-timed-out") != std::string::npos, details);
@@ -125,7 +121,7 @@ TEST_SUITE("integration.waitlist") {
     Record("h-1", BookingStatus::kConfirmed, 0);
     Record("w-turned-away", BookingStatus::kSoldOut, 1);
     InvariantChecker checker(config, *redis, *mongo);
-    const InvariantResult i7 = Find(Verify(checker), "I7");
+    const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK_MESSAGE(i7.verdict == InvariantResult::Verdict::kPass, Details(i7));
   }
 
@@ -135,7 +131,7 @@ TEST_SUITE("integration.waitlist") {
     Record("never-waited", BookingStatus::kSoldOut, 0);
     Record("waited-and-bought", BookingStatus::kConfirmed, 1);
     InvariantChecker checker(config, *redis, *mongo);
-    const InvariantResult i7 = Find(Verify(checker), "I7");
+    const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK_MESSAGE(i7.verdict == InvariantResult::Verdict::kPass, Details(i7));
   }
 
@@ -155,7 +151,7 @@ TEST_SUITE("integration.waitlist") {
     PlantWaiter("w-lost", config.processor.stuck_threshold_s * 1000 + 60'000);
 
     InvariantChecker checker(config, *redis, *mongo);
-    const InvariantResult i7 = Find(Verify(checker), "I7");
+    const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK(i7.verdict == InvariantResult::Verdict::kFail);
     std::vector<std::string> stale;
     for (const auto& [p, id] : checker.stale_waiters) {
@@ -174,7 +170,7 @@ TEST_SUITE("integration.waitlist") {
     CHECK(left == std::vector<std::string>{"w-admitting", "w-live"});
 
     InvariantChecker again(config, *redis, *mongo);
-    const InvariantResult after = Find(Verify(again), "I7");
+    const InvariantResult after = FindInvariant(Verify(again), "I7");
     CHECK_MESSAGE(after.verdict == InvariantResult::Verdict::kPass, Details(after));
     CHECK(again.stale_waiters.empty());
   }
