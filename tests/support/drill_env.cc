@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
 #include "support/servers.h"
+#include "wanderluxe/audit_record.h"
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/ids.h"
 
@@ -277,20 +279,27 @@ bool DrillEnv::WaitTerminal(const std::vector<std::string>& properties, int64_t 
 }
 
 bool DrillEnv::WaitAudited(std::chrono::seconds timeout, std::optional<int64_t> distinct_events) {
-  auto events = distinct_events
-                    ? Result<int64_t>(*distinct_events)
-                    : CountMessages(config_.kafka, config_.kafka.requests_topic, seconds(10));
-  REQUIRE_MESSAGE(events.ok(), events.status().ToString());
+  const std::vector<ConsumedEvent> messages = ReadTopic(config_.kafka.requests_topic);
+  std::set<std::string> ids;
+  for (const ConsumedEvent& e : messages) ids.insert(MakeAuditRecord(e, "").archive_id);
+  const int64_t events = distinct_events.value_or(static_cast<int64_t>(ids.size()));
   const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
   auto next = std::chrono::steady_clock::now();
-  return WaitUntil(
+  int64_t archived = -1;
+  const bool all = WaitUntil(
       [&] {
         if (std::chrono::steady_clock::now() < next) return false;
         next = std::chrono::steady_clock::now() + seconds(1);
-        auto archived = mongo_->Count(config_.audit.collection, filter);
-        return archived.ok() && *archived >= *events;
+        auto counted = mongo_->Count(config_.audit.collection, filter);
+        if (counted.ok()) archived = *counted;
+        return counted.ok() && *counted >= events;
       },
       timeout);
+  if (!all) {
+    MESSAGE("audit: ", archived, " request events archived of ", events, " (", ids.size(),
+            " distinct archive ids in ", messages.size(), " messages on the topic)");
+  }
+  return all;
 }
 
 std::vector<ConsumedEvent> DrillEnv::ReadTopic(const std::string& topic,

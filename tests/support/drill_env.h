@@ -95,9 +95,10 @@ class DrillEnv {
   // Waits (polling the ledger once a second) until `expected` are terminal.
   bool WaitTerminal(const std::vector<std::string>& properties, int64_t expected,
                     std::chrono::seconds timeout);
-  // Waits until the audit role archived every event of the requests topic.
-  // `distinct_events`: how many distinct eventIds the topic holds, when a
-  // drill knows some were published twice (the archive keeps one of each).
+  // Waits until the audit role archived every event of the requests topic:
+  // `distinct_events` when given, else the topic's distinct archive ids. Not
+  // its messages: a publish that timed out yet landed, then retried, puts one
+  // event (one eventId) on the topic twice, and the archive keeps one record.
   bool WaitAudited(std::chrono::seconds timeout,
                    std::optional<int64_t> distinct_events = std::nullopt);
 
