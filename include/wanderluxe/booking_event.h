@@ -19,6 +19,9 @@ struct EventMetadata {
   std::string span_id;
   std::string origin = "payment-gateway";
   std::string idempotency_key;
+  // The API client that sent the request (ClientKeys); empty when the gateway
+  // runs without keys, and then not on the wire.
+  std::string client_id;
 };
 
 struct BookingEvent {

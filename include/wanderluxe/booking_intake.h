@@ -28,6 +28,7 @@
 
 #include "wanderluxe/api_response.h"
 #include "wanderluxe/booking_request.h"
+#include "wanderluxe/client_keys.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/event_producer.h"
@@ -37,8 +38,9 @@ namespace wanderluxe {
 
 struct IntakeOptions {
   RequestLimits limits;
-  bool require_api_key = false;
-  std::vector<std::string> api_keys;
+  // gateway.auth_mode=api-key: the keys every request must present; each
+  // client's Idempotency-Keys are then its own. Null: no keys (auth_mode none).
+  std::shared_ptr<const ClientKeys> client_keys;
   std::string requests_topic = "booking.requests";
   std::chrono::milliseconds in_flight_ttl{30'000};
   std::chrono::milliseconds done_ttl{86'400'000};
@@ -87,7 +89,6 @@ class BookingIntake {
   void OnCompleted(std::shared_ptr<Attempt> attempt, Status completed);
   // Gives back the in-flight slot, then runs the request's `done`.
   void Finish(Attempt& attempt, ApiResponse response) EXCLUDES(idle_mu_);
-  bool Authorized(const std::string& authorization) const;
 
   const IntakeOptions options_;
   IdempotencyStore& idempotency_;

@@ -36,11 +36,23 @@ struct KafkaConfig {
   // (Debian 12 ships 2.0.2) loses the whole assignment when an offset commit
   // meets the second round of an incremental rebalance. Hence "range" here.
   std::string assignment_strategy = "range";
+  // librdkafka's `debug` contexts (e.g. "cgrp,fetch"), logged at info; empty: none.
+  std::string debug;
+  // How every client (producer, consumer, admin) meets the brokers:
+  // plaintext | ssl | sasl_plaintext | sasl_ssl. With SASL: the mechanism
+  // (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512) and the credentials; with TLS, the
+  // CA file that signed the brokers' certificates (empty: the system's).
+  std::string security_protocol = "plaintext";
+  std::string sasl_mechanism = "SCRAM-SHA-256";
+  std::string sasl_username;
+  std::string sasl_password;  // secret
+  std::string ssl_ca_location;
 };
 
 struct RedisConfig {
   std::string host = "127.0.0.1";
   int64_t port = 6379;
+  std::string username;  // an ACL user (AUTH username password); empty: the default user
   std::string password;  // secret
   // The logical database (SELECT). The tests use their own (tests/main.cc), so
   // a system-wide `verify` of the demo never meets a test's property.
@@ -96,7 +108,10 @@ struct GatewayConfig {
   int64_t drain_timeout_ms = 10'000;  // SIGTERM: how long answers in flight may take
   int64_t max_inflight = 4096;
   std::string auth_mode = "none";     // none | api-key
-  std::vector<std::string> api_keys;  // secret
+  std::vector<std::string> api_keys;  // secret; each in clear or "sha256:<hex>"
+  // One key per line (in clear or "sha256:<hex>"): keys kept off the command
+  // line and out of the config file. Used with api_keys, if both are given.
+  std::string api_keys_file;
   std::vector<std::string> currencies = {"USD", "EUR", "GBP", "AED", "JPY", "CHF", "KWD"};
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
   int64_t idem_inflight_ttl_s = 30;
@@ -198,6 +213,10 @@ struct ConfigSources {
 std::map<std::string, std::string> WanderluxeEnvironment();
 
 Result<Config> LoadConfig(const ConfigSources& sources);
+
+// The keys among `sets` ("section.key=value") that hold a secret: a value on
+// the command line is visible to every user of the machine (ps).
+std::vector<std::string> SecretsInSets(const std::vector<std::string>& sets);
 
 // The effective config as YAML, with secrets redacted.
 std::string RenderConfig(const Config& config);

@@ -41,6 +41,10 @@ std::string EncodeBookingEvent(const BookingEvent& event) {
   w.String(kBookingInitiated);
   w.Key("metadata");
   w.BeginObject();
+  if (!event.metadata.client_id.empty()) {
+    w.Key("clientId");
+    w.String(event.metadata.client_id);
+  }
   w.Key("idempotencyKey");
   w.String(event.metadata.idempotency_key);
   w.Key("origin");
@@ -141,6 +145,7 @@ Result<BookingEvent> DecodeBookingEvent(std::string_view text) {
       event.metadata.span_id = m.value("spanId", "");
       event.metadata.origin = m.value("origin", "");
       event.metadata.idempotency_key = m.value("idempotencyKey", "");
+      event.metadata.client_id = m.value("clientId", "");
     }
     return event;
   } catch (const json::exception& e) {

@@ -60,6 +60,13 @@ bool IsJsonContentType(std::string type) {
   return type == "application/json";
 }
 
+// An Idempotency-Key is the client's own: two clients that pick the same key
+// make two bookings, and neither is replayed the other's answer. Without keys
+// (no client) it is the key as sent, as it always was.
+std::string ScopedKey(const std::string& client_id, const std::string& key) {
+  return client_id.empty() ? key : client_id + ":" + key;
+}
+
 // The intake's destructor waits this long for requests in flight. Each ends
 // within two Redis command deadlines and the producer's delivery timeout.
 constexpr std::chrono::seconds kDestroyDrainBound{60};
@@ -80,18 +87,10 @@ BookingIntake::BookingIntake(IntakeOptions options, IdempotencyStore& idempotenc
       publish_failures_(metrics.GetCounter("gateway_publish_failures_total",
                                            "publishes that failed or timed out (answered 503)")) {}
 
-bool BookingIntake::Authorized(const std::string& authorization) const {
-  static const std::string kBearer = "Bearer ";
-  if (authorization.rfind(kBearer, 0) != 0) return false;
-  const std::string key = authorization.substr(kBearer.size());
-  return std::find(options_.api_keys.begin(), options_.api_keys.end(), key) !=
-         options_.api_keys.end();
-}
-
 // One request between validation and its answer. Shared by the callbacks
 // that carry it from the claim to the answer; only one of them runs at a time.
 struct BookingIntake::Attempt {
-  std::string key;  // Idempotency-Key
+  std::string key;  // the Idempotency-Key in the client's own scope (ScopedKey)
   std::string fingerprint;
   std::string token;       // this request's claim
   BookingEvent event;      // what is published; its request is the booking
@@ -108,12 +107,6 @@ BookingIntake::~BookingIntake() {
 
 std::variant<BookingRequest, ApiResponse> BookingIntake::Validate(
     const IntakeRequest& request) const {
-  if (options_.require_api_key && !Authorized(request.authorization)) {
-    ApiResponse r = ProblemResponse(401, "Unauthorized",
-                                    "send Authorization: Bearer <api key> with a known key");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
   if (!IsJsonContentType(request.content_type)) {
     return ProblemResponse(
         415, "Unsupported Media Type",
@@ -136,6 +129,12 @@ std::variant<BookingRequest, ApiResponse> BookingIntake::Validate(
 }
 
 void BookingIntake::Submit(IntakeRequest request, Done done) {
+  std::string client_id;
+  if (options_.client_keys != nullptr) {
+    auto client = options_.client_keys->Authenticate(request.authorization);
+    if (!client) return done(Unauthorized());
+    client_id = std::move(*client);
+  }
   auto validated = Validate(request);
   if (auto* refusal = std::get_if<ApiResponse>(&validated)) {
     done(std::move(*refusal));
@@ -149,7 +148,7 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
   in_flight_gauge_->Set(static_cast<double>(in_flight_.load()));
 
   auto attempt = std::make_shared<Attempt>();
-  attempt->key = std::move(request.idempotency_key);
+  attempt->key = ScopedKey(client_id, request.idempotency_key);
   attempt->token = NewUuid();
   attempt->done = std::move(done);
   BookingEvent& event = attempt->event;
@@ -161,14 +160,15 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
   // (the audit archive, the processor) sees one event delivered twice.
   event.event_id = NameBasedUuid("booking-event\n" + attempt->key + "\n" + attempt->fingerprint);
   event.timestamp = NowIso8601();
-  event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", attempt->key};
+  event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", request.idempotency_key,
+                    client_id};
   // Encoded here, on the caller's thread, so that the callbacks stay short.
   attempt->outgoing = {
       options_.requests_topic,
       event.request.property_id,
       EncodeBookingEvent(event),
       {{"traceparent", TraceParent(event.metadata.trace_id, event.metadata.span_id)},
-       {"idempotency-key", attempt->key}}};
+       {"idempotency-key", request.idempotency_key}}};
 
   const std::string key = attempt->key, fingerprint = attempt->fingerprint, token = attempt->token;
   idempotency_.ClaimAsync(
@@ -230,7 +230,8 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
   answer.EndObject();
   // One round trip stores the response to replay and the accepted booking
   // that GET shows until the processor has written it to the ledger.
-  const AcceptedBooking accepted{event.request, event.event_id, event.timestamp};
+  const AcceptedBooking accepted{event.request, event.event_id, event.timestamp,
+                                 event.metadata.client_id};
   idempotency_.CompleteAsync(
       attempt->key, attempt->token, attempt->body, accepted, options_.done_ttl,
       [this, attempt](Status completed) { OnCompleted(attempt, std::move(completed)); });

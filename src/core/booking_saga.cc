@@ -208,6 +208,7 @@ BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, const Reser
   const std::string now = NowIso8601();
   BookingRecord fresh;
   fresh.request = r;
+  fresh.client_id = event.metadata.client_id;
   fresh.fingerprint = r.Fingerprint();
   fresh.status = holds ? BookingStatus::kReserved
                        : (waits ? BookingStatus::kWaitlisted : BookingStatus::kSoldOut);

@@ -138,9 +138,19 @@ const std::vector<Field>& Fields() {
                     1000, kMaxMs));
     f.push_back(Str("kafka", "assignment_strategy", &C::kafka, &KafkaConfig::assignment_strategy,
                     {"range", "roundrobin", "cooperative-sticky"}));
+    f.push_back(Str("kafka", "debug", &C::kafka, &KafkaConfig::debug));
+    f.push_back(Str("kafka", "security_protocol", &C::kafka, &KafkaConfig::security_protocol,
+                    {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"}));
+    f.push_back(Str("kafka", "sasl_mechanism", &C::kafka, &KafkaConfig::sasl_mechanism,
+                    {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}));
+    f.push_back(Str("kafka", "sasl_username", &C::kafka, &KafkaConfig::sasl_username));
+    f.push_back(Str("kafka", "sasl_password", &C::kafka, &KafkaConfig::sasl_password, {},
+                    /*secret=*/true));
+    f.push_back(Str("kafka", "ssl_ca_location", &C::kafka, &KafkaConfig::ssl_ca_location));
     // redis
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
+    f.push_back(Str("redis", "username", &C::redis, &RedisConfig::username));
     f.push_back(Str("redis", "password", &C::redis, &RedisConfig::password, {}, /*secret=*/true));
     f.push_back(Int("redis", "database", &C::redis, &RedisConfig::database, 0, kMaxRedisDatabase));
     f.push_back(
@@ -190,6 +200,7 @@ const std::vector<Field>& Fields() {
         Str("gateway", "auth_mode", &C::gateway, &GatewayConfig::auth_mode, {"none", "api-key"}));
     f.push_back(
         List("gateway", "api_keys", &C::gateway, &GatewayConfig::api_keys, /*secret=*/true));
+    f.push_back(Str("gateway", "api_keys_file", &C::gateway, &GatewayConfig::api_keys_file));
     f.push_back(List("gateway", "currencies", &C::gateway, &GatewayConfig::currencies));
     f.push_back(Int("gateway", "max_amount_minor", &C::gateway, &GatewayConfig::max_amount_minor, 1,
                     std::numeric_limits<int64_t>::max() / 1000));
@@ -412,6 +423,16 @@ Status Validate(const Config& c) {
         "kafka.commit_timeout_ms must be below kafka.session_timeout_ms: the thread that commits "
         "is the one that keeps the consumer in its group");
   }
+  const bool sasl = c.kafka.security_protocol.rfind("sasl_", 0) == 0;
+  if (sasl && (c.kafka.sasl_username.empty() || c.kafka.sasl_password.empty())) {
+    return Status::InvalidArgument("kafka.security_protocol is " + c.kafka.security_protocol +
+                                   ": kafka.sasl_username and kafka.sasl_password must be set");
+  }
+  if (!sasl && !c.kafka.sasl_username.empty()) {
+    return Status::InvalidArgument(
+        "kafka.sasl_username is set but kafka.security_protocol is " + c.kafka.security_protocol +
+        ": the credentials would never be sent (sasl_plaintext or sasl_ssl)");
+  }
   if (c.saga.retry_initial_ms > c.saga.retry_max_ms) {
     return Status::InvalidArgument("saga.retry_initial_ms must not exceed saga.retry_max_ms");
   }
@@ -446,8 +467,11 @@ Status Validate(const Config& c) {
         " s) must exceed kafka.delivery_timeout_ms + kafka.request_timeout_ms = " +
         std::to_string(longest_publish_ms) + " ms");
   }
-  if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty()) {
-    return Status::InvalidArgument("gateway.auth_mode is api-key but gateway.api_keys is empty");
+  if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty() &&
+      c.gateway.api_keys_file.empty()) {
+    return Status::InvalidArgument(
+        "gateway.auth_mode is api-key but neither gateway.api_keys nor gateway.api_keys_file is "
+        "set");
   }
   if (c.bank.decline_pct + c.bank.timeout_pct + c.bank.error_pct > 100) {
     return Status::InvalidArgument(
@@ -486,6 +510,17 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   if (Status s = ApplySets(config, sources.sets); !s.ok()) return s;
   if (Status s = Validate(config); !s.ok()) return s;
   return config;
+}
+
+std::vector<std::string> SecretsInSets(const std::vector<std::string>& sets) {
+  std::vector<std::string> named;
+  for (const std::string& set : sets) {
+    const std::string name = set.substr(0, set.find('='));
+    for (const auto& f : Fields()) {
+      if (f.secret && f.section + "." + f.key == name) named.push_back(name);
+    }
+  }
+  return named;
 }
 
 std::string RenderConfig(const Config& config) {

@@ -61,9 +61,11 @@ class LiveGateway {
       mongo_ = std::move(*store);
       ledger_ = std::make_unique<MongoLedger>(*mongo_);
     }
+    auto keys = ClientKeys::Load(config_.gateway);
+    REQUIRE_MESSAGE(keys.ok(), keys.status().ToString());
     server_ = std::make_unique<GatewayServer>(
         config_, GatewayDependencies{redis_.get(), producer_.get(),
-                                     ledger_ ? ledger_.get() : ledger, nullptr});
+                                     ledger_ ? ledger_.get() : ledger, nullptr, *keys});
     REQUIRE(server_->Start().ok());
   }
 
@@ -114,8 +116,8 @@ HttpResult Post(HttpClient& client, const std::string& key, const std::string& b
   return *r;
 }
 
-HttpResult Get(HttpClient& client, const std::string& booking_id) {
-  auto r = client.Send("GET", "/api/v1/bookings/" + booking_id);
+HttpResult Get(HttpClient& client, const std::string& booking_id, Headers headers = {}) {
+  auto r = client.Send("GET", "/api/v1/bookings/" + booking_id, headers);
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   return *r;
 }
@@ -646,6 +648,89 @@ TEST_SUITE("integration.gateway") {
     HttpResult precise = Post(client, testing::UniqueName("key"), Body("b", "1e-3"));
     CHECK(precise.status == 400);
     CHECK(ProblemFields(precise) == std::vector<std::string>{"amount"});
+  }
+}
+
+// Issue 17: with gateway.auth_mode=api-key every route that reveals or
+// changes a booking asks for a key, and a booking is its own client's.
+TEST_SUITE("integration.gateway_auth") {
+  const std::vector<std::string> kTwoClients = {"gateway.auth_mode=api-key",
+                                                "gateway.api_keys=key-of-a,key-of-b"};
+  const Headers kA = {{"Authorization", "Bearer key-of-a"}};
+  const Headers kB = {{"Authorization", "bearer key-of-b"}};  // any case (RFC 9110)
+
+  TEST_CASE("a booking is read only with the key that booked it; another key gets 404") {
+    LiveGateway gw(kTwoClients, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(id), "application/json", kA).status ==
+            202);
+
+    HttpResult anonymous = Get(client, id);
+    CHECK(anonymous.status == 401);
+    CHECK(anonymous.Header("WWW-Authenticate") == "Bearer");
+    CHECK(anonymous.body.find("5000") == std::string::npos);
+    CHECK(Get(client, id, {{"Authorization", "Bearer nope"}}).status == 401);
+    HttpResult owner = Get(client, id, kA);
+    CHECK(owner.status == 200);
+    CHECK(nlohmann::json::parse(owner.body)["status"] == "ACCEPTED");
+    // Another client: as if the id had never been booked (a 403 would say it was).
+    HttpResult other = Get(client, id, kB);
+    HttpResult never = Get(client, testing::UniqueName("never"), kB);
+    CHECK(other.status == 404);
+    CHECK(never.status == 404);
+    CHECK(nlohmann::json::parse(other.body)["title"] == nlohmann::json::parse(never.body)["title"]);
+
+    // Once the ledger has it, the ledger's record decides.
+    const std::string booked = testing::UniqueName("b");
+    BookingRecord record;
+    record.request = {booked, "prop-dubai-royal", "", {500000, "USD"}, "", ""};
+    record.fingerprint = record.request.Fingerprint();
+    record.client_id = ClientKeys::ClientIdOf("key-of-a");
+    record.status = BookingStatus::kReserved;
+    record.created_at = record.updated_at = NowIso8601();
+    record.audit_log = {{"RESERVED", record.created_at, "test"}};
+    REQUIRE(gw.ledger().Insert(record).ok());
+    CHECK(Get(client, booked, kA).status == 200);
+    CHECK(Get(client, booked, kB).status == 404);
+    CHECK(Get(client, booked).status == 401);
+  }
+
+  TEST_CASE("the inventory needs a key; health, readiness, metrics and the document do not") {
+    LiveGateway gw(kTwoClients, /*with_ledger=*/true);
+    HttpClient client = gw.Client();
+    const std::string path = "/api/v1/properties/" + testing::UniqueName("p") + "/inventory";
+    auto anonymous = client.Send("GET", path);
+    REQUIRE(anonymous.ok());
+    CHECK(anonymous->status == 401);
+    auto keyed = client.Send("GET", path, kB);
+    REQUIRE(keyed.ok());
+    // Past the key (this test gateway has no inventory store: 503).
+    CHECK_MESSAGE(keyed->status != 401, keyed->status);
+    for (const char* open : {"/healthz", "/metrics", "/openapi.yaml"}) {
+      auto r = client.Send("GET", open);
+      REQUIRE(r.ok());
+      CHECK_MESSAGE(r->status == 200, open, " answered ", r->status);
+    }
+    auto ready = client.Send("GET", "/readyz");
+    REQUIRE(ready.ok());
+    CHECK(ready->status != 401);
+  }
+
+  TEST_CASE("two clients may use one Idempotency-Key: two bookings, neither replayed") {
+    LiveGateway gw(kTwoClients);
+    HttpClient client = gw.Client();
+    const std::string key = testing::UniqueName("shared");
+    HttpResult a = Post(client, key, Body(testing::UniqueName("b")), "application/json", kA);
+    // A different payload under the same key: not 422, it is another client's key.
+    HttpResult b = Post(client, key, Body(testing::UniqueName("b")), "application/json", kB);
+    CHECK(a.status == 202);
+    CHECK(b.status == 202);
+    CHECK(b.Header("Idempotent-Replayed") != "true");
+    CHECK(nlohmann::json::parse(a.body)["eventId"] != nlohmann::json::parse(b.body)["eventId"]);
+    HttpResult again = Post(client, key, Body("other-payload"), "application/json", kA);
+    CHECK(again.status == 422);  // client A's own key, reused with another payload
+    CHECK(gw.MessagesOnTopic() == 2);
   }
 }
 

@@ -166,6 +166,12 @@ std::string HeaderOf(const ApiResponse& r, const std::string& name) {
   return "";
 }
 
+std::shared_ptr<const ClientKeys> Keys(const std::vector<std::string>& keys) {
+  auto loaded = ClientKeys::FromList(keys);
+  REQUIRE(loaded.ok());
+  return std::make_shared<ClientKeys>(std::move(*loaded));
+}
+
 TEST_SUITE("unit.booking_intake") {
   TEST_CASE("a valid request is published once and answered 202 with Location") {
     Fixture f;
@@ -362,8 +368,7 @@ TEST_SUITE("unit.booking_intake") {
 
     Fixture secured;
     IntakeOptions o = secured.options;
-    o.require_api_key = true;
-    o.api_keys = {"s3cret"};
+    o.client_keys = Keys({"s3cret"});
     BookingIntake& intake = secured.NewIntake(o);
     ApiResponse denied = Answer(intake, Fixture::Request("k", kBody));
     CHECK(denied.status == 401);
@@ -374,6 +379,51 @@ TEST_SUITE("unit.booking_intake") {
     IntakeRequest right = Fixture::Request("k", kBody);
     right.authorization = "Bearer s3cret";
     CHECK(Answer(intake, right).status == 202);
+  }
+
+  TEST_CASE("an Idempotency-Key is each client's own: same key, two clients, two bookings") {
+    Fixture f;
+    IntakeOptions o = f.options;
+    o.client_keys = Keys({"key-of-a", "key-of-b"});
+    BookingIntake& intake = f.NewIntake(o);
+    IntakeRequest a = Fixture::Request("shared-key", kBody);
+    a.authorization = "Bearer key-of-a";
+    IntakeRequest b = Fixture::Request("shared-key", kBody);
+    b.authorization = "bearer key-of-b";  // the scheme in any case (RFC 9110)
+    ApiResponse first = Answer(intake, a);
+    ApiResponse second = Answer(intake, b);
+    CHECK(first.status == 202);
+    CHECK(second.status == 202);
+    CHECK(HeaderOf(second, "Idempotent-Replayed") != "true");
+    REQUIRE(f.producer.published.size() == 2);
+    auto ea = DecodeBookingEvent(f.producer.published[0].value);
+    auto eb = DecodeBookingEvent(f.producer.published[1].value);
+    REQUIRE(ea.ok());
+    REQUIRE(eb.ok());
+    CHECK(ea->event_id != eb->event_id);
+    CHECK(ea->metadata.client_id == ClientKeys::ClientIdOf("key-of-a"));
+    CHECK(eb->metadata.client_id == ClientKeys::ClientIdOf("key-of-b"));
+    CHECK(ea->metadata.idempotency_key == "shared-key");  // as the client sent it
+    // The same client again with its key: its own answer, replayed.
+    ApiResponse replay = Answer(intake, a);
+    CHECK(replay.status == 202);
+    CHECK(HeaderOf(replay, "Idempotent-Replayed") == "true");
+    CHECK(replay.body == first.body);
+    CHECK(f.producer.published.size() == 2);
+    // What GET shows until the ledger has it names its client.
+    auto accepted = f.Accepted(ea->request.booking_id);
+    REQUIRE(accepted.has_value());
+    CHECK(accepted->client_id == ClientKeys::ClientIdOf("key-of-a"));
+  }
+
+  TEST_CASE("without keys an event names no client, and its bytes are as before") {
+    Fixture f;
+    f.Submit(Fixture::Request("k-plain", kBody));
+    REQUIRE(f.producer.published.size() == 1);
+    CHECK(f.producer.published[0].value.find("clientId") == std::string::npos);
+    auto event = DecodeBookingEvent(f.producer.published[0].value);
+    REQUIRE(event.ok());
+    CHECK(event->metadata.client_id.empty());
   }
 
   TEST_CASE("a booking published again after its gateway died carries the same eventId") {

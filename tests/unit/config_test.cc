@@ -122,6 +122,14 @@ TEST_SUITE("unit.config") {
     // The committing thread is the polling one: a commit may not outlast the session.
     CHECK_FALSE(LoadConfig({"", {}, {"kafka.commit_timeout_ms=10000"}}).ok());
     CHECK(LoadConfig({"", {}, {"kafka.commit_timeout_ms=9999"}}).ok());
+    // api-key mode needs keys from the list or from a file.
+    CHECK(LoadConfig({"", {}, {"gateway.auth_mode=api-key", "gateway.api_keys_file=/k"}}).ok());
+  }
+
+  TEST_CASE("secrets given with --set are named, so the CLI can warn (issue 17)") {
+    CHECK(SecretsInSets({"gateway.api_keys=k1", "redis.password=x", "gateway.port=1"}) ==
+          std::vector<std::string>{"gateway.api_keys", "redis.password"});
+    CHECK(SecretsInSets({"gateway.api_keys_file=/etc/keys"}).empty());
   }
 
   TEST_CASE("the processor's batches and the ledger's lookup (issue 14)") {

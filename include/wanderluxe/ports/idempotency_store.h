@@ -48,6 +48,7 @@ struct AcceptedBooking {
   BookingRequest request;
   std::string event_id;
   std::string accepted_at;  // ISO 8601 UTC: the event's timestamp
+  std::string client_id;    // who sent it (ClientKeys); empty without keys
 
   bool operator==(const AcceptedBooking&) const = default;
 };

@@ -56,6 +56,7 @@ struct BookingRecord {
   std::string transaction_id;
   int64_t version = 1;
   int64_t waitlist_position = 0;  // > 0: joined the waitlist at this place (1 = head)
+  std::string client_id;          // the API client that booked it; empty without keys
   Lease lease;
   std::string created_at;
   std::string updated_at;

@@ -5,12 +5,15 @@
 namespace wanderluxe {
 namespace {
 
-// librdkafka's own log lines, routed through spdlog.
+// librdkafka's own log lines, routed through spdlog. Its debug lines come
+// only when kafka.debug asked for them, so they are logged at info.
 void LogCallback(const rd_kafka_t*, int level, const char* facility, const char* message) {
   if (level <= 3) {
     spdlog::error("kafka {}: {}", facility, message);
   } else if (level <= 4) {
     spdlog::warn("kafka {}: {}", facility, message);
+  } else if (level >= 7) {
+    spdlog::info("kafka {}: {}", facility, message);
   } else {
     spdlog::debug("kafka {}: {}", facility, message);
   }
@@ -27,11 +30,21 @@ Result<KafkaConf> MakeKafkaConf(const KafkaConfig& config,
       {"socket.timeout.ms", std::to_string(config.request_timeout_ms)},
       {"log.connection.close", "false"},
   };
+  if (!config.debug.empty()) props["debug"] = config.debug;
+  props["security.protocol"] = config.security_protocol;
+  if (config.security_protocol.rfind("sasl_", 0) == 0) {
+    props["sasl.mechanism"] = config.sasl_mechanism;
+    props["sasl.username"] = config.sasl_username;
+    props["sasl.password"] = config.sasl_password;
+  }
+  if (!config.ssl_ca_location.empty()) props["ssl.ca.location"] = config.ssl_ca_location;
   for (const auto& [k, v] : extra) props[k] = v;
   char err[512];
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("kafka property " + k + "=" + v + ": " + err);
+      const bool secret = k.find("password") != std::string::npos;
+      return Status::InvalidArgument("kafka property " + k + "=" + (secret ? "<redacted>" : v) +
+                                     ": " + err);
     }
   }
   rd_kafka_conf_set_log_cb(conf.get(), LogCallback);

@@ -152,6 +152,7 @@ std::string BookingDocument(const BookingRecord& r) {
               {"version", r.version}};
   if (!q.check_in.empty()) doc["dates"] = {{"checkIn", q.check_in}, {"checkOut", q.check_out}};
   if (r.waitlist_position > 0) doc["waitlistPosition"] = r.waitlist_position;
+  if (!r.client_id.empty()) doc["clientId"] = r.client_id;
   for (const auto& e : r.audit_log) doc["auditLog"].push_back(EntryJson(e));
   return doc.dump();
 }
@@ -178,6 +179,7 @@ Result<BookingRecord> ParseBookingDocument(const std::string& text) {
     r.fingerprint = d.value("fingerprint", "");
     r.version = Int(d.at("version"));
     if (d.contains("waitlistPosition")) r.waitlist_position = Int(d["waitlistPosition"]);
+    r.client_id = d.value("clientId", "");
     if (d.contains("lease")) r.lease = ParseLease(d["lease"]);
     r.created_at = d.value("createdAt", "");
     r.updated_at = d.value("updatedAt", "");

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "adapters/redis/redis_auth.h"
 #include "adapters/redis/redis_reply.h"
 
 namespace wanderluxe {
@@ -16,6 +17,18 @@ timeval ToTimeval(int64_t ms) {
 struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
+
+// One command, binary-safe, on a blocking connection; null on an I/O error.
+redisReply* SendArgv(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  return static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data()));
+}
 
 }  // namespace
 
@@ -53,11 +66,11 @@ Result<redisContext*> RedisClient::Open() {
   }
   redisSetTimeout(c, ToTimeval(config_.command_timeout_ms));
   if (!config_.password.empty()) {
-    std::unique_ptr<redisReply, ReplyDeleter> r(
-        static_cast<redisReply*>(redisCommand(c, "AUTH %s", config_.password.c_str())));
+    std::unique_ptr<redisReply, ReplyDeleter> r(SendArgv(c, RedisAuthCommand(config_)));
     if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+      const std::string why = r == nullptr ? std::string(c->errstr) : std::string(r->str, r->len);
       redisFree(c);
-      return Status::Unavailable("redis at " + where + ": authentication failed");
+      return RedisAuthRefused(config_, why);
     }
   }
   if (config_.database != 0) {
@@ -118,14 +131,7 @@ void RedisClient::Release(redisContext* context, bool healthy) {
 Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
   auto context = Acquire();
   if (!context.ok()) return context.status();
-  std::vector<const char*> args;
-  std::vector<size_t> lengths;
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(
-      redisCommandArgv(*context, static_cast<int>(args.size()), args.data(), lengths.data())));
+  std::unique_ptr<redisReply, ReplyDeleter> reply(SendArgv(*context, argv));
   if (reply == nullptr) {
     // An I/O error or timeout leaves the connection unusable: the reply may still come.
     std::string detail = (*context)->errstr;

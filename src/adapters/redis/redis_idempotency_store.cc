@@ -84,6 +84,7 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
   event.event_id = accepted.event_id;
   event.timestamp = accepted.accepted_at;
   event.request = accepted.request;
+  event.metadata.client_id = accepted.client_id;
   pipeline_.Eval(
       kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
       {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)},
@@ -113,8 +114,9 @@ Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(
   if (!event.ok()) {
     return Status::Internal("accepted record of " + booking_id + ": " + event.status().message());
   }
-  return std::optional<AcceptedBooking>(AcceptedBooking{
-      std::move(event->request), std::move(event->event_id), std::move(event->timestamp)});
+  return std::optional<AcceptedBooking>(
+      AcceptedBooking{std::move(event->request), std::move(event->event_id),
+                      std::move(event->timestamp), std::move(event->metadata.client_id)});
 }
 
 }  // namespace wanderluxe

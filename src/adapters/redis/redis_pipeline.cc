@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "adapters/redis/redis_auth.h"
 #include "adapters/redis/redis_reply.h"
 #include "wanderluxe/check.h"
 #include "wanderluxe/mutex.h"
@@ -347,7 +348,12 @@ Status RedisPipeline::Lane::EnsureConnected(Clock::time_point deadline) {
   } else {
     // AUTH and SELECT block, each bounded by what is left of the deadline.
     redisSetTimeout(c, ToTimeval(Left(deadline)));
-    if (!config_.password.empty()) s = Setup(c, {"AUTH", config_.password});
+    if (!config_.password.empty()) {
+      s = Setup(c, RedisAuthCommand(config_));
+      if (!s.ok() && s.code() != StatusCode::kDeadlineExceeded) {
+        s = RedisAuthRefused(config_, s.message());
+      }
+    }
     if (s.ok() && config_.database != 0) s = Setup(c, {"SELECT", std::to_string(config_.database)});
   }
   if (s.ok()) {
@@ -364,6 +370,7 @@ Status RedisPipeline::Lane::EnsureConnected(Clock::time_point deadline) {
     backoff_ = std::clamp(backoff_ * 2, kReconnectBackoffMin, kReconnectBackoffMax);
     next_connect_ = Clock::now() + backoff_;
     last_connect_error_ = s.message();
+    if (s.message().rfind("redis at ", 0) == 0) return s;  // it names the server already
     return Status(s.code(), "redis at " + where + ": " + s.message());
   }
   context_ = c;

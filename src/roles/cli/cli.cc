@@ -99,6 +99,13 @@ int RunCli(int argc, char** argv) {
       std::fprintf(stderr, "wanderluxe: config error: %s\n", config.status().message().c_str());
       return kExitUsage;
     }
+    for (const std::string& secret : SecretsInSets(sets)) {
+      std::fprintf(stderr,
+                   "wanderluxe: warning: %s was given with --set, where any user of this machine "
+                   "can read it (ps); give it in the config file or a WANDERLUXE_ variable%s\n",
+                   secret.c_str(),
+                   secret == "gateway.api_keys" ? ", or use gateway.api_keys_file" : "");
+    }
     if (command.check_only) {
       std::printf("wanderluxe %s: config %s is valid\n", command.name.c_str(), config_path.c_str());
       return kExitOk;

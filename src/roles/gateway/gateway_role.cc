@@ -14,6 +14,11 @@ namespace {
 int RunGateway(const RoleContext& context) {
   BlockTerminationSignals();  // before any thread exists
   const Config& config = context.config;
+  auto keys = ClientKeys::Load(config.gateway);
+  if (!keys.ok()) {
+    spdlog::error("gateway API keys: {}", keys.status().ToString());
+    return kExitFailure;
+  }
   auto producer = KafkaProducer::Create(config.kafka);
   if (!producer.ok()) {
     spdlog::error("kafka producer: {}", producer.status().ToString());
@@ -29,7 +34,8 @@ int RunGateway(const RoleContext& context) {
   }
   MongoLedger ledger(**mongo);
   RedisInventoryStore inventory(*redis);
-  GatewayServer server(config, {redis.get(), producer->get(), &ledger, &inventory});
+  GatewayServer server(config, {redis.get(), producer->get(), &ledger, &inventory, *keys});
+  if (*keys != nullptr) spdlog::info("gateway: api-key mode, {} key(s)", (*keys)->size());
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("gateway cannot start: {}", s.ToString());
     return kExitFailure;

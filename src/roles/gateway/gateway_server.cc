@@ -7,6 +7,7 @@
 
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
+#include "wanderluxe/check.h"
 
 namespace wanderluxe {
 namespace {
@@ -96,8 +97,6 @@ IntakeOptions IntakeOptionsFrom(const Config& config) {
   const GatewayConfig& g = config.gateway;
   IntakeOptions o;
   o.limits = {g.currencies, g.max_amount_minor};
-  o.require_api_key = g.auth_mode == "api-key";
-  o.api_keys = g.api_keys;
   o.requests_topic = config.kafka.requests_topic;
   o.in_flight_ttl = std::chrono::seconds(g.idem_inflight_ttl_s);
   o.done_ttl = std::chrono::seconds(g.idem_done_ttl_s);
@@ -124,13 +123,17 @@ EventLoopServerOptions ServerOptionsFrom(const GatewayConfig& g) {
 }
 
 GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
-    : config_(config), deps_(deps) {
+    : config_(config), deps_(std::move(deps)) {
+  WL_CHECK((config_.gateway.auth_mode == "api-key") == (deps_.client_keys != nullptr),
+           "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
   pipeline_ = std::make_unique<RedisPipeline>(config_.redis,
                                               static_cast<int>(config_.redis.pipeline_connections),
                                               config_.redis.pipeline_queue);
   idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *pipeline_);
-  intake_ = std::make_unique<BookingIntake>(IntakeOptionsFrom(config_), *idempotency_,
-                                            *deps_.producer, metrics_);
+  IntakeOptions intake = IntakeOptionsFrom(config_);
+  intake.client_keys = deps_.client_keys;
+  intake_ =
+      std::make_unique<BookingIntake>(std::move(intake), *idempotency_, *deps_.producer, metrics_);
   readiness_ = std::make_unique<ReadinessProbe>(*deps_.redis, *deps_.producer,
                                                 kReadinessKafkaTimeout, kReadinessRefresh);
   responses_ = std::make_unique<ResponseCounters>(
@@ -179,6 +182,11 @@ void GatewayServer::AddRoutes() {
   AddOperationsRoutes();
 }
 
+std::optional<std::string> GatewayServer::Caller(const HttpRequest& req) const {
+  if (deps_.client_keys == nullptr) return std::string();
+  return deps_.client_keys->Authenticate(req.Header("Authorization"));
+}
+
 void GatewayServer::AddBookingRoutes() {
   EventLoopServer& http = *http_;
   http.Route(
@@ -201,21 +209,35 @@ void GatewayServer::AddBookingRoutes() {
       [this](const HttpRequest& req) {
         if (deps_.ledger == nullptr)
           return DependencyDown("ledger", Status::Unavailable("not configured"));
+        const std::optional<std::string> caller = Caller(req);
+        if (!caller) return Unauthorized();
         const std::string& id = req.path_params[0];
+        // Another client's booking is answered as one that does not exist:
+        // a 403 would confirm that the id is taken.
+        const auto not_found = [&] {
+          return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
+        };
         auto record = deps_.ledger->Get(id);
         if (!record.ok()) return DependencyDown("ledger", record.status());
-        if (record->has_value()) return Json(200, BookingView(**record));
+        if (record->has_value()) {
+          if ((*record)->client_id != *caller) return not_found();
+          return Json(200, BookingView(**record));
+        }
         // Not in the ledger yet: accepted (202) but not reached by the processor?
         auto accepted = idempotency_->FindAccepted(id);
         if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
-        if (accepted->has_value()) return Json(200, AcceptedView(**accepted));
-        return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
+        if (accepted->has_value()) {
+          if ((*accepted)->client_id != *caller) return not_found();
+          return Json(200, AcceptedView(**accepted));
+        }
+        return not_found();
       },
       kGetBooking);
 
   http.RouteBlocking(
       "GET", "/api/v1/properties/{id}/inventory",
       [this](const HttpRequest& req) {
+        if (!Caller(req)) return Unauthorized();
         const std::string& property = req.path_params[0];
         if (deps_.inventory == nullptr) {
           return DependencyDown("inventory", Status::Unavailable("not configured"));

@@ -8,6 +8,8 @@
 #define WANDERLUXE_ROLES_GATEWAY_GATEWAY_SERVER_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "adapters/http/event_loop_server.h"
 #include "adapters/redis/redis_client.h"
@@ -15,6 +17,7 @@
 #include "roles/gateway/readiness_probe.h"
 #include "roles/gateway/response_counters.h"
 #include "wanderluxe/booking_intake.h"
+#include "wanderluxe/client_keys.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/event_producer.h"
@@ -29,6 +32,10 @@ struct GatewayDependencies {
   EventProducer* producer = nullptr;
   Ledger* ledger = nullptr;             // for GET /api/v1/bookings/{id}
   InventoryStore* inventory = nullptr;  // for GET /api/v1/properties/{id}/inventory
+  // gateway.auth_mode=api-key (ClientKeys::Load): every booking route asks
+  // for a key, and a booking is shown only to the client that booked it.
+  // Null exactly when auth_mode is none.
+  std::shared_ptr<const ClientKeys> client_keys;
 };
 
 class GatewayServer {
@@ -50,6 +57,9 @@ class GatewayServer {
   void AddBookingRoutes();
   void AddOperationsRoutes();
   void RecordConnections();
+  // The caller of a booking route: its client id ("" without keys), or nullopt
+  // when keys are required and it presented none that is known.
+  std::optional<std::string> Caller(const HttpRequest& req) const;
 
   const Config config_;
   GatewayDependencies deps_;
