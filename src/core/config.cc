@@ -493,7 +493,8 @@ std::map<std::string, std::string> WanderluxeEnvironment() {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry(*e);
     size_t eq = entry.find('=');
-    if (eq != std::string::npos && entry.rfind("WANDERLUXE_", 0) == 0) {
+    // An empty variable is unset: compose passes `${VAR:-}` as an empty one.
+    if (eq != std::string::npos && eq + 1 < entry.size() && entry.rfind("WANDERLUXE_", 0) == 0) {
       env[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
   }

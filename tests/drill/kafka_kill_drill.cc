@@ -30,12 +30,7 @@ TEST_SUITE("drill.kafka_kill") {
     constexpr int kBookings = 1000, kUnits = 50, kClients = 32;
     testing::DrillEnv env({"kafka-kill", 6, {"processor.workers=32"}, {"kafka"}});
     const std::string property = env.Property("kafka", kUnits);
-    env.StartBank();
-    env.StartAudit();
-    env.StartProcessor("processor");
-    REQUIRE_MESSAGE(env.WaitAssigned({"processor"}, seconds(90)),
-                    "the processor did not join its group; see ", env.dir());
-    env.StartGateway();
+    env.StartEveryRole();
 
     // A 503 must leave no idempotency record behind (Redis is the live one).
     std::atomic<int64_t> unclean{0};

@@ -120,12 +120,7 @@ TEST_SUITE("drill.redis_kill") {
         {"redis-kill", 6, {"processor.workers=32", "bank.latency_ms=100"}, {"redis"}});
     const std::string property = env.Property("redis", kUnits);
     const InventoryKeys keys = KeysFor(env.config().redis.property_tag, property);
-    env.StartBank();
-    env.StartAudit();
-    env.StartProcessor("processor");
-    REQUIRE_MESSAGE(env.WaitAssigned({"processor"}, seconds(90)),
-                    "the processor did not join its group; see ", env.dir());
-    env.StartGateway();
+    env.StartEveryRole();
 
     testing::PacedHerdOptions options;
     options.url = env.gateway_url();

@@ -9,7 +9,8 @@
 
 namespace wanderluxe::testing {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_path) {
+ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_path,
+                           const std::map<std::string, std::string>& env) {
   std::vector<char*> argv;
   std::string binary = WANDERLUXE_BINARY;
   argv.push_back(binary.data());
@@ -24,6 +25,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::stri
       dup2(fd, 2);
     }
     chdir(WANDERLUXE_SOURCE_DIR);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     // The child must not inherit the test's blocked signal mask.
     sigset_t none;
     sigemptyset(&none);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,9 @@ namespace wanderluxe::testing {
 class ChildProcess {
  public:
   // Starts WANDERLUXE_BINARY with `args`; stdout and stderr go to `log_path`.
-  ChildProcess(const std::vector<std::string>& args, const std::string& log_path);
+  // `env` is added to the child's environment (secrets: never on its command line).
+  ChildProcess(const std::vector<std::string>& args, const std::string& log_path,
+               const std::map<std::string, std::string>& env = {});
   ~ChildProcess();  // SIGKILLs a child still running
 
   void Signal(int signo);

@@ -53,7 +53,7 @@ DrillEnv::DrillEnv(DrillSpec spec)
   // Up first, so that the ports picked below skip those the private servers bound.
   if (!spec_.private_servers.empty()) {
     private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
-                                                    /*delete_dir=*/false);
+                                                    /*delete_dir=*/false, spec_.secure);
   }
   const int bank_port = DistinctPort({});
   gateway_port_ = DistinctPort({bank_port});
@@ -82,7 +82,12 @@ DrillEnv::DrillEnv(DrillSpec spec)
     sets_.insert(sets_.end(), servers.begin(), servers.end());
   }
   sets_.insert(sets_.end(), spec_.sets.begin(), spec_.sets.end());
-  config_ = LiveConfig(sets_);
+  std::vector<std::string> own = sets_;  // this process's clients, passwords included
+  if (private_stack_) {
+    const std::vector<std::string> secrets = private_stack_->SecretSets();
+    own.insert(own.end(), secrets.begin(), secrets.end());
+  }
+  config_ = LiveConfig(own);
   auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, 1},
                                               {config_.kafka.outcomes_topic, spec_.partitions, 1},
                                               {config_.kafka.dlq_topic, 1, 1}});
@@ -120,9 +125,23 @@ std::vector<std::string> DrillEnv::Args(std::vector<std::string> role,
 
 ChildProcess& DrillEnv::Start(const std::string& log_name, std::vector<std::string> role,
                               const std::vector<std::string>& extra_sets) {
-  children_.push_back(std::make_unique<ChildProcess>(Args(std::move(role), extra_sets),
-                                                     dir_ + "/" + log_name + ".log"));
+  children_.push_back(std::make_unique<ChildProcess>(
+      Args(std::move(role), extra_sets), dir_ + "/" + log_name + ".log", SecretEnvironment()));
   return *children_.back();
+}
+
+std::map<std::string, std::string> DrillEnv::SecretEnvironment() const {
+  return private_stack_ ? private_stack_->SecretEnvironment()
+                        : std::map<std::string, std::string>{};
+}
+
+void DrillEnv::StartEveryRole() {
+  StartBank();
+  StartAudit();
+  StartProcessor("processor");
+  REQUIRE_MESSAGE(WaitAssigned({"processor"}, seconds(90)),
+                  "the processor did not join its group; see ", dir_);
+  StartGateway();
 }
 
 ChildProcess& DrillEnv::StartBank(const std::string& log_name) {
@@ -356,7 +375,7 @@ std::optional<int> DrillEnv::Verify(const std::vector<std::string>& properties) 
   std::vector<std::string> role = {"verify"};
   for (const auto& p : properties) role.insert(role.end(), {"--property", p});
   const auto start = std::chrono::steady_clock::now();
-  ChildProcess verify(Args(role), dir_ + "/verify.log");
+  ChildProcess verify(Args(role), dir_ + "/verify.log", SecretEnvironment());
   const auto exit = verify.Wait(seconds(180));
   MESSAGE("drill ", spec_.name, ": ", SecondsSince(created_), " s so far; wanderluxe verify (",
           SecondsSince(start), " s) exit ",

@@ -31,6 +31,9 @@ struct DrillSpec {
   // kills them: the drill's config, every role it starts and Verify use
   // these; the live stack serves the rest.
   std::vector<std::string> private_servers;
+  // The private servers ask for credentials (scripts/stack up --secure); the
+  // roles get the passwords in their environment, never on their command line.
+  bool secure = false;
 };
 
 class DrillEnv {
@@ -55,6 +58,11 @@ class DrillEnv {
   // (later --set flags win).
   std::vector<std::string> Args(std::vector<std::string> role,
                                 const std::vector<std::string>& extra_sets = {}) const;
+  // The bank, the audit, one processor ("processor", waited for until it
+  // holds partitions) and the gateway: the system a herd goes through.
+  void StartEveryRole();
+  // The passwords of a secure private stack, for a role's environment.
+  std::map<std::string, std::string> SecretEnvironment() const;
   // Starts a role; its output goes to <dir>/<log_name>.log.
   ChildProcess& Start(const std::string& log_name, std::vector<std::string> role,
                       const std::vector<std::string>& extra_sets = {});

@@ -71,8 +71,9 @@ const std::vector<std::string>& PrivateStack::AllServers() {
   return servers;
 }
 
-PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bool delete_dir)
-    : dir_(std::move(dir)), delete_dir_(delete_dir) {
+PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bool delete_dir,
+                           bool secure)
+    : dir_(std::move(dir)), delete_dir_(delete_dir), secure_(secure) {
   if (std::find(servers.begin(), servers.end(), "ferretdb") != servers.end())
     servers.push_back("postgres");      // FerretDB keeps its data there
   for (const auto& s : AllServers()) {  // start order, each once
@@ -89,6 +90,7 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
     ports_[variable] = port;
   }
   std::vector<std::string> up = {"up"};
+  if (secure_) up.push_back("--secure");
   up.insert(up.end(), servers_.begin(), servers_.end());
   if (!RunStack(up, kStackCommandBound)) {
     const std::string log = StackLogTail();
@@ -96,6 +98,18 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
     down.insert(down.end(), servers_.rbegin(), servers_.rend());
     RunStack(down, kStackCommandBound);  // the destructor will not run
     FAIL("private stack did not come up under ", dir_, ":\n", log);
+  }
+  if (secure_) {
+    std::ifstream in(dir_ + "/secrets.env");
+    std::string line;
+    while (std::getline(in, line)) {
+      const size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      if (line.substr(0, eq) == "WL_STACK_USER") user_ = line.substr(eq + 1);
+      if (line.substr(0, eq) == "WL_STACK_PASSWORD") password_ = line.substr(eq + 1);
+    }
+    const bool credentials = !user_.empty() && !password_.empty();
+    REQUIRE_MESSAGE(credentials, "no credentials in ", dir_, "/secrets.env after up --secure");
   }
 }
 
@@ -152,6 +166,11 @@ std::vector<std::string> PrivateStack::Sets() const {
     sets.push_back("redis.port=" + std::to_string(Port("redis")));
   }
   if (Has("kafka")) sets.push_back("kafka.brokers=127.0.0.1:" + std::to_string(Port("kafka")));
+  if (secure_ && Has("redis")) sets.push_back("redis.username=" + user_);
+  if (secure_ && Has("kafka")) {
+    sets.insert(sets.end(), {"kafka.security_protocol=sasl_plaintext",
+                             "kafka.sasl_mechanism=SCRAM-SHA-256", "kafka.sasl_username=" + user_});
+  }
   // As MongoConfig's own default URI has it: with the server down, an
   // operation fails after 2 s instead of the driver's 30 s of server
   // selection, so an outage of a few seconds reaches every writer.
@@ -159,6 +178,20 @@ std::vector<std::string> PrivateStack::Sets() const {
     sets.push_back("mongo.uri=mongodb://127.0.0.1:" + std::to_string(Port("ferretdb")) +
                    "/?serverSelectionTimeoutMS=2000");
   }
+  return sets;
+}
+
+std::map<std::string, std::string> PrivateStack::SecretEnvironment() const {
+  std::map<std::string, std::string> env;
+  if (secure_ && Has("redis")) env["WANDERLUXE_REDIS_PASSWORD"] = password_;
+  if (secure_ && Has("kafka")) env["WANDERLUXE_KAFKA_SASL_PASSWORD"] = password_;
+  return env;
+}
+
+std::vector<std::string> PrivateStack::SecretSets() const {
+  std::vector<std::string> sets;
+  if (secure_ && Has("redis")) sets.push_back("redis.password=" + password_);
+  if (secure_ && Has("kafka")) sets.push_back("kafka.sasl_password=" + password_);
   return sets;
 }
 

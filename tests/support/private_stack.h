@@ -24,7 +24,10 @@ class PrivateStack {
   // under `dir`, each on a free loopback port, and waits until each is ready.
   // A server that does not come up is a REQUIRE failure with scripts/stack's
   // output. `delete_dir`: the destructor removes `dir` once the servers stopped.
-  PrivateStack(std::vector<std::string> servers, std::string dir, bool delete_dir = true);
+  // `secure`: `scripts/stack up --secure`, every server asking for the
+  // credentials it generated (Sets and SecretSets carry them to the roles).
+  PrivateStack(std::vector<std::string> servers, std::string dir, bool delete_dir = true,
+               bool secure = false);
   // `scripts/stack down` for every server started here, then `dir` (if asked).
   ~PrivateStack();
 
@@ -45,8 +48,16 @@ class PrivateStack {
   // and waits until it answers. Returns the seconds it took.
   double Restart(const std::string& server);
 
-  // section.key=value overrides that point a role at these servers.
+  // section.key=value overrides that point a role at these servers (in secure
+  // mode with the protocols and user names, but not the passwords).
   std::vector<std::string> Sets() const;
+  // The passwords, as WANDERLUXE_* variables for a role's environment.
+  std::map<std::string, std::string> SecretEnvironment() const;
+  // The same passwords as section.key=value, for this process's own clients.
+  std::vector<std::string> SecretSets() const;
+  bool secure() const { return secure_; }
+  const std::string& user() const { return user_; }
+  const std::string& password() const { return password_; }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -58,6 +69,8 @@ class PrivateStack {
   std::vector<std::string> servers_;  // in start order
   std::string dir_;
   bool delete_dir_;
+  bool secure_ = false;
+  std::string user_, password_;  // secure mode: from <dir>/secrets.env
   // Every variable scripts/stack reads a port from, all of them set, so that
   // no command of this stack can reach the live servers' default ports.
   std::map<std::string, int> ports_;

@@ -114,12 +114,29 @@ Result<int64_t> CountMessages(const KafkaConfig& config, const std::string& topi
 Status PingKafka(const KafkaConfig& config, std::chrono::milliseconds timeout) {
   auto conf = MakeKafkaConf(config, {});
   if (!conf.ok()) return conf.status();
+  // A refused SASL login comes as an error callback, not as the metadata
+  // call's error (that only times out): the callback says why.
+  std::string refused;
+  rd_kafka_conf_set_opaque(conf->get(), &refused);
+  rd_kafka_conf_set_error_cb(conf->get(),
+                             [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+                               if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+                                 *static_cast<std::string*>(opaque) = reason;
+                             });
   auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err =
       rd_kafka_metadata(handle->get(), 0, nullptr, &metadata, static_cast<int>(timeout.count()));
   if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  rd_kafka_poll(handle->get(), 0);  // serves the error callbacks queued meanwhile
+  if (!refused.empty()) {
+    return Status::FailedPrecondition(
+        "kafka at " + config.brokers + " refused SASL authentication as user '" +
+        config.sasl_username + "': " + refused +
+        " (check kafka.sasl_username, kafka.sasl_password and kafka.sasl_mechanism)");
+  }
   return KafkaStatus(err, "kafka at " + config.brokers);
 }
 

@@ -13,6 +13,7 @@
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/mongo/mongo_archive.h"
 #include "roles/common/admin_server.h"
+#include "roles/common/credentials_check.h"
 #include "roles/common/termination.h"
 #include "wanderluxe/audit_archiver.h"
 
@@ -69,6 +70,10 @@ int RunTrail(const RoleContext& context, const std::string& booking_id) {
 int RunAudit(const RoleContext& context) {
   BlockTerminationSignals();
   const Config& config = context.config;
+  if (Status s = CheckCredentials(config, /*uses_redis=*/false); !s.ok()) {
+    spdlog::error("audit cannot start: {}", s.ToString());
+    return kExitFailure;
+  }
   const AuditConfig& audit = config.audit;
   std::vector<ArchiveSink*> sinks;
   std::unique_ptr<FileArchive> files;

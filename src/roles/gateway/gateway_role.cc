@@ -5,6 +5,7 @@
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
+#include "roles/common/credentials_check.h"
 #include "roles/common/termination.h"
 #include "roles/gateway/gateway_server.h"
 
@@ -14,6 +15,10 @@ namespace {
 int RunGateway(const RoleContext& context) {
   BlockTerminationSignals();  // before any thread exists
   const Config& config = context.config;
+  if (Status s = CheckCredentials(config, /*uses_redis=*/true); !s.ok()) {
+    spdlog::error("gateway cannot start: {}", s.ToString());
+    return kExitFailure;
+  }
   auto keys = ClientKeys::Load(config.gateway);
   if (!keys.ok()) {
     spdlog::error("gateway API keys: {}", keys.status().ToString());

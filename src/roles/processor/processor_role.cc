@@ -6,6 +6,7 @@
 
 #include "adapters/http/http_server.h"
 #include "roles/common/admin_server.h"
+#include "roles/common/credentials_check.h"
 #include "roles/common/saga_wiring.h"
 #include "roles/common/termination.h"
 #include "roles/processor/booking_processor.h"
@@ -31,6 +32,10 @@ void ReconcileLoop(Reconciler& reconciler, std::chrono::seconds interval,
 int RunProcessor(const RoleContext& context) {
   BlockTerminationSignals();
   const Config& config = context.config;
+  if (Status s = CheckCredentials(config, /*uses_redis=*/true); !s.ok()) {
+    spdlog::error("processor cannot start: {}", s.ToString());
+    return kExitFailure;
+  }
   MetricsRegistry metrics;
   auto wiring = WireSaga(config, metrics);
   if (!wiring.ok()) {
