@@ -126,6 +126,17 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"gateway.auth_mode=api-key", "gateway.api_keys_file=/k"}}).ok());
   }
 
+  TEST_CASE("an empty WANDERLUXE_ variable is unset, as compose's ${VAR:-} passes one") {
+    setenv("WANDERLUXE_GATEWAY_API_KEYS", "", 1);
+    setenv("WANDERLUXE_GATEWAY_PORT", "9191", 1);
+    const auto env = WanderluxeEnvironment();
+    unsetenv("WANDERLUXE_GATEWAY_API_KEYS");
+    unsetenv("WANDERLUXE_GATEWAY_PORT");
+    CHECK(env.count("WANDERLUXE_GATEWAY_API_KEYS") == 0);
+    REQUIRE(env.count("WANDERLUXE_GATEWAY_PORT") == 1);
+    CHECK(env.at("WANDERLUXE_GATEWAY_PORT") == "9191");
+  }
+
   TEST_CASE("secrets given with --set are named, so the CLI can warn (issue 17)") {
     CHECK(SecretsInSets({"gateway.api_keys=k1", "redis.password=x", "gateway.port=1"}) ==
           std::vector<std::string>{"gateway.api_keys", "redis.password"});
