@@ -14,10 +14,13 @@ constexpr std::string_view kHashedPrefix = "sha256:";
 constexpr size_t kClientIdHexDigits = 16;
 
 ClientKeys::Digest Sha256(std::string_view text) {
+  // Fetched once: OpenSSL 3 looks an implicitly named algorithm up under a
+  // global lock on every use, and every keyed request hashes its key.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   ClientKeys::Digest digest{};
   unsigned int length = 0;
-  const bool hashed =
-      EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) == 1;
+  const bool hashed = kSha256 != nullptr && EVP_Digest(text.data(), text.size(), digest.data(),
+                                                       &length, kSha256, nullptr) == 1;
   WL_CHECK(hashed && length == digest.size(), "SHA-256 unavailable from OpenSSL");
   return digest;
 }
