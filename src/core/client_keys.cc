@@ -134,18 +134,19 @@ std::string ClientKeys::ClientIdOf(std::string_view key) {
 
 Result<std::shared_ptr<const ClientKeys>> ClientKeys::Load(const GatewayConfig& gateway) {
   if (gateway.auth_mode != "api-key") return std::shared_ptr<const ClientKeys>();
-  std::vector<std::string> entries = gateway.api_keys;
-  if (!gateway.api_keys_file.empty()) {
-    auto from_file = ClientKeys::FromFile(gateway.api_keys_file);
-    if (!from_file.ok()) return from_file.status();
-    // The file's keys are digests by now; "sha256:" keeps them so.
-    for (const Digest& d : from_file->digests_) {
-      entries.push_back(std::string(kHashedPrefix) + Hex(d, 2 * d.size()));
-    }
+  std::vector<Digest> digests;
+  if (!gateway.api_keys.empty()) {
+    auto listed = FromList(gateway.api_keys);
+    if (!listed.ok()) return listed.status();
+    digests = std::move(listed->digests_);
   }
-  auto keys = ClientKeys::FromList(entries);
-  if (!keys.ok()) return keys.status();
-  return std::shared_ptr<const ClientKeys>(std::make_shared<ClientKeys>(std::move(*keys)));
+  if (!gateway.api_keys_file.empty()) {
+    auto from_file = FromFile(gateway.api_keys_file);
+    if (!from_file.ok()) return from_file.status();
+    digests.insert(digests.end(), from_file->digests_.begin(), from_file->digests_.end());
+  }
+  if (digests.empty()) return Status::InvalidArgument("no API key given");
+  return std::shared_ptr<const ClientKeys>(new ClientKeys(std::move(digests)));
 }
 
 ApiResponse Unauthorized() {
