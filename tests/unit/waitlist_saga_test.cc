@@ -85,6 +85,22 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.bank.charge_calls == 0);
   }
 
+  TEST_CASE("a PENDING booking resumed onto the waitlist keeps its place on record") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
+    REQUIRE(f.inventory.Reserve("p", "w0").value() == ReserveOutcome::kWaitlisted);
+    BookingRecord pending =
+        f.saga.AdmittedRecord(WaitlistFixture::Event("w1"), {ReserveOutcome::kSoldOut}, "");
+    pending.status = BookingStatus::kPending;
+    pending.audit_log.resize(1);
+    REQUIRE(f.ledger.Insert(pending).ok());
+    auto resumed = f.saga.Resume(f.ledger.at("w1"), f.stop);
+    REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
+    CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
+    CHECK(f.ledger.at("w1").waitlist_position == 2);
+    CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
+  }
+
   TEST_CASE(
       "a declined holder's unit goes to the head, who pays; the last sale turns the rest away") {
     WaitlistFixture f(1);
