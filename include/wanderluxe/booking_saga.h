@@ -97,8 +97,9 @@ class BookingSaga {
   // and records PARKED, in a bounded number of attempts. Refuses
   // (kFailedPrecondition) a booking whose charge may have landed: that one
   // stays with the reconciler. Racing a live driver is safe: both only
-  // release the hold and end the booking, and one transition wins.
-  Status Park(const BookingRequest& request, const std::string& why, const std::atomic<bool>& stop);
+  // release the hold and end the booking, and one transition wins. A record
+  // it makes carries the event's client, so its owner can still read it.
+  Status Park(const BookingEvent& event, const std::string& why, const std::atomic<bool>& stop);
 
   // For the processor's batches (BatchAdmission), which take Admit's steps
   // for many bookings at once and then hand each one back here:
@@ -180,6 +181,10 @@ class BookingSaga {
   Status Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
               const std::string& transaction_id, const std::string& action,
               const std::string& detail, const std::atomic<bool>& stop);
+  // The change Move applies: the entry, and the lease the move leaves.
+  LedgerChange ChangeTo(const BookingRecord& record, BookingStatus to, PaymentStatus payment,
+                        const std::string& transaction_id, const std::string& action,
+                        const std::string& detail) const;
   Status Apply(BookingRecord& record, const LedgerChange& change, const std::atomic<bool>& stop);
   Status Reload(BookingRecord& record, const std::atomic<bool>& stop);
   Status PublishOutcome(const BookingRecord& record, SagaVerdict verdict,

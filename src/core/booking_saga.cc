@@ -375,6 +375,8 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
                                       const std::string& trace_id, bool wait_for_owner,
                                       bool announce, const std::atomic<bool>& stop) {
   Backoff waiting(options_.retry);
+  // A move onto the waitlist by this drive is announced whoever drives.
+  bool joined_waitlist = false;
   while (!IsTerminal(record.status)) {
     if (stop.load()) {
       HandBack(record, driver);
@@ -387,7 +389,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       auto moved = StepWaitlisted(record, stop);
       if (!moved.ok()) return moved.status();
       if (*moved) continue;
-      if (announce) {
+      if (announce || joined_waitlist) {
         waitlisted_->Increment();
         if (Status s = PublishOutcome(record, SagaVerdict::kWaiting, trace_id, stop); !s.ok()) {
           return s;
@@ -410,6 +412,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       if (stop.load()) HandBack(record, driver);
       return s;
     }
+    joined_waitlist = record.status == BookingStatus::kWaitlisted;
   }
   if (Status s = PublishOutcome(record, SagaVerdict::kTerminal, trace_id, stop); !s.ok()) return s;
   CountOutcome(record.status);
@@ -446,9 +449,14 @@ Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& 
     case ReserveOutcome::kAlreadySold:  // a crash after confirm; the bank answers the same
       return Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
                   "holding one unit of " + r.property_id, stop);
-    case ReserveOutcome::kWaitlisted:
-      return Move(record, BookingStatus::kWaitlisted, PaymentStatus::kNotAttempted, "",
-                  "WAITLISTED", WaitlistedDetail(r.property_id, reserved->waitlist_position), stop);
+    case ReserveOutcome::kWaitlisted: {
+      // GET and the outcome event show the place, as for a batch-admitted waiter.
+      LedgerChange change =
+          ChangeTo(record, BookingStatus::kWaitlisted, PaymentStatus::kNotAttempted, "",
+                   "WAITLISTED", WaitlistedDetail(r.property_id, reserved->waitlist_position));
+      change.waitlist_position = reserved->waitlist_position;
+      return Apply(record, change, stop);
+    }
     case ReserveOutcome::kSoldOut:
       return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
                   "no unit available", stop);
@@ -653,6 +661,12 @@ void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
 Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
                          const std::string& transaction_id, const std::string& action,
                          const std::string& detail, const std::atomic<bool>& stop) {
+  return Apply(record, ChangeTo(record, to, payment, transaction_id, action, detail), stop);
+}
+
+LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to,
+                                   PaymentStatus payment, const std::string& transaction_id,
+                                   const std::string& action, const std::string& detail) const {
   const std::string now = NowIso8601();
   // Every transition renews the mover's lease (kOneDriver); a terminal
   // booking needs none.
@@ -664,8 +678,7 @@ Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus 
   } else if (!record.lease.owner.empty()) {
     lease = Lease{record.lease.owner, record.lease.token, NowUnixMillis() + options_.lease.count()};
   }
-  LedgerChange change{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
-  return Apply(record, change, stop);
+  return LedgerChange{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
 }
 
 Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
@@ -696,8 +709,9 @@ Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop)
   return Status::Ok();
 }
 
-Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
+Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
                          const std::atomic<bool>& stop) {
+  const BookingRequest& request = event.request;
   const std::string& id = request.booking_id;
   auto found = RetryBounded(
       "park: read the ledger", [&] { return ledger_.Get(id); }, stop);
@@ -720,6 +734,7 @@ Status BookingSaga::Park(const BookingRequest& request, const std::string& why,
   if (!found->has_value()) {
     if (Status s = release(); !s.ok()) return s;
     record.request = request;
+    record.client_id = event.metadata.client_id;
     record.fingerprint = request.Fingerprint();
     record.status = BookingStatus::kParked;
     record.payment_status = PaymentStatus::kNotAttempted;

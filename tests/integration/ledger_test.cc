@@ -116,6 +116,31 @@ TEST_SUITE("integration.ledger") {
     CHECK(ledger.DropAll().ok());
   }
 
+  // A PENDING booking resumed onto the waitlist: the transition records its
+  // place, which GET shows (the batch path inserts it with the record).
+  TEST_CASE("a transition to WAITLISTED records the place") {
+    const std::string db = testing::UniqueName("wl-place");
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=4"});
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
+    MongoLedger ledger(**store);
+    const std::string property = testing::UniqueName("prop");
+    REQUIRE(ledger.Insert(Record("p-1", property, BookingStatus::kPending, NowIso8601())).ok());
+    LedgerChange wait{BookingStatus::kWaitlisted,
+                      PaymentStatus::kNotAttempted,
+                      "",
+                      LedgerEntry{"WAITLISTED", NowIso8601(), "test"},
+                      std::nullopt,
+                      ""};
+    wait.waitlist_position = 7;
+    REQUIRE(ledger.Transition("p-1", BookingStatus::kPending, 1, wait).ok());
+    auto waiting = ledger.Get("p-1");
+    REQUIRE((waiting.ok() && waiting->has_value()));
+    CHECK((*waiting)->status == BookingStatus::kWaitlisted);
+    CHECK((*waiting)->waitlist_position == 7);
+    CHECK(ledger.DropAll().ok());
+  }
+
   // Defect 2 of issue 11: FerretDB runs a filtered update as a read, then a
   // write by _id, so two racers could both "win" the same version. Eight
   // threads race for every version of a few documents: each version must have

@@ -256,15 +256,19 @@ TEST_SUITE("unit.saga") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kInternal);
     // The charge was captured: parking it would drop money on the floor.
-    CHECK(f.saga.Park(SagaFixture::Event("b1").request, r.status().ToString(), f.stop).code() ==
+    CHECK(f.saga.Park(SagaFixture::Event("b1"), r.status().ToString(), f.stop).code() ==
           StatusCode::kFailedPrecondition);
 
     f.faults.FailNextWith("reserve", 1'000'000, StatusCode::kInternal);
     auto poison = f.saga.Process(SagaFixture::Event("b2"), f.stop);
     REQUIRE_FALSE(poison.ok());
     CHECK(poison.status().code() == StatusCode::kInternal);
-    REQUIRE(f.saga.Park(SagaFixture::Event("b2").request, poison.status().ToString(), f.stop).ok());
+    BookingEvent b2 = SagaFixture::Event("b2");
+    b2.metadata.client_id = "c0ffee0123456789";
+    REQUIRE(f.saga.Park(b2, poison.status().ToString(), f.stop).ok());
     CHECK(f.ledger.at("b2").status == BookingStatus::kParked);
+    // Its owner reads it like any other booking of theirs (issue 17).
+    CHECK(f.ledger.at("b2").client_id == "c0ffee0123456789");
     CHECK(f.ledger.at("b2").payment_status == PaymentStatus::kNotAttempted);
     CHECK(f.ledger.at("b2").audit_log.back().action == "PARKED");
     CHECK(f.LastOutcome().find("\"PARKED\"") != std::string::npos);

@@ -85,6 +85,8 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.bank.charge_calls == 0);
   }
 
+  // PENDING is a record of an older version (Admit decides before it
+  // inserts); whoever moves it onto the waitlist records and announces the place.
   TEST_CASE("a PENDING booking resumed onto the waitlist keeps its place on record") {
     WaitlistFixture f(1);
     REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
@@ -98,6 +100,7 @@ TEST_SUITE("unit.waitlist") {
     REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
     CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
     CHECK(f.ledger.at("w1").waitlist_position == 2);
+    REQUIRE(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED"});
     CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
   }
 
@@ -214,7 +217,7 @@ TEST_SUITE("unit.waitlist") {
     WaitlistFixture f(1);
     REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
     f.Run("w1");
-    REQUIRE(f.saga.Park(WaitlistFixture::Event("w1").request, "test", f.stop).ok());
+    REQUIRE(f.saga.Park(WaitlistFixture::Event("w1"), "test", f.stop).ok());
     CHECK(f.ledger.at("w1").status == BookingStatus::kParked);
     CHECK(f.inventory.Waiters("p").empty());
   }

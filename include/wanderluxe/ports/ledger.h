@@ -72,6 +72,7 @@ struct LedgerChange {
   std::optional<LedgerEntry> entry;  // appended to the auditLog when set
   std::optional<Lease> lease;        // replaces the lease when set
   std::string updated_at;            // RFC 3339; the entry's timestamp when empty
+  int64_t waitlist_position = 0;     // > 0: the place it joined the waitlist at
 };
 
 // The record after `change`, at version + 1: what every ledger stores.

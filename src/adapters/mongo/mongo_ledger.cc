@@ -62,6 +62,7 @@ json UpdateFor(const LedgerChange& change) {
   if (!updated_at.empty()) set["updatedAt"] = updated_at;
   if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
   if (change.lease) set["lease"] = LeaseJson(*change.lease);
+  if (change.waitlist_position > 0) set["waitlistPosition"] = change.waitlist_position;
   json update = {{"$set", set}, {"$inc", {{"version", 1}}}};
   if (change.entry) update["$push"] = {{"auditLog", EntryJson(*change.entry)}};
   return update;
@@ -201,6 +202,7 @@ std::string ClaimDocument(const std::string& booking_id, BookingStatus from, int
             {"updatedAt", change.updated_at}};
   if (change.entry) c["entry"] = EntryJson(*change.entry);
   if (change.lease) c["lease"] = LeaseJson(*change.lease);
+  if (change.waitlist_position > 0) c["waitlistPosition"] = change.waitlist_position;
   return json{{"_id", ClaimId(booking_id, version)},
               {"bookingId", booking_id},
               {"from", BookingStatusName(from)},
@@ -226,6 +228,7 @@ Result<Claim> ParseClaimDocument(const std::string& text) {
           LedgerEntry{e.value("action", ""), e.value("timestamp", ""), e.value("detail", "")};
     }
     if (c.contains("lease")) claim.change.lease = ParseLease(c["lease"]);
+    if (c.contains("waitlistPosition")) claim.change.waitlist_position = Int(c["waitlistPosition"]);
     return claim;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("unreadable ledger claim: ") + e.what());

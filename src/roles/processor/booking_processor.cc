@@ -312,7 +312,7 @@ bool BookingProcessor::Execute(const Task& task) {
     // rather than hold the partition's watermark forever.
     spdlog::error("booking {} failed: {}; parking it", r.booking_id, result.status().ToString());
     std::string why = result.status().ToString();
-    Status parked = saga_.Park(r, why, saga_stop_);
+    Status parked = saga_.Park(task.event, why, saga_stop_);
     // kNoLostAcceptance: the event leaves for the DLQ (and its offset is
     // committed) only once the ledger holds the booking — parked, or left to
     // the reconciler (kFailedPrecondition). A ledger that cannot record it at
