@@ -11,7 +11,7 @@
 #
 # Reports the loadtest's JSON (accepted/s, latency, outcomes, herdSeconds,
 # drainSeconds, totalSeconds = first request to last booking terminal, and
-# I1-I5) and verify's verdict. Needs the local stack up and a build.
+# I1-I7) and verify's verdict. Needs the local stack up and a build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -76,7 +76,8 @@ property=prop-$RUN
 set +e
 $BIN loadtest "${sets[@]}" --url "http://127.0.0.1:$GATEWAY_PORT" --property "$property" \
   --inventory "$INVENTORY" --requests "$REQUESTS" --concurrency "$CONCURRENCY" \
-  --duplicates "$DUPLICATES" --timeout 1800 --json --report "$DIR/herd.html" > "$DIR/loadtest.json"
+  --duplicates "$DUPLICATES" --timeout 1800 --audit-wait 120 --json --report "$DIR/herd.html" \
+  > "$DIR/loadtest.json"
 loadtest_rc=$?
 if [ -n "$REPORT" ]; then
   cp "$DIR/herd.html" "$REPORT" && cp "$DIR/loadtest.json" "${REPORT%.html}.json"

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
@@ -21,6 +22,8 @@ using nlohmann::json;
 constexpr size_t kMaxListed = 20;  // violations named per invariant; the rest counted
 // I7 names a few of a property's refused waiters: one is a violation already.
 constexpr int64_t kRefusedNamed = 5;
+// AwaitAudit reads the archive again this often while the audit catches up.
+constexpr std::chrono::seconds kAuditPollInterval{1};
 
 void Note(InvariantResult& r, std::string detail) { r.details.push_back(std::move(detail)); }
 
@@ -394,6 +397,20 @@ std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
   if (scope.check_audit) results.push_back(AuditResult(events));
   results.push_back(CheckUnsoldWhileRefused(scope.properties));
   return results;
+}
+
+InvariantResult InvariantChecker::AwaitAudit(const std::vector<std::string>& properties,
+                                             std::chrono::seconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const Result<std::vector<TopicEvent>> events = ReadRequestsTopic(properties);
+  while (true) {
+    InvariantResult r = AuditResult(events);
+    if (r.verdict != InvariantResult::Verdict::kFail || !events.ok() ||
+        std::chrono::steady_clock::now() + kAuditPollInterval > deadline) {
+      return r;
+    }
+    std::this_thread::sleep_for(kAuditPollInterval);
+  }
 }
 
 InvariantResult InvariantChecker::AuditResult(const Result<std::vector<TopicEvent>>& events) {

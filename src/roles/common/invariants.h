@@ -7,6 +7,7 @@
 #ifndef WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
 #define WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ class InvariantChecker {
   InvariantChecker(const Config& config, RedisClient& redis, MongoStore& mongo);
 
   std::vector<InvariantResult> Check(VerifyScope scope);
+  // I6 alone for `properties`, once the audit has caught up or `wait` has
+  // passed: the requests topic is read once, the archive every second.
+  InvariantResult AwaitAudit(const std::vector<std::string>& properties, std::chrono::seconds wait);
 
   // Captured charges whose booking is not CONFIRMED, and holds whose booking is
   // terminal: what `reconcile --fix` repairs. Filled by Check.

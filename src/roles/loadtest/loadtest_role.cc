@@ -37,6 +37,7 @@ struct LoadtestOptions {
   double duplicates = 0;
   double rate = 0;
   int64_t timeout_s = 300;
+  int64_t audit_wait_s = 0;  // > 0: check I6 too, waiting this long for the audit
   bool json = false;
   std::string report;  // HTML page path; empty: none
 };
@@ -138,6 +139,8 @@ HerdReport MakeReport(const LoadtestOptions& o, const HerdResult& herd,
       {"duplicates (fraction)", Text(o.duplicates)},
       {"rate (requests/s, 0 = closed loop)", Text(o.rate)},
       {"wait for terminal, s", std::to_string(o.timeout_s)},
+      {"wait for the audit (I6), s",
+       o.audit_wait_s > 0 ? std::to_string(o.audit_wait_s) : "not checked by this run"},
       {"started (UTC)", IsoFromUnixMillis(herd.start_unix_ms)}};
   r.requests = o.requests;
   r.duplicates_sent = herd.duplicates_sent;
@@ -255,8 +258,15 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
   if (sampler) stock = sampler->Stop();
   InvariantChecker checker(config, **redis, **mongo);
   VerifyScope scope{{o.property_id}, result.accepted_ids};
-  scope.check_audit = false;  // `verify` checks the audit, once it has caught up
+  scope.check_audit = false;  // checked below, once the audit has caught up
   std::vector<InvariantResult> invariants = checker.Check(scope);
+  if (o.audit_wait_s > 0) {
+    InvariantResult audit =
+        checker.AwaitAudit({o.property_id}, std::chrono::seconds(o.audit_wait_s));
+    const auto after = std::find_if(invariants.begin(), invariants.end(),
+                                    [](const InvariantResult& i) { return i.id == "I7"; });
+    invariants.insert(after, std::move(audit));
+  }
   const HerdReport report =
       MakeReport(o, result, terminal, invariants, stock, sampler ? sampler->total() : std::nullopt);
   const bool ok = report.pass;
@@ -320,6 +330,11 @@ RoleMain AddLoadtestCommand(CLI::App& command) {
       ->capture_default_str();
   command.add_option("--rate", o->rate, "open loop: requests per second in total (0: closed loop)");
   command.add_option("--timeout", o->timeout_s, "seconds to wait for every booking to finish")
+      ->capture_default_str();
+  command
+      .add_option("--audit-wait", o->audit_wait_s,
+                  "also check I6 (every request event archived), waiting up to this many "
+                  "seconds for the audit to catch up (0: left to `verify`)")
       ->capture_default_str();
   command.add_flag("--json", o->json, "print the report as JSON");
   command.add_option("--report", o->report,
