@@ -222,6 +222,29 @@ TEST_SUITE("integration.waitlist") {
     CheckConserved(2);
   }
 
+  // kNoUnitIdleWhileWaiting holds for new stock too: units `seed` adds while
+  // guests wait go to them, in order, as holds (the reconciler goes on with
+  // each, as after a release whose driver died); only the rest is available.
+  TEST_CASE_FIXTURE(WaitlistFixture, "seed raising the stock hands new units to the waitlist") {
+    Seed(2);
+    HoldAll(2);
+    for (int i = 0; i < 3; ++i) REQUIRE(Reserve(Waiter(i)) == ReserveOutcome::kWaitlisted);
+    Seed(4);  // two new units, three waiting
+    InventoryLevels l = Levels();
+    CHECK(l.available == 0);
+    CHECK(l.held == 4);
+    CHECK(Waiters() == std::vector<std::string>{"w-2"});
+    CHECK(Check(Waiter(0), kLong) == WaitlistState::kHeld);
+    CHECK(Check(Waiter(1), kLong) == WaitlistState::kHeld);
+    CheckConserved(4);
+    Seed(6);  // two more, one waiting: the rest is available
+    l = Levels();
+    CHECK(l.available == 1);
+    CHECK(l.held == 5);
+    CHECK(l.waiting == 0);
+    CheckConserved(6);
+  }
+
   TEST_CASE_FIXTURE(WaitlistFixture, "a waiter past max_wait leaves, and is gone after") {
     Seed(1);
     HoldAll(1);
