@@ -130,14 +130,28 @@ return {redis.call('GET', KEYS[1]) or false, redis.call('HLEN', KEYS[2]),
         redis.call('ZCARD', KEYS[5])}
 )"};
 
-// KEYS available, holds, sold, total; ARGV units, force.
+// KEYS available, holds, sold, total, waitlist; ARGV units, force, now.
+// {0} refused (units below held + sold without force) | {1, handed...}.
+// kNoUnitIdleWhileWaiting: new units go first to the head of the waitlist, as
+// holds in their names (the reconciler goes on with each, as with a hand-over
+// whose driver died); only what is left over becomes available.
 const RedisScript kSeed{"inventory-seed", R"(
 local taken = redis.call('HLEN', KEYS[2]) + redis.call('HLEN', KEYS[3])
 local units = tonumber(ARGV[1])
-if units < taken and ARGV[2] ~= '1' then return 0 end
-redis.call('SET', KEYS[1], math.max(units - taken, 0))
+if units < taken and ARGV[2] ~= '1' then return {0} end
+local free = math.max(units - taken, 0)
+local answer = {1}
+if free > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[5], free)
+  for i = 1, #popped, 2 do
+    redis.call('HSET', KEYS[2], popped[i], ARGV[3])
+    answer[#answer + 1] = popped[i]
+    free = free - 1
+  end
+end
+redis.call('SET', KEYS[1], free)
 redis.call('SET', KEYS[4], units)
-return 1
+return answer
 )"};
 
 Result<int64_t> ParseCount(const RedisReply& r, const std::string& what) {
@@ -297,12 +311,19 @@ Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_
 Result<SeedResult> RedisInventoryStore::Seed(const std::string& property_id, int64_t units,
                                              bool force) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kSeed, {k.available, k.holds, k.sold, k.total},
-                           {std::to_string(units), force ? "1" : "0"});
+  auto reply = redis_.Eval(kSeed, {k.available, k.holds, k.sold, k.total, k.waitlist},
+                           {std::to_string(units), force ? "1" : "0", NowIso8601()});
   if (!reply.ok()) return reply.status();
+  if (reply->elements.empty()) return Status::Internal("seed: unexpected reply shape");
+  SeedResult result;
+  result.applied = reply->elements[0].integer == 1;
+  for (size_t i = 1; i < reply->elements.size(); ++i) {
+    result.handed_to.push_back(reply->elements[i].text);
+  }
   auto levels = Levels(property_id);
   if (!levels.ok()) return levels.status();
-  return SeedResult{reply->integer == 1, *levels};
+  result.levels = *levels;
+  return result;
 }
 
 Result<std::vector<std::string>> RedisInventoryStore::Holders(const std::string& property_id,

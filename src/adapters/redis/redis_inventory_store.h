@@ -25,6 +25,8 @@ InventoryKeys KeysFor(const std::string& tag_pattern, const std::string& propert
 struct SeedResult {
   bool applied = false;  // false: refused, units below held + sold
   InventoryLevels levels;
+  // Waiting bookings the new units were handed to, in waitlist order.
+  std::vector<std::string> handed_to;
 };
 
 class RedisInventoryStore final : public InventoryStore {

@@ -85,6 +85,12 @@ int RunSeed(const RoleContext& context, const SeedOptions& o) {
                 property.c_str(), total.c_str(), static_cast<long long>(l.available),
                 static_cast<long long>(l.held), static_cast<long long>(l.sold),
                 static_cast<long long>(l.waiting));
+    if (!result->handed_to.empty()) {
+      // The processor's reconciler goes on with each of them (charge, confirm).
+      std::printf("%s: %zu new units handed to waiting bookings, first in line first: %s%s\n",
+                  property.c_str(), result->handed_to.size(), result->handed_to.front().c_str(),
+                  result->handed_to.size() > 1 ? " ..." : "");
+    }
   }
   return exit;
 }
