@@ -65,6 +65,9 @@ struct RedisConfig {
   // commands waiting, a request is refused at once (503).
   int64_t pipeline_connections = 2;
   int64_t pipeline_queue = 65'536;
+  // Calls of one idempotency script a round trip carries run as one script
+  // call of at most this many (RedisPipeline, "Merging"); 1: each alone.
+  int64_t pipeline_merge_max = 256;
   // Every key is built from this pattern; "{%s}" hash tags keep one property's
   // keys in one Redis Cluster slot. %s is the property id.
   std::string property_tag = "%s";

@@ -104,6 +104,8 @@ Field List(const char* section, const char* key, Section Config::*s,
 constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
+// A merged script call's keys and arguments stay far below Lua's stack limits.
+constexpr int64_t kMaxPipelineMerge = 4096;
 // A batch is one Lua script and one bulk insert: Redis runs nothing else while
 // the script runs, and a bulk past this would near MongoDB's 16 MiB message.
 constexpr int64_t kMaxBatch = 10'000;
@@ -162,6 +164,8 @@ const std::vector<Field>& Fields() {
         Int("redis", "pipeline_connections", &C::redis, &RedisConfig::pipeline_connections, 1, 64));
     f.push_back(
         Int("redis", "pipeline_queue", &C::redis, &RedisConfig::pipeline_queue, 1, 1 << 24));
+    f.push_back(Int("redis", "pipeline_merge_max", &C::redis, &RedisConfig::pipeline_merge_max, 1,
+                    kMaxPipelineMerge));
     f.push_back(Str("redis", "property_tag", &C::redis, &RedisConfig::property_tag));
     // mongo
     f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri, {}, /*secret=*/false));

@@ -24,6 +24,16 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const RedisScript kEchoScript{"test-echo", "return ARGV[1]"};
+// Mergeable: sets its key, answers its own tag and key (a nil inside when asked).
+const RedisScript kTagScript{"test-tag", R"(
+redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)
+if ARGV[2] == 'nil-inside' then return {ARGV[1], false, 'x'} end
+return {ARGV[1], KEYS[1]}
+)",
+                             /*mergeable=*/true};
+// Mergeable, and fails on a key that holds no integer.
+const RedisScript kIncrScript{"test-incr", "return redis.call('INCR', KEYS[1])",
+                              /*mergeable=*/true};
 
 // The answers of calls 0..n-1, kept as their callbacks deliver them. Declared
 // before the pipeline, so that it outlives every callback.
@@ -91,6 +101,25 @@ int64_t NoscriptErrors(RedisClient& redis) {
   auto info = redis.Command({"INFO", "errorstats"});
   REQUIRE_MESSAGE(info.ok(), info.status().ToString());
   const std::string field = "errorstat_NOSCRIPT:count=";
+  const size_t at = info->text.find(field);
+  return at == std::string::npos ? 0 : std::stoll(info->text.substr(at + field.size()));
+}
+
+// True once call `i` of `answers` is answered, within a bound.
+bool WaitAnswered(Answers& answers, size_t i) {
+  const auto deadline = Clock::now() + seconds(10);
+  while (!answers.Answered(i)) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Calls of `command` the server has run so far (INFO commandstats).
+int64_t CommandCalls(RedisClient& redis, const std::string& command) {
+  auto info = redis.Command({"INFO", "commandstats"});
+  REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+  const std::string field = "cmdstat_" + command + ":calls=";
   const size_t at = info->text.find(field);
   return at == std::string::npos ? 0 : std::stoll(info->text.substr(at + field.size()));
 }
@@ -207,6 +236,113 @@ TEST_SUITE("integration.redis_pipeline") {
     }
     // The SHA was sent, refused and the script loaded again: not a fresh load.
     CHECK(NoscriptErrors(**redis) > noscript_before);
+  }
+
+  // Merged calls (issue 13): many calls of a mergeable script in one round
+  // trip run as one script call, and each caller still gets its own answer,
+  // a nil inside it and an error of its own included.
+  TEST_CASE("merged script calls: fewer EVALSHAs, every caller its own answer") {
+    constexpr size_t kCalls = 2000;
+    const Config config = testing::LiveConfig();
+    auto redis = RedisClient::Connect(config.redis);
+    REQUIRE_MESSAGE(redis.ok(), redis.status().ToString(), " -- start it with scripts/stack up");
+    const std::string prefix = testing::UniqueName("merge") + ":";
+    const int64_t evalsha_before = CommandCalls(**redis, "evalsha");
+    {
+      Answers answers(kCalls);
+      RedisPipeline pipeline(config.redis, 1, kCalls);
+      for (size_t i = 0; i < kCalls; ++i) {
+        const std::string tag = "tag-" + std::to_string(i);
+        pipeline.Eval(kTagScript, {prefix + std::to_string(i)},
+                      {tag, i % 7 == 0 ? "nil-inside" : "plain"}, answers.For(i));
+      }
+      REQUIRE(answers.Wait(seconds(20)));
+      for (size_t i = 0; i < kCalls; ++i) {
+        const Result<RedisReply>& r = answers.result(i);
+        REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+        REQUIRE(r->elements.size() == (i % 7 == 0 ? 3u : 2u));
+        CHECK(r->elements[0].text == "tag-" + std::to_string(i));
+        if (i % 7 == 0) {
+          CHECK(r->elements[1].is_nil());
+          CHECK(r->elements[2].text == "x");
+        } else {
+          CHECK(r->elements[1].text == prefix + std::to_string(i));
+        }
+        CHECK(answers.calls(i) == 1);
+      }
+    }
+    const int64_t evalsha = CommandCalls(**redis, "evalsha") - evalsha_before;
+    MESSAGE(kCalls, " calls ran as ", evalsha, " EVALSHAs");
+    CHECK(evalsha < static_cast<int64_t>(kCalls) / 4);
+    auto stored = (*redis)->Command({"GET", prefix + "1999"});
+    REQUIRE(stored.ok());
+    CHECK(stored->text == "tag-1999");
+
+    // One key holds a string: that call's INCR fails, alone; the others run
+    // once each, as they would unmerged. Between two rounds the server
+    // forgets its scripts: the merged script is loaded again (NOSCRIPT).
+    REQUIRE((*redis)->Command({"SET", prefix + "text", "not a number", "PX", "60000"}).ok());
+    constexpr size_t kIncrs = 200, kFailing = 150;
+    const int64_t evalsha_incr = CommandCalls(**redis, "evalsha");
+    Answers incrs(kIncrs);
+    int64_t noscript_before = 0;
+    {
+      RedisPipeline pipeline(config.redis, 1, kIncrs);
+      const auto run = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+          pipeline.Eval(kIncrScript, {i == kFailing ? prefix + "text" : prefix + "n"}, {},
+                        incrs.For(i));
+        }
+      };
+      run(0, kIncrs / 2);
+      for (size_t i = 0; i < kIncrs / 2; ++i) REQUIRE(WaitAnswered(incrs, i));
+      noscript_before = NoscriptErrors(**redis);
+      REQUIRE((*redis)->Command({"SCRIPT", "FLUSH"}).ok());
+      run(kIncrs / 2, kIncrs);
+      REQUIRE(incrs.Wait(seconds(10)));
+    }
+    CHECK(NoscriptErrors(**redis) > noscript_before);
+    CHECK(CommandCalls(**redis, "evalsha") - evalsha_incr < static_cast<int64_t>(kIncrs) / 4);
+    for (size_t i = 0; i < kIncrs; ++i) {
+      if (i == kFailing) {
+        REQUIRE_FALSE(incrs.result(i).ok());
+        CHECK(incrs.result(i).status().code() == StatusCode::kInternal);
+        CHECK(incrs.result(i).status().message().find("not an integer") != std::string::npos);
+        continue;
+      }
+      REQUIRE_MESSAGE(incrs.result(i).ok(), incrs.result(i).status().ToString());
+      CHECK(incrs.result(i)->type == RedisReply::Type::kInteger);
+    }
+    auto counted = (*redis)->Command({"GET", prefix + "n"});
+    REQUIRE(counted.ok());
+    CHECK(counted->text == std::to_string(kIncrs - 1));
+  }
+
+  TEST_CASE("pipeline_merge_max bounds a merged call; 1 sends each call alone") {
+    constexpr size_t kCalls = 400;
+    Config config = testing::LiveConfig();
+    auto redis = RedisClient::Connect(config.redis);
+    REQUIRE_MESSAGE(redis.ok(), redis.status().ToString(), " -- start it with scripts/stack up");
+    const std::string key = testing::UniqueName("merge-max");
+    for (const int64_t merge_max : {int64_t{1}, int64_t{100}}) {
+      config.redis.pipeline_merge_max = merge_max;
+      const int64_t before = CommandCalls(**redis, "evalsha");
+      Answers answers(kCalls);
+      {
+        RedisPipeline pipeline(config.redis, 1, kCalls);
+        for (size_t i = 0; i < kCalls; ++i) pipeline.Eval(kIncrScript, {key}, {}, answers.For(i));
+        REQUIRE(answers.Wait(seconds(10)));
+      }
+      const int64_t sent = CommandCalls(**redis, "evalsha") - before;
+      MESSAGE("merge_max ", merge_max, ": ", kCalls, " calls as ", sent, " EVALSHAs");
+      if (merge_max == 1) CHECK(sent >= static_cast<int64_t>(kCalls));
+      if (merge_max == 100) CHECK(sent >= static_cast<int64_t>(kCalls) / 100);
+      if (merge_max == 100) CHECK(sent < static_cast<int64_t>(kCalls) / 4);
+    }
+    auto counted = (*redis)->Command({"GET", key});
+    REQUIRE(counted.ok());
+    CHECK(counted->text == std::to_string(2 * kCalls));
+    REQUIRE((*redis)->Command({"DEL", key}).ok());
   }
 
   TEST_CASE("a Redis that stops answering fails every call within its deadline; then recovers") {

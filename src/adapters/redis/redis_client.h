@@ -33,6 +33,11 @@ struct RedisReply {
 struct RedisScript {
   std::string name;  // for errors and metrics
   std::string source;
+  // RedisPipeline may run the calls of this script one round trip carries as
+  // one script call (RedisPipeline::Lane::Send): only for a script whose
+  // `return` is never nil, which reads no global but KEYS and ARGV, and whose
+  // calls are independent of each other's order within a round trip.
+  bool mergeable = false;
 };
 
 // `id` placed in RedisConfig::property_tag ("%s", or "{%s}" for a Redis

@@ -13,7 +13,8 @@ if existing[1] then return existing end
 redis.call('HSET', KEYS[1], 'state', 'inflight', 'fp', ARGV[1], 'token', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'claimed'}
-)"};
+)",
+                         /*mergeable=*/true};
 
 // KEYS[1] idem key, KEYS[2] accepted key; ARGV token, response, ttl ms,
 // accepted JSON. The event is durable whoever holds the claim, so the accepted
@@ -25,7 +26,8 @@ if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'response', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
-)"};
+)",
+                            /*mergeable=*/true};
 
 // KEYS[1]; ARGV token. Deletes only our own unfinished claim.
 const RedisScript kRelease{"idem-release", R"(
@@ -34,7 +36,8 @@ if redis.call('HGET', KEYS[1], 'token') == ARGV[1]
   return redis.call('DEL', KEYS[1])
 end
 return 0
-)"};
+)",
+                           /*mergeable=*/true};
 
 // The claim script's reply: {"claimed"}, or the existing record.
 Result<IdempotencyClaim> ToClaim(Result<RedisReply> reply) {

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <string_view>
 #include <thread>
+#include <tuple>
 
 #include "adapters/redis/redis_auth.h"
 #include "adapters/redis/redis_reply.h"
@@ -94,6 +96,35 @@ Status Exchange(redisContext* c, size_t count, Clock::time_point deadline,
   return Status::Ok();
 }
 
+// The script that runs a round trip's calls of `one` in one call: KEYS are
+// every call's keys in turn, ARGV its key and argument counts, then every
+// call's arguments; the answer is each call's own, in order. The body is
+// `one`'s, as a function of its own KEYS and ARGV, run under pcall: a call
+// that fails answers its own error and the others run on, exactly as each
+// would alone (Redis never undoes a script's writes before its error).
+RedisScript MergedScript(const RedisScript& one) {
+  return {one.name + " (merged)",
+          "local function one(KEYS, ARGV)\n" + one.source +
+              "\nend\n"
+              "local nk, na = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+              "local answers = {}\n"
+              "for i = 0, #KEYS / nk - 1 do\n"
+              "  local keys, args = {}, {}\n"
+              "  for j = 1, nk do keys[j] = KEYS[i * nk + j] end\n"
+              "  for j = 1, na do args[j] = ARGV[2 + i * na + j] end\n"
+              "  local ok, answer = pcall(one, keys, args)\n"
+              "  if ok then\n"
+              "    answers[i + 1] = answer\n"
+              "  elseif type(answer) == 'table' and answer.err then\n"
+              "    answers[i + 1] = answer\n"
+              "  else\n"
+              "    answers[i + 1] = redis.error_reply(tostring(answer))\n"
+              "  end\n"
+              "end\n"
+              "return answers\n",
+          /*mergeable=*/false};
+}
+
 // A blocking command while a connection is being set up (AUTH, SELECT).
 Status Setup(redisContext* c, std::vector<std::string> argv) {
   std::vector<const char*> args;
@@ -114,12 +145,21 @@ Status Setup(redisContext* c, std::vector<std::string> argv) {
 }  // namespace
 
 struct RedisPipeline::Call {
-  std::vector<std::string> argv;        // EVALSHA <sha, set when sent> ... for a script
+  std::vector<std::string> argv;        // EVALSHA <sha, set when sent> numkeys keys... args...
   const RedisScript* script = nullptr;  // set for Eval
   Clock::time_point deadline;
   RedisCallback done;
 
   std::string Label() const { return script != nullptr ? "script " + script->name : argv[0]; }
+  size_t KeyCount() const { return static_cast<size_t>(std::stoul(argv[2])); }
+};
+
+// What one command of a round trip carries: one call, or (merged) several
+// calls of one mergeable script with the same key and argument counts.
+struct RedisPipeline::Unit {
+  const RedisScript* script = nullptr;  // what is sent; the merged script when merged
+  std::vector<size_t> calls;            // indices into the batch
+  bool merged = false;
 };
 
 // One connection and the thread that serves it. Everything but the queue is
@@ -163,11 +203,19 @@ class RedisPipeline::Lane {
   // Sends the calls at `indices`; once more for those that met NOSCRIPT when `retry`.
   void Send(std::vector<Call>& batch, const std::vector<size_t>& indices,
             Clock::time_point deadline, bool retry, std::vector<Result<RedisReply>>& results);
-  // SCRIPT LOAD for each script of `indices` this connection has no SHA of,
-  // in one round trip. Calls it cannot send are answered and dropped from
-  // `indices`: those of a script the server refused, or all of them when the
+  // The commands that carry the calls at `indices`, in the order of each
+  // one's first call: calls of a mergeable script with equal counts merge.
+  std::vector<Unit> Plan(const std::vector<Call>& batch, const std::vector<size_t>& indices);
+  // Appends the command that carries `unit`.
+  void Append(std::vector<Call>& batch, const Unit& unit);
+  // Answers the calls of `unit` from its reply.
+  static void Answer(const std::vector<Call>& batch, const Unit& unit, const redisReply* reply,
+                     std::vector<Result<RedisReply>>& results);
+  // SCRIPT LOAD for each script of `units` this connection has no SHA of, in
+  // one round trip. Units it cannot send are answered and dropped from
+  // `units`: those of a script the server refused, or all of them when the
   // round trip failed (the connection is then closed).
-  void LoadScripts(const std::vector<Call>& batch, std::vector<size_t>& indices,
+  void LoadScripts(const std::vector<Call>& batch, std::vector<Unit>& units,
                    Clock::time_point deadline, std::vector<Result<RedisReply>>& results);
   Status EnsureConnected(Clock::time_point deadline);
   void Disconnect();
@@ -178,6 +226,8 @@ class RedisPipeline::Lane {
   redisContext* context_ = nullptr;  // nullptr: not connected
   // Script source -> the SHA the server knows it by.
   std::map<std::string, std::string> shas_;
+  // Mergeable script's source -> its merged script (stable: map nodes).
+  std::map<std::string, RedisScript> merged_;
   milliseconds backoff_{0};
   Clock::time_point next_connect_{};
   std::string last_connect_error_;
@@ -237,52 +287,145 @@ void RedisPipeline::Lane::Serve(std::vector<Call>& batch,
 void RedisPipeline::Lane::Send(std::vector<Call>& batch, const std::vector<size_t>& indices,
                                Clock::time_point deadline, bool retry,
                                std::vector<Result<RedisReply>>& results) {
-  std::vector<size_t> to_send = indices;
-  LoadScripts(batch, to_send, deadline, results);
-  if (to_send.empty()) return;  // LoadScripts answered them all
-  std::vector<const char*> args;
-  std::vector<size_t> lengths;
-  for (size_t i : to_send) {
-    Call& call = batch[i];
-    if (call.script != nullptr) call.argv[1] = shas_.at(call.script->source);
-    args.clear();
-    lengths.clear();
-    for (const auto& a : call.argv) {
-      args.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    redisAppendCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data());
-  }
+  std::vector<Unit> units = Plan(batch, indices);
+  LoadScripts(batch, units, deadline, results);
+  if (units.empty()) return;  // LoadScripts answered them all
+  for (const Unit& unit : units) Append(batch, unit);
   std::vector<ReplyPtr> replies;
-  const Status exchanged = Exchange(context_, to_send.size(), deadline, &replies);
+  const Status exchanged = Exchange(context_, units.size(), deadline, &replies);
   std::vector<size_t> noscript;
-  for (size_t k = 0; k < to_send.size(); ++k) {
-    const size_t i = to_send[k];
+  for (size_t k = 0; k < units.size(); ++k) {
+    const Unit& unit = units[k];
     if (k >= replies.size()) {
-      results[i] =
-          Status(exchanged.code(), "redis " + batch[i].Label() + " at " + config_.host + ":" +
-                                       std::to_string(config_.port) + ": " + exchanged.message());
+      for (size_t i : unit.calls) {
+        results[i] =
+            Status(exchanged.code(), "redis " + batch[i].Label() + " at " + config_.host + ":" +
+                                         std::to_string(config_.port) + ": " + exchanged.message());
+      }
       continue;
     }
-    results[i] = FromReply(replies[k].get(), batch[i].Label());
-    if (results[i].status().code() == StatusCode::kNotFound && batch[i].script != nullptr) {
-      shas_.erase(batch[i].script->source);
-      noscript.push_back(i);
+    Answer(batch, unit, replies[k].get(), results);
+    if (unit.script != nullptr &&
+        results[unit.calls.front()].status().code() == StatusCode::kNotFound) {
+      shas_.erase(unit.script->source);
+      noscript.insert(noscript.end(), unit.calls.begin(), unit.calls.end());
     }
   }
   if (!exchanged.ok()) {
     Disconnect();
     return;
   }
-  if (retry && !noscript.empty()) Send(batch, noscript, deadline, /*retry=*/false, results);
+  if (retry && !noscript.empty()) {
+    std::sort(noscript.begin(), noscript.end());
+    Send(batch, noscript, deadline, /*retry=*/false, results);
+  }
 }
 
-void RedisPipeline::Lane::LoadScripts(const std::vector<Call>& batch, std::vector<size_t>& indices,
+std::vector<RedisPipeline::Unit> RedisPipeline::Lane::Plan(const std::vector<Call>& batch,
+                                                           const std::vector<size_t>& indices) {
+  std::vector<Unit> units;
+  const auto merge_max = static_cast<size_t>(config_.pipeline_merge_max);
+  // (script, key count, argument count) -> the unit merging those calls.
+  std::map<std::tuple<const RedisScript*, size_t, size_t>, size_t> open;
+  for (size_t i : indices) {
+    const Call& call = batch[i];
+    if (call.script == nullptr || !call.script->mergeable || call.KeyCount() == 0 ||
+        merge_max < 2) {
+      units.push_back({call.script, {i}, false});
+      continue;
+    }
+    const size_t keys = call.KeyCount();
+    const auto group = std::make_tuple(call.script, keys, call.argv.size() - 3 - keys);
+    auto [at, fresh] = open.try_emplace(group, units.size());
+    if (!fresh && units[at->second].calls.size() >= merge_max) {
+      at->second = units.size();  // full: the next calls start another
+      fresh = true;
+    }
+    if (fresh) {
+      units.push_back({call.script, {i}, false});
+    } else {
+      units[at->second].calls.push_back(i);
+    }
+  }
+  // A unit of one call goes as it is; only two or more are worth merging.
+  for (Unit& unit : units) {
+    if (unit.calls.size() < 2) continue;
+    const std::string& source = unit.script->source;
+    auto found = merged_.find(source);
+    if (found == merged_.end()) found = merged_.emplace(source, MergedScript(*unit.script)).first;
+    unit.script = &found->second;
+    unit.merged = true;
+  }
+  return units;
+}
+
+void RedisPipeline::Lane::Append(std::vector<Call>& batch, const Unit& unit) {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  // Views: of a literal, or of a string that outlives the append below.
+  const auto add = [&](std::string_view a) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  };
+  std::string sha, total_keys, key_count, arg_count;  // the merged call's
+  if (!unit.merged) {
+    Call& call = batch[unit.calls.front()];
+    if (call.script != nullptr) call.argv[1] = shas_.at(call.script->source);
+    for (const auto& a : call.argv) add(a);
+  } else {
+    const Call& first = batch[unit.calls.front()];
+    const size_t keys = first.KeyCount();
+    sha = shas_.at(unit.script->source);
+    total_keys = std::to_string(keys * unit.calls.size());
+    key_count = std::to_string(keys);
+    arg_count = std::to_string(first.argv.size() - 3 - keys);
+    add("EVALSHA");
+    add(sha);
+    add(total_keys);
+    for (size_t i : unit.calls) {
+      for (size_t k = 0; k < keys; ++k) add(batch[i].argv[3 + k]);
+    }
+    add(key_count);
+    add(arg_count);
+    for (size_t i : unit.calls) {
+      for (size_t a = 3 + keys; a < batch[i].argv.size(); ++a) add(batch[i].argv[a]);
+    }
+  }
+  redisAppendCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data());
+}
+
+void RedisPipeline::Lane::Answer(const std::vector<Call>& batch, const Unit& unit,
+                                 const redisReply* reply,
+                                 std::vector<Result<RedisReply>>& results) {
+  if (!unit.merged) {
+    const size_t i = unit.calls.front();
+    results[i] = FromReply(reply, batch[i].Label());
+    return;
+  }
+  // An error is the whole merged call's: each of its calls gets it.
+  if (reply->type == REDIS_REPLY_ERROR) {
+    for (size_t i : unit.calls) results[i] = FromReply(reply, batch[i].Label());
+    return;
+  }
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != unit.calls.size()) {
+    for (size_t i : unit.calls) {
+      results[i] = Status::Internal("redis " + batch[i].Label() + ": merged call answered " +
+                                    std::to_string(reply->elements) + " replies for " +
+                                    std::to_string(unit.calls.size()) + " calls");
+    }
+    return;
+  }
+  for (size_t k = 0; k < unit.calls.size(); ++k) {
+    results[unit.calls[k]] = FromReply(reply->element[k], batch[unit.calls[k]].Label());
+  }
+}
+
+void RedisPipeline::Lane::LoadScripts(const std::vector<Call>& batch, std::vector<Unit>& units,
                                       Clock::time_point deadline,
                                       std::vector<Result<RedisReply>>& results) {
   std::vector<const RedisScript*> missing;
-  for (size_t i : indices) {
-    const RedisScript* script = batch[i].script;
+  for (const Unit& unit : units) {
+    const RedisScript* script = unit.script;
     if (script == nullptr || shas_.count(script->source)) continue;
     if (std::none_of(missing.begin(), missing.end(),
                      [&](const RedisScript* s) { return s->source == script->source; })) {
@@ -299,11 +442,13 @@ void RedisPipeline::Lane::LoadScripts(const std::vector<Call>& batch, std::vecto
   const Status exchanged = Exchange(context_, missing.size(), deadline, &replies);
   if (!exchanged.ok()) {
     Disconnect();
-    for (size_t i : indices) {
-      results[i] = Status(exchanged.code(), "redis " + batch[i].Label() +
-                                                " (loading scripts): " + exchanged.message());
+    for (const Unit& unit : units) {
+      for (size_t i : unit.calls) {
+        results[i] = Status(exchanged.code(), "redis " + batch[i].Label() +
+                                                  " (loading scripts): " + exchanged.message());
+      }
     }
-    indices.clear();
+    units.clear();
     return;
   }
   for (size_t k = 0; k < missing.size(); ++k) {
@@ -311,20 +456,22 @@ void RedisPipeline::Lane::LoadScripts(const std::vector<Call>& batch, std::vecto
     if (loaded.ok()) shas_[missing[k]->source] = loaded->text;
   }
   // A script the server refused to load (it does not compile): its calls get that error.
-  std::vector<size_t> ready;
-  for (size_t i : indices) {
-    const RedisScript* script = batch[i].script;
+  std::vector<Unit> ready;
+  for (Unit& unit : units) {
+    const RedisScript* script = unit.script;
     if (script == nullptr || shas_.count(script->source)) {
-      ready.push_back(i);
+      ready.push_back(std::move(unit));
       continue;
     }
     const auto k = static_cast<size_t>(
         std::find_if(missing.begin(), missing.end(),
                      [&](const RedisScript* s) { return s->source == script->source; }) -
         missing.begin());
-    results[i] = FromReply(replies[k].get(), "SCRIPT LOAD " + script->name).status();
+    for (size_t i : unit.calls) {
+      results[i] = FromReply(replies[k].get(), "SCRIPT LOAD " + script->name).status();
+    }
   }
-  indices = std::move(ready);
+  units = std::move(ready);
 }
 
 Status RedisPipeline::Lane::EnsureConnected(Clock::time_point deadline) {

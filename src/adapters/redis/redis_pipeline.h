@@ -16,6 +16,13 @@
 // still queued with kUnavailable, on the destroying thread, and joins the I/O
 // threads (a batch already sent finishes first, within its deadline).
 //
+// Merging: the calls of a RedisScript marked `mergeable` that one round trip
+// carries run as one script call (one EVALSHA, one script run and one
+// MULTI/EXEC in the AOF instead of one each), each answered as if it ran
+// alone, its error included. Calls that share a round trip are concurrent,
+// so the order they run in is any order.
+// Its keys span many slots: this pipeline speaks to one Redis, not a cluster.
+//
 // Deadlines: a command is answered within RedisConfig::command_timeout_ms of
 // the call that queued it, or `done` gets kDeadlineExceeded (Redis may or may
 // not have run it). A connection whose round trip failed or timed out is
@@ -64,6 +71,7 @@ class RedisPipeline {
 
  private:
   struct Call;
+  struct Unit;
   class Lane;
 
   void Submit(Call call);
