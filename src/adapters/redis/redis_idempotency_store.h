@@ -1,12 +1,14 @@
-// IdempotencyStore over Redis: one hash per key (`idem:<key>`) with state,
-// fingerprint, claim token and stored response; each step one atomic script.
+// IdempotencyStore over Redis: one string per key (`idem:<key>`) with state,
+// fingerprint, claim token and stored response. The claim is one native
+// command (SET NX GET); completing and releasing check the token, each in one
+// atomic script. A record of an older gateway (a hash) is still read.
 // Each accepted booking is a string `accepted:<tag>` (RedisConfig::property_tag
 // applied to the bookingId) holding a small JSON; Complete writes it in the
 // same script as the response, so recording it costs no extra round trip.
 // Under Redis Cluster the two keys of Complete hash to different slots: the
 // script would have to become two commands, the accepted record first.
 // The asynchronous calls go over a RedisPipeline, the synchronous ones
-// (Claim, FindAccepted) over RedisClient's pool; both run the same scripts.
+// (Claim, FindAccepted) over RedisClient's pool; both send the same commands.
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 

@@ -1,0 +1,148 @@
+// RedisIdempotencyStore against the live Redis: the string record (claim by
+// SET NX GET), each step by two callers at once, and records an older
+// gateway wrote as hashes, still read.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "adapters/redis/redis_idempotency_store.h"
+#include "support/servers.h"
+
+namespace wanderluxe {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kTtl{60'000};
+
+struct StoreFixture {
+  StoreFixture() : config(testing::LiveConfig()), pipeline(config.redis, 2, 1024) {
+    auto client = RedisClient::Connect(config.redis);
+    REQUIRE_MESSAGE(client.ok(), client.status().ToString(), " -- start it with scripts/stack up");
+    redis = std::move(*client);
+    store = std::make_unique<RedisIdempotencyStore>(*redis, pipeline);
+    key = testing::UniqueName("idem-store");
+  }
+  Result<IdempotencyClaim> Claim(const std::string& fingerprint, const std::string& token) {
+    std::promise<Result<IdempotencyClaim>> answered;
+    store->ClaimAsync(key, fingerprint, token, kTtl,
+                      [&](Result<IdempotencyClaim> c) { answered.set_value(std::move(c)); });
+    return answered.get_future().get();
+  }
+  Status Complete(const std::string& token, const std::string& response) {
+    std::promise<Status> answered;
+    AcceptedBooking accepted;
+    accepted.request = {testing::UniqueName("b"), "p", "u", {100, "USD"}, "", ""};
+    accepted.event_id = "e";
+    accepted.accepted_at = "2026-11-26T00:00:00.000Z";
+    store->CompleteAsync(key, token, response, accepted, kTtl,
+                         [&](Status s) { answered.set_value(std::move(s)); });
+    return answered.get_future().get();
+  }
+  Status Release(const std::string& token) {
+    std::promise<Status> answered;
+    store->ReleaseAsync(key, token, [&](Status s) { answered.set_value(std::move(s)); });
+    return answered.get_future().get();
+  }
+
+  Config config;
+  RedisPipeline pipeline;
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<RedisIdempotencyStore> store;
+  std::string key;
+};
+
+// A fingerprint as BookingRequest::Fingerprint makes them: fields joined by 0x1F.
+const std::string kFingerprint =
+    "b-1\x1fprop\x1fuser\x1fUSD\x1f\x1f\x1f"
+    "1000";
+
+TEST_SUITE("integration.idempotency_store") {
+  TEST_CASE_FIXTURE(StoreFixture,
+                    "claim, complete, replay: the record round-trips any fingerprint") {
+    auto first = Claim(kFingerprint, "tok-a");
+    REQUIRE_MESSAGE(first.ok(), first.status().ToString());
+    CHECK(first->state == IdempotencyClaim::State::kClaimed);
+    // A second caller meets the first's claim in flight, with its fingerprint.
+    auto second = Claim(kFingerprint, "tok-b");
+    REQUIRE(second.ok());
+    CHECK(second->state == IdempotencyClaim::State::kInFlight);
+    CHECK(second->fingerprint == kFingerprint);
+    // Only the holder completes or releases it.
+    CHECK(Complete("tok-b", R"({"status":"ACCEPTED"})").code() == StatusCode::kFailedPrecondition);
+    REQUIRE(Release("tok-b").ok());
+    REQUIRE(Complete("tok-a", R"({"status":"ACCEPTED"})").ok());
+    auto replay = Claim(kFingerprint, "tok-c");
+    REQUIRE(replay.ok());
+    CHECK(replay->state == IdempotencyClaim::State::kDone);
+    CHECK(replay->fingerprint == kFingerprint);
+    CHECK(replay->response == R"({"status":"ACCEPTED"})");
+    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::RedisKey(key)});
+    REQUIRE(ttl.ok());
+    CHECK(ttl->integer > 0);
+  }
+
+  TEST_CASE_FIXTURE(StoreFixture, "release frees only the holder's unfinished claim") {
+    REQUIRE(Claim(kFingerprint, "tok-a").ok());
+    REQUIRE(Release("tok-other").ok());
+    CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kInFlight);
+    REQUIRE(Release("tok-a").ok());
+    CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
+    REQUIRE(Complete("tok-b", "{}").ok());
+    REQUIRE(Release("tok-b").ok());  // done: stays
+    CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kDone);
+  }
+
+  TEST_CASE_FIXTURE(StoreFixture, "two callers claim one key at once: exactly one holds it") {
+    constexpr int kRounds = 200;
+    int both = 0, neither = 0;
+    for (int i = 0; i < kRounds; ++i) {
+      key = testing::UniqueName("idem-race");
+      std::promise<Result<IdempotencyClaim>> a, b;
+      store->ClaimAsync(key, kFingerprint, "tok-a", kTtl,
+                        [&](Result<IdempotencyClaim> c) { a.set_value(std::move(c)); });
+      auto claim_b = Claim(kFingerprint, "tok-b");
+      auto claim_a = a.get_future().get();
+      REQUIRE((claim_a.ok() && claim_b.ok()));
+      const bool a_holds = claim_a->state == IdempotencyClaim::State::kClaimed;
+      const bool b_holds = claim_b->state == IdempotencyClaim::State::kClaimed;
+      both += a_holds && b_holds;
+      neither += !a_holds && !b_holds;
+    }
+    CHECK(both == 0);
+    CHECK(neither == 0);
+  }
+
+  // Gateways before the string record wrote hashes; their records live a day.
+  TEST_CASE_FIXTURE(StoreFixture, "a record an older gateway wrote as a hash is still read") {
+    const std::string redis_key = RedisIdempotencyStore::RedisKey(key);
+    REQUIRE(redis
+                ->Command({"HSET", redis_key, "state", "done", "fp", kFingerprint, "response",
+                           R"({"status":"ACCEPTED"})", "token", "old"})
+                .ok());
+    REQUIRE(redis->Command({"PEXPIRE", redis_key, "60000"}).ok());
+    auto replay = Claim(kFingerprint, "tok-new");
+    REQUIRE_MESSAGE(replay.ok(), replay.status().ToString());
+    CHECK(replay->state == IdempotencyClaim::State::kDone);
+    CHECK(replay->fingerprint == kFingerprint);
+    CHECK(replay->response == R"({"status":"ACCEPTED"})");
+    auto sync = store->Claim(key, kFingerprint, "tok-sync", kTtl);
+    REQUIRE(sync.ok());
+    CHECK(sync->state == IdempotencyClaim::State::kDone);
+
+    REQUIRE(redis->Command({"DEL", redis_key}).ok());
+    REQUIRE(redis->Command({"HSET", redis_key, "state", "inflight", "fp", "other", "token", "old"})
+                .ok());
+    auto in_flight = Claim(kFingerprint, "tok-new");
+    REQUIRE(in_flight.ok());
+    CHECK(in_flight->state == IdempotencyClaim::State::kInFlight);
+    CHECK(in_flight->fingerprint == "other");
+    REQUIRE(redis->Command({"DEL", redis_key}).ok());
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
