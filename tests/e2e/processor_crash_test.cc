@@ -9,13 +9,11 @@
 
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
-#include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
+#include "support/booking_events.h"
 #include "support/child_process.h"
 #include "support/servers.h"
-#include "wanderluxe/booking_event.h"
-#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -64,16 +62,7 @@ TEST_SUITE("e2e.processor_crash") {
     REQUIRE(inventory.Seed(property, 5, true).ok());
 
     constexpr int kBookings = 300;
-    auto producer = KafkaProducer::Create(config.kafka);
-    REQUIRE(producer.ok());
-    for (int i = 0; i < kBookings; ++i) {
-      BookingEvent e;
-      e.event_id = NewUuid();
-      e.timestamp = NowIso8601();
-      e.request = {property + "-" + std::to_string(i), property, "", {10000, "USD"}, "", ""};
-      REQUIRE(
-          (*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
-    }
+    testing::PublishBookings(config.kafka, requests, property, property + "-", kBookings, 10000);
     auto terminal = [&] {
       auto c = ledger.CountByStatus(property);
       if (!c.ok()) return int64_t{0};

@@ -9,15 +9,13 @@
 
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
-#include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_archive.h"
 #include "adapters/mongo/mongo_store.h"
 #include "adapters/redis/redis_client.h"
 #include "roles/common/invariants.h"
+#include "support/booking_events.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_record.h"
-#include "wanderluxe/booking_event.h"
-#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -52,18 +50,8 @@ TEST_SUITE("integration.audit_verify") {
          "kafka.outcomes_topic=" + run + ".outcomes", "kafka.dlq_topic=" + run + ".dlq"});
     REQUIRE(EnsureTopics(config.kafka, BookingTopics(config.kafka)).ok());
     const std::string property = testing::UniqueName("prop-av");
-    auto producer = KafkaProducer::Create(config.kafka);
-    REQUIRE(producer.ok());
-    for (int i = 0; i < kEvents; ++i) {
-      BookingEvent e;
-      e.event_id = NewUuid();
-      e.timestamp = NowIso8601();
-      e.request = {"b-" + std::to_string(i), property, "user-1", {1000, "USD"}, "", ""};
-      REQUIRE((*producer)
-                  ->Publish({config.kafka.requests_topic, property, EncodeBookingEvent(e), {}},
-                            seconds(10))
-                  .ok());
-    }
+    testing::PublishBookings(config.kafka, config.kafka.requests_topic, property, "b-", kEvents,
+                             1000, "user-1");
     const std::vector<AuditRecord> records = ReadAsArchived(config);
 
     auto redis = RedisClient::Connect(config.redis);

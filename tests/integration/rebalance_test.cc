@@ -8,12 +8,11 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_admin.h"
-#include "adapters/kafka/kafka_producer.h"
 #include "roles/common/saga_wiring.h"
 #include "roles/processor/booking_processor.h"
+#include "support/booking_events.h"
 #include "support/child_process.h"
 #include "support/servers.h"
-#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 namespace {
@@ -58,16 +57,7 @@ TEST_SUITE("integration.rebalance") {
     REQUIRE_MESSAGE((*wiring)->redis->Ping().ok(), "Redis down -- start it with scripts/stack up");
     const std::string property = testing::UniqueName("prop-rebalance");
     REQUIRE((*wiring)->inventory->Seed(property, kEvents, true).ok());
-    auto producer = KafkaProducer::Create(config.kafka);
-    REQUIRE(producer.ok());
-    for (int i = 0; i < kEvents; ++i) {
-      BookingEvent e;
-      e.event_id = NewUuid();
-      e.timestamp = NowIso8601();
-      e.request = {property + "-" + std::to_string(i), property, "", {90000, "USD"}, "", ""};
-      REQUIRE(
-          (*producer)->Publish({requests, property, EncodeBookingEvent(e), {}}, seconds(10)).ok());
-    }
+    testing::PublishBookings(config.kafka, requests, property, property + "-", kEvents, 90000);
 
     BookingProcessor processor(ProcessorOptions::From(config), *(*wiring)->saga,
                                *(*wiring)->producer, metrics);
