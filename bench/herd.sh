@@ -62,6 +62,14 @@ wait_http() {  # url: up to 30 s for the role to answer
   exit 1
 }
 
+# A port still held (by an earlier run's role) would let this run's checks
+# talk to that run's bank or gateway: refuse to start instead.
+for port in $BANK_PORT $GATEWAY_PORT $AUDIT_ADMIN_PORT; do
+  if ss -ltnH "sport = :$port" | grep -q .; then
+    echo "port $port is in use (an earlier run still going?): $(ss -ltnpH "sport = :$port")" >&2
+    exit 1
+  fi
+done
 $BIN topics ensure "${sets[@]}" > /dev/null
 for role in bank processor audit gateway; do
   $BIN "$role" "${sets[@]}" > "$DIR/$role.log" 2>&1 &
@@ -69,6 +77,9 @@ for role in bank processor audit gateway; do
 done
 wait_http "http://127.0.0.1:$BANK_PORT/healthz"
 wait_http "http://127.0.0.1:$GATEWAY_PORT/readyz"
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "a role exited at start; logs in $DIR" >&2; exit 1; }
+done
 
 echo "herd: $REQUESTS requests, $CONCURRENCY connections, $INVENTORY units, bank declines" \
      "$DECLINE_PCT% and times out $TIMEOUT_PCT%; logs in $DIR" >&2

@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/mongo/mongo_ledger.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
@@ -113,6 +115,36 @@ TEST_SUITE("integration.ledger") {
     for (const auto& r : *stale) ids.push_back(r.request.booking_id);
     CHECK(ids == std::vector<std::string>{"wl-1"});
     if (!stale->empty()) CHECK(stale->front().waitlist_position == 3);
+    CHECK(ledger.DropAll().ok());
+  }
+
+  // The reconciler's scan runs every processor.reconcile_interval_s over every
+  // shard. FerretDB evaluates an equality on a string field in SQL, and any
+  // other filter (a `$in`) by decoding every document itself: the old `$in`
+  // over the three non-terminal statuses cost it ~20 s of CPU per pass in a
+  // 100,000-booking herd. Each of FindStale's filters must be pushed down.
+  TEST_CASE("FindStale's filters are evaluated by FerretDB in SQL, not by decoding every record") {
+    const std::string db = testing::UniqueName("stale-pd");
+    Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=2"});
+    auto store = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString(), " -- start it with scripts/stack up");
+    MongoLedger ledger(**store);
+    const std::string shard = ledger.CollectionFor("any-booking");
+    REQUIRE(ledger.Insert(Record("any-booking", "p", BookingStatus::kReserved, NowIso8601())).ok());
+    auto pushed_down = [&](const std::string& filter) {
+      auto explained = (*store)->ExplainFind(shard, filter);
+      REQUIRE_MESSAGE(explained.ok(), explained.status().ToString());
+      const auto reply = nlohmann::json::parse(*explained);
+      REQUIRE_MESSAGE(reply.contains("filterPushdown"),
+                      "not FerretDB's explain (the stack runs FerretDB 1.x): ", *explained);
+      return reply["filterPushdown"].get<bool>();
+    };
+    const auto filters = MongoLedger::StaleFilters(NowIso8601());
+    CHECK(filters.size() == 3);
+    for (const std::string& filter : filters) CHECK_MESSAGE(pushed_down(filter), filter);
+    // The reason for three queries: the one `$in` is not pushed down.
+    CHECK_FALSE(pushed_down(
+        R"({"status":{"$in":["PENDING","WAITLISTED","RESERVED"]},"updatedAt":{"$lt":"9"}})"));
     CHECK(ledger.DropAll().ok());
   }
 

@@ -474,24 +474,33 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   return Status::Ok();
 }
 
+std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_before) {
+  std::vector<std::string> filters;
+  // Every non-terminal status: a WAITLISTED booking times out through here.
+  for (BookingStatus status :
+       {BookingStatus::kPending, BookingStatus::kWaitlisted, BookingStatus::kReserved}) {
+    filters.push_back(json{{"status", BookingStatusName(status)},
+                           {"updatedAt", {{"$lt", updated_before}}}}
+                          .dump());
+  }
+  return filters;
+}
+
 Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& updated_before,
                                                           int64_t limit) {
-  // Every non-terminal status: a WAITLISTED booking times out through here.
-  const json filter = {
-      {"status",
-       {{"$in",
-         {BookingStatusName(BookingStatus::kPending), BookingStatusName(BookingStatus::kWaitlisted),
-          BookingStatusName(BookingStatus::kReserved)}}}},
-      {"updatedAt", {{"$lt", updated_before}}}};
-  auto docs = FindEverywhere(filter.dump(), R"({"updatedAt":1})", limit);
-  if (!docs.ok()) return docs.status();
+  std::vector<std::string> docs;
+  for (const std::string& filter : StaleFilters(updated_before)) {
+    auto found = FindEverywhere(filter, R"({"updatedAt":1})", limit);
+    if (!found.ok()) return found.status();
+    docs.insert(docs.end(), found->begin(), found->end());
+  }
   std::vector<BookingRecord> out;
-  for (const auto& d : *docs) {
+  for (const auto& d : docs) {
     auto r = ParseBookingDocument(d);
     if (!r.ok()) return r.status();
     out.push_back(std::move(*r));
   }
-  // The oldest first across shards, and no more than asked for.
+  // The oldest first across shards and statuses, and no more than asked for.
   std::sort(out.begin(), out.end(), [](const BookingRecord& a, const BookingRecord& b) {
     return a.updated_at < b.updated_at;
   });

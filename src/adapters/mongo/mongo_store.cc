@@ -310,6 +310,26 @@ Result<int64_t> MongoStore::Count(const std::string& collection, const std::stri
   return n;
 }
 
+Result<std::string> MongoStore::ExplainFind(const std::string& collection,
+                                            const std::string& filter_json) {
+  auto filter = ParseJson(filter_json, "explain filter");
+  if (!filter.ok()) return filter.status();
+  Bson find(bson_new());
+  BSON_APPEND_UTF8(find.get(), "find", collection.c_str());
+  BSON_APPEND_DOCUMENT(find.get(), "filter", filter->get());
+  Bson command(bson_new());
+  BSON_APPEND_DOCUMENT(command.get(), "explain", find.get());
+  Lease lease(pool_);
+  bson_t reply;
+  bson_error_t error;
+  const bool ok = mongoc_client_command_simple(lease.client(), config_.database.c_str(),
+                                               command.get(), nullptr, &reply, &error);
+  std::string json = ToJson(&reply);
+  bson_destroy(&reply);
+  if (!ok) return MongoStatus(error, "explain on " + collection);
+  return json;
+}
+
 Status MongoStore::CreateIndex(const std::string& collection, const std::string& name,
                                const std::string& keys_json, bool unique) {
   auto keys = ParseJson(keys_json, "index keys");

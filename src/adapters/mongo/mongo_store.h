@@ -60,6 +60,10 @@ class MongoStore {
   Result<std::vector<std::string>> Aggregate(const std::string& collection,
                                              const std::string& pipeline_json);
   Result<int64_t> Count(const std::string& collection, const std::string& filter_json);
+  // The server's `explain` of a find with `filter_json`, as JSON. A diagnostic:
+  // FerretDB says there whether it evaluated the filter in SQL
+  // ("filterPushdown") or decoded every document to evaluate it itself.
+  Result<std::string> ExplainFind(const std::string& collection, const std::string& filter_json);
   Status CreateIndex(const std::string& collection, const std::string& name,
                      const std::string& keys_json, bool unique);
   Status DropCollection(const std::string& collection);
