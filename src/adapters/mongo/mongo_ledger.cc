@@ -479,9 +479,9 @@ std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_be
   // Every non-terminal status: a WAITLISTED booking times out through here.
   for (BookingStatus status :
        {BookingStatus::kPending, BookingStatus::kWaitlisted, BookingStatus::kReserved}) {
-    filters.push_back(json{{"status", BookingStatusName(status)},
-                           {"updatedAt", {{"$lt", updated_before}}}}
-                          .dump());
+    filters.push_back(
+        json{{"status", BookingStatusName(status)}, {"updatedAt", {{"$lt", updated_before}}}}
+            .dump());
   }
   return filters;
 }
