@@ -23,11 +23,23 @@
 //     reserve answers "already held" for a unit taken before, and each insert
 //     that made it answers kExists, settled as a lost insert.
 //
-// Thread safety: Admit may run concurrently for different partitions.
+// Two phases, so that a partition's batches can overlap (the processor runs
+// at most one Decide of a partition at a time, and Records beside it):
+//   Decide  the ledger read and the reserves: the batch's place in the
+//           partition's first-come, first-served order is taken here.
+//   Record  the bulk insert and what follows from it: the slow part on
+//           FerretDB, which the next batch's Decide and Record may overlap.
+// kNotTwiceInFlight: a booking of an earlier batch not yet handed over is
+// neither read nor reserved by a later one (`in_flight`): it goes kProcess, and
+// runs after the earlier batch's events, finding their record.
+//
+// Thread safety: any call may run concurrently with any other; the order of
+// Decides within a partition is the caller's to keep.
 #ifndef WANDERLUXE_BATCH_ADMISSION_H_
 #define WANDERLUXE_BATCH_ADMISSION_H_
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,17 +55,34 @@ struct Admission {
   OutgoingEvent outcome;  // kPublish
 };
 
+// A batch decided and not yet recorded: Decide's answer, Record's input.
+struct DecidedBatch {
+  std::vector<Admission> admissions;   // one per event; kProcess unless Record decides
+  std::vector<size_t> decided;         // the events reserved here, in offset order
+  std::vector<Reservation> reserved;   // per event; set for the decided ones
+  std::vector<BookingRecord> records;  // per decided event, as it is to be inserted
+};
+
 class BatchAdmission {
  public:
   explicit BatchAdmission(BookingSaga& saga);
 
   // One admission per event, in the events' order (a partition's offset
-  // order). Transient failures are retried without end until `stop`; an
-  // error comes back on `stop` (the events are redelivered) or after
-  // saga.max_attempts failures retrying cannot fix (the caller then sends
-  // every event the one-by-one way, kProcess).
+  // order): Decide then Record. Transient failures are retried without end
+  // until `stop`; an error comes back on `stop` (the events are redelivered)
+  // or after saga.max_attempts failures retrying cannot fix (the caller then
+  // sends every event the one-by-one way, kProcess).
   Result<std::vector<Admission>> Admit(const std::vector<BookingEvent>& events,
                                        const std::atomic<bool>& stop);
+
+  // The ledger read and the reserves of `events`, except the bookings in
+  // `in_flight` (kNotTwiceInFlight). Errors as Admit's.
+  Result<DecidedBatch> Decide(const std::vector<BookingEvent>& events,
+                              const std::set<std::string>& in_flight,
+                              const std::atomic<bool>& stop);
+  // The bulk insert of what `batch` decided for `events`, and the admissions.
+  Result<std::vector<Admission>> Record(const std::vector<BookingEvent>& events, DecidedBatch batch,
+                                        const std::atomic<bool>& stop);
 
  private:
   template <typename Call>

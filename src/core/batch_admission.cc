@@ -37,7 +37,17 @@ auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>&
 
 Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEvent>& events,
                                                      const std::atomic<bool>& stop) {
-  std::vector<Admission> admissions(events.size());  // kProcess unless decided here
+  auto decided = Decide(events, {}, stop);
+  if (!decided.ok()) return decided.status();
+  return Record(events, std::move(*decided), stop);
+}
+
+Result<DecidedBatch> BatchAdmission::Decide(const std::vector<BookingEvent>& events,
+                                            const std::set<std::string>& in_flight,
+                                            const std::atomic<bool>& stop) {
+  DecidedBatch batch;
+  batch.admissions.resize(events.size());  // kProcess unless decided here
+  batch.reserved.resize(events.size());
   // Only a booking's first event in the batch is decided; later ones follow
   // it one by one (kOneBookingAtATime), finding its record in the ledger.
   std::vector<size_t> firsts;
@@ -45,10 +55,11 @@ Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEv
   std::set<std::string> seen;
   for (size_t i = 0; i < events.size(); ++i) {
     const std::string& id = events[i].request.booking_id;
-    if (!seen.insert(id).second) continue;
+    if (!seen.insert(id).second || in_flight.count(id)) continue;  // kNotTwiceInFlight
     firsts.push_back(i);
     ids.push_back(id);
   }
+  if (ids.empty()) return batch;
   auto existing = Retry(
       "get many", [&] { return ledger_.GetMany(ids); }, stop);
   if (!existing.ok()) return existing.status();
@@ -64,28 +75,36 @@ Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEv
     if (list.empty()) properties.push_back(property);
     list.push_back(i);
   }
-  std::vector<size_t> decided;
-  std::vector<Reservation> reserved(events.size());
+  std::vector<size_t>& decided = batch.decided;
+  std::vector<Reservation>& reserved = batch.reserved;
   for (const auto& property : properties) {
-    const std::vector<size_t>& batch = by_property[property];
+    const std::vector<size_t>& group = by_property[property];
     std::vector<std::string> booking_ids;
-    for (size_t i : batch) booking_ids.push_back(events[i].request.booking_id);
+    for (size_t i : group) booking_ids.push_back(events[i].request.booking_id);
     auto outcomes = Retry(
         "reserve batch", [&] { return inventory_.ReserveBatch(property, booking_ids); }, stop);
     if (!outcomes.ok()) return outcomes.status();
-    for (size_t j = 0; j < batch.size(); ++j) {
-      reserved[batch[j]] = (*outcomes)[j];
-      decided.push_back(batch[j]);
+    for (size_t j = 0; j < group.size(); ++j) {
+      reserved[group[j]] = (*outcomes)[j];
+      decided.push_back(group[j]);
     }
   }
-  if (decided.empty()) return admissions;
-
-  std::vector<BookingRecord> records;
-  records.reserve(decided.size());
+  batch.records.reserve(decided.size());
   for (size_t i : decided) {
     const std::string driver = Holds(reserved[i]) ? saga_.NewDriver() : "";
-    records.push_back(saga_.AdmittedRecord(events[i], reserved[i], driver));
+    batch.records.push_back(saga_.AdmittedRecord(events[i], reserved[i], driver));
   }
+  return batch;
+}
+
+Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingEvent>& events,
+                                                      DecidedBatch batch,
+                                                      const std::atomic<bool>& stop) {
+  std::vector<Admission>& admissions = batch.admissions;
+  const std::vector<size_t>& decided = batch.decided;
+  const std::vector<Reservation>& reserved = batch.reserved;
+  std::vector<BookingRecord>& records = batch.records;
+  if (decided.empty()) return std::move(admissions);
   auto inserted = Retry(
       "insert many", [&] { return ledger_.InsertMany(records); }, stop);
   if (!inserted.ok()) return inserted.status();
@@ -134,7 +153,7 @@ Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEv
       a.record = std::move(record);
     }
   }
-  return admissions;
+  return std::move(admissions);
 }
 
 }  // namespace wanderluxe

@@ -17,6 +17,7 @@
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
+#include "support/forwarding_ledger.h"
 #include "support/servers.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/ids.h"
@@ -185,9 +186,9 @@ struct WorkerAndReconciler {
 
 // A ledger whose inserts wait until `parties` callers reached them (bounded):
 // two drivers that both looked the booking up before either recorded it.
-class RendezvousLedger final : public Ledger {
+class RendezvousLedger final : public testing::ForwardingLedger {
  public:
-  RendezvousLedger(Ledger& inner, int parties) : inner_(inner), parties_(parties) {}
+  RendezvousLedger(Ledger& inner, int parties) : ForwardingLedger(inner), parties_(parties) {}
 
   Status Insert(const BookingRecord& record) override {
     {
@@ -196,40 +197,10 @@ class RendezvousLedger final : public Ledger {
       cv_.notify_all();
       cv_.wait_for(lock, seconds(20), [&] { return arrived_ >= parties_; });
     }
-    return inner_.Insert(record);
-  }
-  Result<std::optional<BookingRecord>> Get(const std::string& id) override {
-    return inner_.Get(id);
-  }
-  Result<std::map<std::string, BookingRecord>> GetMany(
-      const std::vector<std::string>& ids) override {
-    return inner_.GetMany(ids);
-  }
-  Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
-    return inner_.InsertMany(rs);
-  }
-  Status Transition(const std::string& id, BookingStatus from, int64_t version,
-                    const LedgerChange& change) override {
-    return inner_.Transition(id, from, version, change);
-  }
-  Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
-    return inner_.FindStale(before, limit);
-  }
-  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& p) override {
-    return inner_.CountByStatus(p);
-  }
-  Result<std::vector<std::string>> IdsWithStatus(const std::string& p, BookingStatus s) override {
-    return inner_.IdsWithStatus(p, s);
-  }
-  Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
-    return inner_.StatusByBooking(p);
-  }
-  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& p, int64_t limit) override {
-    return inner_.WaitedAndSoldOut(p, limit);
+    return ForwardingLedger::Insert(record);
   }
 
  private:
-  Ledger& inner_;
   const int parties_;
   std::mutex mu_;
   std::condition_variable cv_;

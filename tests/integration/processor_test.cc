@@ -13,6 +13,7 @@
 #include "roles/common/saga_wiring.h"
 #include "roles/processor/booking_processor.h"
 #include "support/child_process.h"
+#include "support/forwarding_ledger.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
 
@@ -20,6 +21,29 @@ namespace wanderluxe {
 namespace {
 
 using std::chrono::seconds;
+
+// The live ledger, with its first bulk read and first bulk insert (the
+// processor's first batch) held back: the window in which a later batch could
+// reserve ahead of it, or hand its events to the workers first.
+class SlowFirstBatchLedger final : public testing::ForwardingLedger {
+ public:
+  SlowFirstBatchLedger(Ledger& inner, std::chrono::milliseconds delay)
+      : ForwardingLedger(inner), delay_(delay) {}
+  Result<std::map<std::string, BookingRecord>> GetMany(
+      const std::vector<std::string>& ids) override {
+    if (!read_.exchange(true)) std::this_thread::sleep_for(delay_);
+    return ForwardingLedger::GetMany(ids);
+  }
+  Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& r) override {
+    if (!inserted_.exchange(true)) std::this_thread::sleep_for(delay_);
+    return ForwardingLedger::InsertMany(r);
+  }
+
+ private:
+  const std::chrono::milliseconds delay_;
+  std::atomic<bool> read_{false};
+  std::atomic<bool> inserted_{false};
+};
 
 // A processor with its own topics, group and property, running in a thread.
 class LiveProcessor {
@@ -48,12 +72,19 @@ class LiveProcessor {
   }
   ~LiveProcessor() { Stop(); }
 
+  // Before Start: the first batch's ledger read and insert each take `delay` longer.
+  void SlowFirstBatch(std::chrono::milliseconds delay) {
+    slow_ledger_ = std::make_unique<SlowFirstBatchLedger>(*wiring_->ledger, delay);
+    slow_saga_ =
+        std::make_unique<BookingSaga>(SagaOptions::From(config_), *wiring_->inventory,
+                                      *slow_ledger_, *wiring_->bank, *wiring_->producer, metrics_);
+  }
   void Start() {
     ProcessorOptions options = ProcessorOptions::From(config_);
     options.commit_interval = std::chrono::milliseconds(200);
     options.drain_timeout = std::chrono::milliseconds(10'000);
-    processor_ =
-        std::make_unique<BookingProcessor>(options, *wiring_->saga, *wiring_->producer, metrics_);
+    BookingSaga& saga = slow_saga_ ? *slow_saga_ : *wiring_->saga;
+    processor_ = std::make_unique<BookingProcessor>(options, saga, *wiring_->producer, metrics_);
     auto consumer = KafkaConsumer::Create(config_.kafka, group_, {}, processor_.get());
     REQUIRE(consumer.ok());
     consumer_ = std::move(*consumer);
@@ -96,6 +127,19 @@ class LiveProcessor {
     return n;
   }
   InventoryLevels Levels() { return wiring_->inventory->Levels(property_).value(); }
+  std::optional<BookingRecord> Record(const std::string& booking_id) {
+    auto found = wiring_->ledger->Get(run_ + "-" + booking_id);
+    REQUIRE_MESSAGE(found.ok(), found.status().ToString());
+    return *found;
+  }
+  std::optional<BookingStatus> StatusOf(const std::string& booking_id) {
+    auto r = Record(booking_id);
+    return r ? std::optional(r->status) : std::nullopt;
+  }
+  int64_t AmountOf(const std::string& booking_id) {
+    auto r = Record(booking_id);
+    return r ? r->request.amount.minor_units : -1;
+  }
   int Captured() {
     int n = 0;
     for (const auto& [k, e] : static_cast<SimulatedBank&>(*wiring_->bank).book().All()) {
@@ -122,6 +166,8 @@ class LiveProcessor {
   MetricsRegistry metrics_;
   std::unique_ptr<SagaWiring> wiring_;
   std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<SlowFirstBatchLedger> slow_ledger_;
+  std::unique_ptr<BookingSaga> slow_saga_;
   std::unique_ptr<BookingProcessor> processor_;
   std::unique_ptr<KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
@@ -179,6 +225,48 @@ TEST_SUITE("integration.processor") {
     CHECK(p.Captured() == 1);
     CHECK(p.Counts()[BookingStatus::kConfirmed] == 1);
     CHECK(p.Levels().sold == 1);
+  }
+
+  TEST_CASE("batches overlapping, the first held back: units to the first 5, repeats after") {
+    // Small batches, so that many are in flight one after another and repeats
+    // of a booking land in a later batch than its first event. The first
+    // batch's read and insert are held back 1 s: a second batch reserving
+    // during that read would take the units (kNotTwiceInFlight, one Decide
+    // at a time); one handing its events over during that insert would run a
+    // repeat before the booking's first event was recorded (kHandOverInOrder).
+    LiveProcessor p({"processor.batch_max=20", "saga.waitlist_per_unit=0"});
+    p.Seed(5);
+    std::vector<std::string> conflicting;
+    for (int i = 0; i < 150; ++i) {
+      p.Send("b-" + std::to_string(i));
+      if (i >= 10 && i % 7 == 0) p.Send("b-" + std::to_string(i - 10));  // the same again
+      if (i >= 15 && i % 11 == 0) {
+        conflicting.push_back("b-" + std::to_string(i - 15));
+        p.Send(conflicting.back(), 999);  // the same id, another amount
+      }
+    }
+    p.SlowFirstBatch(std::chrono::milliseconds(1000));
+    p.Start();
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return p.Terminal() >= 150; }, seconds(120)),
+                    "terminal: ", p.Terminal());
+    auto* rejected = p.metrics().GetCounter("saga_rejected_total", "");
+    CHECK(testing::WaitUntil(
+        [&] { return rejected->value() == static_cast<int64_t>(conflicting.size()); },
+        seconds(30)));
+    for (int i = 0; i < 5; ++i) {
+      CAPTURE(i);
+      CHECK(p.StatusOf("b-" + std::to_string(i)) == BookingStatus::kConfirmed);
+    }
+    auto counts = p.Counts();
+    CHECK(counts[BookingStatus::kConfirmed] == 5);
+    CHECK(counts[BookingStatus::kSoldOut] == 145);
+    CHECK(p.Captured() == 5);
+    CHECK(p.Levels().sold == 5);
+    CHECK(p.Levels().held == 0);
+    for (const std::string& id : conflicting) {
+      CAPTURE(id);
+      CHECK(p.AmountOf(id) == 500000);  // the first payload, never the conflicting one
+    }
   }
 
   TEST_CASE("a poison message goes to the DLQ and the next good one is processed") {

@@ -143,6 +143,50 @@ TEST_SUITE("unit.batch") {
     CHECK_FALSE(f.inventory.Holds("p", "b2"));
   }
 
+  TEST_CASE(
+      "a booking of a batch still in flight is neither read nor reserved (kNotTwiceInFlight)") {
+    BatchFixture f(3);
+    // b1 was taken by the partition's previous batch, whose insert has not
+    // answered yet: the ledger cannot tell this batch about it.
+    auto decided = f.batches.Decide(BatchFixture::Events({"b0", "b1", "b2", "b1"}), {"b1"}, f.stop);
+    REQUIRE_MESSAGE(decided.ok(), decided.status().ToString());
+    CHECK(decided->decided == std::vector<size_t>{0, 2});
+    CHECK(f.Calls("get-many") == 1);
+    CHECK(f.Calls("reserve-batch") == 1);
+    CHECK_FALSE(f.inventory.Holds("p", "b1"));
+    CHECK(f.Levels().held == 2);
+    // Only b1 in flight: nothing to read, nothing to reserve.
+    auto none = f.batches.Decide(BatchFixture::Events({"b1", "b1"}), {"b1"}, f.stop);
+    REQUIRE(none.ok());
+    CHECK(none->decided.empty());
+    CHECK(f.Calls("get-many") == 1);
+    CHECK(f.Calls("reserve-batch") == 1);
+  }
+
+  TEST_CASE("two batches overlap: the later decides while the earlier records; order kept") {
+    BatchFixture f(3);
+    const auto first = BatchFixture::Events({"b0", "b1"});
+    const auto second = BatchFixture::Events({"b2", "b3", "b4"});
+    auto one = f.batches.Decide(first, {}, f.stop);
+    REQUIRE(one.ok());
+    auto two = f.batches.Decide(second, {"b0", "b1"}, f.stop);  // before the first's insert
+    REQUIRE(two.ok());
+    auto recorded_two = f.batches.Record(second, std::move(*two), f.stop);  // answers first
+    auto recorded_one = f.batches.Record(first, std::move(*one), f.stop);
+    REQUIRE(recorded_one.ok());
+    REQUIRE(recorded_two.ok());
+    // First come, first served across the batches: the reserves went in order.
+    CHECK((*recorded_one)[0].next == Next::kContinue);
+    CHECK((*recorded_one)[1].next == Next::kContinue);
+    CHECK((*recorded_two)[0].next == Next::kContinue);
+    CHECK((*recorded_two)[1].next == Next::kPublish);
+    CHECK((*recorded_two)[2].next == Next::kPublish);
+    CHECK(f.ledger.at("b2").status == BookingStatus::kReserved);
+    CHECK(f.ledger.at("b3").status == BookingStatus::kSoldOut);
+    CHECK(f.Levels().held == 3);
+    CHECK(f.Levels().available == 0);
+  }
+
   TEST_CASE("a booking already in the ledger is resumed, never reserved again") {
     BatchFixture f(1);
     // b-old failed payment earlier (no unit); its event is redelivered ahead of b-new.

@@ -13,8 +13,12 @@
 // lease (kOneDriver): two owners never drive one booking at once.
 // Batches (ARCHITECTURE §7): decoded events wait per partition; up to
 // batch_max of them (or what came within batch_linger of the first) are
-// admitted together by a worker (BatchAdmission), one batch per partition at
-// a time, in offset order. Sold-out bookings are recorded SOLD_OUT there and
+// admitted together by a worker (BatchAdmission), in offset order: one batch
+// of a partition decides (reads and reserves) at a time, and up to
+// kBatchesInFlight of them are recording at once (FerretDB's insert is most
+// of a batch's time); batches hand their events over in the order they were
+// taken (kHandOverInOrder), and a booking of a batch not yet handed over is
+// not decided by a later one (kNotTwiceInFlight). Sold-out bookings are recorded SOLD_OUT there and
 // their outcomes produced without waiting one by one: each offset is done
 // when its outcome is acknowledged (a failed publish sends the event the
 // one-by-one way). Bookings holding a unit, and every event the batch did not
@@ -30,6 +34,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -102,11 +107,17 @@ class BookingProcessor final : public RebalanceListener {
     int64_t committed = -1;
     std::deque<Task> waiting;  // decoded, not yet in a batch; offset order
     Clock::time_point first_waiting{};
-    bool batching = false;  // a batch of this partition is queued or running
+    int batches = 0;           // batches queued or running: at most kBatchesInFlight
+    bool deciding = false;     // a batch is queued or deciding: one at a time
+    uint64_t next_batch = 0;   // the sequence number the next batch takes
+    uint64_t handed_over = 0;  // batches before this one have handed over
+    // Booking ids of the batches taken and not yet handed over (kNotTwiceInFlight).
+    std::multiset<std::string> in_batches;
   };
 
   void Dispatch(ConsumedEvent raw);
-  // Queues a batch of `tp` ahead of other work, unless one is queued or running.
+  // Queues a batch of `tp` ahead of other work, unless one is queued or
+  // deciding, or kBatchesInFlight are running.
   void ScheduleBatch(const TopicPartition& tp, PartitionState& state) REQUIRES(mu_);
   // Batches of partitions whose first waiting event lingered long enough
   // (every partition with waiting events when `all`).

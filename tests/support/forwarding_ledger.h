@@ -1,0 +1,52 @@
+// A ledger that forwards every call to another, for tests that hold one call
+// back or make callers meet on a live ledger: derive and override that call.
+// It adds nothing of its own, so it is never stronger than the ledger inside.
+#ifndef WANDERLUXE_TESTS_SUPPORT_FORWARDING_LEDGER_H_
+#define WANDERLUXE_TESTS_SUPPORT_FORWARDING_LEDGER_H_
+
+#include "wanderluxe/ports/ledger.h"
+
+namespace wanderluxe::testing {
+
+class ForwardingLedger : public Ledger {
+ public:
+  explicit ForwardingLedger(Ledger& inner) : inner_(inner) {}
+
+  Status Insert(const BookingRecord& record) override { return inner_.Insert(record); }
+  Result<std::optional<BookingRecord>> Get(const std::string& id) override {
+    return inner_.Get(id);
+  }
+  Result<std::map<std::string, BookingRecord>> GetMany(
+      const std::vector<std::string>& ids) override {
+    return inner_.GetMany(ids);
+  }
+  Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
+    return inner_.InsertMany(rs);
+  }
+  Status Transition(const std::string& id, BookingStatus from, int64_t version,
+                    const LedgerChange& change) override {
+    return inner_.Transition(id, from, version, change);
+  }
+  Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
+    return inner_.FindStale(before, limit);
+  }
+  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& p) override {
+    return inner_.CountByStatus(p);
+  }
+  Result<std::vector<std::string>> IdsWithStatus(const std::string& p, BookingStatus s) override {
+    return inner_.IdsWithStatus(p, s);
+  }
+  Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
+    return inner_.StatusByBooking(p);
+  }
+  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& p, int64_t limit) override {
+    return inner_.WaitedAndSoldOut(p, limit);
+  }
+
+ private:
+  Ledger& inner_;
+};
+
+}  // namespace wanderluxe::testing
+
+#endif  // WANDERLUXE_TESTS_SUPPORT_FORWARDING_LEDGER_H_
