@@ -19,11 +19,12 @@ constexpr std::chrono::milliseconds kPollTimeout{100};
 // While events wait for a batch, Run polls at least this briefly (a linger
 // of 0 would otherwise spin).
 constexpr std::chrono::milliseconds kMinPollTimeout{1};
-// Batches of one partition recording at once. Two measured against one
-// (bench/herd.sh, 100,000 requests): the drain 26-28 s against 42-44 s; a
-// batch's time is mostly FerretDB's insert, and one batch at a time left the
-// machine idle between a batch's insert and the next one's read.
-constexpr int kBatchesInFlight = 2;
+// Batches of one partition in flight at once. A batch's time is mostly
+// FerretDB's insert; one at a time left a quarter of the machine idle during
+// a herd's drain. bench/herd.sh, 100,000 requests, drain after the last
+// request: 1 in flight 38-44 s, 2 in flight 36 s, 3 in flight 31 s with the
+// cores saturated (DESIGN §10).
+constexpr int kBatchesInFlight = 3;
 // After a drain timed out, how long interrupted sagas get to notice the stop.
 constexpr std::chrono::seconds kInterruptGrace{10};
 

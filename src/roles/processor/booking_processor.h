@@ -15,11 +15,12 @@
 // batch_max of them (or what came within batch_linger of the first) are
 // admitted together by a worker (BatchAdmission), in offset order: one batch
 // of a partition decides (reads and reserves) at a time, and up to
-// kBatchesInFlight of them are recording at once (FerretDB's insert is most
+// kBatchesInFlight of them are in flight at once (FerretDB's insert is most
 // of a batch's time); batches hand their events over in the order they were
 // taken (kHandOverInOrder), and a booking of a batch not yet handed over is
-// not decided by a later one (kNotTwiceInFlight). Sold-out bookings are recorded SOLD_OUT there and
-// their outcomes produced without waiting one by one: each offset is done
+// not decided by a later one (kNotTwiceInFlight). Sold-out bookings are
+// recorded SOLD_OUT there and their outcomes produced without waiting one by
+// one: each offset is done
 // when its outcome is acknowledged (a failed publish sends the event the
 // one-by-one way). Bookings holding a unit, and every event the batch did not
 // decide, continue as tasks on the worker pool.
