@@ -330,9 +330,17 @@ Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string
                stop);
 }
 
+// Counts terminal outcomes published, as they are published: at least once
+// per booking. A redelivered event of a finished booking, or a second driver
+// that finds the booking finished (a waiter turned away by the driver that
+// sold the last unit while its own Continue runs), publishes and counts it
+// again. The drills wait on it the same way: a survivor's count includes the
+// redelivered bookings its dead peer had finished.
 void BookingSaga::CountOutcome(BookingStatus status) {
   metrics_
-      .GetCounter("saga_outcomes_total", "bookings that reached a terminal status",
+      .GetCounter("saga_outcomes_total",
+                  "terminal outcomes published, at least once per booking (a redelivery "
+                  "or a second driver of a finished booking counts it again)",
                   "status=\"" + std::string(BookingStatusName(status)) + "\"")
       ->Increment();
 }
