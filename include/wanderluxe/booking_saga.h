@@ -125,8 +125,9 @@ class BookingSaga {
   // Produces an OutcomeMessage without waiting; `done` gets its fate
   // (EventProducer::PublishAsync).
   void PublishOutcomeAsync(OutgoingEvent event, PublishCallback done);
-  // Counts a booking that reached `status` (saga_outcomes_total), for
-  // outcomes published outside Drive.
+  // Counts a terminal outcome published outside Drive (saga_outcomes_total).
+  // The counter is at least once per booking: a redelivered event of a
+  // finished booking, or a second driver that finds it finished, counts again.
   void CountOutcome(BookingStatus status);
 
   InventoryStore& inventory() { return inventory_; }

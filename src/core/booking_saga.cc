@@ -330,12 +330,8 @@ Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string
                stop);
 }
 
-// Counts terminal outcomes published, as they are published: at least once
-// per booking. A redelivered event of a finished booking, or a second driver
-// that finds the booking finished (a waiter turned away by the driver that
-// sold the last unit while its own Continue runs), publishes and counts it
-// again. The drills wait on it the same way: a survivor's count includes the
-// redelivered bookings its dead peer had finished.
+// At least once per booking, as the outcomes are: the drills rely on it (a
+// survivor's count includes the redelivered bookings its dead peer finished).
 void BookingSaga::CountOutcome(BookingStatus status) {
   metrics_
       .GetCounter("saga_outcomes_total",
