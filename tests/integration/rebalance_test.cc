@@ -1,6 +1,7 @@
-// A revoke with sagas in flight, against live Kafka, Redis and FerretDB
-// (issue 11, defect 3): the revoke waits only for the revoked partitions'
-// running sagas, returns as soon as they finish, and commits what they did.
+// Rebalances of a running processor, against live Kafka, Redis and FerretDB:
+// a revoke with sagas in flight waits only for the revoked partitions' running
+// sagas, returns as soon as they finish, and commits what they did; a
+// partition paused for backpressure and assigned again is read again.
 #include <doctest/doctest.h>
 
 #include <librdkafka/rdkafka.h>
@@ -83,6 +84,96 @@ TEST_SUITE("integration.rebalance") {
     CHECK((*wiring)->ledger->CountByStatus(property).value()[BookingStatus::kConfirmed] == kEvents);
     stop = true;
     poll.join();
+    (*consumer)->Close();
+    (void)(*wiring)->ledger->DropAll();
+  }
+
+  // The schedule that froze a sale: the queue fills and the partitions are
+  // paused; a member joining the group revokes them while paused; the queue
+  // drains with nothing assigned; the same partition comes back to the same
+  // member. librdkafka keeps the pause flag of a partition on the client
+  // across an eager re-assignment, so the processor must set it again.
+  TEST_CASE("a partition paused for backpressure and assigned again is read again") {
+    const std::string requests = testing::UniqueName("repause-requests");
+    const std::string other = testing::UniqueName("repause-other");
+    const std::string group = testing::UniqueName("repause-group");
+    // One worker and a slow bank keep the queue full (paused) for seconds: long
+    // enough for the join below to land inside the pause.
+    constexpr int kEvents = 12;
+    Config config = testing::LiveConfig(
+        {"kafka.requests_topic=" + requests,
+         "kafka.outcomes_topic=" + testing::UniqueName("repause-outcomes"),
+         "kafka.dlq_topic=" + testing::UniqueName("repause-dlq"), "processor.group_id=" + group,
+         "processor.workers=1", "processor.queue_capacity=4", "processor.queue_low_water=0",
+         "processor.batch_max=2", "bank.mode=simulated", "bank.latency_ms=2000",
+         "mongo.database=" + testing::UniqueName("repause"), "mongo.ledger_shards=4"});
+    REQUIRE_MESSAGE(EnsureTopics(config.kafka, {{requests, 1, 1},
+                                                {other, 1, 1},
+                                                {config.kafka.outcomes_topic, 1, 1},
+                                                {config.kafka.dlq_topic, 1, 1}})
+                        .ok(),
+                    "Kafka down -- start it with scripts/stack up");
+    MetricsRegistry metrics;
+    auto wiring = WireSaga(config, metrics);
+    REQUIRE(wiring.ok());
+    REQUIRE_MESSAGE((*wiring)->redis->Ping().ok(), "Redis down -- start it with scripts/stack up");
+    const std::string property = testing::UniqueName("prop-repause");
+    REQUIRE((*wiring)->inventory->Seed(property, kEvents, true).ok());
+    testing::PublishBookings(config.kafka, requests, property, property + "-", kEvents, 90000);
+
+    BookingProcessor processor(ProcessorOptions::From(config), *(*wiring)->saga,
+                               *(*wiring)->producer, metrics);
+    auto consumer = KafkaConsumer::Create(config.kafka, group, {}, &processor);
+    REQUIRE(consumer.ok());
+    processor.Attach(consumer->get());
+    REQUIRE((*consumer)->Subscribe({requests}).ok());
+    std::atomic<bool> stop{false};
+    std::thread poll([&] { processor.Run(stop); });
+    Counter* pauses = metrics.GetCounter("processor_pauses_total", "");
+    CHECK_MESSAGE(testing::WaitUntil([&] { return pauses->value() >= 1; }, seconds(30)),
+                  "the queue never filled");
+
+    // A second member of the group that reads another topic: the group
+    // rebalances (eagerly: every partition is revoked), and the requests
+    // topic's one partition goes back to the processor, the only member that
+    // subscribed to it.
+    std::atomic<bool> joined{false};
+    struct Joiner final : RebalanceListener {
+      std::atomic<bool>* joined;
+      void OnAssigned(const std::vector<TopicPartition>& p) override {
+        if (!p.empty()) *joined = true;
+      }
+      void OnRevoked(const std::vector<TopicPartition>&) override {}
+    } joiner;
+    joiner.joined = &joined;
+    auto second = KafkaConsumer::Create(config.kafka, group, {}, &joiner);
+    REQUIRE(second.ok());
+    REQUIRE((*second)->Subscribe({other}).ok());
+    std::atomic<bool> stop_second{false};
+    std::thread poll_second([&] {
+      while (!stop_second.load()) (void)(*second)->Poll(milliseconds(100));
+    });
+    CHECK_MESSAGE(testing::WaitUntil([&] { return joined.load(); }, seconds(60)),
+                  "the second member never joined");
+
+    const bool all = testing::WaitUntil(
+        [&] {
+          auto counts = (*wiring)->ledger->CountByStatus(property);
+          return counts.ok() && (*counts)[BookingStatus::kConfirmed] == kEvents;
+        },
+        seconds(60));
+    CHECK_MESSAGE(all, "confirmed ",
+                  (*wiring)->ledger->CountByStatus(property).value()[BookingStatus::kConfirmed],
+                  " of ", kEvents, " after the rebalance: the partition came back paused");
+    CHECK_MESSAGE(testing::WaitUntil(
+                      [&] { return CommittedOffset(**consumer, {requests, 0}) == kEvents; },
+                      seconds(10)),
+                  "committed ", CommittedOffset(**consumer, {requests, 0}), " of ", kEvents);
+    stop = true;
+    poll.join();
+    stop_second = true;
+    poll_second.join();
+    (*second)->Close();
     (*consumer)->Close();
     (void)(*wiring)->ledger->DropAll();
   }
