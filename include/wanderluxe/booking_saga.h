@@ -119,6 +119,11 @@ class BookingSaga {
   // would have after Admit.
   Result<SagaResult> Continue(BookingRecord record, const std::string& driver,
                               const std::string& trace_id, const std::atomic<bool>& stop);
+  // A record `driver` just inserted holding its lease whose event will not
+  // be driven here (its partition was revoked before the hand-over): one
+  // attempt to give the lease back, so that its next driver need not wait
+  // for it to lapse. A record moved since is left as it is.
+  void HandBackAdmitted(BookingRecord record, const std::string& driver);
   // The outcome event of a terminal record, ready to publish.
   OutgoingEvent OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
                                const std::string& trace_id) const;

@@ -139,6 +139,10 @@ struct ProcessorConfig {
   // an idle partition waits at most batch_linger_ms for more to arrive.
   int64_t batch_max = 500;
   int64_t batch_linger_ms = 5;
+  // An owned partition with events behind its position from which nothing
+  // was read for this long, backpressure aside, is stalled: logged, counted
+  // in processor_stalled_partitions, and /readyz fails.
+  int64_t stall_timeout_ms = 30000;
 };
 
 struct SagaConfig {

@@ -647,6 +647,10 @@ Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& dr
   return record.version == version + 1 && record.lease.owner == driver;
 }
 
+void BookingSaga::HandBackAdmitted(BookingRecord record, const std::string& driver) {
+  HandBack(record, driver);
+}
+
 void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
   if (record.lease.owner != driver || IsTerminal(record.status)) return;
   // updated_at stays: handing back does not make a stuck booking look fresh.

@@ -234,6 +234,8 @@ const std::vector<Field>& Fields() {
         Int("processor", "batch_max", &C::processor, &ProcessorConfig::batch_max, 1, kMaxBatch));
     f.push_back(Int("processor", "batch_linger_ms", &C::processor,
                     &ProcessorConfig::batch_linger_ms, 0, kMaxBatchLingerMs));
+    f.push_back(Int("processor", "stall_timeout_ms", &C::processor,
+                    &ProcessorConfig::stall_timeout_ms, 100, kMaxMs));
     // saga
     f.push_back(
         Int("saga", "retry_initial_ms", &C::saga, &SagaConfig::retry_initial_ms, 1, kMaxMs));

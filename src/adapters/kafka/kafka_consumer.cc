@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <string_view>
 
 namespace wanderluxe {
@@ -66,12 +67,43 @@ void LogIfError(rd_kafka_error_t* error, const char* what) {
   rd_kafka_error_destroy(error);
 }
 
+}  // namespace
+
+// What the rebalance callback needs: librdkafka's opaque points here.
+// Touched on the polling thread only (callbacks run inside Poll).
+struct KafkaConsumer::RebalanceState {
+  RebalanceListener* listener = nullptr;
+  std::set<TopicPartition> paused;  // by Pause, not yet resumed or revoked
+};
+
+namespace {
+
+// Resumes those of `partitions` that were paused. librdkafka 2.0.2 handles
+// a resume of a partition that is not paused by moving its fetch position
+// back to where its fetch started (the version barrier in
+// rd_kafka_toppar_fetch_decide): events already consumed would come again.
+Status ResumePaused(rd_kafka_t* rk, std::set<TopicPartition>& paused,
+                    const std::vector<TopicPartition>& partitions) {
+  std::vector<TopicPartition> resume;
+  for (const auto& tp : partitions) {
+    if (paused.count(tp)) resume.push_back(tp);
+  }
+  if (resume.empty()) return Status::Ok();
+  PartitionList list = ToList(resume);
+  Status s = KafkaStatus(rd_kafka_resume_partitions(rk, list.get()), "resume");
+  if (s.ok()) {
+    for (const auto& tp : resume) paused.erase(tp);
+  }
+  return s;
+}
+
 // The listener sees exactly the partitions that come and go, before they go.
 // Cooperative (incremental) rebalancing hands over only the partitions that
 // move; eager rebalancing (a group still on an eager assignor) all of them.
 void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-  auto* listener = static_cast<RebalanceListener*>(opaque);
+  auto* state = static_cast<KafkaConsumer::RebalanceState*>(opaque);
+  RebalanceListener* listener = state->listener;
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (listener != nullptr) listener->OnAssigned(ToVector(partitions));
@@ -81,7 +113,15 @@ void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       rd_kafka_assign(rk, partitions);
     }
   } else {
-    if (listener != nullptr) listener->OnRevoked(ToVector(partitions));
+    const std::vector<TopicPartition> revoked = ToVector(partitions);
+    if (listener != nullptr) listener->OnRevoked(revoked);
+    // kFetchOnAssign: librdkafka keeps the application's pause flag on its
+    // partition object across a revoke (it clears only its own), so a
+    // partition paused when it was revoked would come back paused and never
+    // be read. Resumed here, while still assigned, and stopped just below.
+    if (Status s = ResumePaused(rk, state->paused, revoked); !s.ok()) {
+      spdlog::error("resume on revoke: {}", s.ToString());
+    }
     if (cooperative) {
       LogIfError(rd_kafka_incremental_unassign(rk, partitions), "incremental unassign");
     } else {
@@ -107,14 +147,23 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   for (const auto& [k, v] : extra) props[k] = v;
   auto conf = MakeKafkaConf(config, props);
   if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_opaque(conf->get(), listener);
+  auto rebalance = std::make_unique<RebalanceState>();
+  rebalance->listener = listener;
+  rd_kafka_conf_set_opaque(conf->get(), rebalance.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), OnRebalance);
   auto handle = MakeKafkaHandle(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   rd_kafka_poll_set_consumer(handle->get());
   return std::unique_ptr<KafkaConsumer>(
-      new KafkaConsumer(std::move(*handle), std::chrono::milliseconds(config.commit_timeout_ms)));
+      new KafkaConsumer(std::move(*handle), std::move(rebalance),
+                        std::chrono::milliseconds(config.commit_timeout_ms)));
 }
+
+KafkaConsumer::KafkaConsumer(KafkaHandle handle, std::unique_ptr<RebalanceState> rebalance,
+                             std::chrono::milliseconds commit_timeout)
+    : rebalance_(std::move(rebalance)),
+      handle_(std::move(handle)),
+      commit_timeout_(commit_timeout) {}
 
 KafkaConsumer::~KafkaConsumer() { Close(); }
 
@@ -171,13 +220,37 @@ Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {
 }
 
 Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return Status::Ok();
   PartitionList list = ToList(partitions);
-  return KafkaStatus(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
+  Status s = KafkaStatus(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
+  if (s.ok()) rebalance_->paused.insert(partitions.begin(), partitions.end());
+  return s;
 }
 
 Status KafkaConsumer::Resume(const std::vector<TopicPartition>& partitions) {
-  PartitionList list = ToList(partitions);
-  return KafkaStatus(rd_kafka_resume_partitions(handle_.get(), list.get()), "resume");
+  return ResumePaused(handle_.get(), rebalance_->paused, partitions);
+}
+
+Result<Watermarks> KafkaConsumer::QueryWatermarks(const TopicPartition& tp,
+                                                  std::chrono::milliseconds timeout) {
+  Watermarks marks;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &marks.low,
+                                       &marks.high, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "watermarks of " + tp.topic);
+  return marks;
+}
+
+Result<int64_t> KafkaConsumer::QueryCommitted(const TopicPartition& tp,
+                                              std::chrono::milliseconds timeout) {
+  PartitionList list = ToList({tp});
+  const rd_kafka_resp_err_t err =
+      rd_kafka_committed(handle_.get(), list.get(), static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "committed offset of " + tp.topic);
+  if (list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaStatus(list->elems[0].err, "committed offset of " + tp.topic);
+  }
+  return list->elems[0].offset >= 0 ? list->elems[0].offset : int64_t{-1};
 }
 
 void KafkaConsumer::Close() {

@@ -21,6 +21,12 @@ struct TopicPartition {
   bool operator==(const TopicPartition&) const = default;
 };
 
+// A partition's first offset and the offset its next event will take.
+struct Watermarks {
+  int64_t low = -1;
+  int64_t high = -1;
+};
+
 // Told about rebalances, on the polling thread, inside Poll. OnRevoked runs
 // before the partitions are given up: the place to drain and commit them.
 class RebalanceListener {
@@ -46,16 +52,30 @@ class KafkaConsumer final : public EventConsumer {
   void Close() override;
 
   // Stops / restarts fetching from these partitions; polling goes on, so the
-  // group does not think we died (max.poll.interval.ms).
+  // group does not think we died (max.poll.interval.ms). A pause lasts until
+  // Resume or until the partition is revoked: a partition assigned (again)
+  // is fetched (kFetchOnAssign), whatever its pause before. Resuming a
+  // partition that is not paused does nothing.
   Status Pause(const std::vector<TopicPartition>& partitions);
   Status Resume(const std::vector<TopicPartition>& partitions);
 
+  // Asked of the broker, within `timeout`; from any thread (librdkafka's
+  // queries are thread-safe and do not touch the polling thread's state).
+  Result<Watermarks> QueryWatermarks(const TopicPartition& tp, std::chrono::milliseconds timeout);
+  // The group's committed offset of `tp`, -1 when it has none.
+  Result<int64_t> QueryCommitted(const TopicPartition& tp, std::chrono::milliseconds timeout);
+
   rd_kafka_t* handle() { return handle_.get(); }
 
- private:
-  KafkaConsumer(KafkaHandle handle, std::chrono::milliseconds commit_timeout)
-      : handle_(std::move(handle)), commit_timeout_(commit_timeout) {}
+  struct RebalanceState;
 
+ private:
+  KafkaConsumer(KafkaHandle handle, std::unique_ptr<RebalanceState> rebalance,
+                std::chrono::milliseconds commit_timeout);
+
+  // Declared before the handle: librdkafka's callbacks use it until the
+  // handle is destroyed.
+  std::unique_ptr<RebalanceState> rebalance_;
   KafkaHandle handle_;
   const std::chrono::milliseconds commit_timeout_;
   bool closed_ = false;

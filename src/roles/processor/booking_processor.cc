@@ -100,6 +100,8 @@ void BookingProcessor::Dispatch(ConsumedEvent raw) {
   if (it == partitions_.end() || it->second.revoking) return;  // the new owner gets it
   PartitionState& state = it->second;
   state.tracker.Dispatched(raw.offset);
+  state.read_at = Clock::now();
+  state.next_offset = raw.offset + 1;
   Task task{std::move(raw), {}, "", state.epoch};
   if (!decoded.ok()) {
     task.poison = decoded.status().message();  // a worker dead-letters it
@@ -199,6 +201,7 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
                   events.size(), tp.topic, tp.partition, admitted.status().ToString());
   }
   std::vector<std::pair<size_t, OutgoingEvent>> sold_out;
+  bool handed_over = false;
   {
     MutexLock lock(&mu_);
     // kHandOverInOrder: the events go to the workers in offset order, so a
@@ -210,8 +213,10 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
     });
     auto it = partitions_.find(tp);
     const bool current = it != partitions_.end() && it->second.epoch == batch_task.epoch;
-    // Interrupted: nothing is done, the events are redelivered to whoever owns them next.
-    if (current && !it->second.revoking && !saga_stop_.load()) {
+    // Interrupted: nothing is done, the events are redelivered to whoever
+    // owns them next, and the leases the batch took are handed back below.
+    handed_over = current && !it->second.revoking && !saga_stop_.load();
+    if (handed_over) {
       for (size_t i = 0; i < tasks.size(); ++i) {
         Task& task = tasks[i];
         if (admitted.ok()) {
@@ -246,6 +251,11 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
     idle_cv_.SignalAll();
   }
   for (auto& [i, outcome] : sold_out) PublishSoldOut(tasks[i], std::move(outcome));
+  if (!handed_over && admitted.ok()) {
+    for (Admission& a : *admitted) {
+      if (a.next == Admission::Next::kContinue) saga_.HandBackAdmitted(a.record, a.driver);
+    }
+  }
 }
 
 void BookingProcessor::PublishSoldOut(const Task& task, OutgoingEvent outcome) {
@@ -306,7 +316,10 @@ void BookingProcessor::Work() {
       if (!booking_id.empty()) HandOverBooking(booking_id);
       idle_cv_.SignalAll();
       mu_.Unlock();
-      continue;  // revoked: the partition's new owner processes it
+      // Revoked: the partition's new owner processes it, without waiting
+      // for the lease our batch took.
+      if (task.admitted) saga_.HandBackAdmitted(*task.admitted, task.driver);
+      continue;
     }
     ++it->second.running;
     in_flight_->Set(++running_);
@@ -408,18 +421,40 @@ void BookingProcessor::ApplyBackpressure() {
     depth = queue_.size() + waiting_;
     for (const auto& [tp, state] : partitions_) assigned.push_back(tp);
   }
-  if (paused_ && assignment_changed_) {
-    (void)consumer_->Pause(assigned);  // newly assigned partitions join the pause
+  const bool was_paused = backpressure_.load();
+  const bool pause =
+      was_paused ? depth > options_.queue_low_water : depth >= options_.queue_capacity;
+  if (pause == was_paused && !assignment_changed_) return;
+  // kPauseFollowsQueue: every owned partition, whatever it was before.
+  Status s = pause ? consumer_->Pause(assigned) : consumer_->Resume(assigned);
+  if (!s.ok()) {
+    spdlog::warn("{} {} partitions: {}; trying again", pause ? "pausing" : "resuming",
+                 assigned.size(), s.ToString());
+    return;
   }
   assignment_changed_ = false;
-  if (!paused_ && depth >= options_.queue_capacity) {
-    paused_ = consumer_->Pause(assigned).ok();
+  if (pause == was_paused) return;
+  backpressure_ = pause;
+  if (pause) {
     pauses_->Increment();
     spdlog::info("queue full ({}): paused {} partitions", depth, assigned.size());
-  } else if (paused_ && depth <= options_.queue_low_water) {
-    paused_ = !consumer_->Resume(assigned).ok();
-    spdlog::info("queue at {}: resumed", depth);
+    return;
   }
+  MutexLock lock(&mu_);
+  for (auto& [tp, state] : partitions_) state.read_at = Clock::now();
+  spdlog::info("queue at {}: resumed {} partitions", depth, assigned.size());
+}
+
+std::vector<PartitionProgress> BookingProcessor::Progress() const {
+  const bool paused = backpressure_.load();
+  const auto now = Clock::now();
+  std::vector<PartitionProgress> out;
+  MutexLock lock(&mu_);
+  for (const auto& [tp, state] : partitions_) {
+    if (state.revoking) continue;
+    out.push_back({tp, now - state.read_at, state.next_offset, paused});
+  }
+  return out;
 }
 
 void BookingProcessor::CommitWatermarks(const std::vector<TopicPartition>& only) {
@@ -453,6 +488,7 @@ void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions)
     PartitionState& state = partitions_[tp];
     state = PartitionState{};
     state.epoch = next_epoch_++;
+    state.read_at = Clock::now();
   }
   assignment_changed_ = true;
   spdlog::info("assigned {} partitions (now {})", partitions.size(), partitions_.size());

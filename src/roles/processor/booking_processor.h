@@ -4,7 +4,9 @@
 //
 // Backpressure: when the queue reaches its capacity every assigned partition
 // is paused (polling goes on, so the group never sees us as dead) and resumed
-// once the queue drains below the low-water mark.
+// once the queue drains to the low-water mark. kPauseFollowsQueue: after every
+// assign and revoke each owned partition is paused or resumed explicitly, as
+// the queue asks; nothing librdkafka remembers of an earlier assignment counts.
 // Rebalance (kafka.assignment_strategy; see config.h for why not
 // cooperative-sticky on librdkafka 2.0.2): revoked partitions' queued work is dropped (the new
 // owner gets it again), their running sagas finish (bounded by drain_timeout), what they finished
@@ -65,6 +67,16 @@ struct ProcessorOptions {
   static ProcessorOptions From(const Config& config);
 };
 
+// What the liveness guard sees of one owned partition.
+struct PartitionProgress {
+  TopicPartition partition;
+  // Since the last event read from it, or since it was last assigned or
+  // resumed when that is later: how long it has been expected to be read.
+  std::chrono::steady_clock::duration idle{};
+  int64_t next_offset = -1;  // after the last event read; -1: none under this assignment
+  bool paused_for_backpressure = false;
+};
+
 class BookingProcessor final : public RebalanceListener {
  public:
   BookingProcessor(ProcessorOptions options, BookingSaga& saga, EventProducer& dlq_producer,
@@ -81,6 +93,8 @@ class BookingProcessor final : public RebalanceListener {
   void OnRevoked(const std::vector<TopicPartition>& partitions) override;
 
   size_t queue_depth() const;
+  // Every owned partition; from any thread.
+  std::vector<PartitionProgress> Progress() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -106,6 +120,8 @@ class BookingProcessor final : public RebalanceListener {
     bool revoking = false;  // queued work is dropped; running work is awaited
     int running = 0;        // sagas, the batch, and outcome publishes not yet answered
     int64_t committed = -1;
+    Clock::time_point read_at{};  // last event read, assignment or resume
+    int64_t next_offset = -1;
     std::deque<Task> waiting;  // decoded, not yet in a batch; offset order
     Clock::time_point first_waiting{};
     int batches = 0;           // batches queued or running: at most kBatchesInFlight
@@ -159,7 +175,9 @@ class BookingProcessor final : public RebalanceListener {
   int running_ GUARDED_BY(mu_) = 0;
   int publishing_ GUARDED_BY(mu_) = 0;  // sold-out outcomes not yet answered
   size_t waiting_ GUARDED_BY(mu_) = 0;  // events waiting for a batch, all partitions
-  bool paused_ = false;                 // poll thread only
+  // Every owned partition is paused while true (kPauseFollowsQueue). Written
+  // by the poll thread only; read by Progress too.
+  std::atomic<bool> backpressure_{false};
   bool assignment_changed_ = false;     // poll thread only
   std::atomic<bool> saga_stop_{false};  // interrupts sagas: their events stay uncommitted
   std::atomic<bool> workers_exit_{false};

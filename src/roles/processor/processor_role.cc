@@ -10,6 +10,7 @@
 #include "roles/common/saga_wiring.h"
 #include "roles/common/termination.h"
 #include "roles/processor/booking_processor.h"
+#include "roles/processor/stall_guard.h"
 #include "wanderluxe/reconciler.h"
 
 namespace wanderluxe {
@@ -54,8 +55,11 @@ int RunProcessor(const RoleContext& context) {
     spdlog::error("processor subscribe: {}", s.ToString());
     return kExitFailure;
   }
-  auto admin = MakeAdminServer(config.processor.admin_host, config.processor.admin_port, metrics,
-                               **consumer, "processor_consumer_lag");
+  StallGuard guard(processor, **consumer,
+                   std::chrono::milliseconds(config.processor.stall_timeout_ms), metrics);
+  auto admin =
+      MakeAdminServer(config.processor.admin_host, config.processor.admin_port, metrics, **consumer,
+                      "processor_consumer_lag", [&guard] { return guard.Readiness(); });
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("processor admin endpoint: {}", s.ToString());
     return kExitFailure;
@@ -66,6 +70,7 @@ int RunProcessor(const RoleContext& context) {
     ReconcileLoop(reconciler, std::chrono::seconds(config.processor.reconcile_interval_s), stop);
   });
   std::thread poll([&] { processor.Run(stop); });
+  std::thread watch([&] { guard.Run(stop); });
   spdlog::info("processor consuming {} as {} with {} workers (bank: {}); admin on {}:{}",
                config.kafka.requests_topic, config.processor.group_id, config.processor.workers,
                config.bank.mode, config.processor.admin_host, admin->port());
@@ -76,6 +81,7 @@ int RunProcessor(const RoleContext& context) {
   stop = true;
   poll.join();  // drains and commits
   reconcile.join();
+  watch.join();
   (*consumer)->Close();
   admin->Stop();
   spdlog::info("processor stopped");
