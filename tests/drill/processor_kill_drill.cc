@@ -90,16 +90,23 @@ TEST_SUITE("drill.processor_kill") {
     REQUIRE_MESSAGE(all, "only ", env.Terminal({property}), " of ", kRequests,
                     " terminal after 180 s; see ", env.dir());
     CHECK(counts[BookingStatus::kConfirmed] == 5);
-    int stalled =
-        0;  // revokes that waited out processor.drain_timeout_ms (drill.rebalance's subject)
+    // Each revoke's length (the group waits for it), and those that waited
+    // out processor.drain_timeout_ms, from the processors' own log lines.
+    int timed_out = 0;
+    std::string revokes;
     for (const char* name : {"processor-1", "processor-2", "processor-3"}) {
       const std::string log = env.ReadLog(name);
-      for (size_t at = log.find("some work still running"); at != std::string::npos;
-           at = log.find("some work still running", at + 1)) {
-        ++stalled;
+      for (size_t at = log.find("still running past drain_timeout"); at != std::string::npos;
+           at = log.find("still running past drain_timeout", at + 1)) {
+        ++timed_out;
+      }
+      for (size_t at = log.find("] revoked "); at != std::string::npos;
+           at = log.find("] revoked ", at + 1)) {
+        revokes += std::string(revokes.empty() ? "" : "; ") + name + ": " +
+                   log.substr(at + 2, log.find(" s", log.find(" in ", at)) - at);
       }
     }
-    MESSAGE(stalled, " revoke(s) waited out the drain timeout");
+    MESSAGE("revokes: ", revokes, "; ", timed_out, " waited out the drain timeout");
     REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
                     env.dir());
     const auto verified = env.Verify({property});

@@ -66,7 +66,7 @@ TEST_SUITE("drill.rebalance") {
                            seconds(kDrainTimeoutMs / 1000 + 30));
     const double revoke_s = testing::SecondsSince(joined);
     const std::string log_a = env.ReadLog("processor-a");
-    const bool timed_out = log_a.find("some work still running") != std::string::npos;
+    const bool timed_out = log_a.find("still running past drain_timeout") != std::string::npos;
     MESSAGE("B joined at ", before_join, " outcomes with ", in_flight, " sagas in flight on A (",
             join_s, " s in; ", in_flight_at_join, " when B began polling); A's revoke returned ",
             revoke_s, " s after B began polling (drain_timeout ", kDrainTimeoutMs / 1000, " s)",
