@@ -288,7 +288,13 @@ class FakeBank : public Bank {
  public:
   explicit FakeBank(Faults& faults) : faults_(faults) {}
 
-  ChargeResult Charge(const std::string& key, const Money&, std::chrono::milliseconds) override {
+  ChargeResult Charge(const std::string& key, const Money& amount,
+                      std::chrono::milliseconds timeout) override {
+    ChargeResult result = Answer(key, amount, timeout);
+    if (lose_replies) return {ChargeOutcome::kUnknown, "", "reply lost"};
+    return result;
+  }
+  ChargeResult Answer(const std::string& key, const Money&, std::chrono::milliseconds) {
     (void)faults_.Check("charge");  // logged for ordering checks; charges fail by script
     std::lock_guard lock(mu_);
     ++charge_calls;
@@ -309,6 +315,7 @@ class FakeBank : public Bank {
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds) override {
     if (Status s = faults_.Check("void"); !s.ok()) return s;
     std::lock_guard lock(mu_);
+    if (settles && book[key] == ChargeState::kCaptured) return ChargeState::kCaptured;
     if (book[key] != ChargeState::kDeclined) book[key] = ChargeState::kVoided;
     return book[key];
   }
@@ -322,6 +329,12 @@ class FakeBank : public Bank {
   std::mutex mu_;
   std::deque<ChargeOutcome> script;
   ChargeOutcome fallback = ChargeOutcome::kCaptured;
+  // Every charge takes effect and its answer is lost on the way back (the
+  // caller sees kUnknown), as a timeout after the bank acted.
+  bool lose_replies = false;
+  // A captured charge has settled: a void of it is refused, answering
+  // CAPTURED, as an acquirer refuses to void a settled payment.
+  bool settles = false;
   std::map<std::string, ChargeState> book;
   int charge_calls = 0;
 

@@ -149,6 +149,20 @@ TEST_SUITE("unit.saga") {
     CHECK(f.bank.Captured() == 1);
   }
 
+  // Defect 2 of issue 29: every charge landed but no answer came back; the
+  // void decided at the deadline is refused because the charge settled.
+  TEST_CASE("a void refused because the charge settled: the sale stands, CONFIRMED") {
+    SagaFixture f;
+    f.bank.lose_replies = true;
+    f.bank.settles = true;
+    const BookingStatus status = f.Run("b1");
+    CHECK(f.bank.book["b1"] == ChargeState::kCaptured);  // the guest paid
+    CHECK(status == BookingStatus::kConfirmed);          // and has the room
+    CHECK(f.ledger.at("b1").payment_status == PaymentStatus::kCaptured);
+    CHECK(f.Levels().sold == 1);
+    CHECK(f.Levels().held == 0);
+  }
+
   TEST_CASE("redelivery of the same event changes nothing") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
