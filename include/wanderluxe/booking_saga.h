@@ -161,6 +161,9 @@ class BookingSaga {
   Status VoidCharge(BookingRecord& record, const std::string& driver,
                     const std::atomic<bool>& stop);
   Status ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop);
+  // The bank refused a void (the charge settled): the charge stands and the
+  // sale goes on, unless the void was a refund of a capture holding no unit.
+  Status KeepSettledCharge(BookingRecord& record, const std::atomic<bool>& stop);
   // WAITLISTED: moves the booking on when a unit was handed to it (RESERVED)
   // or it left or was turned away (SOLD_OUT); false when it still waits.
   Result<bool> StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop);

@@ -87,7 +87,9 @@ bool IsAllowedPaymentChange(PaymentStatus from, PaymentStatus to) {
     case PaymentStatus::kCaptured:
       return to == PaymentStatus::kUnknown;  // captured without a hold: refund
     case PaymentStatus::kUnknown:
-      return to == PaymentStatus::kVoided || to == PaymentStatus::kDeclined;
+      // CAPTURED: the bank refused the void, the charge settled and stands.
+      return to == PaymentStatus::kVoided || to == PaymentStatus::kDeclined ||
+             to == PaymentStatus::kCaptured;
     default:
       return false;  // DECLINED and VOIDED are final
   }

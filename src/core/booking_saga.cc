@@ -17,6 +17,9 @@ using Clock = std::chrono::steady_clock;
 // An outcome publish waits this much past kafka.delivery_timeout_ms, by when
 // librdkafka has failed the message itself: its verdict ends the wait.
 constexpr std::chrono::milliseconds kPublishVerdictMargin{1000};
+// The transaction id recorded for a charge the bank refused to void: the
+// void's answer names none, and a settled charge must not look unpaid.
+constexpr const char* kSettledTransaction = "settled";
 
 Status StatusOf(const Status& s) { return s; }
 template <typename T>
@@ -546,6 +549,7 @@ Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
     if (!*may_act) return Status::Ok();
     WL_CHECK(record.payment_status == PaymentStatus::kUnknown, "kDecideThenAct: void decided");
     auto voided = bank_.Void(r.booking_id, options_.bank_call_timeout);
+    if (voided.ok() && *voided == ChargeState::kCaptured) return KeepSettledCharge(record, stop);
     if (voided.ok()) {
       const bool declined = *voided == ChargeState::kDeclined;
       return Move(record, BookingStatus::kReserved,
@@ -560,6 +564,22 @@ Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
     spdlog::warn("void for {} failed: {}; retrying", r.booking_id, voided.status().ToString());
     if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
   }
+}
+
+Status BookingSaga::KeepSettledCharge(BookingRecord& record, const std::atomic<bool>& stop) {
+  const std::string& id = record.request.booking_id;
+  // A capture refunded because it holds no unit has a transaction id; a
+  // refund the bank refuses leaves a paid booking without a room, which only
+  // an operator can settle: an error retrying cannot fix parks it, loudly.
+  if (!record.transaction_id.empty()) {
+    return Status::FailedPrecondition("booking " + id + ": the bank refused to void charge " +
+                                      record.transaction_id +
+                                      " (settled) and it holds no unit: refund it by hand");
+  }
+  spdlog::warn("booking {}: the bank refused the void (the charge settled); the sale goes on", id);
+  // kNoReleaseWhileChargeMayLand kept the hold: the sale goes on (ConfirmSale).
+  return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured, kSettledTransaction,
+              "VOID_REFUSED", "the bank refused the void: the charge settled", stop);
 }
 
 Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop) {

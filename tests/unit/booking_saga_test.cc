@@ -163,6 +163,18 @@ TEST_SUITE("unit.saga") {
     CHECK(f.Levels().held == 0);
   }
 
+  TEST_CASE("a refund of a capture without a hold, refused because it settled: an error, loudly") {
+    SagaFixture f;
+    f.bank.settles = true;
+    f.faults.FailNextWith("confirm", 1, StatusCode::kFailedPrecondition);  // the hold is gone
+    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    REQUIRE_FALSE(r.ok());  // parked by the processor: only an operator can refund it
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK(r.status().message().find("refund it by hand") != std::string::npos);
+    CHECK(f.bank.book["b1"] == ChargeState::kCaptured);
+    CHECK(f.ledger.at("b1").payment_status == PaymentStatus::kUnknown);  // never VOIDED
+  }
+
   TEST_CASE("redelivery of the same event changes nothing") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);

@@ -518,6 +518,7 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
   mu_.Unlock();
   const double waited = std::chrono::duration<double>(Clock::now() - start).count();
   revoke_seconds_->Observe(waited);
+  // The drills read both phrases of this line from the log.
   spdlog::info("revoked {} partitions in {:.3f} s{}", partitions.size(), waited,
                drained ? ""
                        : " (sagas still running past drain_timeout; their new owner waits "
