@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
 
@@ -182,6 +183,21 @@ TEST_SUITE("unit.saga") {
     CHECK(f.bank.Captured() == 1);
     CHECK(f.Levels().sold == 1);
     CHECK(f.ledger.at("b1").version == 3);
+  }
+
+  // Defect 8 of issue 29: consumers drop duplicate outcomes by eventId.
+  TEST_CASE("an outcome published again for the same state has the same eventId") {
+    SagaFixture f;
+    CHECK(f.Run("b1") == BookingStatus::kConfirmed);
+    CHECK(f.Run("b1") == BookingStatus::kConfirmed);  // a redelivery publishes it again
+    auto event_id = [](const std::string& value) {
+      return nlohmann::json::parse(value).at("eventId").get<std::string>();
+    };
+    const auto published = f.producer.Published();
+    REQUIRE(published.size() == 2);
+    CHECK(event_id(published[0].value) == event_id(published[1].value));
+    CHECK(f.Run("b2") == BookingStatus::kSoldOut);  // another booking, another id
+    CHECK(event_id(f.LastOutcome()) != event_id(published[0].value));
   }
 
   TEST_CASE("the same bookingId with a different payload is REJECTED, with no side effects") {
