@@ -808,11 +808,18 @@ Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
 
 OutgoingEvent BookingSaga::OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
                                           const std::string& trace_id) const {
-  OutcomeEvent outcome{NewUuid(),
+  const BookingStatus status =
+      verdict == SagaVerdict::kRejected ? BookingStatus::kRejected : record.status;
+  // One state, one id: every copy of an outcome (redelivery, batch, second
+  // driver, reconciler) names the same booking, status and ledger version.
+  const std::string event_id =
+      NameBasedUuid("booking-outcome\n" + record.request.booking_id + "\n" +
+                    std::string(BookingStatusName(status)) + "\n" + std::to_string(record.version));
+  OutcomeEvent outcome{event_id,
                        NowIso8601(),
                        record.request.booking_id,
                        record.request.property_id,
-                       verdict == SagaVerdict::kRejected ? BookingStatus::kRejected : record.status,
+                       status,
                        record.transaction_id,
                        verdict == SagaVerdict::kRejected
                            ? "bookingId already used with a different payload"
