@@ -200,6 +200,17 @@ TEST_SUITE("unit.saga") {
     CHECK(event_id(f.LastOutcome()) != event_id(published[0].value));
   }
 
+  // Defect 4 of issue 29: librdkafka answers a topic it has no metadata for
+  // (deleted, not yet created, a metadata glitch) with UNKNOWN_TOPIC.
+  TEST_CASE("an outcome refused for an unknown topic is published once the topic is there") {
+    SagaFixture f;
+    f.faults.FailNextWith("publish", 3, StatusCode::kNotFound);
+    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());  // not parked and dead-lettered
+    CHECK(r->status == BookingStatus::kConfirmed);
+    CHECK(f.producer.Published().size() == 1);  // the guest hears CONFIRMED
+  }
+
   TEST_CASE("the same bookingId with a different payload is REJECTED, with no side effects") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
