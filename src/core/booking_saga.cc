@@ -837,7 +837,15 @@ Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verd
                                    const std::string& trace_id, const std::atomic<bool>& stop) {
   const OutgoingEvent event = OutcomeMessage(record, verdict, trace_id);
   return Retry(
-      "outcome", [&] { return producer_.Publish(event, options_.outcome_publish_timeout); }, stop);
+      "outcome",
+      [&] {
+        Status s = producer_.Publish(event, options_.outcome_publish_timeout);
+        // A topic the client has no metadata for is an outage to wait out,
+        // not a verdict on the booking: the outcome is published once it is.
+        if (s.code() == StatusCode::kNotFound) return Status::Unavailable(s.message());
+        return s;
+      },
+      stop);
 }
 
 }  // namespace wanderluxe
