@@ -1,7 +1,9 @@
-// `verify` I7 and `reconcile --fix` over the waitlist (issue 15), against the
-// live Redis and FerretDB: no unit left available while a booking that
-// waited for one ended SOLD_OUT, and waitlist entries a crash left behind
-// (their booking finished, or never recorded) removed while live ones stay.
+// `verify` and what `reconcile --fix` may repair, against the live Redis and
+// FerretDB: I7, no unit left available while a booking that waited for one
+// ended SOLD_OUT; waitlist entries a crash left behind (their booking
+// finished, or never recorded) removed while live ones stay; and no hold or
+// charge taken for a fix target on a ledger read that failed or on a booking
+// a batch is still admitting.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -173,6 +175,38 @@ TEST_SUITE("integration.waitlist") {
     const InvariantResult after = FindInvariant(Verify(again), "I7");
     CHECK_MESSAGE(after.verdict == InvariantResult::Verdict::kPass, Details(after));
     CHECK(again.stale_waiters.empty());
+  }
+
+  // Defect 1 of issue 29: --fix released every hold whose booking it could
+  // not read.
+  TEST_CASE_FIXTURE(VerifyFixture, "a ledger that cannot be read names no fix target") {
+    Seed(2);
+    REQUIRE(inventory->Reserve(property, "h-1").value() == ReserveOutcome::kReserved);
+    Record("h-1", BookingStatus::kReserved, 0);
+    Config dead = config;
+    dead.mongo.uri = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300";
+    dead.mongo.timeout_ms = 300;
+    auto unreachable = MongoStore::Open(dead.mongo);
+    REQUIRE(unreachable.ok());
+    InvariantChecker checker(dead, *redis, **unreachable);
+    const InvariantResult i2 = FindInvariant(Verify(checker), "I2");
+    CHECK(i2.verdict == InvariantResult::Verdict::kFail);  // it cannot tell: not a pass
+    CHECK_MESSAGE(checker.leaked_holds.empty(), "a live hold would be released: ", Details(i2));
+  }
+
+  TEST_CASE_FIXTURE(VerifyFixture, "a hold of a booking a batch is still admitting is not leaked") {
+    Seed(2);
+    // A batch reserves first and inserts the records after: between the two
+    // the hold's booking is not in the ledger.
+    REQUIRE(inventory->Reserve(property, "h-admitting").value() == ReserveOutcome::kReserved);
+    REQUIRE(inventory->Reserve(property, "h-done").value() == ReserveOutcome::kReserved);
+    Record("h-done", BookingStatus::kFailedPayment, 0);  // finished, its hold left behind
+    InvariantChecker checker(config, *redis, *mongo);
+    const InvariantResult i2 = FindInvariant(Verify(checker), "I2");
+    CHECK(i2.verdict == InvariantResult::Verdict::kFail);  // h-done's hold is a leak
+    std::vector<std::string> leaked;
+    for (const auto& [p, id] : checker.leaked_holds) leaked.push_back(id);
+    CHECK_MESSAGE(leaked == std::vector<std::string>{"h-done"}, Details(i2));
   }
 
   TEST_CASE_FIXTURE(VerifyFixture, "a unit handed to a stale entry before its removal goes back") {
