@@ -56,7 +56,9 @@ class InvariantChecker {
   InvariantResult AwaitAudit(const std::vector<std::string>& properties, std::chrono::seconds wait);
 
   // Captured charges whose booking is not CONFIRMED, and holds whose booking is
-  // terminal: what `reconcile --fix` repairs. Filled by Check.
+  // terminal: what `reconcile --fix` repairs. Filled by Check. A booking
+  // whose ledger read failed, or a hold whose booking is not in the ledger
+  // (a batch reserves before it inserts), fails the check but is no target.
   std::vector<std::string> orphan_charges;
   std::vector<std::pair<std::string, std::string>> leaked_holds;  // (property, booking)
   // Waitlist entries of finished bookings, or of unrecorded ones older than
