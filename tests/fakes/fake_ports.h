@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,7 +30,23 @@ class Faults {
     pending_[op] += n;
     code_[op] = code;
   }
+  // Runs `actor` once, on the caller's thread, when `op` is next called and
+  // before it takes effect: another actor's steps at exactly that point.
+  void BeforeNext(const std::string& op, std::function<void()> actor) {
+    std::lock_guard lock(mu_);
+    before_[op] = std::move(actor);
+  }
   Status Check(const std::string& op) {
+    std::function<void()> actor;
+    {
+      std::lock_guard lock(mu_);
+      auto it = before_.find(op);
+      if (it != before_.end()) {
+        actor = std::move(it->second);
+        before_.erase(it);
+      }
+    }
+    if (actor) actor();
     std::lock_guard lock(mu_);
     log_.push_back(op);
     if (pending_[op] > 0) {
@@ -49,6 +66,7 @@ class Faults {
   mutable std::mutex mu_;
   std::map<std::string, int> pending_;
   std::map<std::string, StatusCode> code_;
+  std::map<std::string, std::function<void()>> before_;
   std::vector<std::string> log_;
 };
 

@@ -222,6 +222,38 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.inventory.Waiters("p").empty());
   }
 
+  // Defect 5 of issue 29: Park read the booking WAITLISTED, a unit was handed
+  // to it and its driver moved it on, and Park gave that unit back while the
+  // driver charged: charged, refunded, and the unit went to the next waiter.
+  TEST_CASE("two actors: parking a waiter races the driver a unit was handed to") {
+    WaitlistFixture f(1);
+    f.DeclinedHolder("holder");
+    f.Run("w1");
+    REQUIRE(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
+    // Park has read w1 WAITLISTED; before it takes w1 off the waitlist, the
+    // holder's unit is handed to w1 and w1's driver records the hand-over.
+    f.faults.BeforeNext("check-waitlist", [&] {
+      REQUIRE(f.inventory.Release("p", "holder").value().handed_to == "w1");
+      BookingRecord w1 = f.ledger.at("w1");
+      LedgerChange moved{BookingStatus::kReserved,
+                         PaymentStatus::kPending,
+                         "",
+                         LedgerEntry{"RESERVED", NowIso8601(), "handed over"},
+                         Lease{"driver-2", w1.lease.token + 1, NowUnixMillis() + 60'000},
+                         NowIso8601()};
+      REQUIRE(f.ledger.Transition("w1", w1.status, w1.version, moved).ok());
+    });
+    (void)f.saga.Park(WaitlistFixture::Event("w1"), "test", f.stop);
+    // The driver goes on from what it recorded: the charge, then the sale.
+    BookingRecord w1 = f.ledger.at("w1");
+    auto driven = f.saga.Continue(w1, "driver-2", "", f.stop);
+    REQUIRE_MESSAGE(driven.ok(), driven.status().ToString());
+    CHECK(f.bank.book["w1"] == ChargeState::kCaptured);
+    CHECK(f.ledger.at("w1").status == BookingStatus::kConfirmed);  // paid, and has the room
+    CHECK(f.Levels().sold == 1);
+    CHECK(f.Levels().available == 0);
+  }
+
   TEST_CASE("a batch admits waiters as WAITLISTED records the worker pool checks once more") {
     WaitlistFixture f(1);
     BatchAdmission batches(f.saga);
