@@ -758,9 +758,11 @@ Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
   const LedgerEntry entry{
       "PARKED", now,
       "given up after " + std::to_string(options_.max_attempts) + " attempts: " + why};
+  // kDecideThenAct: PARKED is recorded before the hold goes back. A driver
+  // that moved the booking meanwhile (a unit handed over from the waitlist,
+  // a batch's insert) wins the compare-and-set, and its hold stays its own.
   BookingRecord record;
   if (!found->has_value()) {
-    if (Status s = release(); !s.ok()) return s;
     record.request = request;
     record.client_id = event.metadata.client_id;
     record.fingerprint = request.Fingerprint();
@@ -787,7 +789,6 @@ Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
                                         std::string(PaymentStatusName(record.payment_status)) +
                                         "; left to the reconciler");
     }
-    if (Status s = release(); !s.ok()) return s;
     LedgerChange change{BookingStatus::kParked,
                         record.status == BookingStatus::kPending ? PaymentStatus::kNotAttempted
                                                                  : record.payment_status,
@@ -798,9 +799,15 @@ Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
     Status moved = RetryBounded(
         "park: record",
         [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);
+    if (moved.code() == StatusCode::kFailedPrecondition) {
+      return Status::FailedPrecondition("booking " + id + " moved meanwhile; not parked");
+    }
     if (!moved.ok()) return moved;
     ApplyChange(record, change);
   }
+  // A hold left by a failure here belongs to a finished booking: verify I2
+  // names it and reconcile --fix gives it back.
+  if (Status s = release(); !s.ok()) return s;
   parked_->Increment();
   spdlog::error("booking {} parked: {}", id, why);
   return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);

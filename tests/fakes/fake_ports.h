@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wanderluxe/ports/bank.h"
@@ -30,21 +31,19 @@ class Faults {
     pending_[op] += n;
     code_[op] = code;
   }
-  // Runs `actor` once, on the caller's thread, when `op` is next called and
-  // before it takes effect: another actor's steps at exactly that point.
-  void BeforeNext(const std::string& op, std::function<void()> actor) {
+  // Runs `actor` once, on the caller's thread, when the first of `ops` is
+  // next called and before it takes effect: another actor's steps at exactly
+  // that point ("before the next step after this one", whichever it is).
+  void BeforeNext(std::set<std::string> ops, std::function<void()> actor) {
     std::lock_guard lock(mu_);
-    before_[op] = std::move(actor);
+    before_ops_ = std::move(ops);
+    before_ = std::move(actor);
   }
   Status Check(const std::string& op) {
     std::function<void()> actor;
     {
       std::lock_guard lock(mu_);
-      auto it = before_.find(op);
-      if (it != before_.end()) {
-        actor = std::move(it->second);
-        before_.erase(it);
-      }
+      if (before_ && before_ops_.count(op)) actor = std::exchange(before_, nullptr);
     }
     if (actor) actor();
     std::lock_guard lock(mu_);
@@ -66,7 +65,8 @@ class Faults {
   mutable std::mutex mu_;
   std::map<std::string, int> pending_;
   std::map<std::string, StatusCode> code_;
-  std::map<std::string, std::function<void()>> before_;
+  std::set<std::string> before_ops_;
+  std::function<void()> before_;
   std::vector<std::string> log_;
 };
 

@@ -230,9 +230,10 @@ TEST_SUITE("unit.waitlist") {
     f.DeclinedHolder("holder");
     f.Run("w1");
     REQUIRE(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
-    // Park has read w1 WAITLISTED; before it takes w1 off the waitlist, the
-    // holder's unit is handed to w1 and w1's driver records the hand-over.
-    f.faults.BeforeNext("check-waitlist", [&] {
+    // Park has read w1 WAITLISTED; before its next step (taking w1 off the
+    // waitlist, or recording PARKED), the holder's unit is handed to w1 and
+    // w1's driver records the hand-over.
+    f.faults.BeforeNext({"check-waitlist", "transition", "release"}, [&] {
       REQUIRE(f.inventory.Release("p", "holder").value().handed_to == "w1");
       BookingRecord w1 = f.ledger.at("w1");
       LedgerChange moved{BookingStatus::kReserved,
