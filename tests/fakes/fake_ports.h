@@ -55,6 +55,11 @@ class Faults {
     }
     return Status::Ok();
   }
+  // Adds a line to the log that is not a call (a decision a fake recorded).
+  void Note(const std::string& what) {
+    std::lock_guard lock(mu_);
+    log_.push_back(what);
+  }
   // Every call in order, failed or not.
   std::vector<std::string> log() const {
     std::lock_guard lock(mu_);
@@ -209,6 +214,9 @@ class FakeLedger : public Ledger {
   Result<std::optional<BookingRecord>> Get(const std::string& id) override {
     if (Status s = faults_.Check("get"); !s.ok()) return s;
     std::lock_guard lock(mu_);
+    if (auto lagging = documents_.find(id); lagging != documents_.end()) {
+      return std::optional<BookingRecord>(lagging->second);
+    }
     auto it = records_.find(id);
     if (it == records_.end()) return std::optional<BookingRecord>();
     return std::optional<BookingRecord>(it->second);
@@ -245,10 +253,19 @@ class FakeLedger : public Ledger {
     BookingRecord& r = records_.at(id);
     // Atomic, as the claim-based Mongo ledger is on both servers (one winner
     // per version, proved against the live FerretDB in integration.ledger).
-    if (r.status != from || r.version != version) return Status::FailedPrecondition("moved");
+    if (r.status != from || r.version != version) {
+      documents_.erase(id);  // the loser rolls the document forward
+      return Status::FailedPrecondition("moved");
+    }
+    if (lag_write_downs) documents_.emplace(id, r);  // the document stays where it was
     ApplyChange(r, c);
+    if (c.entry) faults_.Note("transition:" + c.entry->action);
     return Status::Ok();
   }
+  // As the claim-based Mongo ledger whose write-down after a won claim
+  // failed: Get answers the document as it was before, until a transition
+  // that loses the compare-and-set rolls it forward.
+  bool lag_write_downs = false;
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t) override {
     std::lock_guard lock(mu_);
     std::vector<BookingRecord> out;
@@ -299,6 +316,7 @@ class FakeLedger : public Ledger {
   Faults& faults_;
   std::mutex mu_;
   std::map<std::string, BookingRecord> records_;
+  std::map<std::string, BookingRecord> documents_;  // lagging behind records_
 };
 
 // Answers charges from a script (then `fallback`), keeping an idempotent book.

@@ -176,6 +176,24 @@ TEST_SUITE("unit.saga") {
     CHECK(f.ledger.at("b1").payment_status == PaymentStatus::kUnknown);  // never VOIDED
   }
 
+  // Defect 3 of issue 29: the claim is the commit point, and the document can
+  // lag it (the write-down after a won claim failed). The owner reloaded the
+  // older document, took it for "someone else moved it", and charged again
+  // after it had decided to void.
+  TEST_CASE("a document lagging the owner's own claims: no charge after the void is decided") {
+    SagaFixture f;
+    f.ledger.lag_write_downs = true;
+    f.bank.fallback = ChargeOutcome::kUnknown;
+    CHECK(f.Run("b1") == BookingStatus::kFailedPayment);
+    const auto log = f.faults.log();
+    const auto decided = std::find(log.begin(), log.end(), "transition:VOIDING");
+    REQUIRE(decided != log.end());
+    CHECK_MESSAGE(std::find(decided, log.end(), "charge") == log.end(),
+                  "a charge was sent after the void was decided");
+    CHECK(f.bank.book["b1"] == ChargeState::kVoided);
+    CHECK(f.Levels().available == 1);
+  }
+
   TEST_CASE("redelivery of the same event changes nothing") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
