@@ -195,7 +195,9 @@ class BookingSaga {
                         const std::string& transaction_id, const std::string& action,
                         const std::string& detail) const;
   Status Apply(BookingRecord& record, const LedgerChange& change, const std::atomic<bool>& stop);
-  Status Reload(BookingRecord& record, const std::atomic<bool>& stop);
+  // Reads the booking again; never moves `record` backwards (kNeverBackwards).
+  // `lost_claim`: a transition from `record` just lost, so the booking is past it.
+  Status Reload(BookingRecord& record, const std::atomic<bool>& stop, bool lost_claim = false);
   Status PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
                         const std::string& trace_id, const std::atomic<bool>& stop);
   // Retries `call` until OK or a logical error; transient errors without end,

@@ -367,7 +367,8 @@ Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent&
         stop);
     if (s.ok()) break;
     if (s.code() != StatusCode::kFailedPrecondition) return s;
-    if (Status r = Reload(record, stop); !r.ok()) return r;  // its driver moved it: again
+    // Its driver moved it: again.
+    if (Status r = Reload(record, stop, /*lost_claim=*/true); !r.ok()) return r;
   }
   BookingRecord answer = record;
   answer.request = event.request;
@@ -724,15 +725,34 @@ Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
   }
   if (s.code() != StatusCode::kFailedPrecondition) return s;
   // Lost the compare-and-set: someone else moved it. Continue from their state.
-  return Reload(record, stop);
+  return Reload(record, stop, /*lost_claim=*/true);
 }
 
-Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop) {
+Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop, bool lost_claim) {
   const std::string id = record.request.booking_id;
   auto fresh = Retry(
       "get", [&] { return ledger_.Get(id); }, stop);
   if (!fresh.ok()) return fresh.status();
   if (!fresh->has_value()) return Status::Internal("booking " + id + " vanished from the ledger");
+  // kNeverBackwards: the claim is the commit point and the document may lag
+  // it (a write-down that failed). What this driver holds came from a claim
+  // it won or a read, so the booking is at least there: an older document is
+  // a lagging one, never a move by someone else. The next compare-and-set
+  // from here loses to any claim past it, and rolls the document forward.
+  // After a lost claim the booking is past `record`: a document not past it
+  // is stale too, and acting on either could repeat an undone step.
+  if (lost_claim && (*fresh)->version <= record.version) {
+    return Status::Unavailable("booking " + id + ": another driver won version " +
+                               std::to_string(record.version) +
+                               " and the ledger's document does not show it yet");
+  }
+  if ((*fresh)->version < record.version) {
+    spdlog::warn(
+        "booking {}: the ledger's document is at version {}, behind claim {}; going on "
+        "from the claim",
+        id, (*fresh)->version, record.version);
+    return Status::Ok();
+  }
   record = std::move(**fresh);
   return Status::Ok();
 }
