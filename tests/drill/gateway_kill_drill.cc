@@ -41,12 +41,7 @@ constexpr int kRounds = 3;
 constexpr int64_t kInFlightToSignal = 2;
 constexpr std::chrono::milliseconds kInFlightWait{5000};
 
-std::string Listed(const std::vector<std::string>& items, size_t most = 10) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < most; ++i) out += " " + items[i];
-  if (items.size() > most) out += " (+" + std::to_string(items.size() - most) + " more)";
-  return out;
-}
+using testing::Listed;
 
 void GatewayDrill(const std::string& name, int signo) {
   testing::DrillEnv env(
