@@ -29,12 +29,13 @@ constexpr double kKeysPerSecond = 400;
 constexpr int kUnits = 60;
 // A killed gateway's in-flight claims answer 409 this long; the clients'
 // retries (up to kMaxAttempts, backoff capped at 1 s) outlast it.
-constexpr int kInFlightTtlS = 6;
+constexpr int kInFlightTtlS = 8;
 constexpr int kMaxAttempts = 60;
 // The gateway is stopped (or killed) and restarted this many times, evenly
 // through the herd, each time once this many requests are in flight (or
 // after kInFlightWait, whichever comes first).
-// Publish bounds that fit inside kInFlightTtlS: 3 s + 2 s < 6 s.
+// Publish bounds that fit inside kInFlightTtlS: 3 s + 2 s + 2 s of
+// librdkafka's verdict slack < 8 s.
 constexpr int64_t kDeliveryTimeoutMs = 3000;
 constexpr int64_t kRequestTimeoutMs = 2000;
 constexpr int kRounds = 3;
