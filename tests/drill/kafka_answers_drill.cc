@@ -17,6 +17,7 @@
 
 #include "support/drill_env.h"
 #include "support/retrying_herd.h"
+#include "support/servers.h"
 
 namespace wanderluxe {
 namespace {
@@ -65,7 +66,7 @@ TEST_SUITE("drill.kafka_answers") {
     testing::RetryingHerdOptions options;
     options.url = env.gateway_url();
     options.property_id = property;
-    options.id_prefix = "ans";
+    options.id_prefix = testing::UniqueName("ans");  // keys of this run only: Redis is shared
     options.clients = kClients;
     options.keys_per_client = kKeysPerClient;
     options.keys_per_second = kKeysPerSecond;
