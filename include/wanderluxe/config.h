@@ -50,8 +50,9 @@ struct KafkaConfig {
 };
 
 // How far librdkafka's verdict on a message may trail its deadline: its
-// broker threads look for timed-out requests and messages once a second, and
-// the messages of a request that timed out are put back, to be failed at the
+// broker threads look for timed-out requests and messages once a second (and
+// once a reconnect backoff, which KafkaProducer caps at a second), and the
+// messages of a request that timed out are put back, to be failed at the
 // next look. Two looks, and the report's way to the reporter thread.
 constexpr int64_t kKafkaVerdictSlackMs = 2000;
 

@@ -151,10 +151,16 @@ TEST_SUITE("drill.kafka_answers") {
     CHECK(unresolved.empty());
     // One request, one event: a key's copies, however many, share one eventId.
     CHECK_MESSAGE(two_events.empty(), "keys with two eventIds:", Listed(two_events));
+    // Every verdict was librdkafka's own: the producer's safety net, past
+    // LongestPublishMs, never had to answer in its place.
+    const bool net_fired = env.LogContains("gateway", "without librdkafka's verdict");
+    CHECK_MESSAGE(!net_fired, "the producer answered a publish before librdkafka's verdict; see ",
+                  env.dir());
     // Both faults were felt: the drill tested something.
     CHECK(refusals > 0);
     MESSAGE("drill took ", testing::SecondsSince(started), " s");
-    env.Passed(lied_503.empty() && missing_202.empty() && unresolved.empty() && two_events.empty());
+    env.Passed(lied_503.empty() && missing_202.empty() && unresolved.empty() &&
+               two_events.empty() && !net_fired);
   }
 }
 
