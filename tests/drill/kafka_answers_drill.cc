@@ -53,6 +53,12 @@ bool Ever(const testing::KeyOutcome& key, int status) {
   return std::find(key.answers.begin(), key.answers.end(), status) != key.answers.end();
 }
 
+// A 503 after a 504 of the same key: "not recorded" after "may be recorded".
+bool RefusedAfterUnknown(const testing::KeyOutcome& key) {
+  const auto unknown = std::find(key.answers.begin(), key.answers.end(), 504);
+  return std::find(unknown, key.answers.end(), 503) != key.answers.end();
+}
+
 TEST_SUITE("drill.kafka_answers") {
   TEST_CASE("Kafka SIGKILLed, then SIGSTOPped mid-herd: every answer is true of the topic") {
     const auto started = std::chrono::steady_clock::now();
@@ -114,13 +120,18 @@ TEST_SUITE("drill.kafka_answers") {
     int64_t duplicated = 0;
     for (const auto& [id, n] : copies) duplicated += n > 1 ? 1 : 0;
 
-    std::vector<std::string> lied_503, missing_202, unresolved, two_events, ever_504;
-    int64_t final_202 = 0, final_503 = 0;
+    std::vector<std::string> lied_503, missing_202, unresolved, two_events, ever_504,
+        refused_after_unknown;
+    int64_t final_202 = 0, final_503 = 0, unknown_then_202 = 0;
     for (const testing::KeyOutcome& key : result.keys) {
       const auto on_topic = events_of.find(key.key);
       const bool present = on_topic != events_of.end();
       if (present && on_topic->second.size() > 1) two_events.push_back(key.key);
-      if (Ever(key, 504)) ever_504.push_back(key.key);
+      if (Ever(key, 504)) {
+        ever_504.push_back(key.key);
+        unknown_then_202 += key.final_status == 202 ? 1 : 0;
+      }
+      if (RefusedAfterUnknown(key)) refused_after_unknown.push_back(key.key);
       if (key.final_status == 503) {
         ++final_503;
         if (present) lied_503.push_back(key.key);
@@ -140,13 +151,17 @@ TEST_SUITE("drill.kafka_answers") {
     }
     MESSAGE(result.keys.size(), " keys, ", result.requests, " requests in ", result.seconds,
             " s; every answer (0 = none):", statuses, "; final 202: ", final_202,
-            ", final 503: ", final_503, ", keys ever told 504: ", ever_504.size());
+            ", final 503: ", final_503, ", keys ever told 504: ", ever_504.size(), " (",
+            unknown_then_202, " of them ended 202)");
     MESSAGE(messages.size(), " messages on the topic, ", copies.size(), " distinct eventIds, ",
             duplicated, " eventIds more than once; ", events_of.size(), " bookings");
     MESSAGE("final 503 with an event on the topic: ", lied_503.size(), Listed(lied_503));
     MESSAGE("final 202 whose event is missing: ", missing_202.size(), Listed(missing_202));
     MESSAGE("no final answer (out of attempts): ", unresolved.size(), Listed(unresolved));
     CHECK(lied_503.empty());
+    // A key told "may be recorded" is never told "not recorded" afterwards:
+    // its first copy may be on the topic whatever became of the retries.
+    CHECK_MESSAGE(refused_after_unknown.empty(), "503 after a 504:", Listed(refused_after_unknown));
     CHECK(missing_202.empty());
     CHECK(unresolved.empty());
     // One request, one event: a key's copies, however many, share one eventId.
@@ -160,7 +175,7 @@ TEST_SUITE("drill.kafka_answers") {
     CHECK(refusals > 0);
     MESSAGE("drill took ", testing::SecondsSince(started), " s");
     env.Passed(lied_503.empty() && missing_202.empty() && unresolved.empty() &&
-               two_events.empty() && !net_fired);
+               two_events.empty() && !net_fired && refused_after_unknown.empty());
   }
 }
 
