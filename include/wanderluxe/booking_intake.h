@@ -1,8 +1,9 @@
 // The gateway's use case: accept a booking request durably, exactly once per
 // Idempotency-Key. A 202 is answered only after Kafka acknowledged the event
-// (acks=all); a request whose publish failed leaves nothing behind but a 503.
-// No thread waits: claim, publish and completion are chained through the
-// callbacks of the idempotency store and the producer.
+// (acks=all); a 503 only for a publish certainly not written, which leaves
+// nothing behind; a 504 when the outcome is unknown (the event may be written
+// or still be), its claim kept and its key marked. No thread waits: claim, publish and completion
+// are chained through the callbacks of the idempotency store and the producer.
 //
 // Thread safety: Submit may be called from any number of threads at once and
 // never blocks. Validation runs on the calling thread; the claim's answer on
@@ -71,7 +72,8 @@ class BookingIntake {
   BookingIntake& operator=(const BookingIntake&) = delete;
 
   // Answers `request` through `done`: validation, then claim -> publish ->
-  // complete (or release once the publish failed).
+  // complete (or release once the publish certainly failed, or mark the key
+  // once its outcome is unknown).
   void Submit(IntakeRequest request, Done done);
 
   int64_t in_flight() const { return in_flight_.load(); }
@@ -85,7 +87,10 @@ class BookingIntake {
   std::variant<BookingRequest, ApiResponse> Validate(const IntakeRequest& request) const;
   void OnClaim(std::shared_ptr<Attempt> attempt, Result<IdempotencyClaim> claim);
   void OnPublished(std::shared_ptr<Attempt> attempt, Status published);
-  void OnReleased(std::shared_ptr<Attempt> attempt, Status released);
+  void OnReleased(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown);
+  void OnMarkedUnknown(std::shared_ptr<Attempt> attempt, Status marked);
+  // How long the attempt's claim has left (at most its in-flight TTL).
+  std::chrono::seconds ClaimLeft(const Attempt& attempt) const;
   void OnCompleted(std::shared_ptr<Attempt> attempt, Status completed);
   // Gives back the in-flight slot, then runs the request's `done`.
   void Finish(Attempt& attempt, ApiResponse response) EXCLUDES(idle_mu_);
@@ -100,6 +105,7 @@ class BookingIntake {
   Histogram* publish_latency_;
   Counter* replays_;
   Counter* publish_failures_;
+  Counter* publish_unknown_;
 };
 
 }  // namespace wanderluxe

@@ -23,7 +23,7 @@ struct KafkaConfig {
   int64_t partitions = 6;
   int64_t replication_factor = 1;
   int64_t linger_ms = 2;
-  int64_t delivery_timeout_ms = 5000;  // a publish not acknowledged by then has failed
+  int64_t delivery_timeout_ms = 5000;  // librdkafka's message.timeout.ms: it gives up then
   int64_t request_timeout_ms = 3000;
   int64_t admin_timeout_ms = 15000;
   int64_t session_timeout_ms = 10000;
@@ -48,6 +48,22 @@ struct KafkaConfig {
   std::string sasl_password;  // secret
   std::string ssl_ca_location;
 };
+
+// How far librdkafka's verdict on a message may trail its deadline: its
+// broker threads look for timed-out requests and messages once a second (and
+// once a reconnect backoff, which KafkaProducer caps at a second), and the
+// messages of a request that timed out are put back, to be failed at the
+// next look. Two looks, and the report's way to the reporter thread.
+constexpr int64_t kKafkaVerdictSlackMs = 2000;
+
+// The longest a publish waits for librdkafka's verdict: message.timeout.ms
+// (delivery_timeout_ms), plus request.timeout.ms for a request on the wire
+// (librdkafka's documented bound; 2.0.2 caps a ProduceRequest by its first
+// message's time left), plus the slack above. Past it the producer answers
+// "outcome unknown" itself, and an idempotency claim must outlive it.
+inline int64_t LongestPublishMs(const KafkaConfig& kafka) {
+  return kafka.delivery_timeout_ms + kafka.request_timeout_ms + kKafkaVerdictSlackMs;
+}
 
 struct RedisConfig {
   std::string host = "127.0.0.1";
@@ -119,8 +135,8 @@ struct GatewayConfig {
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
   int64_t idem_inflight_ttl_s = 30;
   int64_t idem_done_ttl_s = 86'400;
-  // No publish timeout of its own: a publish fails when librdkafka gives up on
-  // the message (kafka.delivery_timeout_ms), the one setting for both.
+  // No publish timeout of its own: a publish ends with librdkafka's verdict on
+  // the message, by LongestPublishMs (kafka.delivery_timeout_ms and friends).
 };
 
 struct ProcessorConfig {

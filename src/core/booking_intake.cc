@@ -23,6 +23,16 @@ ApiResponse Unavailable(const std::string& detail) {
   return r;
 }
 
+// The answer that claims neither outcome. `retry_after`: when a retry may
+// publish again rather than be told 409 (the kept claim lapses).
+ApiResponse OutcomeUnknown(const std::string& detail, std::chrono::seconds retry_after) {
+  ApiResponse r = ProblemResponse(
+      504, "Gateway Timeout",
+      detail + "; the booking may or may not be recorded: retry with the same Idempotency-Key");
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, retry_after.count())));
+  return r;
+}
+
 // "#/" and the member as one JSON pointer token (RFC 6901: ~ is ~0, / is ~1).
 std::string PointerTo(const std::string& member) {
   std::string pointer = "#/";
@@ -84,18 +94,22 @@ BookingIntake::BookingIntake(IntakeOptions options, IdempotencyStore& idempotenc
                                             "time from produce to Kafka's acks=all report")),
       replays_(metrics.GetCounter("gateway_idempotent_replays_total",
                                   "requests answered from a stored response")),
-      publish_failures_(metrics.GetCounter("gateway_publish_failures_total",
-                                           "publishes that failed or timed out (answered 503)")) {}
+      publish_failures_(
+          metrics.GetCounter("gateway_publish_failures_total", "publishes certainly not written")),
+      publish_unknown_(metrics.GetCounter(
+          "gateway_publish_unknown_total",
+          "publishes whose outcome is unknown: possibly written (answered 504)")) {}
 
 // One request between validation and its answer. Shared by the callbacks
 // that carry it from the claim to the answer; only one of them runs at a time.
 struct BookingIntake::Attempt {
   std::string key;  // the Idempotency-Key in the client's own scope (ScopedKey)
   std::string fingerprint;
-  std::string token;       // this request's claim
-  BookingEvent event;      // what is published; its request is the booking
-  OutgoingEvent outgoing;  // the event encoded; moved to the producer
-  std::string body;        // the 202's, once published
+  std::string token;             // this request's claim
+  BookingEvent event;            // what is published; its request is the booking
+  OutgoingEvent outgoing;        // the event encoded; moved to the producer
+  std::string body;              // the 202's, once published
+  Clock::time_point claimed_at;  // no later than the claim's own start
   Clock::time_point publish_start;
   Done done;
 };
@@ -171,6 +185,7 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
        {"idempotency-key", request.idempotency_key}}};
 
   const std::string key = attempt->key, fingerprint = attempt->fingerprint, token = attempt->token;
+  attempt->claimed_at = Clock::now();
   idempotency_.ClaimAsync(
       key, fingerprint, token, options_.in_flight_ttl,
       [this, attempt](Result<IdempotencyClaim> claim) { OnClaim(attempt, std::move(claim)); });
@@ -209,14 +224,27 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
   publish_latency_->Observe(
       std::chrono::duration<double>(Clock::now() - attempt->publish_start).count());
   const BookingEvent& event = attempt->event;
+  if (published.code() == StatusCode::kDeadlineExceeded) {
+    publish_unknown_->Increment();
+    spdlog::warn("publish of booking {} has an unknown outcome: {}", event.request.booking_id,
+                 published.ToString());
+    // The event may yet land: the claim stays until its in-flight TTL, so a
+    // retry meanwhile is told 409, and the mark keeps any later attempt under
+    // the key from being told "not recorded".
+    idempotency_.MarkUnknownAsync(attempt->key, options_.done_ttl, [this, attempt](Status marked) {
+      OnMarkedUnknown(attempt, std::move(marked));
+    });
+    return;
+  }
   if (!published.ok()) {
     publish_failures_->Increment();
     spdlog::warn("publish of booking {} failed: {}", event.request.booking_id,
                  published.ToString());
     // Released before the 503, so that the client's retry can claim the key at once.
-    idempotency_.ReleaseAsync(attempt->key, attempt->token, [this, attempt](Status released) {
-      OnReleased(attempt, std::move(released));
-    });
+    idempotency_.ReleaseAsync(attempt->key, attempt->token,
+                              [this, attempt](Result<bool> marked_unknown) {
+                                OnReleased(attempt, std::move(marked_unknown));
+                              });
     return;
   }
   JsonWriter answer(&attempt->body);
@@ -237,13 +265,35 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
       [this, attempt](Status completed) { OnCompleted(attempt, std::move(completed)); });
 }
 
-void BookingIntake::OnReleased(std::shared_ptr<Attempt> attempt, Status released) {
-  if (!released.ok()) {
-    // The claim expires after its in-flight TTL; until then a retry gets 409.
-    spdlog::warn("could not release idempotency key: {}", released.ToString());
+void BookingIntake::OnReleased(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown) {
+  if (!marked_unknown.ok()) {
+    // The claim is left behind (409 until its in-flight TTL), and whether an
+    // earlier attempt under the key may have been written is not known.
+    spdlog::warn("could not release idempotency key: {}", marked_unknown.status().ToString());
+    return Finish(*attempt,
+                  OutcomeUnknown("the idempotency store did not answer", ClaimLeft(*attempt)));
   }
-  Finish(*attempt,
-         Unavailable("the booking could not be recorded durably; retry with the same key"));
+  if (*marked_unknown) {
+    // This copy was not written, but an earlier one may have been.
+    return Finish(*attempt, OutcomeUnknown("an earlier attempt with this key may have been written",
+                                           std::chrono::seconds(1)));
+  }
+  Finish(*attempt, Unavailable("the booking was not recorded; nothing is left of this request: "
+                               "retry with the same key or give up"));
+}
+
+void BookingIntake::OnMarkedUnknown(std::shared_ptr<Attempt> attempt, Status marked) {
+  if (!marked.ok()) {
+    // Without the mark, an attempt after the claim lapses could be told 503
+    // while this copy is on the topic.
+    spdlog::error("could not mark idempotency key {} unknown: {}", attempt->key, marked.ToString());
+  }
+  Finish(*attempt, OutcomeUnknown("Kafka did not acknowledge the booking", ClaimLeft(*attempt)));
+}
+
+std::chrono::seconds BookingIntake::ClaimLeft(const Attempt& attempt) const {
+  const auto left = options_.in_flight_ttl - (Clock::now() - attempt.claimed_at);
+  return std::chrono::ceil<std::chrono::seconds>(left);
 }
 
 void BookingIntake::OnCompleted(std::shared_ptr<Attempt> attempt, Status completed) {

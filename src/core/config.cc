@@ -461,17 +461,18 @@ Status Validate(const Config& c) {
                                    " ms) must be below processor.stuck_threshold_s (" +
                                    std::to_string(c.processor.stuck_threshold_s) + " s)");
   }
-  // An in-flight claim must outlive its publish: librdkafka reports a message
-  // at most delivery_timeout_ms after it was produced, plus one request's
-  // timeout for a batch already on the wire. A claim that expired earlier
-  // would let a retry publish the booking a second time while the first copy
-  // may still be acknowledged.
-  const int64_t longest_publish_ms = c.kafka.delivery_timeout_ms + c.kafka.request_timeout_ms;
+  // An in-flight claim must outlive its publish: librdkafka gives its verdict
+  // on a message by LongestPublishMs, and the producer answers one it has not
+  // had by then itself. A claim that expired earlier would let a retry
+  // publish the booking a second time while the first copy may still be
+  // acknowledged.
+  const int64_t longest_publish_ms = LongestPublishMs(c.kafka);
   if (c.gateway.idem_inflight_ttl_s * 1000 <= longest_publish_ms) {
     return Status::InvalidArgument(
         "gateway.idem_inflight_ttl_s (" + std::to_string(c.gateway.idem_inflight_ttl_s) +
-        " s) must exceed kafka.delivery_timeout_ms + kafka.request_timeout_ms = " +
-        std::to_string(longest_publish_ms) + " ms");
+        " s) must exceed kafka.delivery_timeout_ms + kafka.request_timeout_ms + " +
+        std::to_string(kKafkaVerdictSlackMs) +
+        " ms of librdkafka's verdict slack = " + std::to_string(longest_publish_ms) + " ms");
   }
   if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty() &&
       c.gateway.api_keys_file.empty()) {

@@ -23,12 +23,7 @@ using std::chrono::seconds;
 constexpr int kRequests = 4000;
 constexpr int kUnits = 50;
 
-std::string Listed(const std::vector<std::string>& items, size_t most = 10) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < most; ++i) out += " " + items[i];
-  if (items.size() > most) out += " (+" + std::to_string(items.size() - most) + " more)";
-  return out;
-}
+using testing::Listed;
 
 // What the file sink holds, read line by line.
 struct FileTally {

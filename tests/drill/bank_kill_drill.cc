@@ -30,12 +30,7 @@ constexpr int kDeadlineMs = 5000;
 // while it is away and must void once it is back.
 constexpr milliseconds kOutage{2000};
 
-std::string Listed(const std::vector<std::string>& items, size_t most = 10) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < most; ++i) out += " " + items[i];
-  if (items.size() > most) out += " (+" + std::to_string(items.size() - most) + " more)";
-  return out;
-}
+using testing::Listed;
 
 // A charge may only move CAPTURED -> VOIDED once recorded.
 bool SameOrLater(const std::string& before, const std::string& after) {

@@ -450,8 +450,19 @@ class FakeIdempotencyStore : public IdempotencyStore {
                      StoreCallback done) override {
     done(Complete(key, token, response, accepted, done_ttl));
   }
-  void ReleaseAsync(const std::string& key, const std::string& token, StoreCallback done) override {
+  void ReleaseAsync(const std::string& key, const std::string& token,
+                    ReleaseCallback done) override {
     done(Release(key, token));
+  }
+  void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
+                        StoreCallback done) override {
+    done(MarkUnknown(key, ttl));
+  }
+  Status MarkUnknown(const std::string& key, std::chrono::milliseconds ttl) {
+    if (Status s = faults_.Check("idem-mark-unknown"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    unknown_[key] = Clock::now() + ttl;
+    return Status::Ok();
   }
   Status Complete(const std::string& key, const std::string& token, const std::string& response,
                   const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl) {
@@ -468,14 +479,15 @@ class FakeIdempotencyStore : public IdempotencyStore {
     r->expires = Clock::now() + done_ttl;
     return Status::Ok();
   }
-  Status Release(const std::string& key, const std::string& token) {
+  Result<bool> Release(const std::string& key, const std::string& token) {
     if (Status s = faults_.Check("idem-release"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* r = Live(key);
     if (r != nullptr && r->token == token && r->state == IdempotencyClaim::State::kInFlight) {
       records_.erase(key);
     }
-    return Status::Ok();
+    const auto mark = unknown_.find(key);
+    return mark != unknown_.end() && mark->second > Clock::now();
   }
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override {
     if (Status s = faults_.Check("idem-find-accepted"); !s.ok()) return s;
@@ -514,6 +526,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
   std::mutex mu_;
   std::map<std::string, Record> records_;
   std::map<std::string, std::pair<AcceptedBooking, Clock::time_point>> accepted_;
+  std::map<std::string, Clock::time_point> unknown_;  // key -> its mark's expiry
 };
 
 }  // namespace wanderluxe::fakes

@@ -42,9 +42,15 @@ struct StoreFixture {
                          [&](Status s) { answered.set_value(std::move(s)); });
     return answered.get_future().get();
   }
-  Status Release(const std::string& token) {
+  // True when the key is marked unknown.
+  Result<bool> Release(const std::string& token) {
+    std::promise<Result<bool>> answered;
+    store->ReleaseAsync(key, token, [&](Result<bool> r) { answered.set_value(std::move(r)); });
+    return answered.get_future().get();
+  }
+  Status MarkUnknown() {
     std::promise<Status> answered;
-    store->ReleaseAsync(key, token, [&](Status s) { answered.set_value(std::move(s)); });
+    store->MarkUnknownAsync(key, kTtl, [&](Status s) { answered.set_value(std::move(s)); });
     return answered.get_future().get();
   }
 
@@ -94,6 +100,32 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(Complete("tok-b", "{}").ok());
     REQUIRE(Release("tok-b").ok());  // done: stays
     CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kDone);
+  }
+
+  TEST_CASE_FIXTURE(StoreFixture,
+                    "a key marked unknown keeps its claim, and every later release says so") {
+    REQUIRE(Claim(kFingerprint, "tok-a").ok());
+    auto unmarked = Release("tok-a");
+    REQUIRE(unmarked.ok());
+    CHECK_FALSE(*unmarked);
+    REQUIRE(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
+    REQUIRE(MarkUnknown().ok());
+    // The mark leaves the claim in flight: a retry meanwhile is told so.
+    CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kInFlight);
+    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::UnknownKey(key)});
+    REQUIRE(ttl.ok());
+    CHECK(ttl->integer > 0);
+    CHECK(ttl->integer <= kTtl.count());
+    // The holder's release (its copy certainly not written) finds the mark,
+    // and so does every later attempt's.
+    auto marked = Release("tok-b");
+    REQUIRE(marked.ok());
+    CHECK(*marked);
+    REQUIRE(Claim(kFingerprint, "tok-d")->state == IdempotencyClaim::State::kClaimed);
+    auto again = Release("tok-d");
+    REQUIRE(again.ok());
+    CHECK(*again);
+    CHECK(Claim(kFingerprint, "tok-e")->state == IdempotencyClaim::State::kClaimed);
   }
 
   TEST_CASE_FIXTURE(StoreFixture, "two callers claim one key at once: exactly one holds it") {

@@ -46,6 +46,13 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+std::string Listed(const std::vector<std::string>& items, size_t most) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < most; ++i) out += " " + items[i];
+  if (items.size() > most) out += " (+" + std::to_string(items.size() - most) + " more)";
+  return out;
+}
+
 DrillEnv::DrillEnv(DrillSpec spec)
     : spec_(std::move(spec)), created_(std::chrono::steady_clock::now()) {
   dir_ = "/tmp/" + UniqueName("wanderluxe-drill-" + spec_.name);

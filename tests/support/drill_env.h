@@ -179,6 +179,9 @@ class DrillEnv {
 
 // Elapsed seconds since `start`, for the drills' figures.
 double SecondsSince(std::chrono::steady_clock::time_point start);
+// The first `most` of `items`, each after a space, and how many more there
+// are: a drill's failure message names what failed without flooding the log.
+std::string Listed(const std::vector<std::string>& items, size_t most = 10);
 
 }  // namespace wanderluxe::testing
 

@@ -10,7 +10,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Answers after which a client tries the same booking again.
-bool Retryable(int status) { return status == 503 || status == 409 || status == 0; }
+bool Retryable(int status) {
+  return status == 503 || status == 504 || status == 409 || status == 0;
+}
 
 }  // namespace
 
@@ -71,7 +73,7 @@ void PacedHerd::RunClient(size_t client) {
         ++accepted_;
         break;
       }
-      if (status == 503) ++refused_;
+      if (status == 503 || status == 504) ++refused_;
       if (!Retryable(status) || Clock::now() > give_up) {
         tally.not_accepted.push_back(id);
         break;

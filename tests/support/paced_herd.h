@@ -1,6 +1,6 @@
 // A herd of well-behaved clients for the server-kill drills: each books its
 // share of bookings over HTTP, one at a time, and retries a booking with the
-// same Idempotency-Key (= its bookingId) after a 503, a 409 or no answer,
+// same Idempotency-Key (= its bookingId) after a 503, a 504, a 409 or no answer,
 // until the gateway answers 202 or the booking's bound passes. Unlike the
 // loadtest's herd (src/roles/loadtest/herd.h), a booking ends accepted unless
 // the system never recovers, and every answer is kept for the drill's checks.
@@ -42,7 +42,7 @@ struct HerdAnswer {
 struct PacedHerdResult {
   std::map<int, int64_t> status_counts;         // every answer, retries included
   std::map<std::string, std::string> accepted;  // bookingId -> body of its 202
-  std::vector<std::string> not_accepted;        // gave up, or a final answer not 202/503/409
+  std::vector<std::string> not_accepted;        // gave up, or a final answer not 202/503/504/409
   std::vector<HerdAnswer> answers;              // every answer, in no particular order
   double seconds = 0;                           // start to the last answer
   int64_t requests() const;
@@ -60,7 +60,7 @@ class PacedHerd {
 
   // Live counts, for a drill deciding when to strike.
   int64_t accepted() const { return accepted_.load(); }
-  int64_t refused() const { return refused_.load(); }  // 503 answers so far
+  int64_t refused() const { return refused_.load(); }  // 503 and 504 answers so far
   double Elapsed() const;                              // seconds since the start
 
   // Waits for every client to finish, then merges what they saw.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -42,6 +43,18 @@ std::string PortVariable(const std::string& server) {
 }
 
 bool Alive(pid_t pid) { return std::filesystem::exists("/proc/" + std::to_string(pid)); }
+
+// The one-letter state of /proc/<pid>/stat (T: stopped by a signal); '?'
+// when the process is gone.
+char StateOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // "pid (comm) state ...": comm may hold spaces and parentheses.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
+  return stat[close + 2];
+}
 
 // Processes whose parent is `parent` now (from /proc/<pid>/stat).
 std::vector<pid_t> ChildrenOf(pid_t parent) {
@@ -114,6 +127,9 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
 }
 
 PrivateStack::~PrivateStack() {
+  // A drill that failed while a server was frozen must not leave it so: a
+  // stopped process would hold `down` until its bound.
+  for (const pid_t pid : frozen_) kill(pid, SIGCONT);
   std::vector<std::string> down = {"down"};
   down.insert(down.end(), servers_.rbegin(), servers_.rend());
   if (!RunStack(down, kStackCommandBound)) {
@@ -149,6 +165,26 @@ void PrivateStack::Kill(const std::string& server) {
       [&] { return std::none_of(processes.begin(), processes.end(), Alive); }, kKillBound);
   REQUIRE_MESSAGE(gone, server, " (pid ", pid, ") still there ", kKillBound.count(),
                   " s after SIGKILL");
+}
+
+void PrivateStack::Freeze(const std::string& server) {
+  const pid_t pid = Pid(server);
+  frozen_.insert(pid);
+  SignalAndWait(server, pid, SIGSTOP, [pid] { return StateOf(pid) == 'T'; });
+}
+
+void PrivateStack::Thaw(const std::string& server) {
+  const pid_t pid = Pid(server);
+  SignalAndWait(server, pid, SIGCONT, [pid] { return StateOf(pid) != 'T'; });
+  frozen_.erase(pid);
+}
+
+void PrivateStack::SignalAndWait(const std::string& server, pid_t pid, int signo,
+                                 const std::function<bool()>& done) {
+  REQUIRE_MESSAGE(kill(pid, signo) == 0, "cannot send ", strsignal(signo), " to ", server, " (pid ",
+                  pid, ")");
+  REQUIRE_MESSAGE(WaitUntil(done, kKillBound), server, " (pid ", pid, ") not in the state ",
+                  strsignal(signo), " asks for after ", kKillBound.count(), " s");
 }
 
 double PrivateStack::Restart(const std::string& server) {

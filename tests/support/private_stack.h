@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,13 @@ class PrivateStack {
   // `scripts/stack up server`: starts it again on the same port and state,
   // and waits until it answers. Returns the seconds it took.
   double Restart(const std::string& server);
+  // SIGSTOP of the server's process, as a machine that stalls (a long GC, a
+  // hung disk, a paused VM): its sockets stay open and what clients sent sits
+  // unread until Thaw. Returns once the kernel reports it stopped.
+  void Freeze(const std::string& server);
+  // SIGCONT: the frozen server goes on from where it stopped; returns once
+  // the kernel reports it running again.
+  void Thaw(const std::string& server);
 
   // section.key=value overrides that point a role at these servers (in secure
   // mode with the protocols and user names, but not the passwords).
@@ -65,6 +74,9 @@ class PrivateStack {
   // appended to <dir>/stack.log. True when it exited 0 within `timeout`.
   bool RunStack(const std::vector<std::string>& args, std::chrono::seconds timeout);
   std::string StackLogTail() const;
+  // Sends `signo` to the server's process and waits (bounded) until `done`.
+  void SignalAndWait(const std::string& server, pid_t pid, int signo,
+                     const std::function<bool()>& done);
 
   std::vector<std::string> servers_;  // in start order
   std::string dir_;
@@ -74,6 +86,7 @@ class PrivateStack {
   // Every variable scripts/stack reads a port from, all of them set, so that
   // no command of this stack can reach the live servers' default ports.
   std::map<std::string, int> ports_;
+  std::set<pid_t> frozen_;  // Freeze without Thaw yet: thawed by the destructor
 };
 
 }  // namespace wanderluxe::testing

@@ -17,8 +17,6 @@ constexpr milliseconds kStopCheck{50};
 // A Retry-After longer than this many digits of seconds is not believed.
 constexpr size_t kMaxRetryAfterDigits = 4;
 
-bool Retryable(int status) { return status == 0 || status == 409 || status == 503; }
-
 // Ids are of the drill's own charset ([A-Za-z0-9._:-]), so no escaping is
 // needed; the amount is written as a client writes it, an exact decimal.
 std::string BookingBody(const std::string& booking_id, const std::string& property_id) {
@@ -94,7 +92,8 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
     milliseconds backoff = o.backoff_initial, retry_after{0};
     const int first_attempt = out.attempts;
     int status = send(out.key, out, retry_after);
-    while (Retryable(status) && out.attempts - first_attempt < o.max_attempts && !stop_.load()) {
+    while (o.retry_on.count(status) > 0 && out.attempts - first_attempt < o.max_attempts &&
+           !stop_.load()) {
       // Equal jitter: half the wait, plus up to the other half at random.
       const milliseconds wait = std::min(std::max(backoff, retry_after), o.backoff_max);
       const auto jitter = milliseconds(static_cast<int64_t>(

@@ -1,10 +1,10 @@
 // A herd of HTTP clients that behave as a careful client of the gateway must
 // when the gateway goes away: each client sends its bookings one after the
-// other and, on no answer (connection refused or reset, timeout), a 503 or a
-// 409, sends the same request again with the same Idempotency-Key, with
-// capped exponential backoff and a bounded number of attempts, until it has a
-// 202 or another final answer. The clients run on their own threads, so a
-// drill can stop or kill the gateway mid-herd and watch them recover.
+// other and, on no answer (connection refused or reset, timeout), a 503, a
+// 504 or a 409 (RetryingHerdOptions::retry_on), sends the same request again with the same
+// Idempotency-Key, with capped exponential backoff and a bounded number of attempts, until it has a
+// 202 or another final answer. The clients run on their own threads, so a drill can stop or kill
+// the gateway mid-herd and watch them recover.
 #ifndef WANDERLUXE_TESTS_SUPPORT_RETRYING_HERD_H_
 #define WANDERLUXE_TESTS_SUPPORT_RETRYING_HERD_H_
 
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,8 @@ struct RetryingHerdOptions {
   int keys_per_client = 100;
   double keys_per_second = 0;  // new keys per second over all clients; 0 = unpaced
   int max_attempts = 100;      // per key, the first send included
+  // Answers after which a key is sent again (0: no answer); any other is final.
+  std::set<int> retry_on = {0, 409, 503, 504};
   std::chrono::milliseconds backoff_initial{25};
   std::chrono::milliseconds backoff_max{1000};  // also caps a Retry-After
   std::chrono::milliseconds request_timeout{5000};

@@ -219,15 +219,54 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(f.producer.published.size() == 1);
   }
 
-  TEST_CASE("a failed publish is 503 and releases the key so a retry can succeed") {
+  TEST_CASE("a publish certainly not written is 503 and releases the key so a retry can succeed") {
     Fixture f;
-    f.producer.next_error = Status::DeadlineExceeded("no ack");
+    f.producer.next_error = Status::Unavailable("not persisted: the broker is down");
     ApiResponse failed = f.Submit(Fixture::Request("k1", kBody));
     CHECK(failed.status == 503);
     CHECK(HeaderOf(failed, "Retry-After") == "1");
     CHECK(f.idempotency.LiveRecords() == 0);
     f.producer.next_error = Status::Ok();
     CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 202);
+    CHECK(f.producer.published.size() == 1);
+  }
+
+  TEST_CASE("a publish that may have been written is 504, and its claim stays in flight") {
+    Fixture f;
+    f.producer.next_error = Status::DeadlineExceeded("possibly persisted: no acknowledgement");
+    ApiResponse unknown = f.Submit(Fixture::Request("k1", kBody));
+    CHECK(unknown.status == 504);
+    CHECK(unknown.content_type == "application/problem+json");
+    auto problem = nlohmann::json::parse(unknown.body);
+    CHECK(problem["status"] == 504);
+    CHECK(problem["detail"].get<std::string>().find("same Idempotency-Key") != std::string::npos);
+    // Retry-After: when the kept claim lapses and a retry may publish again.
+    const std::string retry_after = HeaderOf(unknown, "Retry-After");
+    REQUIRE(!retry_after.empty());
+    CHECK(std::stoi(retry_after) >= 1);
+    CHECK(std::stoi(retry_after) <= 30);
+    // The event may yet land: the key stays claimed, so a retry meanwhile is
+    // told 409 rather than publishing a second copy.
+    CHECK(f.idempotency.LiveRecords() == 1);
+    f.producer.next_error = Status::Ok();
+    CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 409);
+    CHECK(f.producer.published.empty());
+    CHECK(!f.Accepted("b-1001").has_value());
+  }
+
+  TEST_CASE("after a 504 the key never answers 503: a later copy's failure is 504 too") {
+    Fixture f;
+    f.options.in_flight_ttl = std::chrono::milliseconds(0);  // each claim lapses at once
+    BookingIntake& intake = f.NewIntake(f.options);
+    f.producer.next_error = Status::DeadlineExceeded("possibly persisted");
+    CHECK(Answer(intake, Fixture::Request("k1", kBody)).status == 504);
+    // The retry's own publish is certainly not written, but the first copy
+    // may be on the topic: "not recorded" would be a lie.
+    f.producer.next_error = Status::Unavailable("not persisted");
+    CHECK(Answer(intake, Fixture::Request("k1", kBody)).status == 504);
+    f.producer.next_error = Status::Ok();
+    ApiResponse accepted = Answer(intake, Fixture::Request("k1", kBody));
+    CHECK(accepted.status == 202);
     CHECK(f.producer.published.size() == 1);
   }
 
@@ -250,7 +289,7 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(accepted->accepted_at == event->timestamp);
 
     std::string other = BodyWith("b-1001", "b-1002");
-    f.producer.next_error = Status::DeadlineExceeded("no ack");
+    f.producer.next_error = Status::Unavailable("not persisted");
     REQUIRE(f.Submit(Fixture::Request("k2", other)).status == 503);
     CHECK(!f.Accepted("b-1002").has_value());
   }
@@ -538,13 +577,14 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(calls == std::vector<std::string>{"idem-claim", "idem-release"});
   }
 
-  TEST_CASE(
-      "a release that fails after a failed publish is still a 503, the claim left to expire") {
+  TEST_CASE("a release that fails after a failed publish is a 504, the claim left to expire") {
     Fixture f;
     f.producer.next_error = Status::Unavailable("broker down");
     f.faults.FailNext("idem-release", 1);
+    // Whether an earlier copy may be on the topic is unknown without the
+    // store, and the claim is left behind: a 503 would promise too much.
     ApiResponse r = f.Submit(Fixture::Request("k1", kBody));
-    CHECK(r.status == 503);
+    CHECK(r.status == 504);
     CHECK(f.idempotency.LiveRecords() == 1);
     CHECK(f.Submit(Fixture::Request("k1", kBody)).status == 409);
   }

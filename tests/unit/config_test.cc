@@ -164,20 +164,20 @@ TEST_SUITE("unit.config") {
   }
 
   TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
-    // 5 s delivery + 3 s request timeout: a claim of 8 s could expire while
-    // librdkafka may still acknowledge the event.
+    // 5 s delivery + 3 s request timeout + 2 s of librdkafka's verdict slack:
+    // a claim of 10 s could expire while the event may still be acknowledged.
     auto equal = LoadConfig({"",
                              {},
                              {"kafka.delivery_timeout_ms=5000", "kafka.request_timeout_ms=3000",
-                              "gateway.idem_inflight_ttl_s=8"}});
+                              "gateway.idem_inflight_ttl_s=10"}});
     REQUIRE_FALSE(equal.ok());
     CHECK(equal.status().message() ==
-          "gateway.idem_inflight_ttl_s (8 s) must exceed kafka.delivery_timeout_ms + "
-          "kafka.request_timeout_ms = 8000 ms");
+          "gateway.idem_inflight_ttl_s (10 s) must exceed kafka.delivery_timeout_ms + "
+          "kafka.request_timeout_ms + 2000 ms of librdkafka's verdict slack = 10000 ms");
     CHECK(LoadConfig({"",
                       {},
                       {"kafka.delivery_timeout_ms=5000", "kafka.request_timeout_ms=3000",
-                       "gateway.idem_inflight_ttl_s=9"}})
+                       "gateway.idem_inflight_ttl_s=11"}})
               .ok());
     // The gateway has no publish timeout of its own to disagree with Kafka's.
     auto removed = LoadConfig({"", {}, {"gateway.publish_timeout_ms=1500"}});

@@ -8,11 +8,13 @@
 // verdict, or on the calling thread, before PublishAsync returns, when the
 // message was refused outright (local queue full, unknown topic...). A `done`
 // must be short and must not block: it holds up every other report. No report
-// can be lost: librdkafka itself fails a message it could not deliver within
-// the producer's message.timeout.ms (KafkaConfig::delivery_timeout_ms), so
-// that setting is the deadline of every publish. Destroying the producer must
-// wait until no call is running; it serves (or fails) the report of every
-// message handed over before it returns.
+// can be lost: librdkafka itself gives its verdict on every message within
+// the producer's message.timeout.ms (KafkaConfig::delivery_timeout_ms) plus
+// its timeout scans, and KafkaProducer answers one it has not had by
+// LongestPublishMs (config.h) itself, so that is the longest any publish
+// waits. Destroying the producer must wait until no call is running; it
+// serves (or fails) the report of every message handed over before it
+// returns.
 #ifndef WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 #define WANDERLUXE_PORTS_EVENT_PRODUCER_H_
 
@@ -37,9 +39,12 @@ struct OutgoingEvent {
   std::vector<EventHeader> headers;
 };
 
-// The fate of one published event: OK only once the broker acknowledged it
-// durably (acks=all). Any other status means the event may or may not have
-// been written, and the caller must not claim it was.
+// The fate of one published event, in three kinds a caller may promise from:
+// - OK: written, the broker acknowledged it durably (acks=all);
+// - kDeadlineExceeded: the outcome is unknown, the event may have been
+//   written or may still be (it reached a broker that did not acknowledge
+//   it, or no verdict came in time): claim neither;
+// - any other code: certainly not written, and never will be.
 using PublishCallback = std::function<void(Status)>;
 
 class EventProducer {
@@ -51,8 +56,8 @@ class EventProducer {
   virtual void PublishAsync(OutgoingEvent event, PublishCallback done) = 0;
 
   // PublishAsync, then waits up to `timeout` for the fate of the event; the
-  // deadline passing is an error too (kDeadlineExceeded). For callers that
-  // have a thread to wait with (saga workers, tools).
+  // deadline passing is an unknown outcome too (kDeadlineExceeded). For
+  // callers that have a thread to wait with (saga workers, tools).
   virtual Status Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) = 0;
 
   // Waits until every event handed over so far is acknowledged or failed.

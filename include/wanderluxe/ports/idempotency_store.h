@@ -2,7 +2,9 @@
 // and the record of each booking the gateway accepted, so that GET can answer
 // ACCEPTED before the processor has written the booking to the ledger (§4.3).
 // A key is claimed atomically (one claimant wins), then either completed with
-// the response to replay, or released when the publish failed.
+// the response to replay, or released when the publish certainly failed. A
+// publish whose outcome is unknown leaves its claim to expire and marks the
+// key, so that no later attempt under it is told "not recorded".
 //
 // Thread safety: every call may run concurrently with any other call, on the
 // same key or booking or on different ones, from any thread. Each call is
@@ -55,6 +57,8 @@ struct AcceptedBooking {
 
 using ClaimCallback = std::function<void(Result<IdempotencyClaim>)>;
 using StoreCallback = std::function<void(Status)>;
+// A release's reply: true when the key is marked unknown (MarkUnknownAsync).
+using ReleaseCallback = std::function<void(Result<bool>)>;
 
 class IdempotencyStore {
  public:
@@ -74,8 +78,14 @@ class IdempotencyStore {
                              const std::string& response, const AcceptedBooking& accepted,
                              std::chrono::milliseconds done_ttl, StoreCallback done) = 0;
   // Drops an unfinished claim so the client may retry; only the claimant can.
+  // In the same atomic step, tells whether the key is marked unknown: an
+  // earlier publish under it may have been written.
   virtual void ReleaseAsync(const std::string& key, const std::string& token,
-                            StoreCallback done) = 0;
+                            ReleaseCallback done) = 0;
+  // Marks `key` unknown for `ttl`: a publish under it may have been written.
+  // The claim is left as it is (it expires after its in-flight TTL).
+  virtual void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
+                                StoreCallback done) = 0;
 
   // What ClaimAsync does, answered on the calling thread, which it blocks.
   virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,

@@ -19,6 +19,12 @@ constexpr int kReportPollMs = 100;
 // over, then (the rest purged) for librdkafka to report the purged messages.
 constexpr std::chrono::seconds kCloseFlushBound{10};
 constexpr std::chrono::seconds kPurgeReportBound{5};
+// librdkafka fails timed-out messages only when its broker thread looks,
+// and while a broker is down that thread sleeps out its reconnect backoff
+// (up to reconnect.backoff.max.ms, 10 s by default) first: a verdict could
+// trail message.timeout.ms by that much. Reconnecting at least once a second
+// keeps the verdict within kKafkaVerdictSlackMs (config.h).
+constexpr int kReconnectBackoffMaxMs = 1000;
 
 }  // namespace
 
@@ -48,44 +54,65 @@ struct InFlight {
   std::shared_ptr<KafkaProducer::Answer> answer;
 };
 
+// A failure that is certainly not a write: never kDeadlineExceeded, which
+// the port keeps for an unknown outcome.
+Status NotWritten(Status status) {
+  if (status.code() != StatusCode::kDeadlineExceeded) return status;
+  return Status::Unavailable(status.message() + " (not written)");
+}
+
+// The report's verdict in the port's three kinds. Only librdkafka knows
+// whether a failed message ever left it: NOT_PERSISTED is never downgraded
+// from a status that says it may have been written.
+Status Verdict(const rd_kafka_message_t* message, const std::string& topic) {
+  Status status = KafkaStatus(message->err, "publish to " + topic);
+  if (status.ok()) return status;
+  if (rd_kafka_message_status(message) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+    return NotWritten(std::move(status));
+  }
+  return Status::DeadlineExceeded(status.message() +
+                                  " (possibly persisted: the outcome is unknown)");
+}
+
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   std::unique_ptr<InFlight> in_flight(static_cast<InFlight*>(message->_private));
   if (in_flight == nullptr) return;
-  Status status = KafkaStatus(message->err, "publish to " + in_flight->event.topic);
+  Status status = Verdict(message, in_flight->event.topic);
   PublishCallback done = in_flight->answer->Take();
   // librdkafka reads no payload after the report: the bytes may go first.
   in_flight.reset();
   if (done) {
     done(std::move(status));
   } else {
-    // Answered kDeadlineExceeded already; the caller was told "may or may not".
-    spdlog::warn("delivery report after its deadline: {}", status.ToString());
+    // Answered kDeadlineExceeded already; the caller was told "unknown".
+    spdlog::warn("delivery report after the producer's own deadline: {}", status.ToString());
   }
 }
 
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaConfig& config) {
-  auto conf =
-      MakeKafkaConf(config, {
-                                {"acks", "all"},
-                                {"enable.idempotence", "true"},
-                                {"linger.ms", std::to_string(config.linger_ms)},
-                                {"message.timeout.ms", std::to_string(config.delivery_timeout_ms)},
-                                {"request.timeout.ms", std::to_string(config.request_timeout_ms)},
-                                {"queue.buffering.max.messages", "100000"},
-                            });
+  auto conf = MakeKafkaConf(
+      config, {
+                  {"acks", "all"},
+                  {"enable.idempotence", "true"},
+                  {"linger.ms", std::to_string(config.linger_ms)},
+                  {"message.timeout.ms", std::to_string(config.delivery_timeout_ms)},
+                  {"request.timeout.ms", std::to_string(config.request_timeout_ms)},
+                  {"reconnect.backoff.max.ms", std::to_string(kReconnectBackoffMaxMs)},
+                  {"queue.buffering.max.messages", "100000"},
+              });
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
   auto handle = MakeKafkaHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!handle.ok()) return handle.status();
   return std::unique_ptr<KafkaProducer>(
-      new KafkaProducer(std::move(*handle), std::chrono::milliseconds(config.delivery_timeout_ms)));
+      new KafkaProducer(std::move(*handle), std::chrono::milliseconds(LongestPublishMs(config))));
 }
 
-KafkaProducer::KafkaProducer(KafkaHandle handle, std::chrono::milliseconds delivery_timeout)
+KafkaProducer::KafkaProducer(KafkaHandle handle, std::chrono::milliseconds verdict_deadline)
     : handle_(std::move(handle)),
-      delivery_timeout_(delivery_timeout),
+      verdict_deadline_(verdict_deadline),
       reporter_([this] { ServeDeliveryReports(); }) {}
 
 KafkaProducer::~KafkaProducer() {
@@ -123,10 +150,14 @@ void KafkaProducer::AnswerOverdue() {
       deadlines_.pop_front();
     }
   }
+  if (!overdue.empty()) {
+    spdlog::warn("{} message(s) without librdkafka's verdict after {} ms: answered unknown",
+                 overdue.size(), verdict_deadline_.count());
+  }
   for (PublishCallback& done : overdue) {
     done(Status::DeadlineExceeded("no delivery report within " +
-                                  std::to_string(delivery_timeout_.count()) +
-                                  " ms (kafka.delivery_timeout_ms)"));
+                                  std::to_string(verdict_deadline_.count()) +
+                                  " ms: the outcome is unknown"));
   }
 }
 
@@ -160,7 +191,7 @@ void KafkaProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
 #endif
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // ownership passes only on success
-    Status status = KafkaStatus(err, "publish to " + e.topic);
+    Status status = NotWritten(KafkaStatus(err, "publish to " + e.topic));
     PublishCallback refused = answer->Take();
     in_flight.reset();
     refused(std::move(status));
@@ -168,7 +199,7 @@ void KafkaProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
   }
   in_flight.release();  // OnDelivery takes it back
   MutexLock lock(&deadlines_mu_);
-  deadlines_.push_back({std::chrono::steady_clock::now() + delivery_timeout_, std::move(answer)});
+  deadlines_.push_back({std::chrono::steady_clock::now() + verdict_deadline_, std::move(answer)});
 }
 
 Status KafkaProducer::Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) {

@@ -1,10 +1,13 @@
 // EventProducer over librdkafka: idempotent producer, acks=all, each
 // message's callback run from the delivery report for that very message, on
 // the producer's one reporter thread (the port's header has the contract).
-// A message with no report by kafka.delivery_timeout_ms is answered
-// kDeadlineExceeded by the reporter thread itself: librdkafka does not time
-// out a message already sent to a broker that died (drill.kafka_kill saw no
-// report for more than 10 s), and a caller is owed its answer.
+// A report's verdict is librdkafka's persistence status of the message: only
+// NOT_PERSISTED is "certainly not written"; a message that reached a broker
+// and was not acknowledged (POSSIBLY_PERSISTED) may be in the log, or be
+// appended later by a broker that was stalled, so it is an unknown outcome.
+// A message with no report by LongestPublishMs is answered "unknown" by the
+// reporter thread itself, a safety net that librdkafka's own timeouts keep
+// from firing: a caller is owed its answer even if a report were lost.
 #ifndef WANDERLUXE_ADAPTERS_KAFKA_KAFKA_PRODUCER_H_
 #define WANDERLUXE_ADAPTERS_KAFKA_KAFKA_PRODUCER_H_
 
@@ -39,13 +42,14 @@ class KafkaProducer final : public EventProducer {
     std::shared_ptr<Answer> answer;
   };
 
-  KafkaProducer(KafkaHandle handle, std::chrono::milliseconds delivery_timeout);
+  KafkaProducer(KafkaHandle handle, std::chrono::milliseconds verdict_deadline);
   void ServeDeliveryReports();
-  // Answers kDeadlineExceeded every message past its deadline still unreported.
+  // Answers kDeadlineExceeded (unknown) every message past its deadline still
+  // unreported.
   void AnswerOverdue() EXCLUDES(deadlines_mu_);
 
   KafkaHandle handle_;
-  const std::chrono::milliseconds delivery_timeout_;
+  const std::chrono::milliseconds verdict_deadline_;  // LongestPublishMs
   Mutex deadlines_mu_;
   // In the order produced; every message has the same timeout, so also in
   // deadline order.

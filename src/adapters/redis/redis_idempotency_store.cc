@@ -44,13 +44,15 @@ return 1
 )",
                             /*mergeable=*/true};
 
-// KEYS[1]; ARGV token. Deletes only our own unfinished claim.
-const RedisScript kRelease{"idem-release", R"(
+// KEYS[1] idem key, KEYS[2] its unknown mark; ARGV token. Deletes only our
+// own unfinished claim; 1 when the key is marked unknown, else 0.
+const RedisScript kRelease{"idem-release-marked", R"(
 local record = redis.call('GET', KEYS[1])
-if not record then return 0 end
-local state, token = string.match(record, '^([^\30]*)\30([^\30]*)\30')
-if state == 'inflight' and token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+if record then
+  local state, token = string.match(record, '^([^\30]*)\30([^\30]*)\30')
+  if state == 'inflight' and token == ARGV[1] then redis.call('DEL', KEYS[1]) end
+end
+return redis.call('EXISTS', KEYS[2])
 )",
                            /*mergeable=*/true};
 
@@ -168,11 +170,20 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
 }
 
 void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,
-                                         StoreCallback done) {
-  pipeline_.Eval(kRelease, {RedisKey(key)}, {token},
+                                         ReleaseCallback done) {
+  pipeline_.Eval(kRelease, {RedisKey(key), UnknownKey(key)}, {token},
                  [done = std::move(done)](Result<RedisReply> reply) {
-                   done(reply.ok() ? Status::Ok() : reply.status());
+                   if (!reply.ok()) return done(reply.status());
+                   done(reply->integer == 1);
                  });
+}
+
+void RedisIdempotencyStore::MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
+                                             StoreCallback done) {
+  pipeline_.Command({"SET", UnknownKey(key), "1", "PX", std::to_string(ttl.count())},
+                    [done = std::move(done)](Result<RedisReply> reply) {
+                      done(reply.ok() ? Status::Ok() : reply.status());
+                    });
 }
 
 Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(

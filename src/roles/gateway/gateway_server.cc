@@ -151,10 +151,9 @@ void GatewayServer::Stop() {
   http_->Stop();
   // A booking whose answer was not written (its client gone, or the drain
   // over) is still being accepted: its callbacks use the intake, the store
-  // and the pipeline, so they must end first. librdkafka reports every
-  // message within the delivery timeout (plus one request on the wire).
-  const auto bound = std::chrono::milliseconds(config_.kafka.delivery_timeout_ms +
-                                               config_.kafka.request_timeout_ms);
+  // and the pipeline, so they must end first. Every publish is answered by
+  // LongestPublishMs.
+  const auto bound = std::chrono::milliseconds(LongestPublishMs(config_.kafka));
   if (!intake_->WaitIdle(bound)) {
     spdlog::warn("{} booking request(s) still unanswered after {} ms", intake_->in_flight(),
                  bound.count());
