@@ -14,9 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// An outcome publish waits this much past kafka.delivery_timeout_ms, by when
-// librdkafka has failed the message itself: its verdict ends the wait.
-constexpr std::chrono::milliseconds kPublishVerdictMargin{1000};
 // The transaction id recorded for a charge the bank refused to void: the
 // void's answer names none, and a settled charge must not look unpaid.
 constexpr const char* kSettledTransaction = "settled";
@@ -60,13 +57,12 @@ std::string HostName() {
 SagaOptions SagaOptions::From(const Config& config) {
   const auto bank_timeout = std::chrono::milliseconds(config.bank.request_timeout_ms);
   return {RetryPolicy::From(config.saga),
-          std::chrono::milliseconds(config.saga.payment_deadline_ms),
-          bank_timeout,
+          std::chrono::milliseconds(config.saga.payment_deadline_ms), bank_timeout,
           std::chrono::milliseconds(config.saga.lease_ms),
           bank_timeout + std::chrono::milliseconds(kLeaseClockSkewMs),
-          static_cast<int>(config.saga.max_attempts),
-          config.kafka.outcomes_topic,
-          std::chrono::milliseconds(config.kafka.delivery_timeout_ms) + kPublishVerdictMargin,
+          static_cast<int>(config.saga.max_attempts), config.kafka.outcomes_topic,
+          // librdkafka's verdict, or the producer's own "unknown", comes by then.
+          std::chrono::milliseconds(LongestPublishMs(config.kafka)),
           HostName() + ":" + std::to_string(getpid()),
           std::chrono::milliseconds(config.saga.waitlist_timeout_ms)};
 }

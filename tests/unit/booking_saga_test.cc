@@ -64,6 +64,8 @@ TEST_SUITE("unit.saga") {
     REQUIRE(f.producer.Published().size() == 1);
     INFO("waited ", f.producer.LastTimeout().count(), " ms");
     CHECK(f.producer.LastTimeout() >= std::chrono::milliseconds(60'000));
+    // Not before the producer itself answers a message without a verdict.
+    CHECK(f.producer.LastTimeout() == std::chrono::milliseconds(LongestPublishMs(config.kafka)));
   }
 
   TEST_CASE("happy path: reserve, charge, confirm; one unit sold, one charge, outcome published") {
