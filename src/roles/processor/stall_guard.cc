@@ -27,7 +27,7 @@ StallGuard::StallGuard(const BookingProcessor& processor, KafkaConsumer& consume
           "owned partitions with events behind their position and nothing read from them for "
           "longer than processor.stall_timeout_ms, backpressure aside")) {}
 
-Result<bool> StallGuard::Behind(const PartitionProgress& p) {
+Result<StallGuard::Backlog> StallGuard::BacklogOf(const PartitionProgress& p) {
   auto marks = consumer_.QueryWatermarks(p.partition, kQueryTimeout);
   if (!marks.ok()) return marks.status();
   int64_t position = p.next_offset;
@@ -38,26 +38,26 @@ Result<bool> StallGuard::Behind(const PartitionProgress& p) {
     if (!committed.ok()) return committed.status();
     position = *committed >= 0 ? *committed : marks->low;
   }
-  return marks->high > position;
+  return Backlog{position, marks->high};
 }
 
 int StallGuard::Check() {
   std::set<TopicPartition> stalled;
   for (const PartitionProgress& p : processor_.Progress()) {
     if (p.paused_for_backpressure || p.idle < stall_timeout_) continue;
-    auto behind = Behind(p);
-    if (!behind.ok()) {
-      spdlog::warn("stall guard: {}: {}", Name(p.partition), behind.status().ToString());
+    auto backlog = BacklogOf(p);
+    if (!backlog.ok()) {
+      spdlog::warn("stall guard: {}: {}", Name(p.partition), backlog.status().ToString());
       if (stalled_.count(p.partition)) stalled.insert(p.partition);  // as it was
       continue;
     }
-    if (!*behind) continue;
+    if (backlog->end <= backlog->position) continue;
     stalled.insert(p.partition);
     if (!stalled_.count(p.partition)) {
       spdlog::error(
-          "partition {} stalled: events behind offset {} and nothing read from it for {} s "
+          "partition {} stalled: position {}, end offset {}, and nothing read from it for {} s "
           "(processor.stall_timeout_ms {}); /readyz fails until it is read again",
-          Name(p.partition), p.next_offset,
+          Name(p.partition), backlog->position, backlog->end,
           std::chrono::duration_cast<std::chrono::seconds>(p.idle).count(), stall_timeout_.count());
     }
   }

@@ -36,8 +36,12 @@ class StallGuard {
   Status Readiness() const;
 
  private:
-  // Whether `p` has events behind its position (asks the broker, bounded).
-  Result<bool> Behind(const PartitionProgress& p);
+  struct Backlog {
+    int64_t position;  // the next offset the processor reads
+    int64_t end;       // the offset the partition's next event will take
+  };
+  // Asks the broker, each query bounded.
+  Result<Backlog> BacklogOf(const PartitionProgress& p);
 
   const BookingProcessor& processor_;
   KafkaConsumer& consumer_;
