@@ -56,13 +56,16 @@ std::string HostName() {
 
 SagaOptions SagaOptions::From(const Config& config) {
   const auto bank_timeout = std::chrono::milliseconds(config.bank.request_timeout_ms);
+  // librdkafka's verdict on an outcome, or the producer's own "unknown", comes by then.
+  const auto outcome_wait = std::chrono::milliseconds(LongestPublishMs(config.kafka));
   return {RetryPolicy::From(config.saga),
-          std::chrono::milliseconds(config.saga.payment_deadline_ms), bank_timeout,
+          std::chrono::milliseconds(config.saga.payment_deadline_ms),
+          bank_timeout,
           std::chrono::milliseconds(config.saga.lease_ms),
           bank_timeout + std::chrono::milliseconds(kLeaseClockSkewMs),
-          static_cast<int>(config.saga.max_attempts), config.kafka.outcomes_topic,
-          // librdkafka's verdict, or the producer's own "unknown", comes by then.
-          std::chrono::milliseconds(LongestPublishMs(config.kafka)),
+          static_cast<int>(config.saga.max_attempts),
+          config.kafka.outcomes_topic,
+          outcome_wait,
           HostName() + ":" + std::to_string(getpid()),
           std::chrono::milliseconds(config.saga.waitlist_timeout_ms)};
 }
