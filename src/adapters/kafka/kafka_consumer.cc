@@ -223,8 +223,13 @@ Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {
   if (partitions.empty()) return Status::Ok();
   PartitionList list = ToList(partitions);
   Status s = KafkaStatus(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
-  if (s.ok()) rebalance_->paused.insert(partitions.begin(), partitions.end());
-  return s;
+  if (!s.ok()) return s;
+  // Only what librdkafka paused: a later resume of any other would refetch it.
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) rebalance_->paused.insert({tp.topic, tp.partition});
+  }
+  return Status::Ok();
 }
 
 Status KafkaConsumer::Resume(const std::vector<TopicPartition>& partitions) {
