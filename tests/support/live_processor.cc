@@ -1,7 +1,6 @@
 #include "support/live_processor.h"
 
 #include <doctest/doctest.h>
-#include <librdkafka/rdkafka.h>
 
 #include "adapters/kafka/kafka_admin.h"
 #include "support/booking_events.h"
@@ -13,7 +12,7 @@ namespace {
 // What a test's booking costs, in minor units.
 constexpr int64_t kAmountMinor = 90000;
 // How long the broker has to answer a committed-offset query.
-constexpr int kCommittedQueryMs = 10'000;
+constexpr std::chrono::milliseconds kCommittedQueryTimeout{10'000};
 
 std::vector<std::string> Sets(const std::string& name, const std::vector<std::string>& sets) {
   std::vector<std::string> all = {"kafka.requests_topic=" + UniqueName(name + "-requests"),
@@ -69,15 +68,9 @@ int64_t LiveProcessor::Confirmed() {
 }
 
 int64_t LiveProcessor::Committed() {
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, config_.kafka.requests_topic.c_str(), 0);
-  int64_t offset = -1;
-  if (rd_kafka_committed(consumer_->handle(), list, kCommittedQueryMs) ==
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    offset = list->elems[0].offset;
-  }
-  rd_kafka_topic_partition_list_destroy(list);
-  return offset;
+  auto committed =
+      consumer_->QueryCommitted({config_.kafka.requests_topic, 0}, kCommittedQueryTimeout);
+  return committed.ok() ? *committed : -1;
 }
 
 }  // namespace wanderluxe::testing
