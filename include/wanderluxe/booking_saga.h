@@ -29,12 +29,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <string>
 
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/bank.h"
+#include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
@@ -58,9 +61,14 @@ struct SagaOptions {
   // the message itself after kafka.delivery_timeout_ms; the wait is a little
   // longer, so that verdict, not the wait, is what ends it.
   std::chrono::milliseconds outcome_publish_timeout;
-  std::string driver_prefix;  // names this process in lease holders ("host:pid")
+  // Names this process in lease holders ("host:pid:nonce"): unique among
+  // every process that ever drives, the nonce against a reused pid.
+  std::string driver_prefix;
   // How long a WAITLISTED booking waits for a unit before it ends SOLD_OUT.
   std::chrono::milliseconds waitlist_timeout{0};
+  // Every time the saga reads or waits out (leases, deadlines, backoffs,
+  // timestamps); not owned.
+  Clock* clock = &SystemClock();
 
   static SagaOptions From(const Config& config);
 };
@@ -171,10 +179,20 @@ class BookingSaga {
   // followed by driving that booking (GoOnWith).
   Status GiveBack(const std::string& property_id, const std::string& booking_id,
                   const std::atomic<bool>& stop, bool bounded = false);
-  // Drives a WAITLISTED booking whose place in Redis just changed (handed a
-  // unit, or turned away). A booking not yet in the ledger is left to its
+  // A WAITLISTED booking whose place in Redis just changed (handed a unit, or
+  // turned away) is to be driven: queued in handed_over_.
+  void GoOnWith(const std::string& booking_id);
+  // Drives the bookings in handed_over_ until none is left (or `stop`).
+  // Every public call that may hand a unit over ends with it.
+  void DriveHandedOver(const std::atomic<bool>& stop);
+  // Drives one handed-over booking. One not yet in the ledger is left to its
   // own admission, which checks the waitlist after its insert.
-  void GoOnWith(const std::string& booking_id, const std::atomic<bool>& stop);
+  void DriveWaiter(const std::string& booking_id, const std::atomic<bool>& stop);
+  Result<SagaResult> ProcessEvent(const BookingEvent& event, const std::atomic<bool>& stop);
+  Status ParkEvent(const BookingEvent& event, const std::string& why,
+                   const std::atomic<bool>& stop);
+  Status SettleLost(const BookingRequest& request, const Reservation& reserved,
+                    const BookingRecord& winner, const std::atomic<bool>& stop);
 
   // Takes or renews the lease. On a lost race the record is reloaded.
   Status TakeLease(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
@@ -209,6 +227,7 @@ class BookingSaga {
   auto RetryBounded(const char* step, Call call, const std::atomic<bool>& stop) -> decltype(call());
 
   const SagaOptions options_;
+  Clock& clock_;
   InventoryStore& inventory_;
   Ledger& ledger_;
   Bank& bank_;
@@ -220,6 +239,13 @@ class BookingSaga {
   Counter* parked_;
   Counter* waitlisted_;
   Histogram* bank_latency_;
+  mutable std::atomic<uint64_t> drivers_{0};  // drivers named so far
+  // Waiting bookings a release handed a unit to, or a sale turned away, not
+  // yet driven (GoOnWith): the saga call that hands them over drives them
+  // before it returns, one after another, so a chain through a long
+  // waitlist never deepens the stack.
+  Mutex handed_over_mu_;
+  std::deque<std::string> handed_over_ GUARDED_BY(handed_over_mu_);
 };
 
 }  // namespace wanderluxe

@@ -31,7 +31,7 @@ auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>&
     const auto delay = backoff.Next();
     spdlog::warn("batch step {} failed (attempt {}): {}; retrying in {} ms", step,
                  backoff.attempts(), s.ToString(), delay.count());
-    if (!SleepUnlessStopped(delay, stop)) return result;
+    if (!options_.clock->SleepUnlessStopped(delay, stop)) return result;
   }
 }
 

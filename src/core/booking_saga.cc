@@ -12,8 +12,6 @@
 namespace wanderluxe {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // The transaction id recorded for a charge the bank refused to void: the
 // void's answer names none, and a settled charge must not look unpaid.
 constexpr const char* kSettledTransaction = "settled";
@@ -66,13 +64,14 @@ SagaOptions SagaOptions::From(const Config& config) {
           static_cast<int>(config.saga.max_attempts),
           config.kafka.outcomes_topic,
           outcome_wait,
-          HostName() + ":" + std::to_string(getpid()),
+          HostName() + ":" + std::to_string(getpid()) + ":" + NewUuid().substr(0, 8),
           std::chrono::milliseconds(config.saga.waitlist_timeout_ms)};
 }
 
 BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger& ledger, Bank& bank,
                          EventProducer& producer, MetricsRegistry& metrics)
     : options_(std::move(options)),
+      clock_(*options_.clock),
       inventory_(inventory),
       ledger_(ledger),
       bank_(bank),
@@ -94,7 +93,7 @@ BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger&
 }
 
 std::string BookingSaga::NewDriver() const {
-  return options_.driver_prefix + "/" + NewUuid().substr(0, 8);
+  return options_.driver_prefix + "/" + std::to_string(++drivers_);
 }
 
 template <typename Call>
@@ -118,7 +117,7 @@ auto BookingSaga::Retry(const char* step, Call call, const std::atomic<bool>& st
     const auto delay = backoff.Next();
     spdlog::warn("saga step {} failed (attempt {}): {}; retrying in {} ms", step,
                  backoff.attempts(), s.ToString(), delay.count());
-    if (!SleepUnlessStopped(delay, stop)) return result;
+    if (!clock_.SleepUnlessStopped(delay, stop)) return result;
   }
 }
 
@@ -132,11 +131,18 @@ auto BookingSaga::RetryBounded(const char* step, Call call, const std::atomic<bo
     if (s.ok() || IsLogical(s) || attempt >= options_.max_attempts) return result;
     spdlog::warn("{} failed (attempt {} of {}): {}", step, attempt, options_.max_attempts,
                  s.ToString());
-    if (!SleepUnlessStopped(backoff.Next(), stop)) return result;
+    if (!clock_.SleepUnlessStopped(backoff.Next(), stop)) return result;
   }
 }
 
 Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::atomic<bool>& stop) {
+  auto result = ProcessEvent(event, stop);
+  DriveHandedOver(stop);
+  return result;
+}
+
+Result<SagaResult> BookingSaga::ProcessEvent(const BookingEvent& event,
+                                             const std::atomic<bool>& stop) {
   const std::string driver = NewDriver();
   auto record = Admit(event, driver, stop);
   if (!record.ok()) return record.status();
@@ -154,7 +160,7 @@ Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::at
                    event.request.booking_id, event.request.property_id,
                    record->request.property_id);
     }
-    if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
+    if (!released->handed_to.empty()) GoOnWith(released->handed_to);
   }
   if (record->fingerprint != event.request.Fingerprint())
     return Reject(std::move(*record), event, stop);
@@ -165,8 +171,10 @@ Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::at
 Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::atomic<bool>& stop) {
   BookingRecord fresh = record;
   if (Status s = Reload(fresh, stop); !s.ok()) return s;
-  return Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false, /*announce=*/false,
-               stop);
+  auto result = Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false,
+                      /*announce=*/false, stop);
+  DriveHandedOver(stop);
+  return result;
 }
 
 // Looks the booking up first, then reserves, then records the booking with the
@@ -196,7 +204,7 @@ Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::s
       "get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!winner.ok()) return winner.status();
   if (!winner->has_value()) return Status::Internal("booking vanished after a duplicate insert");
-  if (Status s = SettleLostInsert(r, *reserved, **winner, stop); !s.ok()) return s;
+  if (Status s = SettleLost(r, *reserved, **winner, stop); !s.ok()) return s;
   return std::move(**winner);
 }
 
@@ -207,7 +215,7 @@ BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, const Reser
   const bool holds = o == ReserveOutcome::kReserved || o == ReserveOutcome::kAlreadyHeld ||
                      o == ReserveOutcome::kAlreadySold;
   const bool waits = o == ReserveOutcome::kWaitlisted;
-  const std::string now = NowIso8601();
+  const std::string now = clock_.NowIso8601();
   BookingRecord fresh;
   fresh.request = r;
   fresh.client_id = event.metadata.client_id;
@@ -215,7 +223,7 @@ BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, const Reser
   fresh.status = holds ? BookingStatus::kReserved
                        : (waits ? BookingStatus::kWaitlisted : BookingStatus::kSoldOut);
   fresh.payment_status = holds ? PaymentStatus::kPending : PaymentStatus::kNotAttempted;
-  if (holds) fresh.lease = {driver, 1, NowUnixMillis() + options_.lease.count()};
+  if (holds) fresh.lease = {driver, 1, clock_.NowUnixMillis() + options_.lease.count()};
   if (waits) fresh.waitlist_position = reserved.waitlist_position;
   fresh.created_at = now;
   fresh.updated_at = now;
@@ -234,8 +242,15 @@ BookingRecord BookingSaga::AdmittedRecord(const BookingEvent& event, const Reser
   return fresh;
 }
 
-Status BookingSaga::SettleLostInsert(const BookingRequest& r, const Reservation& reserved,
+Status BookingSaga::SettleLostInsert(const BookingRequest& request, const Reservation& reserved,
                                      const BookingRecord& winner, const std::atomic<bool>& stop) {
+  Status s = SettleLost(request, reserved, winner, stop);
+  DriveHandedOver(stop);
+  return s;
+}
+
+Status BookingSaga::SettleLost(const BookingRequest& r, const Reservation& reserved,
+                               const BookingRecord& winner, const std::atomic<bool>& stop) {
   // A live winner of the same property is this very booking: the hold or the
   // place on the waitlist is its own.
   const bool same_property = winner.request.property_id == r.property_id;
@@ -267,69 +282,77 @@ Status BookingSaga::GiveBack(const std::string& property_id, const std::string& 
   auto released =
       bounded ? RetryBounded("release", release, stop) : Retry("release", release, stop);
   if (!released.ok()) return released.status();
-  if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
+  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
   return Status::Ok();
 }
 
-void BookingSaga::GoOnWith(const std::string& booking_id, const std::atomic<bool>& stop) {
+void BookingSaga::GoOnWith(const std::string& booking_id) {
+  MutexLock lock(&handed_over_mu_);
+  handed_over_.push_back(booking_id);
+}
+
+void BookingSaga::DriveHandedOver(const std::atomic<bool>& stop) {
   // A waiter driven here may fail its payment and hand its unit on in turn:
-  // the outermost call on this thread drives them one after another, so a
-  // chain through a long waitlist never deepens the stack.
-  thread_local std::deque<std::string>* pending = nullptr;
-  if (pending != nullptr) {
-    pending->push_back(booking_id);
+  // it joins the queue, and this loop drives it next. Any caller may drive
+  // any booking queued here; one left by shutdown goes to the reconciler.
+  while (!stop.load()) {
+    std::string id;
+    {
+      MutexLock lock(&handed_over_mu_);
+      if (handed_over_.empty()) return;
+      id = std::move(handed_over_.front());
+      handed_over_.pop_front();
+    }
+    DriveWaiter(id, stop);
+  }
+}
+
+void BookingSaga::DriveWaiter(const std::string& id, const std::atomic<bool>& stop) {
+  auto found = Retry(
+      "get", [&] { return ledger_.Get(id); }, stop);
+  if (!found.ok() || !found->has_value()) {
+    // Not in the ledger yet: its admission checks the waitlist after its
+    // insert. Unreadable: the reconciler goes on with it.
+    spdlog::info(
+        "waitlisted booking {} not driven now ({}); left to its admission or the "
+        "reconciler",
+        id, found.ok() ? "not recorded yet" : found.status().ToString());
     return;
   }
-  std::deque<std::string> queue{booking_id};
-  pending = &queue;
-  while (!queue.empty()) {
-    const std::string id = std::move(queue.front());
-    queue.pop_front();
-    auto found = Retry(
-        "get", [&] { return ledger_.Get(id); }, stop);
-    if (!found.ok() || !found->has_value()) {
-      // Not in the ledger yet: its admission checks the waitlist after its
-      // insert. Unreadable: the reconciler goes on with it.
-      spdlog::info(
-          "waitlisted booking {} not driven now ({}); left to its admission or the "
-          "reconciler",
-          id, found.ok() ? "not recorded yet" : found.status().ToString());
-      continue;
-    }
-    const BookingRecord& record = **found;
-    if (IsTerminal(record.status) && record.status != BookingStatus::kConfirmed) {
-      // kNoLeak: a unit handed to an entry whose booking had already ended
-      // (left behind by a crash) is nobody's: it goes on down the line.
-      const std::string& property = record.request.property_id;
-      auto state = Retry(
-          "waitlist",
-          [&] { return inventory_.CheckWaitlist(property, id, std::chrono::milliseconds(0)); },
-          stop);
-      if (state.ok() && *state == WaitlistState::kHeld) {
-        spdlog::warn("booking {} is {} but was handed a unit of {}; giving it on", id,
-                     BookingStatusName(record.status), property);
-        if (Status s = GiveBack(property, id, stop); !s.ok()) {
-          spdlog::warn("booking {}: {}; the reconciler goes on", id, s.ToString());
-        }
+  const BookingRecord& record = **found;
+  if (IsTerminal(record.status) && record.status != BookingStatus::kConfirmed) {
+    // kNoLeak: a unit handed to an entry whose booking had already ended
+    // (left behind by a crash) is nobody's: it goes on down the line.
+    const std::string& property = record.request.property_id;
+    auto state = Retry(
+        "waitlist",
+        [&] { return inventory_.CheckWaitlist(property, id, std::chrono::milliseconds(0)); },
+        stop);
+    if (state.ok() && *state == WaitlistState::kHeld) {
+      spdlog::warn("booking {} is {} but was handed a unit of {}; giving it on", id,
+                   BookingStatusName(record.status), property);
+      if (Status s = GiveBack(property, id, stop); !s.ok()) {
+        spdlog::warn("booking {}: {}; the reconciler goes on", id, s.ToString());
       }
-      continue;
     }
-    if (record.status != BookingStatus::kWaitlisted) continue;
-    auto result = Drive(std::move(**found), NewDriver(), "", /*wait_for_owner=*/false,
-                        /*announce=*/false, stop);
-    if (!result.ok()) {
-      spdlog::warn("waitlisted booking {}: {}; the reconciler goes on with it", id,
-                   result.status().ToString());
-    }
+    return;
   }
-  pending = nullptr;
+  if (record.status != BookingStatus::kWaitlisted) return;
+  auto result = Drive(std::move(**found), NewDriver(), "", /*wait_for_owner=*/false,
+                      /*announce=*/false, stop);
+  if (!result.ok()) {
+    spdlog::warn("waitlisted booking {}: {}; the reconciler goes on with it", id,
+                 result.status().ToString());
+  }
 }
 
 Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string& driver,
                                          const std::string& trace_id,
                                          const std::atomic<bool>& stop) {
-  return Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true, /*announce=*/true,
-               stop);
+  auto result = Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true,
+                      /*announce=*/true, stop);
+  DriveHandedOver(stop);
+  return result;
 }
 
 // At least once per booking, as the outcomes are: the drills rely on it (a
@@ -354,7 +377,7 @@ Result<SagaResult> BookingSaga::Reject(BookingRecord record, const BookingEvent&
     LedgerChange change{record.status,
                         record.payment_status,
                         "",
-                        LedgerEntry{"REJECTED", NowIso8601(), detail},
+                        LedgerEntry{"REJECTED", clock_.NowIso8601(), detail},
                         std::nullopt,
                         ""};
     Status s = Retry(
@@ -404,11 +427,11 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       }
       return SagaResult{SagaVerdict::kWaiting, record.status};
     }
-    if (record.lease.HeldByAnother(driver, NowUnixMillis())) {
+    if (record.lease.HeldByAnother(driver, clock_.NowUnixMillis())) {
       // kOneDriver: someone else is driving it. Wait for it to finish or for
       // its lease to lapse (the reconciler does not wait: it comes back).
       if (!wait_for_owner) return SagaResult{SagaVerdict::kOwnedElsewhere, record.status};
-      if (!SleepUnlessStopped(waiting.Next(), stop)) return Interrupted(record.request.booking_id);
+      if (!clock_.SleepUnlessStopped(waiting.Next(), stop)) return Interrupted(record.request.booking_id);
       if (Status s = Reload(record, stop); !s.ok()) return s;
       continue;
     }
@@ -479,15 +502,15 @@ Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& 
 Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
                            const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
-  const auto deadline = Clock::now() + options_.payment_deadline;
+  const auto deadline = clock_.SteadyNow() + options_.payment_deadline;
   Backoff backoff(options_.retry);
   while (true) {
     auto may_act = KeepLease(record, driver, stop);
     if (!may_act.ok()) return may_act.status();
     if (!*may_act) return Status::Ok();  // the record changed: Drive looks again
-    const auto start = Clock::now();
+    const auto start = clock_.SteadyNow();
     ChargeResult charge = bank_.Charge(r.booking_id, r.amount, options_.bank_call_timeout);
-    bank_latency_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+    bank_latency_->Observe(std::chrono::duration<double>(clock_.SteadyNow() - start).count());
     if (charge.outcome == ChargeOutcome::kCaptured) {
       return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured, charge.transaction_id,
                   "CHARGE_CAPTURED", "charge " + charge.transaction_id, stop);
@@ -498,7 +521,7 @@ Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
                   stop);
     }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"charge\"")->Increment();
-    if (Clock::now() >= deadline) {
+    if (clock_.SteadyNow() >= deadline) {
       // kNoReleaseWhileChargeMayLand: decide to void; from here no driver
       // charges or confirms this booking again.
       spdlog::warn("payment deadline passed for {} ({}); voiding", r.booking_id, charge.detail);
@@ -509,7 +532,7 @@ Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
     }
     spdlog::warn("charge for {} unanswered ({}); retrying the same key", r.booking_id,
                  charge.detail);
-    if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
+    if (!clock_.SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
   }
 }
 
@@ -521,7 +544,7 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
     Status s = Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
                     "charge " + record.transaction_id, stop);
     // The last unit is sold: those still waiting are told SOLD_OUT now.
-    for (const std::string& id : confirmed->turned_away) GoOnWith(id, stop);
+    for (const std::string& id : confirmed->turned_away) GoOnWith(id);
     return s;
   }
   if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
@@ -562,7 +585,7 @@ Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
     }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"void\"")->Increment();
     spdlog::warn("void for {} failed: {}; retrying", r.booking_id, voided.status().ToString());
-    if (!SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
+    if (!clock_.SleepUnlessStopped(backoff.Next(), stop)) return Interrupted(r.booking_id);
   }
 }
 
@@ -601,7 +624,7 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   // kNoUnitIdleWhileWaiting: the unit went to the head of the waitlist; that
   // booking pays next. Should this driver stop first, the reconciler finds
   // the waiter holding a unit and goes on.
-  if (!released->handed_to.empty()) GoOnWith(released->handed_to, stop);
+  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
   return s;
 }
 
@@ -643,24 +666,24 @@ Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
                               const std::atomic<bool>& stop) {
   const bool renewal = record.lease.owner == driver;
   Lease lease{driver, renewal ? record.lease.token : record.lease.token + 1,
-              NowUnixMillis() + options_.lease.count()};
+              clock_.NowUnixMillis() + options_.lease.count()};
   std::optional<LedgerEntry> entry;
   if (!renewal) {
     takeovers_->Increment();
-    entry = LedgerEntry{"DRIVER", NowIso8601(),
+    entry = LedgerEntry{"DRIVER", clock_.NowIso8601(),
                         record.lease.owner.empty() ? "driven by " + driver
                                                    : "taken over by " + driver + " from " +
                                                          record.lease.owner + " (lease lapsed)"};
     spdlog::info("booking {}: driver {} takes it over (token {})", record.request.booking_id,
                  driver, lease.token);
   }
-  LedgerChange change{record.status, record.payment_status, "", entry, lease, NowIso8601()};
+  LedgerChange change{record.status, record.payment_status, "", entry, lease, clock_.NowIso8601()};
   return Apply(record, change, stop);
 }
 
 Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& driver,
                                     const std::atomic<bool>& stop) {
-  if (record.lease.HeldBy(driver, NowUnixMillis() + options_.lease_margin.count())) return true;
+  if (record.lease.HeldBy(driver, clock_.NowUnixMillis() + options_.lease_margin.count())) return true;
   const int64_t version = record.version;
   if (Status s = TakeLease(record, driver, stop); !s.ok()) return s;
   // Ours now only if our own transition is what moved the record.
@@ -695,7 +718,7 @@ Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus 
 LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to,
                                    PaymentStatus payment, const std::string& transaction_id,
                                    const std::string& action, const std::string& detail) const {
-  const std::string now = NowIso8601();
+  const std::string now = clock_.NowIso8601();
   // Every transition renews the mover's lease (kOneDriver); a terminal
   // booking needs none.
   std::optional<Lease> lease;
@@ -704,7 +727,7 @@ LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to
   } else if (to == BookingStatus::kWaitlisted) {
     lease = Lease{"", record.lease.token, 0};  // nobody drives a waiting booking
   } else if (!record.lease.owner.empty()) {
-    lease = Lease{record.lease.owner, record.lease.token, NowUnixMillis() + options_.lease.count()};
+    lease = Lease{record.lease.owner, record.lease.token, clock_.NowUnixMillis() + options_.lease.count()};
   }
   return LedgerChange{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
 }
@@ -758,6 +781,13 @@ Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop,
 
 Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
                          const std::atomic<bool>& stop) {
+  Status s = ParkEvent(event, why, stop);
+  DriveHandedOver(stop);
+  return s;
+}
+
+Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
+                              const std::atomic<bool>& stop) {
   const BookingRequest& request = event.request;
   const std::string& id = request.booking_id;
   auto found = RetryBounded(
@@ -773,7 +803,7 @@ Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
     if (!left.ok()) return left.status();
     return GiveBack(request.property_id, id, stop, /*bounded=*/true);
   };
-  const std::string now = NowIso8601();
+  const std::string now = clock_.NowIso8601();
   const LedgerEntry entry{
       "PARKED", now,
       "given up after " + std::to_string(options_.max_attempts) + " attempts: " + why};
@@ -842,7 +872,7 @@ OutgoingEvent BookingSaga::OutcomeMessage(const BookingRecord& record, SagaVerdi
       NameBasedUuid("booking-outcome\n" + record.request.booking_id + "\n" +
                     std::string(BookingStatusName(status)) + "\n" + std::to_string(record.version));
   OutcomeEvent outcome{event_id,
-                       NowIso8601(),
+                       clock_.NowIso8601(),
                        record.request.booking_id,
                        record.request.property_id,
                        status,

@@ -15,7 +15,7 @@ std::chrono::milliseconds Reconciler::ThresholdFor(const Config& config) {
 }
 
 Result<ReconcileReport> Reconciler::RunOnce(const std::atomic<bool>& stop, int64_t limit) {
-  const int64_t cutoff = NowUnixMillis() - threshold_.count();
+  const int64_t cutoff = saga_.options().clock->NowUnixMillis() - threshold_.count();
   auto stale = ledger_.FindStale(IsoFromUnixMillis(cutoff), limit);
   if (!stale.ok()) return stale.status();
   ReconcileReport report;
