@@ -326,8 +326,7 @@ void BookingSaga::DriveWaiter(const std::string& id, const std::atomic<bool>& st
     const std::string& property = record.request.property_id;
     auto state = Retry(
         "waitlist",
-        [&] { return inventory_.CheckWaitlist(property, id, std::chrono::milliseconds(0)); },
-        stop);
+        [&] { return inventory_.CheckWaitlist(property, id, std::chrono::milliseconds(0)); }, stop);
     if (state.ok() && *state == WaitlistState::kHeld) {
       spdlog::warn("booking {} is {} but was handed a unit of {}; giving it on", id,
                    BookingStatusName(record.status), property);
@@ -431,7 +430,8 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       // kOneDriver: someone else is driving it. Wait for it to finish or for
       // its lease to lapse (the reconciler does not wait: it comes back).
       if (!wait_for_owner) return SagaResult{SagaVerdict::kOwnedElsewhere, record.status};
-      if (!clock_.SleepUnlessStopped(waiting.Next(), stop)) return Interrupted(record.request.booking_id);
+      if (!clock_.SleepUnlessStopped(waiting.Next(), stop))
+        return Interrupted(record.request.booking_id);
       if (Status s = Reload(record, stop); !s.ok()) return s;
       continue;
     }
@@ -683,7 +683,8 @@ Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
 
 Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& driver,
                                     const std::atomic<bool>& stop) {
-  if (record.lease.HeldBy(driver, clock_.NowUnixMillis() + options_.lease_margin.count())) return true;
+  if (record.lease.HeldBy(driver, clock_.NowUnixMillis() + options_.lease_margin.count()))
+    return true;
   const int64_t version = record.version;
   if (Status s = TakeLease(record, driver, stop); !s.ok()) return s;
   // Ours now only if our own transition is what moved the record.
@@ -727,7 +728,8 @@ LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to
   } else if (to == BookingStatus::kWaitlisted) {
     lease = Lease{"", record.lease.token, 0};  // nobody drives a waiting booking
   } else if (!record.lease.owner.empty()) {
-    lease = Lease{record.lease.owner, record.lease.token, clock_.NowUnixMillis() + options_.lease.count()};
+    lease = Lease{record.lease.owner, record.lease.token,
+                  clock_.NowUnixMillis() + options_.lease.count()};
   }
   return LedgerChange{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
 }

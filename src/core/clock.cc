@@ -10,8 +10,7 @@ class MachineClock final : public Clock {
  public:
   int64_t NowUnixMillis() override { return wanderluxe::NowUnixMillis(); }
   SteadyTime SteadyNow() override { return std::chrono::steady_clock::now(); }
-  bool SleepUnlessStopped(std::chrono::milliseconds delay,
-                          const std::atomic<bool>& stop) override {
+  bool SleepUnlessStopped(std::chrono::milliseconds delay, const std::atomic<bool>& stop) override {
     return wanderluxe::SleepUnlessStopped(delay, stop);
   }
 };
