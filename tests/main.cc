@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "support/test_args.h"
+
 namespace {
 
 // The tests' own Redis database on the shared server: their properties,
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
   setenv("WANDERLUXE_REDIS_DATABASE", kTestRedisDatabase, /*overwrite=*/0);
   spdlog::set_level(getenv("WL_TEST_LOG") ? spdlog::level::info
                                           : spdlog::level::err);  // retries log warnings by design
+  wanderluxe::testing::SetTestArgs(argc, argv);
   doctest::Context context(argc, argv);
   return context.run();
 }
