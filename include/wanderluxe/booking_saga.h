@@ -153,8 +153,14 @@ class BookingSaga {
     std::string transaction_id;
   };
 
+  // `recorded_before`: the booking was in the ledger before this call.
   Result<BookingRecord> Admit(const BookingEvent& event, const std::string& driver,
-                              const std::atomic<bool>& stop);
+                              const std::atomic<bool>& stop, bool& recorded_before);
+  // Takes the event's booking off its property's waitlist and gives back
+  // any unit it holds there: a booking recorded for `recorded_property`, or
+  // ended, holds none.
+  Status GiveBackStray(const BookingRequest& request, const std::string& recorded_property,
+                       const std::atomic<bool>& stop);
   Result<SagaResult> Reject(BookingRecord record, const BookingEvent& event,
                             const std::atomic<bool>& stop);
   // `announce`: publish a WAITLISTED outcome when the booking stays waiting
@@ -191,11 +197,19 @@ class BookingSaga {
   Result<SagaResult> ProcessEvent(const BookingEvent& event, const std::atomic<bool>& stop);
   Status ParkEvent(const BookingEvent& event, const std::string& why,
                    const std::atomic<bool>& stop);
+  // Park's write lost (or its answer did): Ok, with `record` as read, when
+  // the booking is PARKED now; kFailedPrecondition when another move won.
+  Status ParkedMeanwhile(BookingRecord& record, const std::atomic<bool>& stop);
   Status SettleLost(const BookingRequest& request, const Reservation& reserved,
                     const BookingRecord& winner, const std::atomic<bool>& stop);
 
   // Takes or renews the lease. On a lost race the record is reloaded.
   Status TakeLease(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
+  // kOutcomeOwed (ledger.h): records that this drive, which no event's
+  // redelivery would repeat, owes the booking's terminal outcome.
+  Status OweOutcome(BookingRecord& record, bool owed, const std::atomic<bool>& stop);
+  // After the terminal outcome is published: one attempt to record it paid.
+  void PaidOutcome(BookingRecord& record);
   // On shutdown: one attempt to give the lease back, so the next driver need
   // not wait for it to lapse.
   void HandBack(BookingRecord& record, const std::string& driver);

@@ -144,23 +144,20 @@ Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::at
 Result<SagaResult> BookingSaga::ProcessEvent(const BookingEvent& event,
                                              const std::atomic<bool>& stop) {
   const std::string driver = NewDriver();
-  auto record = Admit(event, driver, stop);
+  bool recorded_before = false;
+  auto record = Admit(event, driver, stop, recorded_before);
   if (!record.ok()) return record.status();
-  if (record->request.property_id != event.request.property_id) {
-    // The bookingId is another property's. Any hold this event's booking has
-    // on its own property is a stray (ours, from a race or before a crash):
-    // the ledger will never release it, so give it back now.
-    auto released = Retry(
-        "release stray hold",
-        [&] { return inventory_.Release(event.request.property_id, event.request.booking_id); },
-        stop);
-    if (!released.ok()) return released.status();
-    if (released->released) {
-      spdlog::warn("booking {}: released a stray hold on {} (the booking is {}'s)",
-                   event.request.booking_id, event.request.property_id,
-                   record->request.property_id);
+  // kNoLeak: an earlier delivery of this event may have reserved after its
+  // booking ended, or was recorded elsewhere, and died before it could
+  // settle that: the ledger will never release such a hold. Found on
+  // redelivery, it is given back now.
+  const bool other_property = record->request.property_id != event.request.property_id;
+  const bool ended_without_unit =
+      IsTerminal(record->status) && record->status != BookingStatus::kConfirmed;
+  if (other_property || (recorded_before && ended_without_unit)) {
+    if (Status s = GiveBackStray(event.request, record->request.property_id, stop); !s.ok()) {
+      return s;
     }
-    if (!released->handed_to.empty()) GoOnWith(released->handed_to);
   }
   if (record->fingerprint != event.request.Fingerprint())
     return Reject(std::move(*record), event, stop);
@@ -183,13 +180,34 @@ Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::a
 // (reserve is idempotent per bookingId; insert-if-absent picks one winner
 // among racing duplicates) and saves a ledger write on the sold-out path,
 // which is nearly every booking of a flash sale. See DESIGN.md.
+Status BookingSaga::GiveBackStray(const BookingRequest& r, const std::string& recorded_property,
+                                  const std::atomic<bool>& stop) {
+  auto state = Retry(
+      "leave waitlist",
+      [&] {
+        return inventory_.CheckWaitlist(r.property_id, r.booking_id, std::chrono::milliseconds(0));
+      },
+      stop);
+  if (!state.ok()) return state.status();
+  auto released = Retry(
+      "release stray hold", [&] { return inventory_.Release(r.property_id, r.booking_id); }, stop);
+  if (!released.ok()) return released.status();
+  if (released->released) {
+    spdlog::warn("booking {}: released a stray hold on {} (the booking, recorded for {}, has none)",
+                 r.booking_id, r.property_id, recorded_property);
+  }
+  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
+  return Status::Ok();
+}
+
 Result<BookingRecord> BookingSaga::Admit(const BookingEvent& event, const std::string& driver,
-                                         const std::atomic<bool>& stop) {
+                                         const std::atomic<bool>& stop, bool& recorded_before) {
   const BookingRequest& r = event.request;
   auto existing = Retry(
       "get", [&] { return ledger_.Get(r.booking_id); }, stop);
   if (!existing.ok()) return existing.status();
-  if (existing->has_value()) return std::move(**existing);  // redelivery, duplicate, or reuse
+  recorded_before = existing->has_value();
+  if (recorded_before) return std::move(**existing);  // redelivery, duplicate, or reuse
 
   auto reserved = Retry(
       "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
@@ -252,14 +270,20 @@ Status BookingSaga::SettleLostInsert(const BookingRequest& request, const Reserv
 Status BookingSaga::SettleLost(const BookingRequest& r, const Reservation& reserved,
                                const BookingRecord& winner, const std::atomic<bool>& stop) {
   // A live winner of the same property is this very booking: the hold or the
-  // place on the waitlist is its own.
+  // place on the waitlist is its own. Unless it ended without a unit (sold
+  // out, failed, parked) or has decided to give its unit back (declined,
+  // voided): then whatever the booking holds now is not the winner's to
+  // keep, and goes back here (kNoLeak). A hold the winner still has is given
+  // back once, by whichever release comes first. "Already held" counts too:
+  // a retried reserve says so of the unit its own lost answer took.
   const bool same_property = winner.request.property_id == r.property_id;
+  const bool holds = reserved.outcome == ReserveOutcome::kReserved ||
+                     reserved.outcome == ReserveOutcome::kAlreadyHeld;
+  const bool releases = (IsTerminal(winner.status) && winner.status != BookingStatus::kConfirmed) ||
+                        winner.payment_status == PaymentStatus::kDeclined ||
+                        winner.payment_status == PaymentStatus::kVoided;
+  if (same_property && holds && releases) return GiveBack(r.property_id, r.booking_id, stop);
   if (same_property && !IsTerminal(winner.status)) return Status::Ok();
-  if (reserved.outcome == ReserveOutcome::kReserved && same_property) {
-    // kNoLeak: the winner ended without a unit (sold out, failed, parked) and
-    // our reserve took one after it looked: that hold is ours alone.
-    return GiveBack(r.property_id, r.booking_id, stop);
-  }
   if (reserved.outcome == ReserveOutcome::kWaitlisted) {
     // Our reserve put the booking on the waitlist after the winner ended:
     // take it off, and give back a unit handed to it meanwhile.
@@ -411,6 +435,12 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       HandBack(record, driver);
       return Interrupted(record.request.booking_id);
     }
+    if (!record.lease.HeldByAnother(driver, clock_.NowUnixMillis()) && !announce &&
+        !record.outcome_owed) {
+      // kOutcomeOwed: no event of this drive would be delivered again.
+      if (Status s = OweOutcome(record, true, stop); !s.ok()) return s;
+      continue;
+    }
     if (record.status == BookingStatus::kWaitlisted) {
       // No lease while waiting: every move out of WAITLISTED follows what
       // Redis decided atomically (handed a unit, left, turned away), so two
@@ -446,6 +476,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
   }
   if (Status s = PublishOutcome(record, SagaVerdict::kTerminal, trace_id, stop); !s.ok()) return s;
   CountOutcome(record.status);
+  if (record.outcome_owed) PaidOutcome(record);
   return SagaResult{SagaVerdict::kTerminal, record.status};
 }
 
@@ -691,6 +722,31 @@ Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& dr
   return record.version == version + 1 && record.lease.owner == driver;
 }
 
+Status BookingSaga::OweOutcome(BookingRecord& record, bool owed, const std::atomic<bool>& stop) {
+  // updated_at stays: owing an outcome does not make a stuck booking look fresh.
+  LedgerChange change{record.status, record.payment_status, "",
+                      std::nullopt,  std::nullopt,          record.updated_at};
+  change.outcome_owed = owed;
+  return Apply(record, change, stop);
+}
+
+void BookingSaga::PaidOutcome(BookingRecord& record) {
+  // One attempt: should it fail, the reconciler finds the booking owing and
+  // publishes the same outcome again (same eventId: same version).
+  LedgerChange change{record.status, record.payment_status, "",
+                      std::nullopt,  std::nullopt,          record.updated_at};
+  change.outcome_owed = false;
+  Status s = ledger_.Transition(record.request.booking_id, record.status, record.version, change);
+  if (s.ok()) {
+    ApplyChange(record, change);
+  } else {
+    spdlog::info(
+        "booking {}: outcome published, not yet marked so ({}); the reconciler "
+        "publishes it again",
+        record.request.booking_id, s.ToString());
+  }
+}
+
 void BookingSaga::HandBackAdmitted(BookingRecord record, const std::string& driver) {
   HandBack(record, driver);
 }
@@ -755,21 +811,27 @@ Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
 Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop, bool lost_claim) {
   const std::string id = record.request.booking_id;
   auto fresh = Retry(
-      "get", [&] { return ledger_.Get(id); }, stop);
+      "get",
+      [&]() -> Result<std::optional<BookingRecord>> {
+        auto got = ledger_.Get(id);
+        // After a lost claim the booking is past `record` (kReadsClaims): a
+        // read not past it is a ledger behind its own claims, waited out.
+        if (got.ok() && got->has_value() && lost_claim && (*got)->version <= record.version) {
+          return Status::Unavailable("booking " + id + ": another driver won version " +
+                                     std::to_string(record.version) +
+                                     " and the ledger does not show it yet");
+        }
+        return got;
+      },
+      stop);
   if (!fresh.ok()) return fresh.status();
   if (!fresh->has_value()) return Status::Internal("booking " + id + " vanished from the ledger");
-  // kNeverBackwards: the claim is the commit point and the document may lag
-  // it (a write-down that failed). What this driver holds came from a claim
-  // it won or a read, so the booking is at least there: an older document is
-  // a lagging one, never a move by someone else. The next compare-and-set
-  // from here loses to any claim past it, and rolls the document forward.
-  // After a lost claim the booking is past `record`: a document not past it
-  // is stale too, and acting on either could repeat an undone step.
-  if (lost_claim && (*fresh)->version <= record.version) {
-    return Status::Unavailable("booking " + id + ": another driver won version " +
-                               std::to_string(record.version) +
-                               " and the ledger's document does not show it yet");
-  }
+  // kNeverBackwards: what this driver holds came from a claim it won or a
+  // read, so the booking is at least there. An older read is a ledger behind
+  // its own claims (kReadsClaims broken: a document whose write-down
+  // failed), never a move by someone else, and acting on it could repeat an
+  // undone step. The next compare-and-set from here loses to any claim past
+  // it.
   if ((*fresh)->version < record.version) {
     spdlog::warn(
         "booking {}: the ledger's document is at version {}, behind claim {}; going on "
@@ -824,9 +886,15 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
     Status inserted = RetryBounded(
         "park: record", [&] { return ledger_.Insert(record); }, stop);
     if (inserted.code() == StatusCode::kAlreadyExists) {
-      return Status::FailedPrecondition("booking " + id + " was recorded meanwhile; not parked");
+      if (Status s = ParkedMeanwhile(record, stop); !s.ok()) {
+        return s.code() == StatusCode::kFailedPrecondition
+                   ? Status::FailedPrecondition("booking " + id +
+                                                " was recorded meanwhile; not parked")
+                   : s;
+      }
+    } else if (!inserted.ok()) {
+      return inserted;
     }
-    if (!inserted.ok()) return inserted;
   } else {
     record = std::move(**found);
     if (IsTerminal(record.status)) return Status::Ok();
@@ -851,10 +919,16 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
         "park: record",
         [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);
     if (moved.code() == StatusCode::kFailedPrecondition) {
-      return Status::FailedPrecondition("booking " + id + " moved meanwhile; not parked");
+      if (Status s = ParkedMeanwhile(record, stop); !s.ok()) {
+        return s.code() == StatusCode::kFailedPrecondition
+                   ? Status::FailedPrecondition("booking " + id + " moved meanwhile; not parked")
+                   : s;
+      }
+    } else if (!moved.ok()) {
+      return moved;
+    } else {
+      ApplyChange(record, change);
     }
-    if (!moved.ok()) return moved;
-    ApplyChange(record, change);
   }
   // A hold left by a failure here belongs to a finished booking: verify I2
   // names it and reconcile --fix gives it back.
@@ -862,6 +936,21 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
   parked_->Increment();
   spdlog::error("booking {} parked: {}", id, why);
   return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
+}
+
+Status BookingSaga::ParkedMeanwhile(BookingRecord& record, const std::atomic<bool>& stop) {
+  // A retried write whose first answer was lost finds its own change there:
+  // PARKED read back is PARKED decided, whoever recorded it, and the hold
+  // goes back all the same (a release is idempotent per booking).
+  const std::string& id = record.request.booking_id;
+  auto found = RetryBounded(
+      "park: read the ledger", [&] { return ledger_.Get(id); }, stop);
+  if (!found.ok()) return found.status();
+  if (!found->has_value() || (*found)->status != BookingStatus::kParked) {
+    return Status::FailedPrecondition("booking " + id + " moved meanwhile");
+  }
+  record = std::move(**found);
+  return Status::Ok();
 }
 
 OutgoingEvent BookingSaga::OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,

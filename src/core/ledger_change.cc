@@ -13,6 +13,7 @@ void ApplyChange(BookingRecord& record, const LedgerChange& change) {
   if (change.entry) record.audit_log.push_back(*change.entry);
   if (change.lease) record.lease = *change.lease;
   if (change.waitlist_position > 0) record.waitlist_position = change.waitlist_position;
+  if (change.outcome_owed) record.outcome_owed = *change.outcome_owed;
   record.updated_at = !change.updated_at.empty() ? change.updated_at
                       : change.entry             ? change.entry->timestamp
                                                  : record.updated_at;

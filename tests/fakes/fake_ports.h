@@ -270,7 +270,7 @@ class FakeLedger : public Ledger {
     std::lock_guard lock(mu_);
     std::vector<BookingRecord> out;
     for (const auto& [id, r] : records_) {
-      if (!IsTerminal(r.status) && r.updated_at < before) out.push_back(r);
+      if ((!IsTerminal(r.status) || r.outcome_owed) && r.updated_at < before) out.push_back(r);
     }
     return out;
   }

@@ -209,7 +209,9 @@ Result<std::optional<BookingRecord>> SimLedger::Get(const std::string& id) {
   if (Status s = LedgerError(calls_, "ledger.get"); !s.ok()) return s;
   auto it = documents_.find(id);
   if (it == documents_.end()) return std::optional<BookingRecord>();
-  return std::optional<BookingRecord>(it->second);
+  BookingRecord record = it->second;
+  if (Status s = CatchUp(record); !s.ok()) return s;
+  return std::optional<BookingRecord>(std::move(record));
 }
 
 Result<std::map<std::string, BookingRecord>> SimLedger::GetMany(
@@ -219,7 +221,10 @@ Result<std::map<std::string, BookingRecord>> SimLedger::GetMany(
   std::map<std::string, BookingRecord> out;
   for (const auto& id : ids) {
     auto it = documents_.find(id);
-    if (it != documents_.end()) out.emplace(id, it->second);
+    if (it == documents_.end()) continue;
+    BookingRecord record = it->second;
+    if (Status s = CatchUp(record); !s.ok()) return s;
+    out.emplace(id, std::move(record));
   }
   return out;
 }
@@ -246,16 +251,19 @@ void SimLedger::WriteDown(const std::string& id, int64_t version, const LedgerCh
   ApplyChange(it->second, change);
 }
 
-void SimLedger::RollForward(const std::string& id) {
+Status SimLedger::CatchUp(BookingRecord& record) {
+  const std::string& id = record.request.booking_id;
   while (true) {
-    auto doc = documents_.find(id);
-    if (doc == documents_.end()) return;
-    auto claim = claims_.find({id, doc->second.version});
-    if (claim == claims_.end()) return;
-    // Each write-down is its own call: another actor may act in between.
-    calls_.Enter("ledger.roll-forward", id, kLedgerBoundMs);
-    if (calls_.Fault("ledger.roll-forward", "error", calls_.plan().error)) return;
-    WriteDown(id, claim->first.second, claim->second.change);
+    // Each claim read is its own call: another actor may act in between.
+    calls_.Enter("ledger.read-claim", id, kLedgerBoundMs);
+    if (Status s = LedgerError(calls_, "ledger.read-claim"); !s.ok()) return s;
+    auto claim = claims_.find({id, record.version});
+    if (claim == claims_.end()) return Status::Ok();
+    const int64_t version = record.version;
+    ApplyChange(record, claim->second.change);
+    if (!calls_.Fault("ledger.catch-up", "lag", calls_.plan().lag)) {
+      WriteDown(id, version, claim->second.change);
+    }
   }
 }
 
@@ -264,7 +272,6 @@ Status SimLedger::Transition(const std::string& id, BookingStatus from, int64_t 
   calls_.Enter("ledger.claim", id, kLedgerBoundMs);
   if (Status s = LedgerError(calls_, "ledger.claim"); !s.ok()) return s;
   if (!claims_.emplace(std::make_pair(id, version), Claim{from, change}).second) {
-    RollForward(id);
     return Status::FailedPrecondition("booking " + id + " has moved past version " +
                                       std::to_string(version));
   }
@@ -282,7 +289,9 @@ Result<std::vector<BookingRecord>> SimLedger::FindStale(const std::string& updat
   std::vector<BookingRecord> out;
   for (const auto& [id, r] : documents_) {
     if (static_cast<int64_t>(out.size()) >= limit) break;
-    if (!IsTerminal(r.status) && r.updated_at < updated_before) out.push_back(r);
+    if ((!IsTerminal(r.status) || r.outcome_owed) && r.updated_at < updated_before) {
+      out.push_back(r);
+    }
   }
   return out;
 }

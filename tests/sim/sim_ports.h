@@ -6,9 +6,10 @@
 //   SimLedger     the claim-based ledger on FerretDB: a transition is a
 //                 claim insert (the commit point, one winner per version)
 //                 and then a separate write-down of the document, which may
-//                 fail and leave Get behind the claims until a loser rolls
-//                 it forward. Atomic per document, never across documents;
-//                 a bulk insert may stop half way.
+//                 fail and leave the document behind its claims; Get reads
+//                 the claims past it, one call each (kReadsClaims). Atomic
+//                 per document, never across documents; a bulk insert may
+//                 stop half way.
 //   SimBank       idempotent by key; a charge may land and its answer be
 //                 lost; a void of a settled capture is refused (CAPTURED).
 //   SimProducer   a publish may fail before it is written, find its topic
@@ -137,8 +138,10 @@ class SimLedger final : public Ledger {
     BookingStatus from;
     LedgerChange change;
   };
-  // Applies the claims past the document, each a write-down (RollForward).
-  void RollForward(const std::string& booking_id);
+  // kReadsClaims: applies the claims past the document to `record`, each a
+  // read of its own, and writes them down unless the seed says the
+  // write-down fails.
+  Status CatchUp(BookingRecord& record);
   void WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
 
   Calls& calls_;

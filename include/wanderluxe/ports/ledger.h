@@ -4,9 +4,11 @@
 //
 // Thread safety: every call may run concurrently from any number of threads
 // and processes. Two Transitions from the same (status, version) race
-// honestly: one returns Ok, every other kFailedPrecondition. Get may lag a
-// transition whose winner is still writing it down (or died doing so); a
-// Transition from the lagging version fails, and brings Get up to date.
+// honestly: one returns Ok, every other kFailedPrecondition. kReadsClaims:
+// Get and GetMany answer every transition won before they were called, even
+// one whose winner is still writing it down or died doing so (MongoLedger
+// reads the claims past the document). FindStale, CountByStatus and the
+// other scans read documents only, and may lag.
 //
 // Ownership (ARCHITECTURE §6) is data in the record, not a lock in the
 // ledger: a driver holds `lease` while it advances a booking, and every
@@ -57,6 +59,12 @@ struct BookingRecord {
   int64_t version = 1;
   int64_t waitlist_position = 0;  // > 0: joined the waitlist at this place (1 = head)
   std::string client_id;          // the API client that booked it; empty without keys
+  // kOutcomeOwed: a driver with no event in flight (the reconciler, a
+  // hand-over from the waitlist) drives it, so no redelivery would publish
+  // its terminal outcome should that driver die first. Set before such a
+  // drive's first step, cleared once the terminal outcome is published;
+  // FindStale finds a terminal booking that still owes it.
+  bool outcome_owed = false;
   Lease lease;
   std::string created_at;
   std::string updated_at;
@@ -73,6 +81,7 @@ struct LedgerChange {
   std::optional<Lease> lease;        // replaces the lease when set
   std::string updated_at;            // RFC 3339; the entry's timestamp when empty
   int64_t waitlist_position = 0;     // > 0: the place it joined the waitlist at
+  std::optional<bool> outcome_owed;  // replaces outcome_owed when set
 };
 
 // The record after `change`, at version + 1: what every ledger stores.
@@ -107,7 +116,8 @@ class Ledger {
   // it first). Exactly one caller wins each version.
   virtual Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                             const LedgerChange& change) = 0;
-  // Non-terminal records last updated before `updated_before` (RFC 3339).
+  // Non-terminal records last updated before `updated_before` (RFC 3339),
+  // and terminal ones that still owe their outcome (kOutcomeOwed).
   virtual Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                        int64_t limit) = 0;
   // Bookings of a property by status (for `verify`).

@@ -63,6 +63,7 @@ json UpdateFor(const LedgerChange& change) {
   if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
   if (change.lease) set["lease"] = LeaseJson(*change.lease);
   if (change.waitlist_position > 0) set["waitlistPosition"] = change.waitlist_position;
+  if (change.outcome_owed) set["outcomeOwed"] = *change.outcome_owed;
   json update = {{"$set", set}, {"$inc", {{"version", 1}}}};
   if (change.entry) update["$push"] = {{"auditLog", EntryJson(*change.entry)}};
   return update;
@@ -153,6 +154,7 @@ std::string BookingDocument(const BookingRecord& r) {
               {"version", r.version}};
   if (!q.check_in.empty()) doc["dates"] = {{"checkIn", q.check_in}, {"checkOut", q.check_out}};
   if (r.waitlist_position > 0) doc["waitlistPosition"] = r.waitlist_position;
+  if (r.outcome_owed) doc["outcomeOwed"] = true;
   if (!r.client_id.empty()) doc["clientId"] = r.client_id;
   for (const auto& e : r.audit_log) doc["auditLog"].push_back(EntryJson(e));
   return doc.dump();
@@ -180,6 +182,7 @@ Result<BookingRecord> ParseBookingDocument(const std::string& text) {
     r.fingerprint = d.value("fingerprint", "");
     r.version = Int(d.at("version"));
     if (d.contains("waitlistPosition")) r.waitlist_position = Int(d["waitlistPosition"]);
+    r.outcome_owed = d.value("outcomeOwed", false);
     r.client_id = d.value("clientId", "");
     if (d.contains("lease")) r.lease = ParseLease(d["lease"]);
     r.created_at = d.value("createdAt", "");
@@ -203,6 +206,7 @@ std::string ClaimDocument(const std::string& booking_id, BookingStatus from, int
   if (change.entry) c["entry"] = EntryJson(*change.entry);
   if (change.lease) c["lease"] = LeaseJson(*change.lease);
   if (change.waitlist_position > 0) c["waitlistPosition"] = change.waitlist_position;
+  if (change.outcome_owed) c["outcomeOwed"] = *change.outcome_owed;
   return json{{"_id", ClaimId(booking_id, version)},
               {"bookingId", booking_id},
               {"from", BookingStatusName(from)},
@@ -229,6 +233,7 @@ Result<Claim> ParseClaimDocument(const std::string& text) {
     }
     if (c.contains("lease")) claim.change.lease = ParseLease(c["lease"]);
     if (c.contains("waitlistPosition")) claim.change.waitlist_position = Int(c["waitlistPosition"]);
+    if (c.contains("outcomeOwed")) claim.change.outcome_owed = c["outcomeOwed"].get<bool>();
     return claim;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("unreadable ledger claim: ") + e.what());
@@ -239,7 +244,8 @@ Status MongoLedger::EnsureIndexes() {
   for (const auto& [name, keys] :
        {std::pair{"propertyId_status", R"({"propertyId":1,"status":1})"},
         std::pair{"userId", R"({"userId":1})"},
-        std::pair{"status_updatedAt", R"({"status":1,"updatedAt":1})"}}) {
+        std::pair{"status_updatedAt", R"({"status":1,"updatedAt":1})"},
+        std::pair{"outcomeOwed_updatedAt", R"({"outcomeOwed":1,"updatedAt":1})"}}) {
     for (const auto& collection : collections_) {
       if (Status s = store_.CreateIndex(collection, name, keys, false); !s.ok()) return s;
     }
@@ -342,6 +348,7 @@ Result<std::map<std::string, BookingRecord>> MongoLedger::GetMany(
     for (const auto& d : *docs) {
       auto record = ParseBookingDocument(d);
       if (!record.ok()) return record.status();
+      if (Status s = CatchUp(*record); !s.ok()) return s;
       std::string id = record->request.booking_id;
       found.emplace(std::move(id), std::move(*record));
     }
@@ -408,15 +415,12 @@ Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking
   if (!doc->has_value()) return std::optional<BookingRecord>();
   auto record = ParseBookingDocument(**doc);
   if (!record.ok()) return record.status();
+  if (Status s = CatchUp(*record); !s.ok()) return s;
   return std::optional<BookingRecord>(std::move(*record));
 }
 
-Status MongoLedger::RollForward(const std::string& booking_id) {
-  auto found = Get(booking_id);
-  if (!found.ok()) return found.status();
-  if (!found->has_value())
-    return Status::Internal("booking " + booking_id + " has claims but no document");
-  BookingRecord& record = **found;
+Status MongoLedger::CatchUp(BookingRecord& record) {
+  const std::string& booking_id = record.request.booking_id;
   const std::string& claims = claims_[ShardOf(booking_id)];
   for (int ahead = 0;; ++ahead) {
     auto claim_doc = store_.FindById(claims, ClaimId(booking_id, record.version));
@@ -436,7 +440,12 @@ Status MongoLedger::RollForward(const std::string& booking_id) {
     }
     const int64_t version = record.version;
     ApplyChange(record, claim->change);
-    if (Status s = WriteDown(booking_id, version, claim->change); !s.ok()) return s;
+    // The answer is the claims' whatever happens here; the write-down only
+    // spares the next reader this walk.
+    if (Status s = WriteDown(booking_id, version, claim->change); !s.ok()) {
+      spdlog::warn("ledger: {} version {} read from its claim, written down later: {}", booking_id,
+                   version + 1, s.ToString());
+    }
   }
 }
 
@@ -456,17 +465,14 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
                                     ClaimDocument(booking_id, from, version, change));
   if (claimed.code() == StatusCode::kAlreadyExists) {
     // Lost. The winner may not have written its change down yet (or died
-    // before it could): finish that for it, so the caller's next Get sees it.
-    if (Status s = RollForward(booking_id); !s.ok()) {
-      spdlog::warn("ledger: rolling {} forward: {}", booking_id, s.ToString());
-    }
+    // before it could): the caller's next Get reads it from the claims.
     return Status::FailedPrecondition("booking " + booking_id + " has moved past " +
                                       std::string(BookingStatusName(from)) + " at version " +
                                       std::to_string(version));
   }
   if (!claimed.ok()) return claimed;
   // Won: the claim is the commit point. A failed write-down is finished by
-  // the next caller that loses to this claim, so it is not this caller's failure.
+  // the next Get (CatchUp), so it is not this caller's failure.
   if (Status s = WriteDown(booking_id, version, change); !s.ok()) {
     spdlog::warn("ledger: {} version {} claimed, written down later: {}", booking_id, version + 1,
                  s.ToString());
@@ -483,6 +489,8 @@ std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_be
         json{{"status", BookingStatusName(status)}, {"updatedAt", {{"$lt", updated_before}}}}
             .dump());
   }
+  // kOutcomeOwed: a terminal booking whose driver died before it published.
+  filters.push_back(json{{"outcomeOwed", true}, {"updatedAt", {{"$lt", updated_before}}}}.dump());
   return filters;
 }
 

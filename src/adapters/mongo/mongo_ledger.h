@@ -83,9 +83,10 @@ class MongoLedger final : public Ledger {
                     const LedgerChange& change) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
-  // FindStale's filters, one per non-terminal status: each an equality on
-  // `status` (which FerretDB evaluates in SQL) and the time bound (which it
-  // then checks on the few rows that match). One `$in` over the statuses is
+  // FindStale's filters, one per non-terminal status and one for a booking
+  // that still owes its outcome (kOutcomeOwed): each an equality (which
+  // FerretDB evaluates in SQL) and the time bound (which it then checks on
+  // the few rows that match). One `$in` over the statuses is
   // evaluated by FerretDB itself, decoding every document of every shard on
   // every reconcile pass: ~100,000 after a 100,000-request herd, CPU taken
   // from the drain (DESIGN.md, "The reconciler's scan").
@@ -111,8 +112,9 @@ class MongoLedger final : public Ledger {
   void RememberMarked(const std::vector<std::string>& ids) EXCLUDES(marks_mu_);
   // Those of `ids` not known to be marked already.
   std::vector<std::string> NotMarked(const std::vector<std::string>& ids) EXCLUDES(marks_mu_);
-  // Writes down every won claim past the document's version.
-  Status RollForward(const std::string& booking_id);
+  // Brings `record`, as its document says, up to its claims: each claim past
+  // the document's version is applied (and written down, as a courtesy).
+  Status CatchUp(BookingRecord& record);
   // Writes a won transition onto the booking's document, if it is still at `version`.
   Status WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
 
