@@ -2,7 +2,9 @@
 // a time, each well within the call's timeout, so that only a bound on the
 // whole exchange (connect + send + receive) can stop it. The port promises
 // that a call given `timeout` returns within it: past it, a charge is
-// kUnknown and a lookup or void kDeadlineExceeded.
+// kUnknown and a lookup or void kDeadlineExceeded. Then the same client
+// against the real `wanderluxe bank` role: answering at once, and slower than
+// the call; and against a port where nothing listens.
 #include "adapters/bank/http_bank.h"
 
 #include <doctest/doctest.h>
@@ -13,8 +15,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/servers.h"
 
 namespace wanderluxe {
 namespace {
@@ -34,6 +42,10 @@ constexpr size_t kTrickleBytes = 4;
 constexpr milliseconds kTrickleGap(100);
 // How often the server's accept loop looks at its stop flag.
 constexpr int kAcceptPollMs = 50;
+// The bank role: how long it may take to answer /healthz after its start, and
+// the latency that makes it slower than kCallTimeout.
+constexpr auto kBankStartBound = std::chrono::seconds(30);
+constexpr milliseconds kSlowBankLatency(3 * kCallTimeout);
 
 const std::string kBody = R"({"status":"CAPTURED","transactionId":"tx-trickled"})";
 const std::string kAnswer =
@@ -119,6 +131,55 @@ milliseconds Since(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
 }
 
+// Runs `call` (a Lookup or a Void): it must give up within its timeout.
+template <typename Call>
+void ExpectDeadlineExceeded(const std::string& name, Call call) {
+  const auto start = Clock::now();
+  const Result<ChargeState> r = call();
+  const milliseconds took = Since(start);
+  MESSAGE(name, " took ", took.count(), " ms; ",
+          r.ok() ? std::string(ChargeStateName(*r)) : r.status().ToString());
+  CHECK(took <= kCallTimeout + kReturnSlack);
+  CHECK((!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded));
+}
+
+// `wanderluxe bank` as a child process on a free loopback port, its book in a
+// directory of its own, answering /healthz before the constructor returns.
+class BankRole {
+ public:
+  explicit BankRole(milliseconds latency)
+      : dir_("/tmp/" + testing::UniqueName("wanderluxe-http-bank")),
+        port_(testing::FreeLoopbackPort()) {
+    std::filesystem::create_directories(dir_);
+    std::vector<std::string> args = {"bank"};
+    for (const std::string& set : std::vector<std::string>{
+             "bank.listen_host=127.0.0.1", "bank.port=" + std::to_string(port_),
+             "bank.latency_ms=" + std::to_string(latency.count()), "bank.decline_pct=0",
+             "bank.timeout_pct=0", "bank.error_pct=0",
+             "bank.book_path=" + dir_ + "/charges.jsonl"}) {
+      args.insert(args.end(), {"--set", set});
+    }
+    child_ = std::make_unique<testing::ChildProcess>(args, dir_ + "/bank.log");
+    HttpBank probe(url());
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return probe.Lookup("probe", kCallTimeout).ok(); },
+                                       kBankStartBound),
+                    "the bank role did not answer; see ", dir_);
+  }
+  ~BankRole() {
+    child_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  BankRole(const BankRole&) = delete;
+  BankRole& operator=(const BankRole&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  const std::string dir_;
+  const int port_;
+  std::unique_ptr<testing::ChildProcess> child_;
+};
+
 TEST_SUITE("integration.http_bank") {
   TEST_CASE("a bank that trickles its answer: every call returns within its timeout") {
     static_assert(kTrickleGap < kCallTimeout, "each read must be within a per-read timeout");
@@ -136,23 +197,44 @@ TEST_SUITE("integration.http_bank") {
       CHECK(r.outcome == ChargeOutcome::kUnknown);
     }
     SUBCASE("Lookup: kDeadlineExceeded") {
-      const auto start = Clock::now();
-      const Result<ChargeState> r = bank.Lookup("trickle-lookup", kCallTimeout);
-      const milliseconds took = Since(start);
-      MESSAGE("Lookup took ", took.count(), " ms; ",
-              r.ok() ? std::string(ChargeStateName(*r)) : r.status().ToString());
-      CHECK(took <= kCallTimeout + kReturnSlack);
-      CHECK((!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded));
+      ExpectDeadlineExceeded("Lookup", [&] { return bank.Lookup("trickle-lookup", kCallTimeout); });
     }
     SUBCASE("Void: kDeadlineExceeded") {
-      const auto start = Clock::now();
-      const Result<ChargeState> r = bank.Void("trickle-void", kCallTimeout);
-      const milliseconds took = Since(start);
-      MESSAGE("Void took ", took.count(), " ms; ",
-              r.ok() ? std::string(ChargeStateName(*r)) : r.status().ToString());
-      CHECK(took <= kCallTimeout + kReturnSlack);
-      CHECK((!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded));
+      ExpectDeadlineExceeded("Void", [&] { return bank.Void("trickle-void", kCallTimeout); });
     }
+  }
+
+  TEST_CASE("the bank role: a charge is captured, looked up, voided, and its key refused after") {
+    BankRole role(milliseconds(0));
+    HttpBank bank(role.url());
+    const std::string key = testing::UniqueName("http-bank");
+    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kNone);
+    const ChargeResult charge = bank.Charge(key, Money{1250, "USD"}, kCallTimeout);
+    CHECK(charge.outcome == ChargeOutcome::kCaptured);
+    CHECK_FALSE(charge.transaction_id.empty());
+    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kCaptured);
+    CHECK(bank.Void(key, kCallTimeout).value() == ChargeState::kVoided);
+    CHECK(bank.Charge(key, Money{1250, "USD"}, kCallTimeout).outcome == ChargeOutcome::kDeclined);
+  }
+
+  TEST_CASE("the bank role slower than the call: Charge is kUnknown within its timeout") {
+    BankRole role(kSlowBankLatency);
+    HttpBank bank(role.url());
+    const auto start = Clock::now();
+    const ChargeResult r =
+        bank.Charge(testing::UniqueName("slow"), Money{1000, "USD"}, kCallTimeout);
+    const milliseconds took = Since(start);
+    MESSAGE("Charge took ", took.count(), " ms: ", r.detail);
+    CHECK(took <= kCallTimeout + kReturnSlack);
+    CHECK(r.outcome == ChargeOutcome::kUnknown);
+  }
+
+  TEST_CASE("nothing listening: kUnavailable, at once") {
+    HttpBank bank("http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
+    const Result<ChargeState> r = bank.Lookup("nobody", kCallTimeout);
+    CHECK((!r.ok() && r.status().code() == StatusCode::kUnavailable));
+    CHECK(bank.Charge("nobody", Money{1000, "USD"}, kCallTimeout).outcome ==
+          ChargeOutcome::kUnknown);
   }
 }
 
