@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/http/http_client.h"
+#include "adapters/http/http_exchange.h"
 
 namespace wanderluxe {
 namespace {
@@ -22,10 +22,10 @@ Result<ChargeState> StateFrom(const HttpResult& r) {
 
 ChargeResult HttpBank::Charge(const std::string& key, const Money& amount,
                               std::chrono::milliseconds timeout) {
-  HttpClient http(base_url_, timeout);
   const std::string body =
       json{{"amount", amount.minor_units}, {"currency", amount.currency}}.dump();
-  auto r = http.Send("POST", "/v1/charges", {{"Idempotency-Key", key}}, body);
+  auto r =
+      HttpExchange(base_url_, {"POST", "/v1/charges", {{"Idempotency-Key", key}}, body}, timeout);
   if (!r.ok()) return {ChargeOutcome::kUnknown, "", r.status().ToString()};
   if (r->status == 201 || r->status == 200) {
     json doc = json::parse(r->body, nullptr, false);
@@ -38,8 +38,7 @@ ChargeResult HttpBank::Charge(const std::string& key, const Money& amount,
 }
 
 Result<ChargeState> HttpBank::Lookup(const std::string& key, std::chrono::milliseconds timeout) {
-  HttpClient http(base_url_, timeout);
-  auto r = http.Send("GET", "/v1/charges/" + key);
+  auto r = HttpExchange(base_url_, {"GET", "/v1/charges/" + key}, timeout);
   if (!r.ok()) return r.status();
   if (r->status == 404) return ChargeState::kNone;
   if (r->status != 200) return Status::Unavailable("bank answered " + std::to_string(r->status));
@@ -47,8 +46,7 @@ Result<ChargeState> HttpBank::Lookup(const std::string& key, std::chrono::millis
 }
 
 Result<ChargeState> HttpBank::Void(const std::string& key, std::chrono::milliseconds timeout) {
-  HttpClient http(base_url_, timeout);
-  auto r = http.Send("POST", "/v1/charges/" + key + "/void");
+  auto r = HttpExchange(base_url_, {"POST", "/v1/charges/" + key + "/void"}, timeout);
   if (!r.ok()) return r.status();
   if (r->status != 200) return Status::Unavailable("bank answered " + std::to_string(r->status));
   return StateFrom(*r);

@@ -3,6 +3,9 @@
 //   GET  /v1/charges/{key}      -> 200 {status} | 404
 //   POST /v1/charges/{key}/void -> 200 {status}
 // No answer, a 5xx or a reset is ChargeOutcome::kUnknown: the charge may have landed.
+// Each call's timeout is ONE deadline for the whole exchange (connect, send,
+// receive; http_exchange.h): past it a charge is kUnknown, a lookup or void
+// kDeadlineExceeded, however the server paced its bytes.
 #ifndef WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
 #define WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
 

@@ -4,7 +4,8 @@
 // basic_parser reads request heads; bodies are read straight into the
 // request, and answers are written by hand, pipelined answers in one write.
 //
-// The only file that includes Boost.Asio or Beast (about a minute to compile).
+// One of the two files that include Boost.Asio or Beast (about a minute to
+// compile); the other is http_exchange.cc.
 #include "adapters/http/event_loop_server.h"
 
 #include <pthread.h>

@@ -1,0 +1,242 @@
+// HttpBank against a loopback server that trickles its answer: a few bytes at
+// a time, each well within the call's timeout, so that only a bound on the
+// whole exchange (connect + send + receive) can stop it. The port promises
+// that a call given `timeout` returns within it: past it, a charge is
+// kUnknown and a lookup or void kDeadlineExceeded. Then the same client
+// against the real `wanderluxe bank` role: answering at once, and slower than
+// the call; and against a port where nothing listens.
+#include "adapters/bank/http_bank.h"
+
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/servers.h"
+
+namespace wanderluxe {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// The timeout each call is given.
+constexpr milliseconds kCallTimeout(500);
+// How much later than its timeout a call may return: the loop's wake-up and
+// the scheduler of a loaded 2-core machine, never another read.
+constexpr milliseconds kReturnSlack(250);
+// The trickle: kTrickleBytes every kTrickleGap, each gap a fifth of the
+// timeout, so no single read waits long; the whole answer takes several
+// timeouts.
+constexpr size_t kTrickleBytes = 4;
+constexpr milliseconds kTrickleGap(100);
+// How often the server's accept loop looks at its stop flag.
+constexpr int kAcceptPollMs = 50;
+// The bank role: how long it may take to answer /healthz after its start, and
+// the latency that makes it slower than kCallTimeout.
+constexpr auto kBankStartBound = std::chrono::seconds(30);
+constexpr milliseconds kSlowBankLatency(3 * kCallTimeout);
+
+const std::string kBody = R"({"status":"CAPTURED","transactionId":"tx-trickled"})";
+const std::string kAnswer =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+    std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+
+// Accepts connections on 127.0.0.1 and, for each, reads the request's head
+// and body, then writes kAnswer kTrickleBytes at a time, kTrickleGap apart,
+// until it is all sent or the client has gone.
+class TricklingServer {
+ public:
+  TricklingServer() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listen_fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listen_fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TricklingServer() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+  TricklingServer(const TricklingServer&) = delete;
+  TricklingServer& operator=(const TricklingServer&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (poll(&p, 1, kAcceptPollMs) <= 0) continue;
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      if (ReadRequest(fd)) Trickle(fd);
+      close(fd);
+    }
+  }
+
+  // The head, then Content-Length bytes of body (0 when absent).
+  static bool ReadRequest(int fd) {
+    std::string in;
+    char buf[1024];
+    size_t head_end = std::string::npos;
+    size_t want = 0;
+    while (head_end == std::string::npos || in.size() < want) {
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+      if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
+        size_t length = 0;
+        const size_t at = in.find("Content-Length: ");
+        if (at != std::string::npos && at < head_end) length = std::stoul(in.substr(at + 16));
+        want = head_end + 4 + length;
+      }
+    }
+    return true;
+  }
+
+  void Trickle(int fd) {
+    for (size_t at = 0; at < kAnswer.size() && !stop_; at += kTrickleBytes) {
+      const std::string piece = kAnswer.substr(at, kTrickleBytes);
+      if (send(fd, piece.data(), piece.size(), MSG_NOSIGNAL) < 0) return;
+      std::this_thread::sleep_for(kTrickleGap);
+    }
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+milliseconds Since(Clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+}
+
+// Runs `call` (a Lookup or a Void): it must give up within its timeout.
+template <typename Call>
+void ExpectDeadlineExceeded(const std::string& name, Call call) {
+  const auto start = Clock::now();
+  const Result<ChargeState> r = call();
+  const milliseconds took = Since(start);
+  MESSAGE(name, " took ", took.count(), " ms; ",
+          r.ok() ? std::string(ChargeStateName(*r)) : r.status().ToString());
+  CHECK(took <= kCallTimeout + kReturnSlack);
+  CHECK((!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded));
+}
+
+// `wanderluxe bank` as a child process on a free loopback port, its book in a
+// directory of its own, answering /healthz before the constructor returns.
+class BankRole {
+ public:
+  explicit BankRole(milliseconds latency)
+      : dir_("/tmp/" + testing::UniqueName("wanderluxe-http-bank")),
+        port_(testing::FreeLoopbackPort()) {
+    std::filesystem::create_directories(dir_);
+    std::vector<std::string> args = {"bank"};
+    for (const std::string& set : std::vector<std::string>{
+             "bank.listen_host=127.0.0.1", "bank.port=" + std::to_string(port_),
+             "bank.latency_ms=" + std::to_string(latency.count()), "bank.decline_pct=0",
+             "bank.timeout_pct=0", "bank.error_pct=0",
+             "bank.book_path=" + dir_ + "/charges.jsonl"}) {
+      args.insert(args.end(), {"--set", set});
+    }
+    child_ = std::make_unique<testing::ChildProcess>(args, dir_ + "/bank.log");
+    HttpBank probe(url());
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return probe.Lookup("probe", kCallTimeout).ok(); },
+                                       kBankStartBound),
+                    "the bank role did not answer; see ", dir_);
+  }
+  ~BankRole() {
+    child_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  BankRole(const BankRole&) = delete;
+  BankRole& operator=(const BankRole&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  const std::string dir_;
+  const int port_;
+  std::unique_ptr<testing::ChildProcess> child_;
+};
+
+TEST_SUITE("integration.http_bank") {
+  TEST_CASE("a bank that trickles its answer: every call returns within its timeout") {
+    static_assert(kTrickleGap < kCallTimeout, "each read must be within a per-read timeout");
+    REQUIRE(kAnswer.size() / kTrickleBytes * kTrickleGap > 2 * kCallTimeout);
+    TricklingServer server;
+    HttpBank bank(server.url());
+
+    SUBCASE("Charge: kUnknown") {
+      const auto start = Clock::now();
+      const ChargeResult r = bank.Charge("trickle-charge", Money{1000, "USD"}, kCallTimeout);
+      const milliseconds took = Since(start);
+      MESSAGE("Charge took ", took.count(), " ms; outcome ", static_cast<int>(r.outcome), " ",
+              r.detail);
+      CHECK(took <= kCallTimeout + kReturnSlack);
+      CHECK(r.outcome == ChargeOutcome::kUnknown);
+    }
+    SUBCASE("Lookup: kDeadlineExceeded") {
+      ExpectDeadlineExceeded("Lookup", [&] { return bank.Lookup("trickle-lookup", kCallTimeout); });
+    }
+    SUBCASE("Void: kDeadlineExceeded") {
+      ExpectDeadlineExceeded("Void", [&] { return bank.Void("trickle-void", kCallTimeout); });
+    }
+  }
+
+  TEST_CASE("the bank role: a charge is captured, looked up, voided, and its key refused after") {
+    BankRole role(milliseconds(0));
+    HttpBank bank(role.url());
+    const std::string key = testing::UniqueName("http-bank");
+    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kNone);
+    const ChargeResult charge = bank.Charge(key, Money{1250, "USD"}, kCallTimeout);
+    CHECK(charge.outcome == ChargeOutcome::kCaptured);
+    CHECK_FALSE(charge.transaction_id.empty());
+    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kCaptured);
+    CHECK(bank.Void(key, kCallTimeout).value() == ChargeState::kVoided);
+    CHECK(bank.Charge(key, Money{1250, "USD"}, kCallTimeout).outcome == ChargeOutcome::kDeclined);
+  }
+
+  TEST_CASE("the bank role slower than the call: Charge is kUnknown within its timeout") {
+    BankRole role(kSlowBankLatency);
+    HttpBank bank(role.url());
+    const auto start = Clock::now();
+    const ChargeResult r =
+        bank.Charge(testing::UniqueName("slow"), Money{1000, "USD"}, kCallTimeout);
+    const milliseconds took = Since(start);
+    MESSAGE("Charge took ", took.count(), " ms: ", r.detail);
+    CHECK(took <= kCallTimeout + kReturnSlack);
+    CHECK(r.outcome == ChargeOutcome::kUnknown);
+  }
+
+  TEST_CASE("nothing listening: kUnavailable, at once") {
+    HttpBank bank("http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
+    const Result<ChargeState> r = bank.Lookup("nobody", kCallTimeout);
+    CHECK((!r.ok() && r.status().code() == StatusCode::kUnavailable));
+    CHECK(bank.Charge("nobody", Money{1000, "USD"}, kCallTimeout).outcome ==
+          ChargeOutcome::kUnknown);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
