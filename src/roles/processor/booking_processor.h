@@ -30,6 +30,11 @@
 // retrying cannot fix (after saga.max_attempts), is parked (hold released,
 // PARKED) and dead-lettered by a worker, never by the poll thread, and its
 // offset is done: the partition moves on.
+//
+// Thread safety: Run, OnAssigned and OnRevoked belong to the poll thread (the
+// consumer calls the listener inside Poll, on that thread); queue_depth and
+// Progress may be called from any thread. The processor depends on the
+// consumer port only (PartitionConsumer): the role wires the Kafka one.
 #ifndef WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 #define WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 
@@ -41,13 +46,13 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/kafka/kafka_consumer.h"
 #include "wanderluxe/batch_admission.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/offset_tracker.h"
+#include "wanderluxe/ports/event_consumer.h"
 
 namespace wanderluxe {
 
@@ -84,7 +89,7 @@ class BookingProcessor final : public RebalanceListener {
   ~BookingProcessor() override;
 
   // The consumer must have been created with this processor as its listener.
-  void Attach(KafkaConsumer* consumer) { consumer_ = consumer; }
+  void Attach(PartitionConsumer* consumer) { consumer_ = consumer; }
 
   // Polls until `stop` is set, then drains (bounded), commits and returns.
   void Run(const std::atomic<bool>& stop);
@@ -161,7 +166,7 @@ class BookingProcessor final : public RebalanceListener {
   BookingSaga& saga_;
   BatchAdmission batches_;
   EventProducer& dlq_producer_;
-  KafkaConsumer* consumer_ = nullptr;
+  PartitionConsumer* consumer_ = nullptr;
 
   mutable Mutex mu_;
   CondVar work_cv_{&mu_};  // a task was queued, or shutdown
