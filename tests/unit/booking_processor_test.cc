@@ -213,6 +213,73 @@ TEST_SUITE("unit.processor") {
                   "committed ", h.consumer.Committed(h.tp), " of ", kEvents);
     CHECK(h.bank.Captured() == kEvents);
   }
+
+  // Defect 6, first half. A batch whose Record fails hands its events over
+  // undecided (the one-by-one way): the booking has no record yet. The next
+  // batch, queued ahead of them, must not decide a later event of that
+  // booking: the partition ordered the first one first.
+  TEST_CASE(
+      "a later batch does not decide a booking whose earlier event waits after a failed "
+      "Record") {
+    // Batches of one event (the fake bulk insert, no stronger than FerretDB's,
+    // lets the first half of a failing batch in; one event: nothing goes in).
+    ProcessorHarness h({.workers = 1, .batch_max = 1, .batch_linger = milliseconds(60'000)}, 10);
+    h.bank.gate.Open();
+    h.ledger.hold_first_insert = true;
+    h.faults.FailNextWith("insert-many", 3, StatusCode::kInternal);  // saga.max_attempts
+    h.Produce("x", 1000);
+    h.Produce("y");
+    h.Produce("x", 2000);  // the same booking, another payload: it must be REJECTED
+    h.Produce("z");
+    h.Start();
+    REQUIRE(WaitUntil([&] { return h.ledger.first_insert_held.load(); }, kWait));
+    REQUIRE(WaitUntil([&] { return h.consumer.Deliveries(h.tp, 3) == 1; }, kWait));
+    h.WaitForPollLoops(1);  // all four dispatched: y's batch is queued, x's later one follows
+    h.ledger.insert_gate.Open();
+
+    REQUIRE(WaitUntil([&] { return h.consumer.Committed(h.tp) == 4; }, kWait));
+    auto x = h.Record("x");
+    REQUIRE(x.has_value());
+    CHECK_MESSAGE(x->request.amount.minor_units == 1000,
+                  "kOneBookingAtATime: x was decided by its later event (amount ",
+                  x->request.amount.minor_units, ")");
+    CHECK(x->status == BookingStatus::kConfirmed);
+    CHECK(h.Count(BookingStatus::kConfirmed) == 3);
+    CHECK(h.bank.Captured() == 3);
+  }
+
+  // Defect 6, second half. An eager re-assignment of a partition to the same
+  // member gives it fresh state while a batch of the old assignment, past
+  // drain_timeout, still decides: the new assignment's batch must not read
+  // or reserve the bookings the old one holds.
+  TEST_CASE(
+      "after an eager re-assignment, a batch of the old assignment still deciding is not "
+      "decided beside") {
+    ProcessorHarness h({.workers = 2, .drain_timeout = milliseconds(50), .batch_max = 1}, 1);
+    h.bank.gate.Open();
+    h.ledger.hold_first_read = true;
+    h.Produce("x");
+    h.Start();
+    REQUIRE(WaitUntil([&] { return h.ledger.first_read_held.load(); }, kWait));
+    h.consumer.Rebalance({h.tp});  // the revoke gives up on the held batch after drain_timeout
+    Counter* batches = h.metrics.GetCounter("processor_batches_total", "");
+    REQUIRE(WaitUntil([&] { return h.consumer.Deliveries(h.tp, 0) == 2; }, kWait));
+    REQUIRE(WaitUntil([&] { return batches->value() >= 2; }, kWait));
+    // Time for the new batch to go as far as it would.
+    (void)WaitUntil([&] { return h.Count(BookingStatus::kConfirmed) == 1; }, milliseconds(1000));
+    h.ledger.read_gate.Open();
+
+    REQUIRE(WaitUntil([&] { return h.consumer.Committed(h.tp) == 1; }, kWait));
+    CHECK_MESSAGE(h.ledger.read_twice_in_flight.load() == 0,
+                  "kNotTwiceInFlight: x read by the new assignment's batch while the old "
+                  "assignment's batch still decided it");
+    CHECK(h.Count(BookingStatus::kConfirmed) == 1);
+    CHECK(h.bank.Captured() == 1);
+    auto levels = h.inventory.Levels("p");
+    REQUIRE(levels.ok());
+    CHECK(levels->held == 0);
+    CHECK(levels->sold == 1);
+  }
 }
 
 }  // namespace
