@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
 #include "roles/common/saga_wiring.h"
 #include "roles/processor/booking_processor.h"

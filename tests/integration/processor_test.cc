@@ -7,6 +7,7 @@
 
 #include "adapters/bank/simulated_bank.h"
 #include "adapters/kafka/kafka_admin.h"
+#include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"

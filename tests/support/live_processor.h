@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/kafka/kafka_consumer.h"
 #include "roles/common/saga_wiring.h"
 #include "roles/processor/booking_processor.h"
 

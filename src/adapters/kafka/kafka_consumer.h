@@ -1,5 +1,9 @@
-// EventConsumer over librdkafka: a group member that never commits on its own
-// (enable.auto.commit=false, enable.auto.offset.store=false).
+// PartitionConsumer over librdkafka: a group member that never commits on its
+// own (enable.auto.commit=false, enable.auto.offset.store=false).
+//
+// Thread safety: as the port's (wanderluxe/ports/event_consumer.h): one
+// polling thread, on which the rebalance listener runs inside Poll; the
+// queries and handle() for librdkafka's thread-safe calls from any thread.
 #ifndef WANDERLUXE_ADAPTERS_KAFKA_KAFKA_CONSUMER_H_
 #define WANDERLUXE_ADAPTERS_KAFKA_KAFKA_CONSUMER_H_
 
@@ -12,31 +16,7 @@
 
 namespace wanderluxe {
 
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  bool operator<(const TopicPartition& o) const {
-    return topic < o.topic || (topic == o.topic && partition < o.partition);
-  }
-  bool operator==(const TopicPartition&) const = default;
-};
-
-// A partition's first offset and the offset its next event will take.
-struct Watermarks {
-  int64_t low = -1;
-  int64_t high = -1;
-};
-
-// Told about rebalances, on the polling thread, inside Poll. OnRevoked runs
-// before the partitions are given up: the place to drain and commit them.
-class RebalanceListener {
- public:
-  virtual ~RebalanceListener() = default;
-  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
-  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
-};
-
-class KafkaConsumer final : public EventConsumer {
+class KafkaConsumer final : public PartitionConsumer {
  public:
   // `listener`, when given, must outlive the consumer.
   static Result<std::unique_ptr<KafkaConsumer>> Create(
@@ -51,19 +31,18 @@ class KafkaConsumer final : public EventConsumer {
   Status Commit(const std::vector<CommitPoint>& points) override;
   void Close() override;
 
-  // Stops / restarts fetching from these partitions; polling goes on, so the
-  // group does not think we died (max.poll.interval.ms). A pause lasts until
-  // Resume or until the partition is revoked: a partition assigned (again)
-  // is fetched (kFetchOnAssign), whatever its pause before. Resuming a
-  // partition that is not paused does nothing.
-  Status Pause(const std::vector<TopicPartition>& partitions);
-  Status Resume(const std::vector<TopicPartition>& partitions);
+  // A pause lasts until Resume or until the partition is revoked: a partition
+  // assigned (again) is fetched (kFetchOnAssign), whatever its pause before.
+  // Resuming a partition that is not paused does nothing.
+  Status Pause(const std::vector<TopicPartition>& partitions) override;
+  Status Resume(const std::vector<TopicPartition>& partitions) override;
 
-  // Asked of the broker, within `timeout`; from any thread (librdkafka's
-  // queries are thread-safe and do not touch the polling thread's state).
-  Result<Watermarks> QueryWatermarks(const TopicPartition& tp, std::chrono::milliseconds timeout);
-  // The group's committed offset of `tp`, -1 when it has none.
-  Result<int64_t> QueryCommitted(const TopicPartition& tp, std::chrono::milliseconds timeout);
+  // librdkafka's queries are thread-safe and do not touch the polling
+  // thread's state.
+  Result<Watermarks> QueryWatermarks(const TopicPartition& tp,
+                                     std::chrono::milliseconds timeout) override;
+  Result<int64_t> QueryCommitted(const TopicPartition& tp,
+                                 std::chrono::milliseconds timeout) override;
 
   rd_kafka_t* handle() { return handle_.get(); }
 

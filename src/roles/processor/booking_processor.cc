@@ -169,11 +169,26 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
       state.waiting.pop_front();
     }
     waiting_ -= tasks.size();
+    // kNotTwiceInFlight: a booking with a lane has an earlier event in flight
+    // (in a batch not yet handed over, queued, running, or waiting in the
+    // lane), so this batch neither reads nor reserves it: its event goes the
+    // one-by-one way, behind the earlier one. The lane outlives the hand-over
+    // (an event handed over undecided after a failed Record has no record
+    // yet) and the assignment (lanes are the processor's, not the
+    // partition's: an old assignment's batch past drain_timeout still holds
+    // its bookings when the partition comes back to this member).
     for (const Task& t : tasks) {
       const std::string& id = t.event.request.booking_id;
-      if (state.in_batches.count(id)) in_flight.insert(id);
+      if (waiting_by_booking_.count(id)) in_flight.insert(id);
     }
-    for (const Task& t : tasks) state.in_batches.insert(t.event.request.booking_id);
+    // The rest get their lane now, held by their first event here until that
+    // event ends (kOneBookingAtATime).
+    for (Task& t : tasks) {
+      const std::string& id = t.event.request.booking_id;
+      if (in_flight.count(id) || waiting_by_booking_.count(id)) continue;
+      waiting_by_booking_[id];
+      t.owns_lane = true;
+    }
     sequence = state.next_batch++;
     state.first_waiting = Clock::now();
     ++state.running;
@@ -242,19 +257,23 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
       --state.running;
       --state.batches;
       state.handed_over = sequence + 1;
-      for (const BookingEvent& e : events) {
-        state.in_batches.erase(state.in_batches.find(e.request.booking_id));
-      }
       if (!state.revoking) ScheduleBatch(tp, state);
     }
     queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
     idle_cv_.SignalAll();
   }
   for (auto& [i, outcome] : sold_out) PublishSoldOut(tasks[i], std::move(outcome));
-  if (!handed_over && admitted.ok()) {
+  if (handed_over) return;
+  if (admitted.ok()) {
     for (Admission& a : *admitted) {
       if (a.next == Admission::Next::kContinue) saga_.HandBackAdmitted(a.record, a.driver);
     }
+  }
+  // The lanes go to the bookings' next events only after the leases went
+  // back: those events' drivers need not wait for them.
+  MutexLock lock(&mu_);
+  for (const Task& t : tasks) {
+    if (t.owns_lane) HandOverBooking(t.event.request.booking_id);
   }
 }
 
@@ -264,6 +283,7 @@ void BookingProcessor::PublishSoldOut(const Task& task, OutgoingEvent outcome) {
   auto done = [this, tp, task](Status s) {
     MutexLock lock(&mu_);
     --publishing_;
+    bool again = false;
     auto it = partitions_.find(tp);
     if (it != partitions_.end() && it->second.epoch == task.epoch) {
       --it->second.running;
@@ -271,13 +291,16 @@ void BookingProcessor::PublishSoldOut(const Task& task, OutgoingEvent outcome) {
         it->second.tracker.Done(task.raw.offset);
         saga_.CountOutcome(BookingStatus::kSoldOut);
       } else if (!it->second.revoking) {
-        // The one-by-one way publishes it again, retrying as the saga does.
+        // The one-by-one way publishes it again, retrying as the saga does;
+        // it keeps the booking's lane.
         spdlog::warn("outcome of {}: {}; publishing it again", task.event.request.booking_id,
                      s.ToString());
         queue_.push_back(task);
         work_cv_.Signal();
+        again = true;
       }
     }
+    if (!again && task.owns_lane) HandOverBooking(task.event.request.booking_id);
     idle_cv_.SignalAll();
   };
   saga_.PublishOutcomeAsync(std::move(outcome), std::move(done));

@@ -19,8 +19,10 @@
 // of a partition decides (reads and reserves) at a time, and up to
 // kBatchesInFlight of them are in flight at once (FerretDB's insert is most
 // of a batch's time); batches hand their events over in the order they were
-// taken (kHandOverInOrder), and a booking of a batch not yet handed over is
-// not decided by a later one (kNotTwiceInFlight). Sold-out bookings are
+// taken (kHandOverInOrder), and a booking with an earlier event in flight
+// (its lane is taken: from the batch that took that event until the event
+// ends, whatever became of the assignment) is not decided by a later batch
+// (kNotTwiceInFlight). Sold-out bookings are
 // recorded SOLD_OUT there and their outcomes produced without waiting one by
 // one: each offset is done
 // when its outcome is acknowledged (a failed publish sends the event the
@@ -30,6 +32,11 @@
 // retrying cannot fix (after saga.max_attempts), is parked (hold released,
 // PARKED) and dead-lettered by a worker, never by the poll thread, and its
 // offset is done: the partition moves on.
+//
+// Thread safety: Run, OnAssigned and OnRevoked belong to the poll thread (the
+// consumer calls the listener inside Poll, on that thread); queue_depth and
+// Progress may be called from any thread. The processor depends on the
+// consumer port only (PartitionConsumer): the role wires the Kafka one.
 #ifndef WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 #define WANDERLUXE_ROLES_PROCESSOR_BOOKING_PROCESSOR_H_
 
@@ -41,13 +48,13 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/kafka/kafka_consumer.h"
 #include "wanderluxe/batch_admission.h"
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/offset_tracker.h"
+#include "wanderluxe/ports/event_consumer.h"
 
 namespace wanderluxe {
 
@@ -84,7 +91,7 @@ class BookingProcessor final : public RebalanceListener {
   ~BookingProcessor() override;
 
   // The consumer must have been created with this processor as its listener.
-  void Attach(KafkaConsumer* consumer) { consumer_ = consumer; }
+  void Attach(PartitionConsumer* consumer) { consumer_ = consumer; }
 
   // Polls until `stop` is set, then drains (bounded), commits and returns.
   void Run(const std::atomic<bool>& stop);
@@ -101,9 +108,11 @@ class BookingProcessor final : public RebalanceListener {
   struct Task {
     ConsumedEvent raw;
     BookingEvent event;
-    std::string poison;      // why the event could not be decoded; empty when it was
-    uint64_t epoch;          // the assignment it was dispatched under
-    bool owns_lane = false;  // handed over by the booking's previous event
+    std::string poison;  // why the event could not be decoded; empty when it was
+    uint64_t epoch;      // the assignment it was dispatched under
+    // Holds its booking's lane: taken by its batch, or handed over by the
+    // booking's previous event. Whoever ends the task hands the lane on.
+    bool owns_lane = false;
     // Admitted by a batch holding a unit: the record as inserted, and the
     // driver holding its lease (BookingSaga::Continue).
     std::optional<BookingRecord> admitted;
@@ -128,8 +137,6 @@ class BookingProcessor final : public RebalanceListener {
     bool deciding = false;     // a batch is queued or deciding: one at a time
     uint64_t next_batch = 0;   // the sequence number the next batch takes
     uint64_t handed_over = 0;  // batches before this one have handed over
-    // Booking ids of the batches taken and not yet handed over (kNotTwiceInFlight).
-    std::multiset<std::string> in_batches;
   };
 
   void Dispatch(ConsumedEvent raw);
@@ -161,7 +168,7 @@ class BookingProcessor final : public RebalanceListener {
   BookingSaga& saga_;
   BatchAdmission batches_;
   EventProducer& dlq_producer_;
-  KafkaConsumer* consumer_ = nullptr;
+  PartitionConsumer* consumer_ = nullptr;
 
   mutable Mutex mu_;
   CondVar work_cv_{&mu_};  // a task was queued, or shutdown
@@ -169,7 +176,9 @@ class BookingProcessor final : public RebalanceListener {
   std::deque<Task> queue_ GUARDED_BY(mu_);
   std::map<TopicPartition, PartitionState> partitions_ GUARDED_BY(mu_);
   // kOneBookingAtATime: events of a booking run in partition order, one at a
-  // time; later ones wait here while an earlier one runs.
+  // time; later ones wait here while an earlier one is in flight. A lane
+  // exists from the batch that takes a booking's event until its last event
+  // ends, across assignments (kNotTwiceInFlight reads it).
   std::map<std::string, std::deque<Task>> waiting_by_booking_ GUARDED_BY(mu_);
   uint64_t next_epoch_ GUARDED_BY(mu_) = 1;
   int running_ GUARDED_BY(mu_) = 0;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "adapters/http/http_server.h"
+#include "adapters/kafka/kafka_consumer.h"
 #include "roles/common/admin_server.h"
 #include "roles/common/credentials_check.h"
 #include "roles/common/saga_wiring.h"

@@ -17,7 +17,7 @@ std::string Name(const TopicPartition& tp) { return tp.topic + ":" + std::to_str
 
 }  // namespace
 
-StallGuard::StallGuard(const BookingProcessor& processor, KafkaConsumer& consumer,
+StallGuard::StallGuard(const BookingProcessor& processor, PartitionConsumer& consumer,
                        std::chrono::milliseconds stall_timeout, MetricsRegistry& metrics)
     : processor_(processor),
       consumer_(consumer),

@@ -7,7 +7,8 @@
 // never reached the ledger), so only an operator or an orchestrator can act.
 //
 // Thread safety: Check and Run belong to one thread (the guard's own);
-// Readiness may be called from any thread at any time.
+// Readiness may be called from any thread at any time. The consumer's
+// queries it makes are the port's thread-safe ones.
 #ifndef WANDERLUXE_ROLES_PROCESSOR_STALL_GUARD_H_
 #define WANDERLUXE_ROLES_PROCESSOR_STALL_GUARD_H_
 
@@ -15,9 +16,9 @@
 #include <chrono>
 #include <set>
 
-#include "adapters/kafka/kafka_consumer.h"
 #include "roles/processor/booking_processor.h"
 #include "wanderluxe/metrics.h"
+#include "wanderluxe/ports/event_consumer.h"
 #include "wanderluxe/status.h"
 
 namespace wanderluxe {
@@ -25,7 +26,7 @@ namespace wanderluxe {
 class StallGuard {
  public:
   // `processor`, `consumer` and `metrics` must outlive the guard.
-  StallGuard(const BookingProcessor& processor, KafkaConsumer& consumer,
+  StallGuard(const BookingProcessor& processor, PartitionConsumer& consumer,
              std::chrono::milliseconds stall_timeout, MetricsRegistry& metrics);
 
   // Looks at every owned partition once; returns how many are stalled.
@@ -44,7 +45,7 @@ class StallGuard {
   Result<Backlog> BacklogOf(const PartitionProgress& p);
 
   const BookingProcessor& processor_;
-  KafkaConsumer& consumer_;
+  PartitionConsumer& consumer_;
   const std::chrono::milliseconds stall_timeout_;
   std::set<TopicPartition> stalled_;  // guard thread only
   std::atomic<int> stalled_count_{0};
