@@ -897,7 +897,9 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
     }
   } else {
     record = std::move(**found);
-    if (IsTerminal(record.status)) return Status::Ok();
+    // Ended meanwhile: its event is about to be dead-lettered, so this is
+    // the last chance to tell its guest (kNoLostAcceptance).
+    if (IsTerminal(record.status)) return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
     // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
     const bool charge_settled = record.status == BookingStatus::kPending ||
                                 record.status == BookingStatus::kWaitlisted ||

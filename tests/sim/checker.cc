@@ -45,13 +45,14 @@ void CheckUnits(const SimInventory::Property& p, const std::map<std::string, Boo
                   (r == ledger.end() ? "not in the ledger" : Name(r->second.status)) + ")");
   }
   for (const auto& [id, at] : p.waiting) out.push_back("I2 " + id + " still on the waitlist");
+  // A waiter is turned away only once every unit is sold, and a sale is
+  // final: with a unit available at the end, a waiter that ended SOLD_OUT
+  // must have waited its whole timeout.
   if (p.available <= 0) return;
   for (const auto& [id, r] : ledger) {
-    const bool turned_away =
-        !r.audit_log.empty() && r.audit_log.back().detail.find("turned away") != std::string::npos;
-    if (r.status == BookingStatus::kSoldOut && turned_away) {
-      out.push_back("I7 " + id + " was turned away while " + std::to_string(p.available) +
-                    " unit(s) are available");
+    if (r.status == BookingStatus::kSoldOut && r.waitlist_position > 0 && !p.waited_out.count(id)) {
+      out.push_back("I7 " + id + " waited and ended SOLD_OUT before its timeout while " +
+                    std::to_string(p.available) + " unit(s) are available");
     }
   }
 }

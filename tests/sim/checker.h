@@ -11,7 +11,7 @@
 //       guest was told its final status (an outcome), never another one
 //   I5  nothing stuck: every booking is terminal once the world settled
 //   I7  nothing left unsold while refused: no unit available while a
-//       booking turned away from the waitlist ended SOLD_OUT
+//       booking that waited ended SOLD_OUT before its waitlist timeout
 // (I6, the audit archive, has no part in the saga: the audit drills and
 // integration.audit* defend it.)
 //

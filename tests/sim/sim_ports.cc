@@ -150,6 +150,7 @@ Result<WaitlistState> SimInventory::CheckWaitlist(const std::string& property, c
                                [&](const auto& w) { return w.first == b; });
     if (waiter != p.waiting.end()) {
       if (calls_.scheduler().now_ms() - waiter->second >= max_wait.count()) {
+        if (max_wait.count() > 0) p.waited_out.insert(b);
         p.waiting.erase(waiter);
         state = WaitlistState::kLeft;
       } else {

@@ -93,6 +93,7 @@ class SimInventory final : public InventoryStore {
     int64_t available = 0;
     std::set<std::string> holds, sold;
     std::deque<std::pair<std::string, int64_t>> waiting;  // (booking, joined at ms)
+    std::set<std::string> waited_out;  // left after waiting saga.waitlist_timeout_ms
     WaitlistPolicy waitlist;
   };
   const std::map<std::string, Property>& properties() const { return properties_; }

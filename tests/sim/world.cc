@@ -4,7 +4,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "sim/checker.h"
@@ -14,6 +13,7 @@
 #include "wanderluxe/booking_saga.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/reconciler.h"
+#include "wanderluxe/retry_policy.h"
 
 namespace wanderluxe::sim {
 namespace {
@@ -34,6 +34,8 @@ constexpr std::chrono::milliseconds kPaymentDeadline{1200};
 constexpr std::chrono::milliseconds kWaitlistTimeout{3000};
 constexpr std::chrono::milliseconds kReconcileThreshold{2500};
 constexpr std::chrono::milliseconds kIdlePoll{50};
+// The processor's backoff between attempts to park a booking (kParkRetry there).
+const RetryPolicy kParkRetry{std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 2, 0};
 
 // One processor: its saga (one per process, as in production), its batches,
 // its reconciler, and the actors that run them.
@@ -70,9 +72,11 @@ class World {
   Process& StartProcess(int workers, bool batch_first);
   void Worker(Process& p, bool batch_first);
   void RunBatch(Process& p, std::vector<BookingEvent> events);
-  // What the processor does with a saga's answer for `event`: done, or
-  // parked and dead-lettered after a failure retrying cannot fix.
-  void Finish(Process& p, const BookingEvent& event, const Status& status);
+  // What the processor's worker does with a saga's answer for `event`
+  // (BookingProcessor::Execute): done; or parked and dead-lettered after a
+  // failure retrying cannot fix; or, when it cannot even be parked, run
+  // again; or left for redelivery when the process stops.
+  void Finish(Process& p, const BookingEvent& event, Status status);
   void Take(const BookingEvent& event) { in_hand_[scheduler_.current()].push_back(event); }
   void Done(const BookingEvent& event);
   void Killer(Process& victim);
@@ -189,11 +193,18 @@ void World::Done(const BookingEvent& event) {
   }
 }
 
-void World::Finish(Process& p, const BookingEvent& event, const Status& status) {
-  if (status.ok()) return Done(event);
-  if (p.stop.load()) return;  // redelivered
-  Status parked = p.saga->Park(event, status.ToString(), p.stop);
-  scheduler_.Note("dead-letter", event.request.booking_id + " (" + parked.ToString() + ")");
+void World::Finish(Process& p, const BookingEvent& event, Status status) {
+  Backoff backoff(kParkRetry);
+  while (!status.ok()) {
+    if (p.stop.load()) return;  // redelivered
+    Status parked = p.saga->Park(event, status.ToString(), p.stop);
+    if (parked.ok() || parked.code() == StatusCode::kFailedPrecondition) {
+      scheduler_.Note("dead-letter", event.request.booking_id + " (" + parked.ToString() + ")");
+      break;
+    }
+    if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
+    status = p.saga->Process(event, p.stop).status();
+  }
   Done(event);
 }
 
@@ -270,8 +281,15 @@ void World::Killer(Process& victim) {
 
 void World::Parker(Process& p, BookingEvent event) {
   scheduler_.SleepUnlessStopped(std::chrono::milliseconds(scheduler_.Between(0, 2000)), p.stop);
-  Status parked = p.saga->Park(event, "sim: given up by a worker", p.stop);
-  scheduler_.Note("parker", event.request.booking_id + " " + parked.ToString());
+  // As a worker whose saga failed for good: park, or run again until it can.
+  Backoff backoff(kParkRetry);
+  while (true) {
+    Status parked = p.saga->Park(event, "sim: given up by a worker", p.stop);
+    scheduler_.Note("parker", event.request.booking_id + " " + parked.ToString());
+    if (parked.ok() || parked.code() == StatusCode::kFailedPrecondition) return;
+    if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
+    if (p.saga->Process(event, p.stop).ok()) return;
+  }
 }
 
 void World::ReconcilerLoop(Process& p) {
