@@ -153,6 +153,10 @@ class BookingSaga {
     std::string transaction_id;
   };
 
+  // True when the booking holds no unit for good or has decided to give its
+  // unit back (ended without a sale; declined; voided): a unit it holds now
+  // is not its to keep (kNoLeak).
+  static bool GivesUnitBack(const BookingRecord& record);
   // `recorded_before`: the booking was in the ledger before this call.
   Result<BookingRecord> Admit(const BookingEvent& event, const std::string& driver,
                               const std::atomic<bool>& stop, bool& recorded_before);

@@ -180,6 +180,12 @@ Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::a
 // (reserve is idempotent per bookingId; insert-if-absent picks one winner
 // among racing duplicates) and saves a ledger write on the sold-out path,
 // which is nearly every booking of a flash sale. See DESIGN.md.
+bool BookingSaga::GivesUnitBack(const BookingRecord& record) {
+  return (IsTerminal(record.status) && record.status != BookingStatus::kConfirmed) ||
+         record.payment_status == PaymentStatus::kDeclined ||
+         record.payment_status == PaymentStatus::kVoided;
+}
+
 Status BookingSaga::GiveBackStray(const BookingRequest& r, const std::string& recorded_property,
                                   const std::atomic<bool>& stop) {
   auto state = Retry(
@@ -270,19 +276,19 @@ Status BookingSaga::SettleLostInsert(const BookingRequest& request, const Reserv
 Status BookingSaga::SettleLost(const BookingRequest& r, const Reservation& reserved,
                                const BookingRecord& winner, const std::atomic<bool>& stop) {
   // A live winner of the same property is this very booking: the hold or the
-  // place on the waitlist is its own. Unless it ended without a unit (sold
-  // out, failed, parked) or has decided to give its unit back (declined,
-  // voided): then whatever the booking holds now is not the winner's to
-  // keep, and goes back here (kNoLeak). A hold the winner still has is given
-  // back once, by whichever release comes first. "Already held" counts too:
-  // a retried reserve says so of the unit its own lost answer took.
+  // place on the waitlist is its own. Unless it gives its unit back
+  // (GivesUnitBack): then a unit or a place the booking has now is not the
+  // winner's to keep, and goes back here (kNoLeak); a hold the winner still
+  // has is given back once, by whichever release comes first. "Already
+  // held" counts too: a retried reserve says so of the unit its own lost
+  // answer took.
   const bool same_property = winner.request.property_id == r.property_id;
   const bool holds = reserved.outcome == ReserveOutcome::kReserved ||
                      reserved.outcome == ReserveOutcome::kAlreadyHeld;
-  const bool releases = (IsTerminal(winner.status) && winner.status != BookingStatus::kConfirmed) ||
-                        winner.payment_status == PaymentStatus::kDeclined ||
-                        winner.payment_status == PaymentStatus::kVoided;
-  if (same_property && holds && releases) return GiveBack(r.property_id, r.booking_id, stop);
+  const bool waits = reserved.outcome == ReserveOutcome::kWaitlisted;
+  if (same_property && (holds || waits) && GivesUnitBack(winner)) {
+    return GiveBackStray(r, winner.request.property_id, stop);
+  }
   if (same_property && !IsTerminal(winner.status)) return Status::Ok();
   if (reserved.outcome == ReserveOutcome::kWaitlisted) {
     // Our reserve put the booking on the waitlist after the winner ended:
@@ -344,9 +350,10 @@ void BookingSaga::DriveWaiter(const std::string& id, const std::atomic<bool>& st
     return;
   }
   const BookingRecord& record = **found;
-  if (IsTerminal(record.status) && record.status != BookingStatus::kConfirmed) {
-    // kNoLeak: a unit handed to an entry whose booking had already ended
-    // (left behind by a crash) is nobody's: it goes on down the line.
+  if (GivesUnitBack(record)) {
+    // kNoLeak: a unit handed to an entry whose booking had already ended, or
+    // decided to give its unit back (a duplicate's late reserve, a crash),
+    // is nobody's: it goes on down the line.
     const std::string& property = record.request.property_id;
     auto state = Retry(
         "waitlist",
@@ -898,8 +905,14 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
   } else {
     record = std::move(**found);
     // Ended meanwhile: its event is about to be dead-lettered, so this is
-    // the last chance to tell its guest (kNoLostAcceptance).
-    if (IsTerminal(record.status)) return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
+    // the last chance to give back a hold this event's run took after the
+    // booking ended (kNoLeak) and to tell its guest (kNoLostAcceptance).
+    if (IsTerminal(record.status)) {
+      if (record.status != BookingStatus::kConfirmed) {
+        if (Status s = GiveBackStray(request, record.request.property_id, stop); !s.ok()) return s;
+      }
+      return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
+    }
     // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
     const bool charge_settled = record.status == BookingStatus::kPending ||
                                 record.status == BookingStatus::kWaitlisted ||

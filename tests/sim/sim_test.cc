@@ -175,9 +175,9 @@ TEST_SUITE("sim") {
         {214691298012656, "defect 5: Park gave the hold back before recording PARKED"},
         {10599902429623, "defect 3: a lagging document taken for the booking"},
     };
-    for (const auto& [seed, what] : found) {
-      const WorldResult r = RunSeed(seed, false);
-      CHECK_MESSAGE(r.violations.empty(), what << "\n" << Report(r));
+    for (const auto& defect : found) {
+      const WorldResult r = RunSeed(defect.first, false);
+      CHECK_MESSAGE(r.violations.empty(), defect.second << "\n" << Report(r));
     }
   }
 
