@@ -148,13 +148,11 @@ Result<SagaResult> BookingSaga::ProcessEvent(const BookingEvent& event,
   auto record = Admit(event, driver, stop, recorded_before);
   if (!record.ok()) return record.status();
   // kNoLeak: an earlier delivery of this event may have reserved after its
-  // booking ended, or was recorded elsewhere, and died before it could
-  // settle that: the ledger will never release such a hold. Found on
-  // redelivery, it is given back now.
+  // booking gave its unit back (GivesUnitBack), or was recorded for another
+  // property, and died before it could settle that: the ledger will never
+  // release such a hold. Found on redelivery, it is given back now.
   const bool other_property = record->request.property_id != event.request.property_id;
-  const bool ended_without_unit =
-      IsTerminal(record->status) && record->status != BookingStatus::kConfirmed;
-  if (other_property || (recorded_before && ended_without_unit)) {
+  if (other_property || (recorded_before && GivesUnitBack(*record))) {
     if (Status s = GiveBackStray(event.request, record->request.property_id, stop); !s.ok()) {
       return s;
     }
