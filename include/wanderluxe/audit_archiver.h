@@ -10,6 +10,7 @@
 
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/archive_sink.h"
+#include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/event_consumer.h"
 
 namespace wanderluxe {
@@ -19,6 +20,7 @@ struct ArchiverOptions {
   std::chrono::milliseconds max_batch_wait{200};
   std::chrono::milliseconds retry_initial{100};
   std::chrono::milliseconds retry_max{5000};
+  Clock* clock = &SystemClock();  // batch waits, backoffs, archive timestamps; not owned
 };
 
 class AuditArchiver {

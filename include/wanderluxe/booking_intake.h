@@ -32,6 +32,7 @@
 #include "wanderluxe/client_keys.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/mutex.h"
+#include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/idempotency_store.h"
 
@@ -46,6 +47,7 @@ struct IntakeOptions {
   std::chrono::milliseconds in_flight_ttl{30'000};
   std::chrono::milliseconds done_ttl{86'400'000};
   int64_t max_in_flight = 4096;
+  Clock* clock = &SystemClock();  // deadlines and event timestamps; not owned
 };
 
 // What the HTTP layer hands over: the headers that matter, and the body.

@@ -4,13 +4,10 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
-
-using Clock = std::chrono::steady_clock;
 
 AuditArchiver::AuditArchiver(ArchiverOptions options, EventConsumer& consumer,
                              std::vector<ArchiveSink*> sinks, MetricsRegistry& metrics)
@@ -32,8 +29,9 @@ void AuditArchiver::Run(const std::atomic<bool>& stop) {
 
 std::vector<ConsumedEvent> AuditArchiver::PollBatch(const std::atomic<bool>& stop) {
   std::vector<ConsumedEvent> batch;
-  const auto deadline = Clock::now() + options_.max_batch_wait;
-  while (batch.size() < options_.max_batch && Clock::now() < deadline && !stop.load()) {
+  Clock& clock = *options_.clock;
+  const auto deadline = clock.SteadyNow() + options_.max_batch_wait;
+  while (batch.size() < options_.max_batch && clock.SteadyNow() < deadline && !stop.load()) {
     auto polled = consumer_.Poll(std::chrono::milliseconds(50));
     if (!polled.ok()) {
       spdlog::warn("audit poll: {}", polled.status().ToString());
@@ -46,7 +44,7 @@ std::vector<ConsumedEvent> AuditArchiver::PollBatch(const std::atomic<bool>& sto
 
 bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
                                    const std::atomic<bool>& stop) {
-  const auto start = Clock::now();
+  const auto start = options_.clock->SteadyNow();
   for (ArchiveSink* sink : sinks_) {
     auto backoff = options_.retry_initial;
     while (true) {
@@ -56,12 +54,12 @@ bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
       spdlog::warn("audit sink {}: {}; retrying in {} ms", sink->name(), s.ToString(),
                    backoff.count());
       // Giving up on shutdown is safe: nothing is committed, so Kafka redelivers.
-      if (stop.load()) return false;
-      std::this_thread::sleep_for(backoff);
+      if (!options_.clock->SleepUnlessStopped(backoff, stop)) return false;
       backoff = std::min(backoff * 2, options_.retry_max);
     }
   }
-  write_latency_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+  write_latency_->Observe(
+      std::chrono::duration<double>(options_.clock->SteadyNow() - start).count());
   return true;
 }
 
@@ -70,7 +68,7 @@ size_t AuditArchiver::RunOnce(const std::atomic<bool>& stop) {
   if (batch.empty()) return 0;
   std::vector<AuditRecord> records;
   records.reserve(batch.size());
-  const std::string now = NowIso8601();
+  const std::string now = options_.clock->NowIso8601();
   for (const ConsumedEvent& event : batch) {
     records.push_back(MakeAuditRecord(event, now));
     if (!records.back().decode_error.empty()) {

@@ -15,7 +15,6 @@ namespace wanderluxe {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 ApiResponse Unavailable(const std::string& detail) {
   ApiResponse r = ProblemResponse(503, "Service Unavailable", detail);
@@ -109,8 +108,8 @@ struct BookingIntake::Attempt {
   BookingEvent event;            // what is published; its request is the booking
   OutgoingEvent outgoing;        // the event encoded; moved to the producer
   std::string body;              // the 202's, once published
-  Clock::time_point claimed_at;  // no later than the claim's own start
-  Clock::time_point publish_start;
+  Clock::SteadyTime claimed_at;  // no later than the claim's own start
+  Clock::SteadyTime publish_start;
   Done done;
 };
 
@@ -173,7 +172,7 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
   // when the client retries; the copies share this id, so every consumer
   // (the audit archive, the processor) sees one event delivered twice.
   event.event_id = NameBasedUuid("booking-event\n" + attempt->key + "\n" + attempt->fingerprint);
-  event.timestamp = NowIso8601();
+  event.timestamp = options_.clock->NowIso8601();
   event.metadata = {NewTraceId(), NewSpanId(), "payment-gateway", request.idempotency_key,
                     client_id};
   // Encoded here, on the caller's thread, so that the callbacks stay short.
@@ -185,7 +184,7 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
        {"idempotency-key", request.idempotency_key}}};
 
   const std::string key = attempt->key, fingerprint = attempt->fingerprint, token = attempt->token;
-  attempt->claimed_at = Clock::now();
+  attempt->claimed_at = options_.clock->SteadyNow();
   idempotency_.ClaimAsync(
       key, fingerprint, token, options_.in_flight_ttl,
       [this, attempt](Result<IdempotencyClaim> claim) { OnClaim(attempt, std::move(claim)); });
@@ -213,7 +212,7 @@ void BookingIntake::OnClaim(std::shared_ptr<Attempt> attempt, Result<Idempotency
     return Finish(*attempt, Accepted(claim->response, attempt->event.request.booking_id,
                                      /*replayed=*/true));
   }
-  attempt->publish_start = Clock::now();
+  attempt->publish_start = options_.clock->SteadyNow();
   OutgoingEvent outgoing = std::move(attempt->outgoing);
   producer_.PublishAsync(std::move(outgoing), [this, attempt](Status published) {
     OnPublished(attempt, std::move(published));
@@ -222,7 +221,7 @@ void BookingIntake::OnClaim(std::shared_ptr<Attempt> attempt, Result<Idempotency
 
 void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status published) {
   publish_latency_->Observe(
-      std::chrono::duration<double>(Clock::now() - attempt->publish_start).count());
+      std::chrono::duration<double>(options_.clock->SteadyNow() - attempt->publish_start).count());
   const BookingEvent& event = attempt->event;
   if (published.code() == StatusCode::kDeadlineExceeded) {
     publish_unknown_->Increment();
@@ -292,7 +291,7 @@ void BookingIntake::OnMarkedUnknown(std::shared_ptr<Attempt> attempt, Status mar
 }
 
 std::chrono::seconds BookingIntake::ClaimLeft(const Attempt& attempt) const {
-  const auto left = options_.in_flight_ttl - (Clock::now() - attempt.claimed_at);
+  const auto left = options_.in_flight_ttl - (options_.clock->SteadyNow() - attempt.claimed_at);
   return std::chrono::ceil<std::chrono::seconds>(left);
 }
 
