@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-#include "wanderluxe/ids.h"
 
 namespace wanderluxe {
 
