@@ -862,6 +862,19 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
   auto found = RetryBounded(
       "park: read the ledger", [&] { return ledger_.Get(id); }, stop);
   if (!found.ok()) return found.status();
+  if (found->has_value() && (*found)->fingerprint != request.Fingerprint()) {
+    // The bookingId is another request's: this event's failure is its own,
+    // never the booking's, which its own driver goes on with. Its sender is
+    // told REJECTED, as Reject would have.
+    BookingRecord answer = **found;
+    answer.request = request;
+    if (Status s = PublishOutcome(answer, SagaVerdict::kRejected, event.metadata.trace_id, stop);
+        !s.ok()) {
+      return s;
+    }
+    return Status::FailedPrecondition("booking " + id +
+                                      " is another request's (reused bookingId); not parked");
+  }
   auto release = [&]() -> Status {
     auto left = RetryBounded(
         "park: leave the waitlist",

@@ -45,12 +45,13 @@ void CheckUnits(const SimInventory::Property& p, const std::map<std::string, Boo
                   (r == ledger.end() ? "not in the ledger" : Name(r->second.status)) + ")");
   }
   for (const auto& [id, at] : p.waiting) out.push_back("I2 " + id + " still on the waitlist");
-  // A waiter is turned away only once every unit is sold, and a sale is
-  // final: with a unit available at the end, a waiter that ended SOLD_OUT
-  // must have waited its whole timeout.
+  // With a unit available at the end, a waiter that ended SOLD_OUT must have
+  // waited its whole timeout, or been turned away when the last unit there
+  // was sold (a restock after that is for new guests).
   if (p.available <= 0) return;
   for (const auto& [id, r] : ledger) {
-    if (r.status == BookingStatus::kSoldOut && r.waitlist_position > 0 && !p.waited_out.count(id)) {
+    if (r.status == BookingStatus::kSoldOut && r.waitlist_position > 0 && !p.waited_out.count(id) &&
+        !p.turned_away.count(id)) {
       out.push_back("I7 " + id + " waited and ended SOLD_OUT before its timeout while " +
                     std::to_string(p.available) + " unit(s) are available");
     }

@@ -46,6 +46,25 @@ void SimInventory::Seed(const std::string& property, int64_t units, WaitlistPoli
   p.waitlist = waitlist;
 }
 
+Result<std::vector<std::string>> SimInventory::Restock(const std::string& property, int64_t units) {
+  if (Status s = Before("redis.seed", property); !s.ok()) return s;
+  Property& p = properties_.at(property);
+  const auto taken = static_cast<int64_t>(p.holds.size() + p.sold.size());
+  if (units < taken) return Status::FailedPrecondition("seed: below held + sold");
+  int64_t free = units - taken;
+  std::vector<std::string> handed;
+  while (free > 0 && !p.waiting.empty()) {
+    handed.push_back(p.waiting.front().first);
+    p.holds.insert(p.waiting.front().first);
+    p.waiting.pop_front();
+    --free;
+  }
+  p.available = free;
+  p.total = units;
+  if (Status s = After("redis.seed"); !s.ok()) return s;
+  return handed;
+}
+
 Status SimInventory::Before(const char* point, const std::string& id) {
   calls_.Enter(point, id, kRedisBoundMs);
   if (!calls_.Fault(point, "error", calls_.plan().error)) return Status::Ok();
@@ -131,7 +150,10 @@ Result<Confirmed> SimInventory::Confirm(const std::string& property, const std::
   } else {
     p.sold.insert(b);
     if (p.holds.empty() && p.available <= 0) {
-      for (const auto& [id, at] : p.waiting) confirmed.turned_away.push_back(id);
+      for (const auto& [id, at] : p.waiting) {
+        confirmed.turned_away.push_back(id);
+        p.turned_away.insert(id);
+      }
       p.waiting.clear();
     }
   }
@@ -270,7 +292,11 @@ Status SimLedger::CatchUp(BookingRecord& record) {
 
 Status SimLedger::Transition(const std::string& id, BookingStatus from, int64_t version,
                              const LedgerChange& change) {
-  calls_.Enter("ledger.claim", id, kLedgerBoundMs);
+  calls_.Enter("ledger.claim",
+               id + " v" + std::to_string(version) + " -> " +
+                   std::string(BookingStatusName(change.to)) + "/" +
+                   std::string(PaymentStatusName(change.payment_status)),
+               kLedgerBoundMs);
   if (Status s = LedgerError(calls_, "ledger.claim"); !s.ok()) return s;
   if (!claims_.emplace(std::make_pair(id, version), Claim{from, change}).second) {
     return Status::FailedPrecondition("booking " + id + " has moved past version " +

@@ -77,6 +77,11 @@ class SimInventory final : public InventoryStore {
  public:
   explicit SimInventory(Calls& calls) : calls_(calls) {}
   void Seed(const std::string& property, int64_t units, WaitlistPolicy waitlist);
+  // `wanderluxe seed` mid-sale, as its script (RedisInventoryStore::Seed,
+  // not forced): the total becomes `units`; units beyond those held and sold
+  // go to the head of the waitlist first (handed over, in the answer), the
+  // rest to `available`. Refused (kFailedPrecondition) below held + sold.
+  Result<std::vector<std::string>> Restock(const std::string& property, int64_t units);
 
   Result<Reservation> Reserve(const std::string& property_id,
                               const std::string& booking_id) override;
@@ -93,7 +98,8 @@ class SimInventory final : public InventoryStore {
     int64_t available = 0;
     std::set<std::string> holds, sold;
     std::deque<std::pair<std::string, int64_t>> waiting;  // (booking, joined at ms)
-    std::set<std::string> waited_out;  // left after waiting saga.waitlist_timeout_ms
+    std::set<std::string> waited_out;   // left after waiting saga.waitlist_timeout_ms
+    std::set<std::string> turned_away;  // removed by the sale of the last unit there was
     WaitlistPolicy waitlist;
   };
   const std::map<std::string, Property>& properties() const { return properties_; }

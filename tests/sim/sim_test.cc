@@ -174,6 +174,7 @@ TEST_SUITE("sim") {
         {75500705402682, "a hold taken after the end, left by a failed admission's park"},
         {164398475086342, "a late duplicate's place on the waitlist, handed a unit, kept"},
         {254525964351831, "a batch's late hold, left by a crash, kept on redelivery"},
+        {63984355914929, "a reused bookingId's failed event parked the booking it reused"},
         {40934531938626, "defect 2: a refused void recorded as VOIDED"},
         {214691298012656, "defect 5: Park gave the hold back before recording PARKED"},
         {10599902429623, "defect 3: a lagging document taken for the booking"},

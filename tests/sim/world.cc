@@ -81,6 +81,9 @@ class World {
   void Done(const BookingEvent& event);
   void Killer(Process& victim);
   void Parker(Process& p, BookingEvent event);
+  // `wanderluxe seed` raising the stock mid-sale; the waiters it hands units
+  // to are the reconciler's to drive, as after the real seed.
+  void Restocker();
   void ReconcilerLoop(Process& p);
   void Settle();
 
@@ -292,6 +295,17 @@ void World::Parker(Process& p, BookingEvent event) {
   }
 }
 
+void World::Restocker() {
+  std::atomic<bool> never{false};
+  scheduler_.SleepUnlessStopped(std::chrono::milliseconds(scheduler_.Between(0, 3000)), never);
+  const int64_t units = inventory_.properties().at(kProperty).total + scheduler_.Between(1, 2);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto handed = inventory_.Restock(kProperty, units);
+    scheduler_.Note("restock", std::to_string(units) + " " + handed.status().ToString());
+    if (handed.ok() || handed.status().code() == StatusCode::kFailedPrecondition) return;
+  }
+}
+
 void World::ReconcilerLoop(Process& p) {
   while (undone_ > 0) {
     if (!scheduler_.SleepUnlessStopped(kReconcileThreshold, p.stop)) return;
@@ -319,6 +333,7 @@ WorldResult World::Run() {
   if (scheduler_.Chance(300)) {
     scheduler_.Spawn("killer", [this, &first] { Killer(first); });
   }
+  if (scheduler_.Chance(150)) scheduler_.Spawn("restocker", [this] { Restocker(); });
   if (scheduler_.Chance(150)) {
     BookingEvent event = events_[scheduler_.Below(events_.size())];
     Process& p = *processes_.back();
