@@ -12,7 +12,7 @@
 //   I5  nothing stuck: every booking is terminal once the world settled
 //   I7  nothing left unsold while refused: no unit available while a
 //       booking that waited ended SOLD_OUT before its waitlist timeout,
-//       unless the sale of the last unit there was turned it away
+//       unless the sale of the then last unit turned it away
 // (I6, the audit archive, has no part in the saga: the audit drills and
 // integration.audit* defend it.)
 //
