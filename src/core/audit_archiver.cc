@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-
 namespace wanderluxe {
 
 AuditArchiver::AuditArchiver(ArchiverOptions options, EventConsumer& consumer,
