@@ -22,6 +22,9 @@ struct KafkaConfig {
   std::string dlq_topic = "booking.requests.dlq";
   int64_t partitions = 6;
   int64_t replication_factor = 1;
+  // The topics' min.insync.replicas: how many replicas an acks=all write must
+  // reach. Between 1 and replication_factor (config check).
+  int64_t min_insync_replicas = 1;
   int64_t linger_ms = 2;
   int64_t delivery_timeout_ms = 5000;  // librdkafka's message.timeout.ms: it gives up then
   int64_t request_timeout_ms = 3000;

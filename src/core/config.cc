@@ -125,6 +125,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("kafka", "partitions", &C::kafka, &KafkaConfig::partitions, 1, 1000));
     f.push_back(
         Int("kafka", "replication_factor", &C::kafka, &KafkaConfig::replication_factor, 1, 7));
+    f.push_back(
+        Int("kafka", "min_insync_replicas", &C::kafka, &KafkaConfig::min_insync_replicas, 1, 7));
     f.push_back(Int("kafka", "linger_ms", &C::kafka, &KafkaConfig::linger_ms, 0, 1000));
     f.push_back(Int("kafka", "delivery_timeout_ms", &C::kafka, &KafkaConfig::delivery_timeout_ms, 1,
                     kMaxMs));
@@ -428,6 +430,12 @@ Status Validate(const Config& c) {
     return Status::InvalidArgument(
         "kafka.commit_timeout_ms must be below kafka.session_timeout_ms: the thread that commits "
         "is the one that keeps the consumer in its group");
+  }
+  if (c.kafka.min_insync_replicas > c.kafka.replication_factor) {
+    return Status::InvalidArgument(
+        "kafka.min_insync_replicas (" + std::to_string(c.kafka.min_insync_replicas) +
+        ") must not exceed kafka.replication_factor (" +
+        std::to_string(c.kafka.replication_factor) + "): no write with acks=all could succeed");
   }
   const bool sasl = c.kafka.security_protocol.rfind("sasl_", 0) == 0;
   if (sasl && (c.kafka.sasl_username.empty() || c.kafka.sasl_password.empty())) {

@@ -89,6 +89,7 @@ class LiveGateway {
   const Config& config() const { return config_; }
   int port() const { return server_->port(); }
   RedisClient& redis() { return *redis_; }
+  KafkaProducer& producer() { return *producer_; }
   Ledger& ledger() { return *ledger_; }
 
  private:
@@ -534,6 +535,31 @@ TEST_SUITE("integration.gateway") {
     CHECK(r->status == 503);
     CHECK(r->Header("Content-Type") == "application/problem+json");
     CHECK(std::chrono::steady_clock::now() - start < seconds(3));
+  }
+
+  TEST_CASE("a fatal producer error: /readyz is 503 naming it, then ready and 202 again") {
+    LiveGateway gw;
+    HttpClient client = gw.Client();
+    REQUIRE(Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b"))).status == 202);
+    REQUIRE(gw.producer().TestFatalError("gateway test").ok());
+    auto r = client.Send("GET", "/readyz");
+    REQUIRE(r.ok());
+    MESSAGE("readyz after the fatal error: ", r->status, " ", r->body);
+    CHECK(r->status == 503);
+    CHECK(r->body.find("test_fatal_error: gateway test") != std::string::npos);
+    // The producer is rebuilt: ready again, and a booking is accepted.
+    int ready = 0;
+    testing::WaitUntil(
+        [&] {
+          auto again = client.Send("GET", "/readyz");
+          ready = again.ok() ? again->status : 0;
+          return ready == 200;
+        },
+        seconds(10));
+    CHECK(ready == 200);
+    HttpResult after = Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")));
+    CHECK_MESSAGE(after.status == 202, after.body);
+    CHECK(gw.MessagesOnTopic() == 2);
   }
 
   TEST_CASE("TRACE, OPTIONS and unknown methods on a known route are 405 with Allow") {

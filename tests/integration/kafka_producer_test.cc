@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "adapters/kafka/kafka_admin.h"
@@ -162,6 +163,75 @@ TEST_SUITE("integration.kafka_producer") {
     CHECK_FALSE(reports->status(0).ok());
     CHECK(reports->status(0).code() != StatusCode::kDeadlineExceeded);  // never sent
     CHECK(reports->calls(0) == 1);
+  }
+
+  TEST_CASE("a fatal error fails readiness, naming it, and the rebuilt producer writes again") {
+    const Config config = testing::LiveConfig();
+    const std::string topic = TopicOrFail(config.kafka, "producer-fatal");
+    auto producer = ProducerOrFail(config.kafka);
+    REQUIRE(producer->Publish({topic, "k", "before", {}}, seconds(10)).ok());
+    REQUIRE(producer->Ping(seconds(2)).ok());
+
+    REQUIRE(producer->TestFatalError("injected by the test").ok());
+    // At once, before any rebuild: the readiness check says why it fails.
+    const Status unready = producer->Ping(seconds(2));
+    MESSAGE("readiness after the fatal error: ", unready.ToString());
+    CHECK_FALSE(unready.ok());
+    CHECK(unready.message().find("test_fatal_error: injected by the test") != std::string::npos);
+
+    // Then the producer is rebuilt: ready again, and a publish is written.
+    const auto deadline = Clock::now() + seconds(15);
+    Status ping = unready;
+    Status published = Status::Unavailable("not tried");
+    while (Clock::now() < deadline && !(ping.ok() && published.ok())) {
+      std::this_thread::sleep_for(milliseconds(100));
+      ping = producer->Ping(seconds(2));
+      if (ping.ok()) published = producer->Publish({topic, "k", "after", {}}, seconds(10));
+    }
+    CHECK_MESSAGE(ping.ok(), "still not ready: ", ping.ToString());
+    CHECK_MESSAGE(published.ok(), "publish after the fatal error: ", published.ToString());
+    auto on_topic = CountMessages(config.kafka, topic, seconds(10));
+    REQUIRE(on_topic.ok());
+    CHECK(*on_topic == 2);
+  }
+
+  TEST_CASE("events in flight at a fatal error are each answered once, and none lies") {
+    // A verdict of "not written" is a promise: none of those may be on the
+    // topic; an OK must be. Unknown (kDeadlineExceeded) may go either way.
+    constexpr size_t kEvents = 200;
+    const Config config = testing::LiveConfig();
+    const std::string topic = TopicOrFail(config.kafka, "producer-fatal-inflight");
+    auto producer = ProducerOrFail(config.kafka);
+    REQUIRE(producer->Publish({topic, "k", "warm", {}}, seconds(10)).ok());
+    auto reports = std::make_shared<Reports>(kEvents);
+    for (size_t i = 0; i < kEvents; ++i) {
+      producer->PublishAsync({topic, "k", "v" + std::to_string(i), {}}, Reports::For(reports, i));
+      if (i == kEvents / 2) {
+        // Past linger.ms: the first half is sent, or on its way, when it strikes.
+        std::this_thread::sleep_for(milliseconds(config.kafka.linger_ms + 3));
+        REQUIRE(producer->TestFatalError("mid-burst").ok());
+      }
+    }
+    REQUIRE_MESSAGE(reports->Wait(milliseconds(LongestPublishMs(config.kafka)) + seconds(5)),
+                    "a publish was never answered");
+    size_t written = 0, not_written = 0, unknown = 0;
+    for (size_t i = 0; i < kEvents; ++i) {
+      CHECK(reports->calls(i) == 1);
+      const Status& s = reports->status(i);
+      if (s.ok()) {
+        ++written;
+      } else if (s.code() == StatusCode::kDeadlineExceeded) {
+        ++unknown;
+      } else {
+        ++not_written;
+      }
+    }
+    MESSAGE(written, " written, ", not_written, " not written, ", unknown, " unknown");
+    auto on_topic = CountMessages(config.kafka, topic, seconds(10));
+    REQUIRE(on_topic.ok());
+    const int64_t events = *on_topic - 1;  // the warm-up
+    CHECK(events >= static_cast<int64_t>(written));
+    CHECK(events <= static_cast<int64_t>(written + unknown));
   }
 
   TEST_CASE("closing the producer reports every event it still held, once") {

@@ -186,6 +186,24 @@ TEST_SUITE("unit.config") {
           "--set gateway.publish_timeout_ms: unknown key 'gateway.publish_timeout_ms'");
   }
 
+  TEST_CASE("kafka.min_insync_replicas: 1 by default, between 1 and kafka.replication_factor") {
+    auto defaults = LoadConfig({});
+    REQUIRE(defaults.ok());
+    CHECK(defaults->kafka.min_insync_replicas == 1);
+    auto three =
+        LoadConfig({"", {}, {"kafka.replication_factor=3", "kafka.min_insync_replicas=2"}});
+    REQUIRE_MESSAGE(three.ok(), three.status().ToString());
+    CHECK(three->kafka.min_insync_replicas == 2);
+    // acks=all could never be met: refused, naming both keys and values.
+    auto above =
+        LoadConfig({"", {}, {"kafka.replication_factor=1", "kafka.min_insync_replicas=2"}});
+    REQUIRE_FALSE(above.ok());
+    CHECK(above.status().message() ==
+          "kafka.min_insync_replicas (2) must not exceed kafka.replication_factor (1): no write "
+          "with acks=all could succeed");
+    CHECK_FALSE(LoadConfig({"", {}, {"kafka.min_insync_replicas=0"}}).ok());
+  }
+
   TEST_CASE("the rendered config redacts secrets and loads back") {
     auto config = LoadConfig({"", {}, {"redis.password=hunter2", "gateway.api_keys=k1"}});
     REQUIRE(config.ok());
