@@ -150,6 +150,7 @@ const std::vector<Field>& Fields() {
                     /*secret=*/true));
     f.push_back(Str("kafka", "ssl_ca_location", &C::kafka, &KafkaConfig::ssl_ca_location));
     // redis
+    f.push_back(Str("redis", "mode", &C::redis, &RedisConfig::mode, {"standalone", "cluster"}));
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
     f.push_back(Str("redis", "username", &C::redis, &RedisConfig::username));
@@ -428,6 +429,11 @@ Status Validate(const Config& c) {
     return Status::InvalidArgument(
         "kafka.commit_timeout_ms must be below kafka.session_timeout_ms: the thread that commits "
         "is the one that keeps the consumer in its group");
+  }
+  if (c.redis.mode == "cluster" && c.redis.database != 0) {
+    return Status::InvalidArgument("redis.mode is cluster but redis.database is " +
+                                   std::to_string(c.redis.database) +
+                                   ": a Redis Cluster has only database 0 (no SELECT)");
   }
   const bool sasl = c.kafka.security_protocol.rfind("sasl_", 0) == 0;
   if (sasl && (c.kafka.sasl_username.empty() || c.kafka.sasl_password.empty())) {
