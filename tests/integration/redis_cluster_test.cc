@@ -3,9 +3,11 @@
 // slot, MOVED and ASK, and a master's failover.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "adapters/redis/redis_cluster.h"
 #include "support/child_process.h"
@@ -158,6 +160,33 @@ TEST_SUITE("integration.redis_cluster") {
     CHECK(client->stats().moved == 0);
     CHECK(client->stats().asked == 0);
     CHECK(client->Command({"GET", "spread:absent"})->is_nil());
+  }
+
+  TEST_CASE("concurrent callers share one client and its bounded pools") {
+    RedisClusterFixture cluster(3, 0);
+    auto client = ConnectOrFail(cluster.Config());  // pool_size 4 per master
+    constexpr int kThreads = 8;
+    constexpr int kIncrements = 200;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kIncrements; ++i) {
+          // Every thread on every key: the counters end at kThreads each.
+          auto done = client->Command({"INCR", "counter:" + std::to_string((i + t) % 20)});
+          if (!done.ok()) ++failures;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(failures.load() == 0);
+    int64_t total = 0;
+    for (int k = 0; k < 20; ++k) {
+      auto value = client->Command({"GET", "counter:" + std::to_string(k)});
+      REQUIRE(value.ok());
+      total += std::stoll(value->text);
+    }
+    CHECK(total == kThreads * kIncrements);
   }
 
   TEST_CASE("a script over the keys of one hash tag runs on the tag's master") {
