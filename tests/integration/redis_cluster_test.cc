@@ -2,6 +2,7 @@
 // (support/redis_cluster_fixture.h): routing by slot, scripts within one
 // slot, MOVED and ASK, and a master's failover.
 #include <doctest/doctest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -344,6 +345,33 @@ TEST_SUITE("integration.redis_cluster") {
     REQUIRE(client->Command({"SET", key, "after"}).ok());
     CHECK(cluster.On(heir, {"GET", key})->text == "after");
     CHECK(cluster.WaitClusterOk(milliseconds(10'000)));
+  }
+
+  TEST_CASE("a stalled master: the call ends kDeadlineExceeded by its deadline, then recovers") {
+    // A node timeout far above the stall: the cluster itself sees no failure.
+    RedisClusterFixture cluster(3, 0, /*node_timeout_ms=*/10'000);
+    RedisConfig config = cluster.Config();
+    config.command_timeout_ms = 300;
+    auto client = ConnectOrFail(config);
+    const int stalled = cluster.master_port(2);
+    const std::string key = KeyOn(*client, stalled, "stall:");
+    REQUIRE(client->Command({"SET", key, "1"}).ok());
+    cluster.Signal(stalled, SIGSTOP);
+    const auto start = std::chrono::steady_clock::now();
+    auto stuck = client->Command({"INCR", key});
+    const auto took =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+    cluster.Signal(stalled, SIGCONT);
+    REQUIRE_FALSE(stuck.ok());
+    CHECK_MESSAGE(stuck.status().code() == StatusCode::kDeadlineExceeded,
+                  stuck.status().ToString());
+    MESSAGE("a stalled master: INCR failed after ", took.count(), " ms (deadline 300 ms)");
+    CHECK(took < milliseconds(800));
+    // Another master is not held up by the stalled one.
+    REQUIRE(client->Command({"SET", KeyOn(*client, cluster.master_port(0), "free:"), "1"}).ok());
+    auto after = client->Command({"GET", key});
+    REQUIRE_MESSAGE(after.ok(), after.status().ToString());
+    CHECK((after->text == "1" || after->text == "2"));  // the INCR's outcome was unknown
   }
 
   TEST_CASE("a server that is not a cluster node, or a database other than 0, is refused") {

@@ -213,6 +213,12 @@ void RedisClusterFixture::Kill(int port) {
   clients_.erase(port);
 }
 
+void RedisClusterFixture::Signal(int port, int signo) {
+  auto it = pids_.find(port);
+  REQUIRE_MESSAGE(it != pids_.end(), "no running node on port ", port);
+  REQUIRE(kill(it->second, signo) == 0);
+}
+
 bool RedisClusterFixture::WaitClusterOk(milliseconds timeout) {
   return WaitUntil(
       [&] {

@@ -45,6 +45,9 @@ class RedisClusterFixture {
   int MasterPortOf(int slot, int asked_port);
   // SIGKILL of the node on `port`; returns once it is reaped.
   void Kill(int port);
+  // SIGSTOP (a stalled machine: its sockets stay open, nothing is answered) or
+  // SIGCONT of the node on `port`.
+  void Signal(int port, int signo);
   // Every node still running says cluster_state:ok within `timeout`.
   bool WaitClusterOk(std::chrono::milliseconds timeout);
 
