@@ -17,6 +17,8 @@ using std::chrono::milliseconds;
 // The pause before trying again after a node could not be reached, or the
 // cluster said TRYAGAIN or CLUSTERDOWN; always within the call's deadline.
 constexpr milliseconds kRetryPause{25};
+// The least time a refresh gives one node to answer CLUSTER SHARDS.
+constexpr int64_t kMinMapReadMs = 50;
 
 struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
@@ -364,9 +366,15 @@ Status RedisClusterClient::RefreshBefore(Clock::time_point deadline) {
   }
   std::optional<RedisSlotMap> best;
   Status last = Status::Unavailable("redis cluster: no node to read the slot map from");
-  for (const RedisEndpoint& node : candidates) {
-    if (MsUntil(deadline) <= 0) break;
-    auto opened = Open(node, deadline);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const RedisEndpoint& node = candidates[i];
+    const int64_t left = MsUntil(deadline);
+    if (left <= 0) break;
+    // A stalled node (it accepts, never answers) may hold up only its share of
+    // the time left, so the nodes after it are still asked.
+    const int64_t share =
+        std::max(left / static_cast<int64_t>(candidates.size() - i), kMinMapReadMs);
+    auto opened = Open(node, std::min(deadline, Clock::now() + milliseconds(share)));
     if (!opened.ok()) {
       last = opened.status();
       if (last.code() == StatusCode::kFailedPrecondition) return last;  // AUTH refused
