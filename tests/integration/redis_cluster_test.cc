@@ -337,9 +337,10 @@ TEST_SUITE("integration.redis_cluster") {
             failures, " failed calls on the way; ", client->stats().refreshes, " map reads)");
     CHECK(got->text == "kept");
     CHECK(client->MasterOf(slot)->port == heir);
-    for (const auto& [code, count] : codes) {
+    for (const auto& failed : codes) {
+      const StatusCode code = failed.first;
       CHECK_MESSAGE((code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded),
-                    count, " calls failed with ", StatusCodeName(code));
+                    failed.second, " calls failed with ", StatusCodeName(code));
     }
     CHECK(took < std::chrono::seconds(15));
     REQUIRE(client->Command({"SET", key, "after"}).ok());
