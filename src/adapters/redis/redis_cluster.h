@@ -14,8 +14,9 @@
 // sent); kUnavailable when no node serving the slot could be reached or the
 // connection broke (the outcome of a write that was sent is then unknown);
 // kDeadlineExceeded when the deadline passed, also unknown; kInternal for an
-// error reply or a reply we did not expect; kFailedPrecondition for a refused
-// AUTH or a server that is not a cluster node.
+// error reply or a reply we did not expect; kResourceExhausted when every
+// connection to the node stayed busy until the deadline; kFailedPrecondition
+// for a refused AUTH or a server that is not a cluster node.
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_CLUSTER_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_CLUSTER_H_
 
