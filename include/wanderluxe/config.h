@@ -69,6 +69,9 @@ inline int64_t LongestPublishMs(const KafkaConfig& kafka) {
 }
 
 struct RedisConfig {
+  // "standalone": one server at host:port. "cluster": a Redis Cluster, host:port
+  // its seed node (adapters/redis/redis_cluster.h); database 0 only (no SELECT).
+  std::string mode = "standalone";
   std::string host = "127.0.0.1";
   int64_t port = 6379;
   std::string username;  // an ACL user (AUTH username password); empty: the default user

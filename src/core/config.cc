@@ -152,6 +152,7 @@ const std::vector<Field>& Fields() {
                     /*secret=*/true));
     f.push_back(Str("kafka", "ssl_ca_location", &C::kafka, &KafkaConfig::ssl_ca_location));
     // redis
+    f.push_back(Str("redis", "mode", &C::redis, &RedisConfig::mode, {"standalone", "cluster"}));
     f.push_back(Str("redis", "host", &C::redis, &RedisConfig::host));
     f.push_back(Int("redis", "port", &C::redis, &RedisConfig::port, 1, kMaxPort));
     f.push_back(Str("redis", "username", &C::redis, &RedisConfig::username));
@@ -436,6 +437,11 @@ Status Validate(const Config& c) {
         "kafka.min_insync_replicas (" + std::to_string(c.kafka.min_insync_replicas) +
         ") must not exceed kafka.replication_factor (" +
         std::to_string(c.kafka.replication_factor) + "): no write with acks=all could succeed");
+  }
+  if (c.redis.mode == "cluster" && c.redis.database != 0) {
+    return Status::InvalidArgument("redis.mode is cluster but redis.database is " +
+                                   std::to_string(c.redis.database) +
+                                   ": a Redis Cluster has only database 0 (no SELECT)");
   }
   const bool sasl = c.kafka.security_protocol.rfind("sasl_", 0) == 0;
   if (sasl && (c.kafka.sasl_username.empty() || c.kafka.sasl_password.empty())) {

@@ -26,9 +26,7 @@ std::string UniqueName(const std::string& prefix) {
          std::to_string(counter++);
 }
 
-namespace {
-
-bool CanBind(int port) {
+bool CanBindLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -40,14 +38,12 @@ bool CanBind(int port) {
   return ok;
 }
 
-}  // namespace
-
 int FreeLoopbackPort() {
   static std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 32000);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int port = pick(rng);
-    if (CanBind(port)) return port;
+    if (CanBindLoopback(port)) return port;
   }
   FAIL("no free loopback port in 20000-32000 after 200 tries");
   return 0;

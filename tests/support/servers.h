@@ -21,6 +21,8 @@ std::string UniqueName(const std::string& prefix);
 // process. Drawn from below the kernel's ephemeral range (32768 and up), so no
 // outgoing connection can take it between this check and the child's bind.
 int FreeLoopbackPort();
+// True when a TCP socket can bind `port` on 127.0.0.1 now.
+bool CanBindLoopback(int port);
 
 }  // namespace wanderluxe::testing
 

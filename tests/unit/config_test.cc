@@ -163,6 +163,25 @@ TEST_SUITE("unit.config") {
     CHECK_FALSE(LoadConfig({"", {}, {"mongo.ledger_lookup=scan"}}).ok());
   }
 
+  TEST_CASE("redis.mode: standalone or cluster, and a cluster has only database 0 (issue 30)") {
+    auto defaults = LoadConfig({});
+    REQUIRE(defaults.ok());
+    CHECK(defaults->redis.mode == "standalone");
+    auto cluster = LoadConfig({"", {}, {"redis.mode=cluster"}});
+    REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
+    CHECK(cluster->redis.mode == "cluster");
+    CHECK(LoadConfig({"", {}, {"redis.mode=sentinel"}})
+              .status()
+              .message()
+              .find("'sentinel' is not one of: standalone, cluster") != std::string::npos);
+    auto selected = LoadConfig({"", {}, {"redis.mode=cluster", "redis.database=15"}});
+    REQUIRE_FALSE(selected.ok());
+    CHECK(selected.status().message() ==
+          "redis.mode is cluster but redis.database is 15: a Redis Cluster has only database 0 "
+          "(no SELECT)");
+    CHECK(LoadConfig({"", {}, {"redis.mode=standalone", "redis.database=15"}}).ok());
+  }
+
   TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
     // 5 s delivery + 3 s request timeout + 2 s of librdkafka's verdict slack:
     // a claim of 10 s could expire while the event may still be acknowledged.

@@ -18,18 +18,6 @@ struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
 
-// One command, binary-safe, on a blocking connection; null on an I/O error.
-redisReply* SendArgv(redisContext* c, const std::vector<std::string>& argv) {
-  std::vector<const char*> args;
-  std::vector<size_t> lengths;
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  return static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data()));
-}
-
 }  // namespace
 
 std::string TaggedId(const std::string& tag_pattern, const std::string& id) {

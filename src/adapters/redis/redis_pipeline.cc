@@ -127,14 +127,7 @@ RedisScript MergedScript(const RedisScript& one) {
 
 // A blocking command while a connection is being set up (AUTH, SELECT).
 Status Setup(redisContext* c, std::vector<std::string> argv) {
-  std::vector<const char*> args;
-  std::vector<size_t> lengths;
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  ReplyPtr r(static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data())));
+  ReplyPtr r(SendArgv(c, argv));
   if (r == nullptr) return Status::Unavailable(argv[0] + ": " + c->errstr);
   if (r->type == REDIS_REPLY_ERROR) {
     return Status::Unavailable(argv[0] + ": " + std::string(r->str, r->len));

@@ -27,4 +27,15 @@ RedisReply ConvertReply(const redisReply* r) {
   return out;
 }
 
+redisReply* SendArgv(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  return static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data()));
+}
+
 }  // namespace wanderluxe

@@ -1,0 +1,116 @@
+// A Redis Cluster client over hiredis: each command goes to the master that
+// serves its key's slot, MOVED and ASK redirects are followed, and the slot
+// map is read again when a node fails or the cluster fails over.
+//
+// Thread safety: every public call may run concurrently with every other,
+// from any number of threads, on one RedisClusterClient. One mutex guards the
+// slot map, the connection pools and the counters; it is never held across
+// network I/O (connects, commands and map reads happen outside it). A call
+// blocks its thread for at most its deadline, redis.command_timeout_ms, in
+// all: every connect, send, redirect and map refresh comes out of it.
+//
+// Errors are values: kInvalidArgument for a call the cluster cannot route
+// (no key, keys of several slots: CROSSSLOT, refused before anything is
+// sent); kUnavailable when no node serving the slot could be reached or the
+// connection broke (the outcome of a write that was sent is then unknown);
+// kDeadlineExceeded when the deadline passed, also unknown; kInternal for an
+// error reply or a reply we did not expect; kResourceExhausted when every
+// connection to the node stayed busy until the deadline; kFailedPrecondition
+// for a refused AUTH or a server that is not a cluster node.
+#ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_CLUSTER_H_
+#define WANDERLUXE_ADAPTERS_REDIS_REDIS_CLUSTER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_cluster_map.h"
+#include "wanderluxe/config.h"
+#include "wanderluxe/mutex.h"
+#include "wanderluxe/status.h"
+#include "wanderluxe/thread_annotations.h"
+
+struct redisContext;
+
+namespace wanderluxe {
+
+// A call follows at most this many MOVED and ASK redirects, then fails kUnavailable.
+inline constexpr int kRedisClusterMaxRedirects = 5;
+// The slot map is read again at most this often, however many calls ask for it.
+inline constexpr std::chrono::milliseconds kRedisClusterRefreshInterval{100};
+
+struct RedisClusterStats {
+  int64_t moved = 0;      // MOVED redirects followed
+  int64_t asked = 0;      // ASK redirects followed
+  int64_t refreshes = 0;  // slot maps read (including the first)
+};
+
+class RedisClusterClient {
+ public:
+  // Reads the slot map from the seed redis.host:redis.port; kUnavailable when
+  // it does not answer, kFailedPrecondition when it is not a cluster node or
+  // redis.database is not 0 (a cluster has only database 0).
+  static Result<std::unique_ptr<RedisClusterClient>> Connect(const RedisConfig& config);
+  ~RedisClusterClient();
+
+  RedisClusterClient(const RedisClusterClient&) = delete;
+  RedisClusterClient& operator=(const RedisClusterClient&) = delete;
+
+  // A command on one key, which is argv[1] (GET, SET, INCR, HSET, ...).
+  Result<RedisReply> Command(const std::vector<std::string>& argv);
+  // A command whose keys the caller names, all of one slot (MGET, DEL, ...).
+  Result<RedisReply> KeyedCommand(const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& argv);
+  // The script by SHA (loaded on the node when it does not know it); its keys,
+  // at least one, must all be in one slot.
+  Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args);
+
+  // Reads the slot map again now (not rate-limited).
+  Status Refresh();
+  // The master serving `slot` in the current map, if any.
+  Result<RedisEndpoint> MasterOf(int slot) EXCLUDES(mu_);
+  RedisClusterStats stats() EXCLUDES(mu_);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Pool {
+    std::vector<redisContext*> idle;
+    int64_t open = 0;  // idle or lent out
+  };
+  struct Attempt;  // the outcome of one try on one node (redis_cluster.cc)
+
+  explicit RedisClusterClient(RedisConfig config) : config_(std::move(config)) {}
+
+  Result<RedisReply> Route(const std::vector<std::string>& keys,
+                           const std::vector<std::string>& argv, const RedisScript* script);
+  Attempt TryOn(const RedisEndpoint& node, const std::vector<std::string>& argv,
+                const RedisScript* script, bool asking, Clock::time_point deadline);
+  Status RefreshBefore(Clock::time_point deadline) EXCLUDES(mu_);
+  // A refresh unless one ran within kRedisClusterRefreshInterval or is running.
+  void RefreshIfDue(Clock::time_point deadline) EXCLUDES(mu_);
+
+  Result<redisContext*> Acquire(const RedisEndpoint& node, Clock::time_point deadline)
+      EXCLUDES(mu_);
+  void Release(const RedisEndpoint& node, redisContext* context, bool healthy) EXCLUDES(mu_);
+  Result<redisContext*> Open(const RedisEndpoint& node, Clock::time_point deadline);
+
+  const RedisConfig config_;
+  Mutex mu_;
+  CondVar available_cv_{&mu_};  // a connection went idle, or room to open one
+  RedisSlotMap map_ GUARDED_BY(mu_);
+  // Per node ("host:port"); pools are never removed, so a Pool* stays valid.
+  std::map<std::string, std::unique_ptr<Pool>> pools_ GUARDED_BY(mu_);
+  std::map<std::string, std::string> script_shas_ GUARDED_BY(mu_);  // source -> SHA
+  bool refreshing_ GUARDED_BY(mu_) = false;
+  Clock::time_point last_refresh_ GUARDED_BY(mu_);
+  RedisClusterStats stats_ GUARDED_BY(mu_);
+};
+
+}  // namespace wanderluxe
+
+#endif  // WANDERLUXE_ADAPTERS_REDIS_REDIS_CLUSTER_H_
