@@ -167,19 +167,37 @@ TEST_SUITE("unit.config") {
     auto defaults = LoadConfig({});
     REQUIRE(defaults.ok());
     CHECK(defaults->redis.mode == "standalone");
-    auto cluster = LoadConfig({"", {}, {"redis.mode=cluster"}});
+    auto cluster = LoadConfig({"", {}, {"redis.mode=cluster", "redis.property_tag={%s}"}});
     REQUIRE_MESSAGE(cluster.ok(), cluster.status().ToString());
     CHECK(cluster->redis.mode == "cluster");
     CHECK(LoadConfig({"", {}, {"redis.mode=sentinel"}})
               .status()
               .message()
               .find("'sentinel' is not one of: standalone, cluster") != std::string::npos);
-    auto selected = LoadConfig({"", {}, {"redis.mode=cluster", "redis.database=15"}});
+    auto selected = LoadConfig(
+        {"", {}, {"redis.mode=cluster", "redis.property_tag={%s}", "redis.database=15"}});
     REQUIRE_FALSE(selected.ok());
     CHECK(selected.status().message() ==
           "redis.mode is cluster but redis.database is 15: a Redis Cluster has only database 0 "
           "(no SELECT)");
     CHECK(LoadConfig({"", {}, {"redis.mode=standalone", "redis.database=15"}}).ok());
+  }
+
+  // A property's keys (inventory, holds, sold, total, waitlist) meet in one
+  // script: in a cluster they must share a slot, which only a hash tag
+  // around the whole property id guarantees.
+  TEST_CASE("redis.mode cluster refuses a key pattern without a hash tag (issue 30)") {
+    for (const char* untagged : {"%s", "prop-%s", "{x}%s", "%s{}"}) {
+      auto loaded = LoadConfig(
+          {"", {}, {"redis.mode=cluster", std::string("redis.property_tag=") + untagged}});
+      REQUIRE_FALSE_MESSAGE(loaded.ok(), untagged);
+      CHECK_MESSAGE(loaded.status().message().find("redis.property_tag") != std::string::npos,
+                    loaded.status().message());
+    }
+    CHECK(LoadConfig({"", {}, {"redis.mode=cluster", "redis.property_tag={%s}"}}).ok());
+    CHECK(LoadConfig({"", {}, {"redis.mode=cluster", "redis.property_tag=wl:{%s}"}}).ok());
+    // Standalone keeps the challenge's own `set inventory:prop-dubai-royal 5`.
+    CHECK(LoadConfig({"", {}, {"redis.mode=standalone", "redis.property_tag=%s"}}).ok());
   }
 
   TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
