@@ -422,6 +422,17 @@ Status ApplySets(Config& config, const std::vector<std::string>& sets) {
 }
 
 // Cross-key rules that no single key can check.
+// True when the key pattern's first hash tag (Redis Cluster's rule: the
+// first '{' and the next '}', not empty) is exactly "{%s}": every key of a
+// property then hashes on its id alone.
+bool TagsWholeId(const std::string& pattern) {
+  const size_t open = pattern.find('{');
+  if (open == std::string::npos) return false;
+  const size_t close = pattern.find('}', open + 1);
+  if (close == std::string::npos || close == open + 1) return false;
+  return pattern.compare(open, close - open + 1, "{%s}") == 0;
+}
+
 Status Validate(const Config& c) {
   if (c.processor.queue_low_water >= c.processor.queue_capacity) {
     return Status::InvalidArgument(
@@ -437,6 +448,12 @@ Status Validate(const Config& c) {
         "kafka.min_insync_replicas (" + std::to_string(c.kafka.min_insync_replicas) +
         ") must not exceed kafka.replication_factor (" +
         std::to_string(c.kafka.replication_factor) + "): no write with acks=all could succeed");
+  }
+  if (c.redis.mode == "cluster" && !TagsWholeId(c.redis.property_tag)) {
+    return Status::InvalidArgument(
+        "redis.mode is cluster but redis.property_tag is '" + c.redis.property_tag +
+        "': a property's keys meet in one script and must share a slot, so the pattern must put "
+        "a hash tag around the whole property id, e.g. '{%s}'");
   }
   if (c.redis.mode == "cluster" && c.redis.database != 0) {
     return Status::InvalidArgument("redis.mode is cluster but redis.database is " +
