@@ -23,7 +23,9 @@
 //   kNoReleaseWhileChargeMayLand: an ambiguous charge is voided first.
 //
 // Thread safety: one BookingSaga may drive any number of bookings from any
-// number of threads at once; it keeps no per-booking state of its own.
+// number of threads at once. Its only state is the queue of waiters handed
+// a unit and not yet driven (behind handed_over_mu_, never held across a
+// port call); a booking's state lives in the ledger.
 #ifndef WANDERLUXE_BOOKING_SAGA_H_
 #define WANDERLUXE_BOOKING_SAGA_H_
 
