@@ -105,10 +105,12 @@ class World {
 };
 
 void World::Choose() {
-  const int64_t units = scheduler_.Between(1, 3);
+  // One world in five is a bigger sale: longer waitlist chains, more racing.
+  const bool big = scheduler_.Chance(200);
+  const int64_t units = scheduler_.Between(1, big ? 5 : 3);
   const bool waitlist = scheduler_.Chance(500);
   inventory_.Seed(kProperty, units, waitlist ? WaitlistPolicy{3, 2} : WaitlistPolicy{});
-  const int64_t bookings = scheduler_.Between(2, 6);
+  const int64_t bookings = scheduler_.Between(2, big ? 12 : 6);
   for (int64_t i = 0; i < bookings; ++i) {
     BookingEvent e;
     e.request = {"b" + std::to_string(i), kProperty, "", {100000 + i, "USD"}, "", ""};
