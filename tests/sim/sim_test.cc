@@ -175,9 +175,9 @@ TEST_SUITE("sim") {
         {164398475086342, "a late duplicate's place on the waitlist, handed a unit, kept"},
         {254525964351831, "a batch's late hold, left by a crash, kept on redelivery"},
         {63984355914929, "a reused bookingId's failed event parked the booking it reused"},
-        {203410995747026, "defect 2: a refused void recorded as VOIDED"},
-        {158262451327427, "defect 5: Park gave the hold back before recording PARKED"},
-        {37661352358027, "defect 3: a lagging document taken for the booking"},
+        {11839378484287, "defect 2: a refused void recorded as VOIDED"},
+        {264472732370373, "defect 5: Park gave the hold back before recording PARKED"},
+        {12817784147026, "defect 3: a lagging document taken for the booking"},
     };
     for (const auto& defect : found) {
       const WorldResult r = RunSeed(defect.first, false);
