@@ -254,7 +254,7 @@ class FakeLedger : public Ledger {
     // Atomic, as the claim-based Mongo ledger is on both servers (one winner
     // per version, proved against the live FerretDB in integration.ledger).
     if (r.status != from || r.version != version) {
-      documents_.erase(id);  // the loser rolls the document forward
+      documents_.erase(id);  // the loser rolls the document forward (lag_write_downs)
       return Status::FailedPrecondition("moved");
     }
     if (lag_write_downs) documents_.emplace(id, r);  // the document stays where it was
@@ -262,9 +262,11 @@ class FakeLedger : public Ledger {
     if (c.entry) faults_.Note("transition:" + c.entry->action);
     return Status::Ok();
   }
-  // As the claim-based Mongo ledger whose write-down after a won claim
-  // failed: Get answers the document as it was before, until a transition
-  // that loses the compare-and-set rolls it forward.
+  // Weaker than MongoLedger, which reads the claims past a lagging document
+  // (kReadsClaims): a won claim's write-down fails and Get answers the
+  // document as it was before, until a transition that loses the
+  // compare-and-set rolls it forward. What the saga's kNeverBackwards must
+  // survive should a ledger break kReadsClaims.
   bool lag_write_downs = false;
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t) override {
     std::lock_guard lock(mu_);
