@@ -213,7 +213,7 @@ class BookingSaga {
   Status TakeLease(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
   // kOutcomeOwed (ledger.h): records that this drive, which no event's
   // redelivery would repeat, owes the booking's terminal outcome.
-  Status OweOutcome(BookingRecord& record, bool owed, const std::atomic<bool>& stop);
+  Status OweOutcome(BookingRecord& record, const std::atomic<bool>& stop);
   // After the terminal outcome is published: one attempt to record it paid.
   void PaidOutcome(BookingRecord& record);
   // On shutdown: one attempt to give the lease back, so the next driver need

@@ -443,7 +443,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     if (!record.lease.HeldByAnother(driver, clock_.NowUnixMillis()) && !announce &&
         !record.outcome_owed) {
       // kOutcomeOwed: no event of this drive would be delivered again.
-      if (Status s = OweOutcome(record, true, stop); !s.ok()) return s;
+      if (Status s = OweOutcome(record, stop); !s.ok()) return s;
       continue;
     }
     if (record.status == BookingStatus::kWaitlisted) {
@@ -727,20 +727,27 @@ Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& dr
   return record.version == version + 1 && record.lease.owner == driver;
 }
 
-Status BookingSaga::OweOutcome(BookingRecord& record, bool owed, const std::atomic<bool>& stop) {
-  // updated_at stays: owing an outcome does not make a stuck booking look fresh.
+namespace {
+
+// Marks (or clears) kOutcomeOwed and nothing else. updated_at stays: owing
+// an outcome does not make a stuck booking look fresh.
+LedgerChange OutcomeOwedChange(const BookingRecord& record, bool owed) {
   LedgerChange change{record.status, record.payment_status, "",
                       std::nullopt,  std::nullopt,          record.updated_at};
   change.outcome_owed = owed;
-  return Apply(record, change, stop);
+  return change;
+}
+
+}  // namespace
+
+Status BookingSaga::OweOutcome(BookingRecord& record, const std::atomic<bool>& stop) {
+  return Apply(record, OutcomeOwedChange(record, true), stop);
 }
 
 void BookingSaga::PaidOutcome(BookingRecord& record) {
   // One attempt: should it fail, the reconciler finds the booking owing and
   // publishes the same outcome again (same eventId: same version).
-  LedgerChange change{record.status, record.payment_status, "",
-                      std::nullopt,  std::nullopt,          record.updated_at};
-  change.outcome_owed = false;
+  const LedgerChange change = OutcomeOwedChange(record, false);
   Status s = ledger_.Transition(record.request.booking_id, record.status, record.version, change);
   if (s.ok()) {
     ApplyChange(record, change);
