@@ -210,6 +210,9 @@ struct AuditConfig {
   std::string dir = ".stack/audit";
   std::string collection = "audit_events";
   std::vector<std::string> sinks = {"file", "mongo"};
+  // The file sink archives each eventId once among this many last lines of a
+  // partition (FileArchive): a copy published further behind is kept twice.
+  int64_t file_dedup_ids = 16384;
   std::string admin_host = "0.0.0.0";
   int64_t admin_port = 8082;
 };

@@ -111,6 +111,8 @@ constexpr int64_t kMaxPipelineMerge = 4096;
 constexpr int64_t kMaxBatch = 10'000;
 // Lingering longer only delays the first booking of a quiet partition.
 constexpr int64_t kMaxBatchLingerMs = 1000;
+// The file sink keeps these ids in memory for every partition of both topics.
+constexpr int64_t kMaxAuditDedupIds = 1'000'000;
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -273,6 +275,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("audit", "dir", &C::audit, &AuditConfig::dir));
     f.push_back(Str("audit", "collection", &C::audit, &AuditConfig::collection));
     f.push_back(List("audit", "sinks", &C::audit, &AuditConfig::sinks));
+    f.push_back(Int("audit", "file_dedup_ids", &C::audit, &AuditConfig::file_dedup_ids, 1,
+                    kMaxAuditDedupIds));
     f.push_back(Str("audit", "admin_host", &C::audit, &AuditConfig::admin_host));
     f.push_back(Int("audit", "admin_port", &C::audit, &AuditConfig::admin_port, 0, kMaxPort));
     // log

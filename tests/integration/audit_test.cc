@@ -52,15 +52,28 @@ struct AuditFixture {
     std::filesystem::remove_all(dir);
   }
 
+  // Event e-<i> of booking b-<i>; one in ten goes to the outcomes topic.
   void Produce(int from, int to) {
-    for (int i = from; i < to; ++i) {
-      const std::string id = "b-" + std::to_string(i);
-      const std::string value = R"({"eventId":"e-)" + std::to_string(i) +
-                                R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":")" +
-                                id + R"("}})";
-      REQUIRE(
-          producer->Publish({i % 10 == 0 ? outcomes : requests, id, value, {}}, seconds(10)).ok());
+    for (int i = from; i < to; ++i) Publish(i, i % 10 == 0 ? outcomes : requests);
+  }
+  void Publish(int i, const std::string& topic) {
+    const std::string id = "b-" + std::to_string(i);
+    const std::string value = R"({"eventId":"e-)" + std::to_string(i) +
+                              R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":")" + id +
+                              R"("}})";
+    REQUIRE(producer->Publish({topic, id, value, {}}, seconds(10)).ok());
+  }
+  // The audit role's command line, archiving this fixture's topics.
+  std::vector<std::string> AuditArgs() const {
+    std::vector<std::string> args = {"audit"};
+    for (const std::string& set :
+         {"kafka.requests_topic=" + requests, "kafka.outcomes_topic=" + outcomes,
+          "audit.group_id=" + group, "audit.dir=" + dir, "audit.collection=" + collection,
+          std::string("audit.admin_port=0")}) {
+      args.push_back("--set");
+      args.push_back(set);
     }
+    return args;
   }
   int64_t Archived() { return mongo->Count(collection, "{}").value(); }
 
@@ -146,19 +159,7 @@ TEST_SUITE("integration.audit") {
   TEST_CASE("audit SIGKILLed mid-run and restarted: nothing missing, nothing twice") {
     AuditFixture f;
     constexpr int kEvents = 1000;
-    const std::vector<std::string> args = {"audit",
-                                           "--set",
-                                           "kafka.requests_topic=" + f.requests,
-                                           "--set",
-                                           "kafka.outcomes_topic=" + f.outcomes,
-                                           "--set",
-                                           "audit.group_id=" + f.group,
-                                           "--set",
-                                           "audit.dir=" + f.dir,
-                                           "--set",
-                                           "audit.collection=" + f.collection,
-                                           "--set",
-                                           "audit.admin_port=0"};
+    const std::vector<std::string> args = f.AuditArgs();
     const std::string log = f.dir + ".log";
     std::thread producing([&] { f.Produce(0, kEvents); });
     {
@@ -180,6 +181,35 @@ TEST_SUITE("integration.audit") {
     CHECK(f.Archived() == kEvents);
     CHECK(f.FileLines() == std::pair<int64_t, size_t>{kEvents, kEvents});
     MESSAGE("archived before the kill: ", before_restart, " of ", kEvents);
+    std::filesystem::remove(log);
+  }
+
+  TEST_CASE("one event published again at another offset, the audit restarted between: once") {
+    AuditFixture f;
+    const std::string log = f.dir + ".log";
+    f.Publish(1, f.requests);
+    {
+      testing::ChildProcess audit(f.AuditArgs(), log);
+      REQUIRE_MESSAGE(testing::WaitUntil([&] { return f.FileLines().first >= 1; }, seconds(60)),
+                      "audit archived nothing; see ", log);
+      audit.Signal(SIGTERM);
+      CHECK(audit.Wait(seconds(30)) == 0);
+    }
+    // A producer's retry: the same event again (same key, so the same
+    // partition, at the next offset), then one event more to wait for.
+    f.Publish(1, f.requests);
+    f.Publish(2, f.requests);
+    testing::ChildProcess audit(f.AuditArgs(), log);
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return f.Archived() >= 2; }, seconds(60)), "archived ",
+                    f.Archived(), " of 2; see ", log);
+    CHECK(testing::WaitUntil([&] { return f.FileLines().second >= 2; }, seconds(10)));
+    audit.Signal(SIGTERM);
+    CHECK(audit.Wait(seconds(30)) == 0);
+    CHECK(f.Archived() == 2);
+    CHECK(f.FileLines() == std::pair<int64_t, size_t>{2, 2});
+    auto lines = FileArchive::LinesPerId(f.dir, f.requests);
+    REQUIRE(lines.ok());
+    CHECK(*lines == std::map<std::string, int64_t>{{"e-1", 1}, {"e-2", 1}});
     std::filesystem::remove(log);
   }
 }

@@ -423,6 +423,82 @@ DrillEnv::AuditFiles DrillEnv::ReadAuditFiles() const {
   return out;
 }
 
+DrillEnv::AuditFileTally DrillEnv::TallyAuditFiles() const {
+  const AuditFiles files = ReadAuditFiles();
+  AuditFileTally t;
+  t.files = files.files;
+  t.unterminated_files = files.unterminated;
+  t.lines = files.lines.size();
+  for (const auto& line : files.lines) {
+    const auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object() || !doc.contains("eventId") || !doc["eventId"].is_string() ||
+        !doc.contains("offset")) {
+      t.torn.push_back(line.substr(0, 80));
+      continue;
+    }
+    ++t.lines_of_event[doc["eventId"].get<std::string>()];
+    ++t.lines_of_offset[doc.value("topic", "") + "/" + std::to_string(doc.value("partition", -1)) +
+                        "/" + std::to_string(doc.value("offset", int64_t{-1}))];
+  }
+  return t;
+}
+
+bool DrillEnv::CheckAuditFilesByEvent(std::chrono::seconds timeout) {
+  std::map<std::string, std::map<std::string, int>> copies;  // topic -> eventId -> messages
+  for (const std::string& topic : {config_.kafka.requests_topic, config_.kafka.outcomes_topic}) {
+    for (const ConsumedEvent& e : ReadTopic(topic)) {
+      const auto doc = nlohmann::json::parse(e.value, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_object() && doc.contains("eventId") && doc["eventId"].is_string())
+        ++copies[topic][doc["eventId"].get<std::string>()];
+    }
+  }
+  std::set<std::string> events;
+  std::string published_again;
+  for (const auto& [topic, of_event] : copies) {
+    int64_t again = 0;
+    for (const auto& [event, n] : of_event) {
+      events.insert(event);
+      again += n - 1;
+    }
+    published_again += " " + topic + ": " + std::to_string(again);
+  }
+  AuditFileTally files;
+  auto next_read = std::chrono::steady_clock::now();
+  const bool filed = WaitUntil(
+      [&] {
+        if (std::chrono::steady_clock::now() < next_read) return false;
+        next_read = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        files = TallyAuditFiles();
+        return std::all_of(events.begin(), events.end(),
+                           [&](const std::string& e) { return files.lines_of_event.count(e); });
+      },
+      timeout);
+  std::vector<std::string> twice, missing, offset_twice;
+  for (const auto& [event, n] : files.lines_of_event) {
+    if (n > 1) twice.push_back(event + " x" + std::to_string(n));
+  }
+  for (const auto& [at, n] : files.lines_of_offset) {
+    if (n > 1) offset_twice.push_back(at + " x" + std::to_string(n));
+  }
+  for (const auto& event : events) {
+    if (!files.lines_of_event.count(event)) missing.push_back(event);
+  }
+  MESSAGE("file sink: ", files.files, " file(s), ", files.lines, " lines, ",
+          files.lines_of_event.size(), " events of ", events.size(), " on the topics (copies ",
+          "published again:", published_again, "); ", twice.size(), " events twice, ",
+          offset_twice.size(), " offsets twice, ", files.torn.size(), " torn lines, ",
+          files.unterminated_files, " unterminated files, ", missing.size(), " missing");
+  CHECK_MESSAGE(filed, "the file sink holds ", events.size() - missing.size(), " of ",
+                events.size(), " events after ", timeout.count(), " s");
+  CHECK_MESSAGE(twice.empty(), "events on file more than once:", Listed(twice));
+  CHECK_MESSAGE(offset_twice.empty(), "offsets on file more than once:", Listed(offset_twice));
+  CHECK_MESSAGE(files.torn.empty(), "torn lines:", Listed(files.torn));
+  CHECK(files.unterminated_files == 0);
+  CHECK_MESSAGE(missing.empty(), "events not on file:", Listed(missing));
+  return filed && twice.empty() && offset_twice.empty() && files.torn.empty() &&
+         files.unterminated_files == 0 && missing.empty();
+}
+
 Result<int64_t> DrillEnv::AuditArchivedRequests() {
   const std::string filter = nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump();
   return mongo_->Count(config_.audit.collection, filter);

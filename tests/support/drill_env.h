@@ -160,6 +160,20 @@ class DrillEnv {
   };
   // What the audit role's file sink wrote (<dir>/audit).
   AuditFiles ReadAuditFiles() const;
+  // The same by eventId and by place.
+  struct AuditFileTally {
+    std::map<std::string, int> lines_of_event;   // eventId -> lines
+    std::map<std::string, int> lines_of_offset;  // topic/partition/offset -> lines
+    std::vector<std::string> torn;               // lines that are no JSON record
+    int unterminated_files = 0;
+    int files = 0;
+    size_t lines = 0;
+  };
+  AuditFileTally TallyAuditFiles() const;
+  // Waits (up to `timeout`) until the file sink holds every event of both
+  // topics, then checks that it holds each on exactly one line; reports what
+  // it found and returns whether all held.
+  bool CheckAuditFilesByEvent(std::chrono::seconds timeout);
   // Request events the Mongo audit sink archived (documents of the requests topic).
   Result<int64_t> AuditArchivedRequests();
   // The audit role with an admin port of its own, so that AdminMetric(log_name, ...)

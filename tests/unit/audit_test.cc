@@ -68,6 +68,15 @@ AuditRecord Record(int64_t offset, const std::string& event_id, const std::strin
   return MakeAuditRecord(Event(0, offset, R"({"eventId":")" + event_id + R"("})"), received_at);
 }
 
+// An event of booking b-1 at `offset` of partition 0, its eventId e-<offset>.
+AuditRecord TrailRecord(int64_t offset, const std::string& received_at) {
+  return MakeAuditRecord(
+      Event(0, offset,
+            R"({"eventId":"e-)" + std::to_string(offset) +
+                R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":"b-1"}})"),
+      received_at);
+}
+
 std::vector<AuditRecord> Records(const std::string& id_prefix, int64_t from, int64_t to,
                                  const std::string& received_at = "2026-01-01T10:00:00.000Z") {
   std::vector<AuditRecord> out;
@@ -215,9 +224,8 @@ TEST_SUITE("unit.audit") {
   TEST_CASE("the file sink skips redelivered records, across a restart") {
     const std::string dir = TempDir();
     std::vector<AuditRecord> batch;
-    for (int64_t offset : {0, 1, 2}) {
-      batch.push_back(MakeAuditRecord(Event(0, offset, kEvent), "2026-01-01T10:00:00.000Z"));
-    }
+    for (int64_t offset : {0, 1, 2})
+      batch.push_back(TrailRecord(offset, "2026-01-01T10:00:00.000Z"));
     {
       auto archive = FileArchive::Open(dir);
       REQUIRE(archive.ok());
@@ -227,13 +235,36 @@ TEST_SUITE("unit.audit") {
     auto reopened = FileArchive::Open(dir);
     REQUIRE(reopened.ok());
     CHECK((*reopened)->HighestOffset("booking.requests", 0) == 2);
-    batch.push_back(MakeAuditRecord(Event(0, 3, kEvent), "2026-01-01T10:00:01.000Z"));
+    batch.push_back(TrailRecord(3, "2026-01-01T10:00:01.000Z"));
     REQUIRE((*reopened)->Append(batch).ok());  // redelivered after a crash, plus one new
     std::ifstream in(dir + "/events-2026-01-01.jsonl");
     int lines = 0;
     for (std::string line; std::getline(in, line);) ++lines;
     CHECK(lines == 4);
-    CHECK((*reopened)->Trail("b-1")->size() == 4);
+    CHECK(FileArchive::Trail(dir, "b-1")->size() == 4);
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("an event published again at a later offset is archived once, across a restart") {
+    const std::string dir = TempDir();
+    const std::string day = "2026-01-01";
+    const std::string at = day + "T10:00:00.000Z";
+    {
+      auto archive = FileArchive::Open(dir);
+      REQUIRE(archive.ok());
+      REQUIRE((*archive)->Append({Record(0, "e-a", at), Record(1, "e-b", at)}).ok());
+      // A producer's retry put e-a on the topic again, at offset 2.
+      REQUIRE((*archive)->Append({Record(2, "e-a", at), Record(3, "e-c", at)}).ok());
+      REQUIRE((*archive)->Append({Record(2, "e-a", at)}).ok());  // and that copy redelivered
+      CHECK(IdsOnFile(dir, day) == "e-a e-b e-c ");
+    }
+    auto reopened = FileArchive::Open(dir);
+    REQUIRE(reopened.ok());
+    // After a restart: the copy redelivered, another copy, and a new event.
+    REQUIRE((*reopened)->Append({Record(2, "e-a", at), Record(3, "e-c", at)}).ok());
+    REQUIRE((*reopened)->Append({Record(4, "e-b", at), Record(5, "e-d", at)}).ok());
+    CHECK(IdsOnFile(dir, day) == "e-a e-b e-c e-d ");
+    CHECK((*reopened)->HighestOffset("booking.requests", 0) == 5);
     std::filesystem::remove_all(dir);
   }
 
@@ -323,9 +354,7 @@ TEST_SUITE("unit.audit") {
     auto archive = FileArchive::Open(dir);
     REQUIRE(archive.ok());
     CHECK((*archive)->HighestOffset("booking.requests", 0) == 0);
-    REQUIRE((*archive)
-                ->Append({MakeAuditRecord(Event(0, 1, kEvent), "2026-01-01T10:00:01.000Z")})
-                .ok());
+    REQUIRE((*archive)->Append({Record(1, "e-2", "2026-01-01T10:00:01.000Z")}).ok());
     std::ifstream in(dir + "/events-2026-01-01.jsonl");
     int lines = 0;
     for (std::string line; std::getline(in, line);) {

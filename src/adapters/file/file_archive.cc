@@ -150,7 +150,12 @@ void FileArchive::Written(Mark& mark, int64_t offset, const std::string& archive
   if (offset <= mark.offset) mark = Mark{};
   mark.offset = offset;
   mark.recent.emplace_back(offset, archive_id);
-  if (mark.recent.size() > memory_.recent_ids) mark.recent.pop_front();
+  ++mark.recent_ids[mark.recent.back().second];
+  if (mark.recent.size() > memory_.recent_ids) {
+    auto counted = mark.recent_ids.find(mark.recent.front().second);
+    if (--counted->second == 0) mark.recent_ids.erase(counted);
+    mark.recent.pop_front();
+  }
 }
 
 int64_t FileArchive::HighestOffset(const std::string& topic, int32_t partition) const {
@@ -159,6 +164,7 @@ int64_t FileArchive::HighestOffset(const std::string& topic, int32_t partition) 
 }
 
 Result<bool> FileArchive::OnFile(const AuditRecord& r, Mark& mark) const {
+  if (mark.recent_ids.count(r.archive_id)) return true;  // redelivered, or published again
   if (r.offset > mark.offset) return false;
   const bool in_recent = !mark.recent.empty() && r.offset >= mark.recent.front().first;
   if (!in_recent && (r.offset < mark.window_from || r.offset >= mark.window_to)) {
@@ -235,7 +241,7 @@ Status FileArchive::Append(const std::vector<AuditRecord>& records) {
         stale_ = true;
         return on_file.status();
       }
-      if (*on_file) continue;  // redelivered
+      if (*on_file) continue;
       Written(mark, r.offset, r.archive_id);
       lines += r.ToJson() + "\n";
     }
@@ -248,9 +254,20 @@ Status FileArchive::Append(const std::vector<AuditRecord>& records) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> FileArchive::Trail(const std::string& booking_id) const {
+Result<std::map<std::string, int64_t>> FileArchive::LinesPerId(const std::string& dir,
+                                                               const std::string& topic) {
+  std::map<std::string, int64_t> lines;
+  Status read = ForEachLine(dir, [&](const Line& line) {
+    if (line.topic == topic) ++lines[line.archive_id];
+  });
+  if (!read.ok()) return read;
+  return lines;
+}
+
+Result<std::vector<std::string>> FileArchive::Trail(const std::string& dir,
+                                                    const std::string& booking_id) {
   std::vector<std::pair<std::string, std::string>> found;  // (receivedAt, line)
-  auto files = ArchiveFiles(dir_);
+  auto files = ArchiveFiles(dir);
   if (!files.ok()) return files.status();
   for (const fs::path& file : *files) {
     std::ifstream in(file);

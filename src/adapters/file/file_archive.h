@@ -1,20 +1,28 @@
 // ArchiveSink over daily JSON-lines files (`<dir>/events-YYYY-MM-DD.jsonl`,
 // the day each record was received), fdatasync'd before Append returns.
 //
-// Exactly once, across crashes and recreated topics. One consumer reads each
-// partition in order and commits only what is archived, so for each
-// incarnation of a topic (deleted and created again, its offsets restart) the
-// files hold, per partition, a gap-free run of offsets ending at the
-// partition's mark: the offset of the last line written for it. A record
-// above the mark is new. A record at or below it is either a redelivery (the
-// same record is on file at that offset) or a recreated topic's (another
-// record is, or none): the sink compares the record's archive_id (its
-// eventId; for an unreadable event, coordinates plus timestamp and hash) with
-// the one on file at that offset, kept in memory for the last lines of each
-// partition, and read from the files a window at a time further back. A
-// mismatch starts a new incarnation, whose mark starts again at that record.
-// Lines are written in that order, so the files, read in order, show each
-// incarnation's start as an offset going backwards.
+// Each eventId once, across crashes and recreated topics. One consumer
+// reads each partition in order and commits only what is archived, so for
+// each incarnation of a topic (deleted and created again, its offsets
+// restart) the files hold, per partition, an ascending run of offsets ending
+// at the partition's mark: the offset of the last line written for it. The
+// run has a gap only where a record's archive_id (its eventId; for an
+// unreadable event, coordinates plus timestamp and hash) was on file already:
+// the same event published again (a producer's retry, an outcome announced
+// again), which is not archived twice. That check covers the ids of each
+// partition's last lines (FileArchiveMemory::recent_ids), read back from the
+// files at start: a copy published further behind its first is archived
+// again, and `verify` I6 names it.
+//
+// A record at or below the mark whose id is not among those is either a
+// redelivery (the same record is on file at that offset) or a recreated
+// topic's (another record is, or none): the sink compares its archive_id
+// with the one on file at that offset, read from the files a window at a
+// time. A mismatch starts a new incarnation, whose mark starts again at that
+// record. Lines are written in that order, so the files, read in order, show
+// each incarnation's start as an offset going backwards. A redelivery that
+// deep landing on a gap reads as a recreated topic's: archived again, never
+// lost.
 //
 // A batch is written one file (day) at a time, in order, each made durable
 // before its lines count as on file: a batch that fails half way (the second
@@ -36,15 +44,19 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "wanderluxe/ports/archive_sink.h"
 
 namespace wanderluxe {
 
-// How many archive ids a partition keeps in memory to check redeliveries.
+// How many archive ids a partition keeps in memory.
 struct FileArchiveMemory {
-  size_t recent_ids = 4096;   // of its last lines: far more than a batch (ArchiverOptions)
+  // Of its last lines: what an event published again is checked against
+  // (AuditConfig::file_dedup_ids); far more than a batch (ArchiverOptions).
+  size_t recent_ids = 16384;
   size_t window_ids = 65536;  // read from the files when a redelivery goes further back
 };
 
@@ -58,8 +70,14 @@ class FileArchive final : public ArchiveSink {
   std::string name() const override { return "file"; }
   Status Append(const std::vector<AuditRecord>& records) override;
 
+  // Readers of an archive another process may be appending to: they never
+  // write, and skip a torn last line.
   // Every archived record of `booking_id`, oldest first (for `audit trail`).
-  Result<std::vector<std::string>> Trail(const std::string& booking_id) const;
+  static Result<std::vector<std::string>> Trail(const std::string& dir,
+                                                const std::string& booking_id);
+  // How many lines each archive id of `topic` has on file (for `verify` I6).
+  static Result<std::map<std::string, int64_t>> LinesPerId(const std::string& dir,
+                                                           const std::string& topic);
 
   // The mark of a partition (its current incarnation's last offset), or -1.
   int64_t HighestOffset(const std::string& topic, int32_t partition) const;
@@ -71,8 +89,17 @@ class FileArchive final : public ArchiveSink {
 
   // What the files hold of one partition's current incarnation.
   struct Mark {
+    Mark() = default;
+    Mark(const Mark&) = delete;  // recent_ids points into recent
+    Mark& operator=(const Mark&) = delete;
+    Mark& operator=(Mark&&) = default;
+
     int64_t offset = -1;  // of the last line written
     Ids recent;           // of the last lines
+    // How often each id is in `recent`. Views into recent's strings, which a
+    // deque leaves in place as entries are added at the back and dropped at
+    // the front; an entry's count is dropped with it.
+    std::unordered_map<std::string_view, uint32_t> recent_ids;
     // Of the lines with offsets in [window_from, window_to), all before `recent`.
     Ids window;
     int64_t window_from = 0, window_to = 0;
@@ -84,7 +111,8 @@ class FileArchive final : public ArchiveSink {
   Status Scan();
   // Counts a line at `offset` with `archive_id` as on file.
   void Written(Mark& mark, int64_t offset, const std::string& archive_id);
-  // Whether `r` is on file already (reading the files when it must).
+  // Whether `r`, or another copy of its event, is on file already (reading
+  // the files when it must).
   Result<bool> OnFile(const AuditRecord& r, Mark& mark) const;
   // Reads into `mark.window` the ids on file from `offset` on, up to `recent`.
   Status LoadWindow(const Partition& partition, Mark& mark, int64_t offset) const;

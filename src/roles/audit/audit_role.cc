@@ -50,12 +50,7 @@ int RunTrail(const RoleContext& context, const std::string& booking_id) {
     mongo = std::move(*store);
     trail = MongoArchive(*mongo, audit.collection).Trail(booking_id);
   } else if (HasSink(audit, "file")) {
-    auto files = FileArchive::Open(audit.dir);
-    if (!files.ok()) {
-      spdlog::error("audit trail: {}", files.status().ToString());
-      return kExitFailure;
-    }
-    trail = (*files)->Trail(booking_id);
+    trail = FileArchive::Trail(audit.dir, booking_id);
   }
   if (!trail.ok()) {
     spdlog::error("audit trail: {}", trail.status().ToString());
@@ -80,7 +75,9 @@ int RunAudit(const RoleContext& context) {
   std::unique_ptr<MongoStore> mongo;
   std::unique_ptr<MongoArchive> mongo_archive;
   if (HasSink(audit, "file")) {
-    auto opened = FileArchive::Open(audit.dir);
+    FileArchiveMemory memory;
+    memory.recent_ids = static_cast<size_t>(audit.file_dedup_ids);
+    auto opened = FileArchive::Open(audit.dir, memory);
     if (!opened.ok()) {
       spdlog::error("audit file sink: {}", opened.status().ToString());
       return kExitFailure;

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "adapters/file/file_archive.h"
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
@@ -300,15 +301,24 @@ InvariantResult InvariantChecker::CheckStuck(const std::vector<std::string>& pro
 
 InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& events) {
   InvariantResult r{"I6", "audit complete: every request event archived once"};
+  if (HasAuditSink("mongo")) CheckMongoArchive(events, r);
+  if (HasAuditSink("file")) CheckFileArchive(events, r);
+  Note(r, std::to_string(events.size()) + " events checked");
+  return r;
+}
+
+void InvariantChecker::CheckMongoArchive(const std::vector<TopicEvent>& events,
+                                         InvariantResult& r) {
   // One pass over the archived ids of the requests topic. A lookup per event
   // (or per batch of ids) is a collection scan each on FerretDB: 100,000
-  // events took minutes that way; one pass takes seconds.
+  // events took minutes that way; one pass takes seconds. _id is the
+  // eventId, so the collection cannot hold one twice.
   auto docs = mongo_.Find(config_.audit.collection,
                           nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump(), "{}", 0,
                           R"({"_id":1})");
   if (!docs.ok()) {
     r.Fail("cannot read " + config_.audit.collection + ": " + docs.status().ToString());
-    return r;
+    return;
   }
   std::set<std::string> archived;
   for (const auto& d : *docs) {
@@ -320,9 +330,34 @@ InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& even
     if (!archived.count(e.event_id)) missing.push_back(e.event_id);
   }
   if (!missing.empty())
-    r.Fail("events not archived (is `wanderluxe audit` running?): " + Join(missing));
-  Note(r, std::to_string(events.size()) + " events checked");
-  return r;
+    r.Fail("events not in the Mongo archive (is `wanderluxe audit` running?): " + Join(missing));
+}
+
+void InvariantChecker::CheckFileArchive(const std::vector<TopicEvent>& events, InvariantResult& r) {
+  // The files are where the audit role writes them: verify runs beside it.
+  auto lines = FileArchive::LinesPerId(config_.audit.dir, config_.kafka.requests_topic);
+  if (!lines.ok()) {
+    r.Fail("cannot read the file archive (run verify where the audit role writes audit.dir): " +
+           lines.status().ToString());
+    return;
+  }
+  std::vector<std::string> missing, twice;
+  for (const auto& e : events) {
+    auto it = lines->find(e.event_id);
+    if (it == lines->end()) {
+      missing.push_back(e.event_id);
+    } else if (it->second > 1) {
+      twice.push_back(e.event_id + " x" + std::to_string(it->second));
+    }
+  }
+  if (!missing.empty())
+    r.Fail("events not in the file archive (is `wanderluxe audit` running?): " + Join(missing));
+  if (!twice.empty()) r.Fail("events on more than one line of the file archive: " + Join(twice));
+}
+
+bool InvariantChecker::HasAuditSink(const std::string& name) const {
+  const auto& sinks = config_.audit.sinks;
+  return std::find(sinks.begin(), sinks.end(), name) != sinks.end();
 }
 
 InvariantResult InvariantChecker::CheckUnsoldWhileRefused(
@@ -437,10 +472,9 @@ InvariantResult InvariantChecker::AuditResult(const Result<std::vector<TopicEven
     r.Fail("cannot read " + config_.kafka.requests_topic + ": " + events.status().ToString());
     return r;
   }
-  if (std::find(config_.audit.sinks.begin(), config_.audit.sinks.end(), "mongo") ==
-      config_.audit.sinks.end()) {
+  if (!HasAuditSink("mongo") && !HasAuditSink("file")) {
     InvariantResult r{"I6", "audit complete", InvariantResult::Verdict::kSkip};
-    Note(r, "audit.sinks has no mongo sink to check");
+    Note(r, "audit.sinks names no archive to check");
     return r;
   }
   return CheckAudit(*events);

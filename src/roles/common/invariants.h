@@ -80,7 +80,11 @@ class InvariantChecker {
   InvariantResult CheckAccepted(const std::vector<std::string>& properties,
                                 const std::vector<std::string>& booking_ids);
   InvariantResult CheckStuck(const std::vector<std::string>& properties);
+  // I6 over each archive audit.sinks names: every event on file, none twice.
   InvariantResult CheckAudit(const std::vector<TopicEvent>& events);
+  void CheckMongoArchive(const std::vector<TopicEvent>& events, InvariantResult& r);
+  void CheckFileArchive(const std::vector<TopicEvent>& events, InvariantResult& r);
+  bool HasAuditSink(const std::string& name) const;
   // I6 from the requests topic as read (or not).
   InvariantResult AuditResult(const Result<std::vector<TopicEvent>>& events);
   InvariantResult CheckUnsoldWhileRefused(const std::vector<std::string>& properties);
