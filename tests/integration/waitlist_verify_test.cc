@@ -12,6 +12,7 @@
 #include "adapters/mongo/mongo_store.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
+#include "roles/reconcile/hold_repair.h"
 #include "roles/reconcile/waitlist_sweep.h"
 #include "support/find_invariant.h"
 #include "support/servers.h"
@@ -177,6 +178,34 @@ TEST_SUITE("integration.waitlist") {
     CHECK(again.stale_waiters.empty());
   }
 
+  // A confirm a Redis failover lost: the ledger says CONFIRMED, Redis still
+  // holds the unit. Released, it would be sold again to the next guest.
+  TEST_CASE_FIXTURE(VerifyFixture, "a CONFIRMED booking's hold is made sold, never released") {
+    Seed(2);
+    REQUIRE(inventory->Reserve(property, "c-1").value() == ReserveOutcome::kReserved);
+    REQUIRE(inventory->Reserve(property, "f-1").value() == ReserveOutcome::kReserved);
+    Record("c-1", BookingStatus::kConfirmed, 0);
+    Record("f-1", BookingStatus::kFailedPayment, 0);
+    InvariantChecker checker(config, *redis, *mongo);
+    CHECK(FindInvariant(Verify(checker), "I2").verdict == InvariantResult::Verdict::kFail);
+    REQUIRE(checker.leaked_holds.size() == 2);
+
+    const HoldRepair repair = RepairLeakedHolds(*inventory, checker.leaked_holds);
+    CHECK(repair.errors.empty());
+    CHECK(repair.sold == 1);
+    CHECK(repair.released == 1);
+    const InventoryLevels l = inventory->Levels(property).value();
+    CHECK(l.sold == 1);
+    CHECK(l.held == 0);
+    CHECK(l.available == 1);
+    InvariantChecker again(config, *redis, *mongo);
+    const auto results = Verify(again);
+    for (const char* id : {"I1", "I2"}) {
+      const InvariantResult r = FindInvariant(results, id);
+      CHECK_MESSAGE(r.verdict == InvariantResult::Verdict::kPass, id, ": ", Details(r));
+    }
+  }
+
   // Defect 1 of issue 29: --fix released every hold whose booking it could
   // not read.
   TEST_CASE_FIXTURE(VerifyFixture, "a ledger that cannot be read names no fix target") {
@@ -205,7 +234,7 @@ TEST_SUITE("integration.waitlist") {
     const InvariantResult i2 = FindInvariant(Verify(checker), "I2");
     CHECK(i2.verdict == InvariantResult::Verdict::kFail);  // h-done's hold is a leak
     std::vector<std::string> leaked;
-    for (const auto& [p, id] : checker.leaked_holds) leaked.push_back(id);
+    for (const LeakedHold& hold : checker.leaked_holds) leaked.push_back(hold.booking);
     CHECK_MESSAGE(leaked == std::vector<std::string>{"h-done"}, Details(i2));
   }
 

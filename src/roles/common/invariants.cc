@@ -181,7 +181,7 @@ InvariantResult InvariantChecker::CheckConservation(const std::vector<std::strin
         moving.push_back(id);
       } else {
         leaked.push_back(id);
-        leaked_holds.emplace_back(p, id);
+        leaked_holds.push_back({p, id, (*record)->status});
       }
     }
     if (!leaked.empty()) r.Fail(p + ": holds of finished bookings: " + Join(leaked));

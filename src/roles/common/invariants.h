@@ -14,6 +14,7 @@
 
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
+#include "roles/reconcile/hold_repair.h"
 #include "wanderluxe/config.h"
 
 namespace wanderluxe {
@@ -60,7 +61,7 @@ class InvariantChecker {
   // whose ledger read failed, or a hold whose booking is not in the ledger
   // (a batch reserves before it inserts), fails the check but is no target.
   std::vector<std::string> orphan_charges;
-  std::vector<std::pair<std::string, std::string>> leaked_holds;  // (property, booking)
+  std::vector<LeakedHold> leaked_holds;
   // Waitlist entries of finished bookings, or of unrecorded ones older than
   // processor.stuck_threshold_s: what `reconcile --fix` removes. Filled by Check.
   std::vector<std::pair<std::string, std::string>> stale_waiters;  // (property, booking)

@@ -8,6 +8,7 @@
 
 #include "roles/common/invariants.h"
 #include "roles/common/saga_wiring.h"
+#include "roles/reconcile/hold_repair.h"
 #include "roles/reconcile/waitlist_sweep.h"
 #include "wanderluxe/reconciler.h"
 
@@ -43,10 +44,14 @@ int RunReconcile(const RoleContext& context, bool fix) {
   InvariantChecker checker(config, *w.redis, *w.mongo);
   auto results = checker.Check({});
   if (fix) {
-    for (const auto& [property, booking] : checker.leaked_holds) {
-      auto released = w.inventory->Release(property, booking);
-      std::printf("released leaked hold of %s on %s: %s\n", booking.c_str(), property.c_str(),
-                  released.ok() ? "done" : released.status().ToString().c_str());
+    if (!checker.leaked_holds.empty()) {
+      const HoldRepair repair = RepairLeakedHolds(*w.inventory, checker.leaked_holds);
+      std::printf(
+          "holds of finished bookings: %zu found, %lld of CONFIRMED bookings made sold, %lld "
+          "released\n",
+          checker.leaked_holds.size(), static_cast<long long>(repair.sold),
+          static_cast<long long>(repair.released));
+      for (const auto& e : repair.errors) std::printf("  failed: %s\n", e.c_str());
     }
     for (const auto& key : checker.orphan_charges) {
       auto voided = w.bank->Void(key, std::chrono::milliseconds(config.bank.request_timeout_ms));
