@@ -14,7 +14,7 @@
 
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
-#include "roles/reconcile/hold_repair.h"
+#include "roles/common/leaked_hold.h"
 #include "wanderluxe/config.h"
 
 namespace wanderluxe {

@@ -14,17 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "wanderluxe/booking.h"
+#include "roles/common/leaked_hold.h"
 #include "wanderluxe/ports/inventory_store.h"
 
 namespace wanderluxe {
-
-// A hold whose booking the ledger holds as finished (InvariantChecker).
-struct LeakedHold {
-  std::string property;
-  std::string booking;
-  BookingStatus status;  // terminal
-};
 
 struct HoldRepair {
   int64_t sold = 0;      // CONFIRMED bookings' holds made sold
