@@ -18,10 +18,11 @@ RedisWorkers::~RedisWorkers() {
     left.swap(queue_);
   }
   queued_cv_.SignalAll();
-  for (std::thread& t : threads_) t.join();
+  // The queued calls are answered at once, not after the calls being made.
   for (Call& call : left) {
     call.done(Status::Unavailable("redis " + call.name + ": shutting down (not sent)"));
   }
+  for (std::thread& t : threads_) t.join();
 }
 
 void RedisWorkers::Command(std::vector<std::string> argv, RedisCallback done) {

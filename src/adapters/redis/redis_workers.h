@@ -17,9 +17,9 @@
 // when the call is refused (kResourceExhausted past `max_outstanding` calls
 // not yet answered, kUnavailable while shutting down). A `done` blocks its
 // worker until it returns. The destructor must not run concurrently with a
-// call; it lets each worker finish the call it is making (within its
-// deadline), fails every call still queued with kUnavailable on the
-// destroying thread, and joins the workers.
+// call; it fails every call still queued with kUnavailable on the
+// destroying thread, then lets each worker finish the call it is making
+// (within its deadline) and joins them.
 //
 // Deadlines: a call still queued redis.command_timeout_ms after it was made
 // fails kDeadlineExceeded without being sent; one taken before that has its

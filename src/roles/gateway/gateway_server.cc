@@ -150,8 +150,8 @@ void GatewayServer::Stop() {
   http_->Stop();
   // A booking whose answer was not written (its client gone, or the drain
   // over) is still being accepted: its callbacks use the intake, the store
-  // and the pipeline, so they must end first. Every publish is answered by
-  // LongestPublishMs.
+  // and the asynchronous Redis calls, so they must end first. Every publish
+  // is answered by LongestPublishMs.
   const auto bound = std::chrono::milliseconds(LongestPublishMs(config_.kafka));
   if (!intake_->WaitIdle(bound)) {
     spdlog::warn("{} booking request(s) still unanswered after {} ms", intake_->in_flight(),
