@@ -45,6 +45,8 @@ class GatedRedis final : public RedisCommands {
     return std::vector<std::string>();
   }
   const RedisConfig& config() const override { return config_; }
+  // Read by RedisWorkers when a call is queued: set it before queueing the calls it is for.
+  void set_command_timeout_ms(int64_t ms) { config_.command_timeout_ms = ms; }
 
   void Open() EXCLUDES(mu_) {
     MutexLock lock(&mu_);
@@ -145,10 +147,11 @@ TEST_SUITE("unit.redis_workers") {
   }
 
   TEST_CASE("a call still queued at its deadline fails without being made") {
-    GatedRedis redis(/*command_timeout_ms=*/1);
+    GatedRedis redis(/*command_timeout_ms=*/kBound.count());
     RedisWorkers workers(redis, /*threads=*/1, /*max_outstanding=*/4);
     auto running = Send(workers, {"GET", "running"});
     REQUIRE(redis.WaitStarted(1));
+    redis.set_command_timeout_ms(1);
     auto late = Send(workers, {"GET", "late"});
     // Time passes beyond the 1 ms deadline while the worker is held at the gate.
     std::this_thread::sleep_for(milliseconds(20));
