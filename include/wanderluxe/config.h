@@ -82,9 +82,9 @@ struct RedisConfig {
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
   int64_t pool_size = 16;
-  // The gateway's pipelined connections (claim, complete, release): many
-  // requests share one round trip and one AOF fsync. Past `pipeline_queue`
-  // commands waiting, a request is refused at once (503).
+  // The gateway's pipelined connections (claim, complete, release; cluster mode: pool_size
+  // RedisWorkers threads): many requests share one round trip and one AOF fsync. Past
+  // `pipeline_queue` calls waiting, a request is refused at once (503).
   int64_t pipeline_connections = 2;
   int64_t pipeline_queue = 65'536;
   // Calls of one idempotency script a round trip carries run as one script

@@ -45,7 +45,8 @@ TEST_SUITE("drill.kafka_kill") {
     options.pace = std::chrono::milliseconds(250);  // about 10 s for the herd, outage aside
     options.on_answer = [&](const std::string& id, int status) {
       if (status != 503) return;
-      auto exists = env.redis().Command({"EXISTS", RedisIdempotencyStore::RedisKey(id)});
+      auto exists = env.redis().Command(
+          {"EXISTS", RedisIdempotencyStore::RedisKey(env.redis().config(), id)});
       if (!exists.ok() || exists->integer != 0) ++unclean;
     };
     testing::PacedHerd herd(std::move(options));

@@ -14,6 +14,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/gateway_server.h"
 #include "support/child_process.h"
@@ -72,11 +73,15 @@ TEST_SUITE("e2e.gateway") {
       } else if (r.ok() && r->status == 503) {
         refused.insert(id);
         // Nothing half-done: the idempotency claim was released.
-        CHECK((*redis)->Command({"EXISTS", RedisIdempotencyStore::RedisKey(id)})->integer == 0);
+        CHECK((*redis)
+                  ->Command({"EXISTS", RedisIdempotencyStore::RedisKey((*redis)->config(), id)})
+                  ->integer == 0);
       } else if (r.ok() && r->status == 504) {
         unknown.insert(id);
         // The event may yet land: the claim is kept, so a retry is told 409.
-        CHECK((*redis)->Command({"EXISTS", RedisIdempotencyStore::RedisKey(id)})->integer == 1);
+        CHECK((*redis)
+                  ->Command({"EXISTS", RedisIdempotencyStore::RedisKey((*redis)->config(), id)})
+                  ->integer == 1);
       } else {
         ++other;
       }

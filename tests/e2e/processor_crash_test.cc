@@ -10,6 +10,7 @@
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/booking_events.h"
 #include "support/child_process.h"

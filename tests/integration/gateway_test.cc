@@ -13,7 +13,9 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
+#include "adapters/redis/redis_pipeline.h"
 #include "fakes/fake_ports.h"
 #include "roles/gateway/gateway_server.h"
 #include "support/child_process.h"
@@ -413,7 +415,8 @@ TEST_SUITE("integration.gateway") {
     HttpResult r = Post(client, key, Body(testing::UniqueName("b")));
     CHECK(r.status == 503);
     CHECK(r.Header("Retry-After") == "1");
-    auto record = gw.redis().Command({"EXISTS", RedisIdempotencyStore::RedisKey(key)});
+    auto record =
+        gw.redis().Command({"EXISTS", RedisIdempotencyStore::RedisKey(gw.redis().config(), key)});
     REQUIRE(record.ok());
     CHECK(record->integer == 0);  // nothing half-done: no claim left behind
   }

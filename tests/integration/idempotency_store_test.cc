@@ -7,7 +7,9 @@
 #include <future>
 #include <memory>
 
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
+#include "adapters/redis/redis_pipeline.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -86,7 +88,7 @@ TEST_SUITE("integration.idempotency_store") {
     CHECK(replay->state == IdempotencyClaim::State::kDone);
     CHECK(replay->fingerprint == kFingerprint);
     CHECK(replay->response == R"({"status":"ACCEPTED"})");
-    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::RedisKey(key)});
+    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::RedisKey(redis->config(), key)});
     REQUIRE(ttl.ok());
     CHECK(ttl->integer > 0);
   }
@@ -112,7 +114,7 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(MarkUnknown().ok());
     // The mark leaves the claim in flight: a retry meanwhile is told so.
     CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kInFlight);
-    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::UnknownKey(key)});
+    auto ttl = redis->Command({"PTTL", RedisIdempotencyStore::UnknownKey(redis->config(), key)});
     REQUIRE(ttl.ok());
     CHECK(ttl->integer > 0);
     CHECK(ttl->integer <= kTtl.count());
@@ -150,7 +152,7 @@ TEST_SUITE("integration.idempotency_store") {
 
   // Gateways before the string record wrote hashes; their records live a day.
   TEST_CASE_FIXTURE(StoreFixture, "a record an older gateway wrote as a hash is still read") {
-    const std::string redis_key = RedisIdempotencyStore::RedisKey(key);
+    const std::string redis_key = RedisIdempotencyStore::RedisKey(redis->config(), key);
     REQUIRE(redis
                 ->Command({"HSET", redis_key, "state", "done", "fp", kFingerprint, "response",
                            R"({"status":"ACCEPTED"})", "token", "old"})

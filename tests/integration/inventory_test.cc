@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "adapters/mongo/mongo_store.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
 #include "support/find_invariant.h"

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/servers.h"
 

@@ -10,6 +10,7 @@
 
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/mongo/mongo_store.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
 #include "roles/reconcile/hold_repair.h"

@@ -15,6 +15,7 @@
 
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
 #include "support/private_stack.h"

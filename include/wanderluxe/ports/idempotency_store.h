@@ -7,20 +7,20 @@
 // key, so that no later attempt under it is told "not recorded".
 //
 // Thread safety: every call may run concurrently with any other call, on the
-// same key or booking or on different ones, from any thread. Each call is
-// atomic on its own: of racing claims of one key exactly one gets kClaimed;
-// a completion writes the key's record and the accepted booking together, so
-// a FindAccepted racing it sees either no record or the whole one. Nothing is
+// same key or booking or on different ones, from any thread. Each call is atomic on its own: of
+// racing claims of one key exactly one gets kClaimed; a completion writes the key's record and
+// the accepted booking together (a Redis Cluster: the booking first, then the record), so a
+// FindAccepted racing it sees either no record or the whole one. Nothing is
 // atomic across calls. The *Async calls never block: their `done` runs
 // exactly once, on the store's I/O thread, or on the calling thread before
 // the call returns when the store refuses the call outright (its queue is
 // full, it is shutting down); a `done` must be short and must not block, for
 // it holds up the replies of other calls. Each has a deadline of its own
-// (RedisConfig::command_timeout_ms): past it `done` gets an error, never
+// (RedisConfig::command_timeout_ms; twice that on a cluster): past it `done` gets an error, never
 // silence. The synchronous calls block the calling thread (GET runs them on a
-// blocking pool). RedisIdempotencyStore holds no state of its own: each call
-// is one Lua script (atomic in Redis), the synchronous ones over RedisClient's
-// pool, the asynchronous ones over a RedisPipeline.
+// blocking pool). RedisIdempotencyStore holds no state of its own: each call is one command or
+// Lua script (atomic in Redis), the synchronous ones over a blocking client's pool, the
+// asynchronous ones over a RedisPipeline (one server) or RedisWorkers (a cluster).
 #ifndef WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_PORTS_IDEMPOTENCY_STORE_H_
 

@@ -20,13 +20,6 @@ struct ReplyDeleter {
 
 }  // namespace
 
-std::string TaggedId(const std::string& tag_pattern, const std::string& id) {
-  std::string tag = tag_pattern;
-  const size_t at = tag.find("%s");
-  if (at != std::string::npos) tag.replace(at, 2, id);
-  return tag;
-}
-
 Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisConfig& config) {
   std::unique_ptr<RedisClient> client(new RedisClient(config));
   Status s = client->Ping();
@@ -139,6 +132,19 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
     return Status::Internal("redis " + argv.front() + ": " + text);
   }
   return ConvertReply(reply.get());
+}
+
+Result<RedisReply> RedisClient::KeyedCommand(const std::vector<std::string>&,
+                                             const std::vector<std::string>& argv) {
+  return Command(argv);
+}
+
+Result<std::vector<std::string>> RedisClient::ScanKeys(const std::string& pattern) {
+  std::vector<std::string> keys;
+  Status s = ScanInto([this](const std::vector<std::string>& argv) { return Command(argv); },
+                      pattern, &keys);
+  if (!s.ok()) return s;
+  return keys;
 }
 
 Status RedisClient::Ping() {

@@ -1,5 +1,7 @@
 // A small, thread-safe Redis client over hiredis: a bounded pool of blocking
-// connections, every command with a timeout, Lua scripts called by SHA.
+// connections, every command with a timeout, Lua scripts called by SHA. The
+// RedisCommands of redis.mode standalone (redis_commands.h has the contract);
+// keys are not needed to route a call, so any command may be sent.
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_CLIENT_H_
 
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/redis/redis_commands.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/status.h"
@@ -18,33 +21,7 @@ struct redisContext;
 
 namespace wanderluxe {
 
-// A RESP2 reply. Redis error replies never become a RedisReply: they are a Status.
-struct RedisReply {
-  enum class Type { kNil, kInteger, kString, kStatus, kArray };
-  Type type = Type::kNil;
-  int64_t integer = 0;
-  std::string text;  // kString and kStatus
-  std::vector<RedisReply> elements;
-
-  bool is_nil() const { return type == Type::kNil; }
-};
-
-// A Lua script, identified by its source; the client loads it once per server.
-struct RedisScript {
-  std::string name;  // for errors and metrics
-  std::string source;
-  // RedisPipeline may run the calls of this script one round trip carries as
-  // one script call (RedisPipeline::Lane::Send): only for a script whose
-  // `return` is never nil, which reads no global but KEYS and ARGV, and whose
-  // calls are independent of each other's order within a round trip.
-  bool mergeable = false;
-};
-
-// `id` placed in RedisConfig::property_tag ("%s", or "{%s}" for a Redis
-// Cluster hash tag): every key is a prefix plus this.
-std::string TaggedId(const std::string& tag_pattern, const std::string& id);
-
-class RedisClient {
+class RedisClient final : public RedisCommands {
  public:
   // Connects once to prove the server is there; fails with kUnavailable if not.
   static Result<std::unique_ptr<RedisClient>> Connect(const RedisConfig& config);
@@ -55,12 +32,16 @@ class RedisClient {
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
-  Result<RedisReply> Command(const std::vector<std::string>& argv);
+  Result<RedisReply> Command(const std::vector<std::string>& argv) override;
+  // `keys` are not needed: one server serves every key.
+  Result<RedisReply> KeyedCommand(const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& argv) override;
   Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& args);
-  Status Ping();
+                          const std::vector<std::string>& args) override;
+  Status Ping() override;
+  Result<std::vector<std::string>> ScanKeys(const std::string& pattern) override;
 
-  const RedisConfig& config() const { return config_; }
+  const RedisConfig& config() const override { return config_; }
 
  private:
   explicit RedisClient(RedisConfig config) : config_(std::move(config)) {}

@@ -76,6 +76,10 @@ Result<std::unique_ptr<RedisClusterClient>> RedisClusterClient::Connect(const Re
   return client;
 }
 
+std::unique_ptr<RedisClusterClient> RedisClusterClient::Create(const RedisConfig& config) {
+  return std::unique_ptr<RedisClusterClient>(new RedisClusterClient(config));
+}
+
 RedisClusterClient::~RedisClusterClient() {
   for (auto& [name, pool] : pools_) {
     for (redisContext* c : pool->idle) redisFree(c);
@@ -454,6 +458,58 @@ Result<RedisReply> RedisClusterClient::Eval(const RedisScript& script,
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return Route(keys, argv, &script);
+}
+
+Result<RedisReply> RedisClusterClient::OnNode(const RedisEndpoint& node,
+                                              const std::vector<std::string>& argv,
+                                              Clock::time_point deadline) {
+  Attempt attempt = TryOn(node, argv, nullptr, /*asking=*/false, deadline);
+  if (attempt.kind == Attempt::Kind::kReply) return std::move(attempt.reply);
+  return attempt.status;
+}
+
+Result<std::vector<RedisEndpoint>> RedisClusterClient::ServingMasters(Clock::time_point deadline) {
+  if (Status s = RefreshBefore(deadline); !s.ok()) return s;
+  MutexLock lock(&mu_);
+  const int covered = map_.CoveredSlots();
+  if (covered != kRedisClusterSlots) {
+    return Status::Unavailable("redis cluster: " + std::to_string(kRedisClusterSlots - covered) +
+                               " slots have no master");
+  }
+  std::vector<bool> serving(map_.masters.size(), false);
+  for (const int owner : map_.owner) serving[owner] = true;
+  std::vector<RedisEndpoint> masters;
+  for (size_t i = 0; i < map_.masters.size(); ++i) {
+    if (serving[i]) masters.push_back(map_.masters[i]);
+  }
+  return masters;
+}
+
+Status RedisClusterClient::Ping() {
+  const Clock::time_point deadline = Clock::now() + milliseconds(config_.command_timeout_ms);
+  auto masters = ServingMasters(deadline);
+  if (!masters.ok()) return masters.status();
+  for (const RedisEndpoint& master : *masters) {
+    auto pong = OnNode(master, {"PING"}, deadline);
+    if (!pong.ok()) return pong.status();
+    if (pong->text != "PONG") {
+      return Status::Internal("redis at " + master.ToString() + ": PING answered " + pong->text);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> RedisClusterClient::ScanKeys(const std::string& pattern) {
+  auto masters = ServingMasters(Clock::now() + milliseconds(config_.command_timeout_ms));
+  if (!masters.ok()) return masters.status();
+  std::vector<std::string> keys;
+  for (const RedisEndpoint& master : *masters) {
+    auto page = [&](const std::vector<std::string>& argv) {
+      return OnNode(master, argv, Clock::now() + milliseconds(config_.command_timeout_ms));
+    };
+    if (Status s = ScanInto(page, pattern, &keys); !s.ok()) return s;
+  }
+  return keys;
 }
 
 Result<RedisEndpoint> RedisClusterClient::MasterOf(int slot) {

@@ -1,6 +1,7 @@
 // A Redis Cluster client over hiredis: each command goes to the master that
 // serves its key's slot, MOVED and ASK redirects are followed, and the slot
-// map is read again when a node fails or the cluster fails over.
+// map is read again when a node fails or the cluster fails over. The
+// RedisCommands of redis.mode cluster (redis_commands.h).
 //
 // Thread safety: every public call may run concurrently with every other,
 // from any number of threads, on one RedisClusterClient. One mutex guards the
@@ -49,26 +50,37 @@ struct RedisClusterStats {
   int64_t refreshes = 0;  // slot maps read (including the first)
 };
 
-class RedisClusterClient {
+class RedisClusterClient final : public RedisCommands {
  public:
   // Reads the slot map from the seed redis.host:redis.port; kUnavailable when
   // it does not answer, kFailedPrecondition when it is not a cluster node or
   // redis.database is not 0 (a cluster has only database 0).
   static Result<std::unique_ptr<RedisClusterClient>> Connect(const RedisConfig& config);
+  // Reads the slot map lazily, on first use: for servers that must start while
+  // the cluster is away. redis.database must be 0 (Config::Validate sees to it).
+  static std::unique_ptr<RedisClusterClient> Create(const RedisConfig& config);
   ~RedisClusterClient();
 
   RedisClusterClient(const RedisClusterClient&) = delete;
   RedisClusterClient& operator=(const RedisClusterClient&) = delete;
 
   // A command on one key, which is argv[1] (GET, SET, INCR, HSET, ...).
-  Result<RedisReply> Command(const std::vector<std::string>& argv);
+  Result<RedisReply> Command(const std::vector<std::string>& argv) override;
   // A command whose keys the caller names, all of one slot (MGET, DEL, ...).
   Result<RedisReply> KeyedCommand(const std::vector<std::string>& keys,
-                                  const std::vector<std::string>& argv);
+                                  const std::vector<std::string>& argv) override;
   // The script by SHA (loaded on the node when it does not know it); its keys,
   // at least one, must all be in one slot.
   Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& args);
+                          const std::vector<std::string>& args) override;
+  // Reads the slot map again, then PINGs each master that serves slots, all
+  // within one deadline; kUnavailable while some slot has no master.
+  Status Ping() override;
+  // SCAN on each master of a freshly read map (each page its own deadline);
+  // kUnavailable while some slot has no master.
+  Result<std::vector<std::string>> ScanKeys(const std::string& pattern) override;
+
+  const RedisConfig& config() const override { return config_; }
 
   // Reads the slot map again now (not rate-limited).
   Status Refresh();
@@ -90,6 +102,12 @@ class RedisClusterClient {
                            const std::vector<std::string>& argv, const RedisScript* script);
   Attempt TryOn(const RedisEndpoint& node, const std::vector<std::string>& argv,
                 const RedisScript* script, bool asking, Clock::time_point deadline);
+  // `argv` on `node` itself: no redirect is followed, no map refreshed.
+  Result<RedisReply> OnNode(const RedisEndpoint& node, const std::vector<std::string>& argv,
+                            Clock::time_point deadline);
+  // The masters that serve slots, after reading the map again; kUnavailable
+  // while some slot has none.
+  Result<std::vector<RedisEndpoint>> ServingMasters(Clock::time_point deadline) EXCLUDES(mu_);
   Status RefreshBefore(Clock::time_point deadline) EXCLUDES(mu_);
   // A refresh unless one ran within kRedisClusterRefreshInterval or is running.
   void RefreshIfDue(Clock::time_point deadline) EXCLUDES(mu_);

@@ -32,9 +32,11 @@ return {'claimed'}
 // KEYS[1] idem key, KEYS[2] accepted key; ARGV token, response, ttl ms,
 // accepted JSON. The event is durable whoever holds the claim, so the accepted
 // record is written first and only if absent (the first acceptance stays).
+// Without KEYS[2] (a cluster: the accepted key is in another slot) the caller
+// has written it already, with AcceptCommand.
 // 1 when completed, 0 when the claim is not ours.
 const RedisScript kComplete{"idem-complete", R"(
-redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3], 'NX')
+if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3], 'NX') end
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
 local state, token, response, fp = string.match(record, '^([^\30]*)\30([^\30]*)\30([^\30]*)\30(.*)$')
@@ -56,8 +58,25 @@ return redis.call('EXISTS', KEYS[2])
 )",
                            /*mergeable=*/true};
 
-std::vector<std::string> ClaimCommand(const std::string& key, const std::string& fingerprint,
-                                      const std::string& token,
+// What kComplete does to KEYS[2], as one command of its own.
+std::vector<std::string> AcceptCommand(const std::string& accepted_key, std::string accepted,
+                                       std::chrono::milliseconds done_ttl) {
+  return {"SET", accepted_key, std::move(accepted), "PX", std::to_string(done_ttl.count()), "NX"};
+}
+
+// The hash tag that keeps the keys of one Idempotency-Key in one slot: the
+// key in braces. A key that starts with '}' would leave the tag empty (Redis
+// then hashes each whole key, and the keys would part), so it gets a '\'
+// first, and so does one that starts with '\', which keeps the naming
+// one-to-one.
+std::string IdempotencyTag(const RedisConfig& config, const std::string& key) {
+  if (!IsRedisCluster(config)) return key;
+  const bool escaped = !key.empty() && (key.front() == '}' || key.front() == '\\');
+  return "{" + std::string(escaped ? "\\" : "") + key + "}";
+}
+
+std::vector<std::string> ClaimCommand(const RedisConfig& config, const std::string& key,
+                                      const std::string& fingerprint, const std::string& token,
                                       std::chrono::milliseconds in_flight_ttl) {
   std::string record(kInFlight);
   record += kFieldSeparator;
@@ -66,7 +85,7 @@ std::vector<std::string> ClaimCommand(const std::string& key, const std::string&
   record += kFieldSeparator;
   record += fingerprint;
   return {"SET",
-          RedisIdempotencyStore::RedisKey(key),
+          RedisIdempotencyStore::RedisKey(config, key),
           std::move(record),
           "NX",
           "PX",
@@ -115,33 +134,46 @@ std::vector<std::string> HashClaimArgs(const std::string& fingerprint, const std
 
 }  // namespace
 
+std::string RedisIdempotencyStore::RedisKey(const RedisConfig& config, const std::string& key) {
+  return "idem:" + IdempotencyTag(config, key);
+}
+
+std::string RedisIdempotencyStore::UnknownKey(const RedisConfig& config, const std::string& key) {
+  return "idem-unknown:" + IdempotencyTag(config, key);
+}
+
+std::string RedisIdempotencyStore::AcceptedKey(const RedisConfig& config,
+                                               const std::string& booking_id) {
+  return "accepted:" + TaggedId(config.property_tag, booking_id);
+}
+
 void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string& fingerprint,
                                        const std::string& token,
                                        std::chrono::milliseconds in_flight_ttl,
                                        ClaimCallback done) {
-  pipeline_.Command(ClaimCommand(key, fingerprint, token, in_flight_ttl),
-                    [&pipeline = pipeline_, key, fingerprint, token, in_flight_ttl,
-                     done = std::move(done)](Result<RedisReply> reply) mutable {
-                      if (reply.ok()) return done(ToClaim(*reply));
-                      if (!IsWrongType(reply.status())) return done(reply.status());
-                      pipeline.Eval(kHashClaim, {RedisKey(key)},
-                                    HashClaimArgs(fingerprint, token, in_flight_ttl),
-                                    [done = std::move(done)](Result<RedisReply> hashed) {
-                                      if (!hashed.ok()) return done(hashed.status());
-                                      done(ToHashClaim(*hashed));
-                                    });
-                    });
+  async_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl),
+                 [&async = async_, key, fingerprint, token, in_flight_ttl,
+                  done = std::move(done)](Result<RedisReply> reply) mutable {
+                   if (reply.ok()) return done(ToClaim(*reply));
+                   if (!IsWrongType(reply.status())) return done(reply.status());
+                   async.Eval(kHashClaim, {RedisKey(async.config(), key)},
+                              HashClaimArgs(fingerprint, token, in_flight_ttl),
+                              [done = std::move(done)](Result<RedisReply> hashed) {
+                                if (!hashed.ok()) return done(hashed.status());
+                                done(ToHashClaim(*hashed));
+                              });
+                 });
 }
 
 Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
                                                       const std::string& fingerprint,
                                                       const std::string& token,
                                                       std::chrono::milliseconds in_flight_ttl) {
-  auto reply = redis_.Command(ClaimCommand(key, fingerprint, token, in_flight_ttl));
+  auto reply = redis_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl));
   if (reply.ok()) return ToClaim(*reply);
   if (!IsWrongType(reply.status())) return reply.status();
-  auto hashed =
-      redis_.Eval(kHashClaim, {RedisKey(key)}, HashClaimArgs(fingerprint, token, in_flight_ttl));
+  auto hashed = redis_.Eval(kHashClaim, {RedisKey(config(), key)},
+                            HashClaimArgs(fingerprint, token, in_flight_ttl));
   if (!hashed.ok()) return hashed.status();
   return ToHashClaim(*hashed);
 }
@@ -157,38 +189,50 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
   event.timestamp = accepted.accepted_at;
   event.request = accepted.request;
   event.metadata.client_id = accepted.client_id;
-  pipeline_.Eval(
-      kComplete, {RedisKey(key), AcceptedKey(accepted.request.booking_id)},
-      {token, response, std::to_string(done_ttl.count()), EncodeBookingEvent(event)},
-      [key, done = std::move(done)](Result<RedisReply> reply) {
-        if (!reply.ok()) return done(reply.status());
-        if (reply->integer != 1) {
-          return done(Status::FailedPrecondition("idempotency key " + key + " is no longer ours"));
-        }
-        done(Status::Ok());
-      });
+  // kComplete's reply as the caller's answer.
+  RedisCallback answer = [key, done = std::move(done)](Result<RedisReply> reply) {
+    if (!reply.ok()) return done(reply.status());
+    if (reply->integer != 1) {
+      return done(Status::FailedPrecondition("idempotency key " + key + " is no longer ours"));
+    }
+    done(Status::Ok());
+  };
+  const std::string idem_key = RedisKey(config(), key);
+  const std::string accepted_key = AcceptedKey(config(), accepted.request.booking_id);
+  const std::string ttl = std::to_string(done_ttl.count());
+  if (!IsRedisCluster(config())) {
+    return async_.Eval(kComplete, {idem_key, accepted_key},
+                       {token, response, ttl, EncodeBookingEvent(event)}, std::move(answer));
+  }
+  // Another slot: the accepted record first, then the script on the idempotency key alone.
+  async_.Command(AcceptCommand(accepted_key, EncodeBookingEvent(event), done_ttl),
+                 [&async = async_, idem_key, args = std::vector<std::string>{token, response, ttl},
+                  answer = std::move(answer)](Result<RedisReply> written) mutable {
+                   if (!written.ok()) return answer(written.status());
+                   async.Eval(kComplete, {idem_key}, args, std::move(answer));
+                 });
 }
 
 void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,
                                          ReleaseCallback done) {
-  pipeline_.Eval(kRelease, {RedisKey(key), UnknownKey(key)}, {token},
-                 [done = std::move(done)](Result<RedisReply> reply) {
-                   if (!reply.ok()) return done(reply.status());
-                   done(reply->integer == 1);
-                 });
+  async_.Eval(kRelease, {RedisKey(config(), key), UnknownKey(config(), key)}, {token},
+              [done = std::move(done)](Result<RedisReply> reply) {
+                if (!reply.ok()) return done(reply.status());
+                done(reply->integer == 1);
+              });
 }
 
 void RedisIdempotencyStore::MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                                              StoreCallback done) {
-  pipeline_.Command({"SET", UnknownKey(key), "1", "PX", std::to_string(ttl.count())},
-                    [done = std::move(done)](Result<RedisReply> reply) {
-                      done(reply.ok() ? Status::Ok() : reply.status());
-                    });
+  async_.Command({"SET", UnknownKey(config(), key), "1", "PX", std::to_string(ttl.count())},
+                 [done = std::move(done)](Result<RedisReply> reply) {
+                   done(reply.ok() ? Status::Ok() : reply.status());
+                 });
 }
 
 Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(
     const std::string& booking_id) {
-  auto reply = redis_.Command({"GET", AcceptedKey(booking_id)});
+  auto reply = redis_.Command({"GET", AcceptedKey(config(), booking_id)});
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::optional<AcceptedBooking>();
   auto event = DecodeBookingEvent(reply->text);

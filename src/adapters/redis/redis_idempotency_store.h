@@ -8,18 +8,28 @@
 // A key whose publish had an unknown outcome is marked by a string
 // `idem-unknown:<key>`, kept as long as a done record; Release reads it in
 // its script, so the mark costs a round trip only on that rare path.
-// Under Redis Cluster the two keys of Complete (and of Release) hash to
-// different slots: each script would have to become two commands, the
-// accepted record (the mark) first.
-// The asynchronous calls go over a RedisPipeline, the synchronous ones
-// (Claim, FindAccepted) over RedisClient's pool; both send the same commands.
+// On a Redis Cluster (redis.mode cluster) every key of one Idempotency-Key
+// carries it as a hash tag, `idem:{<key>}` and `idem-unknown:{<key>}`, so
+// the claim, the release (both keys in one script) and the mark of one
+// request are in one slot; with one server the names are as above, untagged.
+// The accepted record is tagged by its bookingId and so lives in another
+// slot: there Complete is two steps, the accepted record first (SET NX, as
+// the script does it), then the script on the idempotency key alone. A
+// FindAccepted racing it still sees no record or the whole one; a failure
+// between the steps leaves the accepted record and the claim in flight, as a
+// completion that was never answered would.
+// The asynchronous calls go over RedisAsyncCommands (a RedisPipeline, or
+// RedisWorkers on a cluster), the synchronous ones (Claim, FindAccepted)
+// over RedisCommands; both send the same commands.
+//
+// Thread safety: the store holds no state of its own (idempotency_store.h
+// has the contract).
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_IDEMPOTENCY_STORE_H_
 
 #include <memory>
 
-#include "adapters/redis/redis_client.h"
-#include "adapters/redis/redis_pipeline.h"
+#include "adapters/redis/redis_commands.h"
 #include "wanderluxe/ports/idempotency_store.h"
 
 namespace wanderluxe {
@@ -27,8 +37,8 @@ namespace wanderluxe {
 class RedisIdempotencyStore final : public IdempotencyStore {
  public:
   // Both must outlive the store.
-  RedisIdempotencyStore(RedisClient& redis, RedisPipeline& pipeline)
-      : redis_(redis), pipeline_(pipeline) {}
+  RedisIdempotencyStore(RedisCommands& redis, RedisAsyncCommands& async)
+      : redis_(redis), async_(async) {}
 
   void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
                   std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override;
@@ -44,15 +54,16 @@ class RedisIdempotencyStore final : public IdempotencyStore {
                                  std::chrono::milliseconds in_flight_ttl) override;
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override;
 
-  static std::string RedisKey(const std::string& key) { return "idem:" + key; }
-  static std::string UnknownKey(const std::string& key) { return "idem-unknown:" + key; }
-  std::string AcceptedKey(const std::string& booking_id) const {
-    return "accepted:" + TaggedId(redis_.config().property_tag, booking_id);
-  }
+  // The keys under `config` (its mode and property_tag).
+  static std::string RedisKey(const RedisConfig& config, const std::string& key);
+  static std::string UnknownKey(const RedisConfig& config, const std::string& key);
+  static std::string AcceptedKey(const RedisConfig& config, const std::string& booking_id);
 
  private:
-  RedisClient& redis_;
-  RedisPipeline& pipeline_;
+  const RedisConfig& config() const { return redis_.config(); }
+
+  RedisCommands& redis_;
+  RedisAsyncCommands& async_;
 };
 
 }  // namespace wanderluxe

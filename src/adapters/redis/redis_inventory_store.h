@@ -3,6 +3,16 @@
 // `sold:<p>` (hashes bookingId -> time), `total:<p>` (what `seed` set),
 // `waitlist:<p>` (sorted set bookingId -> arrival, Unix ms). Every change is
 // one Lua script, atomic and idempotent per bookingId.
+//
+// On a Redis Cluster (redis.mode cluster) <p> is the hash tag `{<p>}`
+// (RedisConfig::property_tag), so the five keys of one property share one
+// slot, each script's keys are all of that slot, and properties spread over
+// the masters by their ids. Every call names its keys, so RedisCommands
+// routes it to the property's master.
+//
+// Thread safety: the store holds no state of its own; every call may run
+// concurrently with every other, from any thread, each one blocking call of
+// RedisCommands (Seed two).
 #ifndef WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
 #define WANDERLUXE_ADAPTERS_REDIS_REDIS_INVENTORY_STORE_H_
 
@@ -10,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_commands.h"
 #include "wanderluxe/ports/inventory_store.h"
 
 namespace wanderluxe {
@@ -33,7 +43,7 @@ class RedisInventoryStore final : public InventoryStore {
  public:
   // `waitlist`: who may wait for a held unit; the default turns it off
   // (for roles that never reserve).
-  explicit RedisInventoryStore(RedisClient& redis, WaitlistPolicy waitlist = {})
+  explicit RedisInventoryStore(RedisCommands& redis, WaitlistPolicy waitlist = {})
       : redis_(redis), waitlist_(waitlist) {}
 
   Result<Reservation> Reserve(const std::string& property_id,
@@ -67,7 +77,7 @@ class RedisInventoryStore final : public InventoryStore {
   Result<Reservation> ParseReserveAnswer(const std::string& property_id,
                                          const std::string& answer) const;
 
-  RedisClient& redis_;
+  RedisCommands& redis_;
   const WaitlistPolicy waitlist_;
 };
 

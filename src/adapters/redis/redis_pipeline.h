@@ -1,9 +1,9 @@
 // RedisPipeline: asynchronous Redis commands over a few connections, each
-// served by one I/O thread. A thread takes every command queued for its
-// connection, writes them all at once, reads all their replies, then runs
-// their callbacks: under load many callers share one round trip, one pass of
-// Redis's event loop and (appendfsync always) one fsync, and no caller's
-// thread waits for Redis.
+// served by one I/O thread: the RedisAsyncCommands of redis.mode standalone.
+// A thread takes every command queued for its connection, writes them all at
+// once, reads all their replies, then runs their callbacks: under load many
+// callers share one round trip, one pass of Redis's event loop and
+// (appendfsync always) one fsync, and no caller's thread waits for Redis.
 //
 // Thread safety: Command and Eval may be called from any thread, concurrently,
 // also from inside a `done` of this pipeline. `done` runs exactly once: on the
@@ -21,7 +21,8 @@
 // MULTI/EXEC in the AOF instead of one each), each answered as if it ran
 // alone, its error included. Calls that share a round trip are concurrent,
 // so the order they run in is any order.
-// Its keys span many slots: this pipeline speaks to one Redis, not a cluster.
+// Its keys span many slots: this pipeline speaks to one Redis, not a cluster
+// (redis.mode cluster has RedisWorkers instead).
 //
 // Deadlines: a command is answered within RedisConfig::command_timeout_ms of
 // the call that queued it, or `done` gets kDeadlineExceeded (Redis may or may
@@ -42,14 +43,13 @@
 #include <vector>
 
 #include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_commands.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/status.h"
 
 namespace wanderluxe {
 
-using RedisCallback = std::function<void(Result<RedisReply>)>;
-
-class RedisPipeline {
+class RedisPipeline final : public RedisAsyncCommands {
  public:
   // `connections` connections (and I/O threads), opened on first use; at most
   // `max_outstanding` commands queued or sent and not yet answered.
@@ -60,14 +60,14 @@ class RedisPipeline {
   RedisPipeline& operator=(const RedisPipeline&) = delete;
 
   // Sends `argv`; a Redis error reply is a Status, as RedisClient::Command has it.
-  void Command(std::vector<std::string> argv, RedisCallback done);
+  void Command(std::vector<std::string> argv, RedisCallback done) override;
   // Runs `script` by EVALSHA, loading it first where this connection has not
   // (and once more after NOSCRIPT: the server restarted or flushed its
   // scripts). `script` must outlive the call's `done` (scripts are constants).
   void Eval(const RedisScript& script, const std::vector<std::string>& keys,
-            const std::vector<std::string>& args, RedisCallback done);
+            const std::vector<std::string>& args, RedisCallback done) override;
 
-  const RedisConfig& config() const { return config_; }
+  const RedisConfig& config() const override { return config_; }
 
  private:
   struct Call;

@@ -3,13 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/kafka/kafka_admin.h"
-#include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_connect.h"
 
 namespace wanderluxe {
 
 Status CheckCredentials(const Config& config, bool uses_redis) {
-  auto redis = uses_redis ? RedisClient::Connect(config.redis)
-                          : Result<std::unique_ptr<RedisClient>>(std::unique_ptr<RedisClient>());
+  auto redis = uses_redis
+                   ? ConnectRedis(config.redis)
+                   : Result<std::unique_ptr<RedisCommands>>(std::unique_ptr<RedisCommands>());
   if (!redis.ok()) {
     const Status& s = redis.status();
     if (s.code() == StatusCode::kFailedPrecondition) return s;

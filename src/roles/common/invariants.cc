@@ -60,22 +60,19 @@ bool PrintInvariants(const std::vector<InvariantResult>& results) {
   return ok;
 }
 
-InvariantChecker::InvariantChecker(const Config& config, RedisClient& redis, MongoStore& mongo)
+InvariantChecker::InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo)
     : config_(config), redis_(redis), inventory_(redis), mongo_(mongo), ledger_(mongo) {}
 
-std::vector<std::string> InvariantChecker::DiscoverProperties() {
+Result<std::vector<std::string>> InvariantChecker::DiscoverProperties() {
+  // Every master's keys on a cluster (RedisCommands::ScanKeys).
+  auto keys = redis_.ScanKeys("inventory:*");
+  if (!keys.ok()) return keys.status();
   std::vector<std::string> properties;
-  std::string cursor = "0";
-  do {
-    auto reply = redis_.Command({"SCAN", cursor, "MATCH", "inventory:*", "COUNT", "1000"});
-    if (!reply.ok() || reply->elements.size() != 2) break;
-    cursor = reply->elements[0].text;
-    for (const auto& key : reply->elements[1].elements) {
-      std::string id = key.text.substr(std::string("inventory:").size());
-      if (id.size() > 2 && id.front() == '{' && id.back() == '}') id = id.substr(1, id.size() - 2);
-      properties.push_back(id);
-    }
-  } while (cursor != "0");
+  for (const std::string& key : *keys) {
+    std::string id = key.substr(std::string("inventory:").size());
+    if (id.size() > 2 && id.front() == '{' && id.back() == '}') id = id.substr(1, id.size() - 2);
+    properties.push_back(id);
+  }
   std::sort(properties.begin(), properties.end());
   return properties;
 }
@@ -424,7 +421,16 @@ void InvariantChecker::FindStaleWaiters(const std::string& property_id, Invarian
 }
 
 std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
-  if (scope.properties.empty()) scope.properties = DiscoverProperties();
+  if (scope.properties.empty()) {
+    auto discovered = DiscoverProperties();
+    if (!discovered.ok()) {
+      // Every invariant is over the properties: none can be checked without them.
+      InvariantResult r{"I1", "no oversell"};
+      r.Fail("cannot list the properties (SCAN inventory:*): " + discovered.status().ToString());
+      return {r};
+    }
+    scope.properties = std::move(*discovered);
+  }
   std::vector<InvariantResult> results = {CheckOversell(scope.properties),
                                           CheckConservation(scope.properties),
                                           CheckCharges(scope.properties)};

@@ -49,7 +49,7 @@ struct VerifyScope {
 
 class InvariantChecker {
  public:
-  InvariantChecker(const Config& config, RedisClient& redis, MongoStore& mongo);
+  InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo);
 
   std::vector<InvariantResult> Check(VerifyScope scope);
   // I6 alone for `properties`, once the audit has caught up or `wait` has
@@ -73,7 +73,7 @@ class InvariantChecker {
     std::string property_id;
   };
 
-  std::vector<std::string> DiscoverProperties();
+  Result<std::vector<std::string>> DiscoverProperties();
   Result<std::vector<TopicEvent>> ReadRequestsTopic(const std::vector<std::string>& properties);
   InvariantResult CheckOversell(const std::vector<std::string>& properties);
   InvariantResult CheckConservation(const std::vector<std::string>& properties);
@@ -93,7 +93,7 @@ class InvariantChecker {
   void FindStaleWaiters(const std::string& property_id, InvariantResult& r);
 
   const Config config_;
-  RedisClient& redis_;
+  RedisCommands& redis_;
   RedisInventoryStore inventory_;
   MongoStore& mongo_;
   MongoLedger ledger_;

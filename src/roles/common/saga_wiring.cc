@@ -4,12 +4,13 @@
 
 #include "adapters/bank/http_bank.h"
 #include "adapters/bank/simulated_bank.h"
+#include "adapters/redis/redis_connect.h"
 
 namespace wanderluxe {
 
 Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegistry& metrics) {
   auto w = std::make_unique<SagaWiring>();
-  w->redis = RedisClient::Create(config.redis);
+  w->redis = CreateRedis(config.redis);
   w->inventory = std::make_unique<RedisInventoryStore>(
       *w->redis, WaitlistPolicy{config.saga.waitlist_max, config.saga.waitlist_per_unit});
   auto mongo = MongoStore::Open(config.mongo);

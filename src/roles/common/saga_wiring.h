@@ -15,7 +15,7 @@
 namespace wanderluxe {
 
 struct SagaWiring {
-  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<RedisCommands> redis;
   std::unique_ptr<RedisInventoryStore> inventory;
   std::unique_ptr<MongoStore> mongo;
   std::unique_ptr<MongoLedger> ledger;

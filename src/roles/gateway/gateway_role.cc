@@ -4,6 +4,7 @@
 
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
+#include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/credentials_check.h"
 #include "roles/common/termination.h"
@@ -31,7 +32,7 @@ int RunGateway(const RoleContext& context) {
   }
   // Redis and Mongo connect lazily: the gateway starts (and says not ready)
   // while they are away, rather than crash-looping.
-  std::unique_ptr<RedisClient> redis = RedisClient::Create(config.redis);
+  std::unique_ptr<RedisCommands> redis = CreateRedis(config.redis);
   auto mongo = MongoStore::Open(config.mongo);
   if (!mongo.ok()) {
     spdlog::error("mongo: {}", mongo.status().ToString());

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
 #include "wanderluxe/check.h"
@@ -126,10 +127,8 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
     : config_(config), deps_(std::move(deps)) {
   WL_CHECK((config_.gateway.auth_mode == "api-key") == (deps_.client_keys != nullptr),
            "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
-  pipeline_ = std::make_unique<RedisPipeline>(config_.redis,
-                                              static_cast<int>(config_.redis.pipeline_connections),
-                                              config_.redis.pipeline_queue);
-  idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *pipeline_);
+  redis_async_ = CreateRedisAsync(*deps_.redis);
+  idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *redis_async_);
   IntakeOptions intake = IntakeOptionsFrom(config_);
   intake.client_keys = deps_.client_keys;
   intake_ =
@@ -151,8 +150,8 @@ void GatewayServer::Stop() {
   http_->Stop();
   // A booking whose answer was not written (its client gone, or the drain
   // over) is still being accepted: its callbacks use the intake, the store
-  // and the pipeline, so they must end first. Every publish is answered by
-  // LongestPublishMs.
+  // and the asynchronous Redis calls, so they must end first. Every publish
+  // is answered by LongestPublishMs.
   const auto bound = std::chrono::milliseconds(LongestPublishMs(config_.kafka));
   if (!intake_->WaitIdle(bound)) {
     spdlog::warn("{} booking request(s) still unanswered after {} ms", intake_->in_flight(),

@@ -1,6 +1,6 @@
 // The gateway's HTTP surface: routes, per-route metrics, health and readiness,
 // served by the event loop (EventLoopServer). Booking requests are accepted
-// without a thread waiting (BookingIntake over the Redis pipeline and the
+// without a thread waiting (BookingIntake over asynchronous Redis calls and the
 // producer's delivery reports); reads of the ledger, the inventory and the
 // readiness probe block, so they run on the server's blocking pool.
 // Separate from the role's main so that tests can run it in-process.
@@ -12,8 +12,7 @@
 #include <string>
 
 #include "adapters/http/event_loop_server.h"
-#include "adapters/redis/redis_client.h"
-#include "adapters/redis/redis_pipeline.h"
+#include "adapters/redis/redis_commands.h"
 #include "roles/gateway/readiness_probe.h"
 #include "roles/gateway/response_counters.h"
 #include "wanderluxe/booking_intake.h"
@@ -28,7 +27,7 @@ namespace wanderluxe {
 
 // What the gateway talks to; owned by the caller, outliving the server.
 struct GatewayDependencies {
-  RedisClient* redis = nullptr;
+  RedisCommands* redis = nullptr;
   EventProducer* producer = nullptr;
   Ledger* ledger = nullptr;             // for GET /api/v1/bookings/{id}
   InventoryStore* inventory = nullptr;  // for GET /api/v1/properties/{id}/inventory
@@ -65,7 +64,7 @@ class GatewayServer {
   GatewayDependencies deps_;
   MetricsRegistry metrics_;
   // Declared in the order they are needed: each outlives what follows it.
-  std::unique_ptr<RedisPipeline> pipeline_;
+  std::unique_ptr<RedisAsyncCommands> redis_async_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<BookingIntake> intake_;
   std::unique_ptr<ReadinessProbe> readiness_;

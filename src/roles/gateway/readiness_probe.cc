@@ -2,7 +2,7 @@
 
 namespace wanderluxe {
 
-ReadinessProbe::ReadinessProbe(RedisClient& redis, EventProducer& producer,
+ReadinessProbe::ReadinessProbe(RedisCommands& redis, EventProducer& producer,
                                std::chrono::milliseconds kafka_timeout,
                                std::chrono::milliseconds refresh)
     : redis_(redis), producer_(producer), kafka_timeout_(kafka_timeout), refresh_(refresh) {}

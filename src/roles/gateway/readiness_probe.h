@@ -9,7 +9,7 @@
 
 #include <chrono>
 
-#include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_commands.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/status.h"
@@ -28,7 +28,7 @@ class ReadinessProbe {
  public:
   // `kafka_timeout` bounds the broker's answer; `refresh` is how long a check's
   // answer is served before the next probe checks again.
-  ReadinessProbe(RedisClient& redis, EventProducer& producer,
+  ReadinessProbe(RedisCommands& redis, EventProducer& producer,
                  std::chrono::milliseconds kafka_timeout, std::chrono::milliseconds refresh);
 
   // Thread-safe.
@@ -37,7 +37,7 @@ class ReadinessProbe {
  private:
   using Clock = std::chrono::steady_clock;
 
-  RedisClient& redis_;
+  RedisCommands& redis_;
   EventProducer& producer_;
   const std::chrono::milliseconds kafka_timeout_;
   const std::chrono::milliseconds refresh_;

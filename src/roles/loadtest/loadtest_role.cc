@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_consumer.h"
+#include "adapters/redis/redis_connect.h"
 
 #include "roles/common/invariants.h"
 #include "roles/loadtest/herd.h"
@@ -214,7 +215,7 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                  "0 <= --duplicates < 1\n");
     return kExitUsage;
   }
-  auto redis = RedisClient::Connect(config.redis);
+  auto redis = ConnectRedis(config.redis);
   auto mongo = MongoStore::Connect(config.mongo);
   if (!redis.ok() || !mongo.ok()) {
     spdlog::error("loadtest: {}", (redis.ok() ? mongo.status() : redis.status()).ToString());

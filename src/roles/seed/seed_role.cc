@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "wanderluxe/booking_request.h"
 
@@ -60,7 +61,7 @@ int RunSeed(const RoleContext& context, const SeedOptions& o) {
       return kExitUsage;
     }
   }
-  auto redis = RedisClient::Connect(context.config.redis);
+  auto redis = ConnectRedis(context.config.redis);
   if (!redis.ok()) {
     spdlog::error("seed: {}", redis.status().ToString());
     return kExitFailure;

@@ -5,13 +5,14 @@
 
 #include <memory>
 
+#include "adapters/redis/redis_connect.h"
 #include "roles/common/invariants.h"
 
 namespace wanderluxe {
 namespace {
 
 int RunVerify(const RoleContext& context, const std::vector<std::string>& properties) {
-  auto redis = RedisClient::Connect(context.config.redis);
+  auto redis = ConnectRedis(context.config.redis);
   auto mongo = MongoStore::Connect(context.config.mongo);
   if (!redis.ok() || !mongo.ok()) {
     spdlog::error("verify: {}", (redis.ok() ? mongo.status() : redis.status()).ToString());
