@@ -93,6 +93,12 @@ struct RedisConfig {
   // Every key is built from this pattern; "{%s}" hash tags keep one property's
   // keys in one Redis Cluster slot. %s is the property id.
   std::string property_tag = "%s";
+  // Cluster mode: an inventory change is answered only once this many
+  // replicas of its master hold it (WAIT), so a failover cannot undo a hold
+  // a saga charges for. Fewer within replica_ack_timeout_ms: kUnavailable,
+  // and the saga retries the (idempotent) step. 0: asynchronous replication.
+  int64_t replica_acks = 0;
+  int64_t replica_ack_timeout_ms = 500;
 };
 
 struct MongoConfig {

@@ -111,6 +111,8 @@ constexpr int64_t kMaxPipelineMerge = 4096;
 constexpr int64_t kMaxBatch = 10'000;
 // Lingering longer only delays the first booking of a quiet partition.
 constexpr int64_t kMaxBatchLingerMs = 1000;
+// A Redis Cluster master with more replicas than this is not a design we test.
+constexpr int64_t kMaxReplicaAcks = 5;
 // The file sink keeps these ids in memory for every partition of both topics.
 constexpr int64_t kMaxAuditDedupIds = 1'000'000;
 
@@ -172,6 +174,10 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("redis", "pipeline_merge_max", &C::redis, &RedisConfig::pipeline_merge_max, 1,
                     kMaxPipelineMerge));
     f.push_back(Str("redis", "property_tag", &C::redis, &RedisConfig::property_tag));
+    f.push_back(
+        Int("redis", "replica_acks", &C::redis, &RedisConfig::replica_acks, 0, kMaxReplicaAcks));
+    f.push_back(Int("redis", "replica_ack_timeout_ms", &C::redis,
+                    &RedisConfig::replica_ack_timeout_ms, 1, kMaxMs));
     // mongo
     f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri, {}, /*secret=*/false));
     f.push_back(Str("mongo", "database", &C::mongo, &MongoConfig::database));
@@ -458,6 +464,17 @@ Status Validate(const Config& c) {
         "redis.mode is cluster but redis.property_tag is '" + c.redis.property_tag +
         "': a property's keys meet in one script and must share a slot, so the pattern must put "
         "a hash tag around the whole property id, e.g. '{%s}'");
+  }
+  if (c.redis.replica_acks > 0 && c.redis.mode != "cluster") {
+    return Status::InvalidArgument(
+        "redis.replica_acks is " + std::to_string(c.redis.replica_acks) +
+        " but redis.mode is standalone: only a Redis Cluster's replicas are known to the engine");
+  }
+  if (c.redis.replica_acks > 0 && c.redis.replica_ack_timeout_ms >= c.redis.command_timeout_ms) {
+    return Status::InvalidArgument(
+        "redis.replica_ack_timeout_ms (" + std::to_string(c.redis.replica_ack_timeout_ms) +
+        ") must be below redis.command_timeout_ms (" + std::to_string(c.redis.command_timeout_ms) +
+        "): the wait for replicas is part of the call's deadline");
   }
   if (c.redis.mode == "cluster" && c.redis.database != 0) {
     return Status::InvalidArgument("redis.mode is cluster but redis.database is " +

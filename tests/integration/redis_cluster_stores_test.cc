@@ -3,6 +3,7 @@
 // over RedisClusterClient and RedisWorkers, properties and idempotency keys
 // spread over three masters, and a master failed over mid-sequence.
 #include <doctest/doctest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <functional>
@@ -69,6 +70,17 @@ void RequireAllOn(RedisClusterFixture& cluster, int port, const std::vector<std:
     REQUIRE_MESSAGE(exists.ok(), key, " on port ", port, ": ", exists.status().ToString());
     CHECK_MESSAGE(exists->integer == 1, key, " is not on the master on port ", port);
   }
+}
+
+// The replica on `port` says it is a master within kFailoverBound.
+void RequirePromoted(RedisClusterFixture& cluster, int port) {
+  const bool promoted = testing::WaitUntil(
+      [&] {
+        auto role = cluster.On(port, {"ROLE"});
+        return role.ok() && !role->elements.empty() && role->elements[0].text == "master";
+      },
+      kFailoverBound);
+  REQUIRE_MESSAGE(promoted, "the replica on port ", port, " did not take over");
 }
 
 // What an asynchronous call of a store hands its `done`, within kAnswerBound.
@@ -283,6 +295,53 @@ TEST_SUITE("integration.redis_cluster_stores") {
     RequireAllOn(cluster, PortOf(*stores.client, unknown), {unknown});
   }
 
+  // Replication is asynchronous: a master can acknowledge a reserve and die
+  // before its replica has it. With redis.replica_acks the reserve is
+  // answered only once a replica holds it; a saga never charges for a hold
+  // the promoted replica would not have.
+  TEST_CASE("a hold no replica acknowledged is refused, so a failover cannot undo a sale") {
+    RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
+    RedisConfig config = ClusterConfig(cluster);
+    config.replica_acks = 1;
+    config.replica_ack_timeout_ms = 300;
+    ClusterStores stores(config);
+    const int master = cluster.master_port(1);
+    const int heir = cluster.replica_port(1);
+    const std::string property = PropertyOn(*stores.client, master, "acked-");
+    REQUIRE(stores.inventory.Seed(property, 1, /*force=*/false).ok());
+    CHECK(stores.inventory.Reserve(property, "b-acked")->outcome == ReserveOutcome::kReserved);
+    CHECK(stores.inventory.Release(property, "b-acked")->released);
+
+    // The replica stalls: the master alone has what is written now.
+    cluster.Signal(heir, SIGSTOP);
+    auto unacked = stores.inventory.Reserve(property, "b-1");
+    CHECK_MESSAGE(unacked.status().code() == StatusCode::kUnavailable,
+                  "a reserve only the master holds was answered ", unacked.status().ToString());
+    // The master dies; the replica, continued, takes its slots over, with
+    // b-1's hold or without it (a stopped process still had the stream
+    // buffered by its kernel; a partition would lose it).
+    cluster.Kill(master);
+    cluster.Signal(heir, SIGCONT);
+    RequirePromoted(cluster, heir);
+    // b-1's driver retries (the script is idempotent) and holds the unit on
+    // the new master, once replicated; the unit is held once.
+    Result<Reservation> retried = Status::Unavailable("not tried");
+    CHECK(testing::WaitUntil(
+        [&] {
+          retried = stores.inventory.Reserve(property, "b-1");
+          return retried.ok();
+        },
+        kFailoverBound));
+    REQUIRE_MESSAGE(retried.ok(), retried.status().ToString());
+    CHECK((retried->outcome == ReserveOutcome::kReserved ||
+           retried->outcome == ReserveOutcome::kAlreadyHeld));
+    CHECK(stores.inventory.Reserve(property, "b-2")->outcome != ReserveOutcome::kReserved);
+    auto levels = stores.inventory.Levels(property);
+    REQUIRE(levels.ok());
+    CHECK(levels->held == 1);
+    CHECK(levels->available == 0);
+  }
+
   TEST_CASE("a master failed over mid-sale: the stores go on after the map refresh") {
     RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
     ClusterStores stores(ClusterConfig(cluster));
@@ -303,13 +362,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
 
     // A manual failover: the replica catches up, then takes the slots over.
     REQUIRE(cluster.On(heir, {"CLUSTER", "FAILOVER"}).ok());
-    const bool promoted = testing::WaitUntil(
-        [&] {
-          auto role = cluster.On(heir, {"ROLE"});
-          return role.ok() && !role->elements.empty() && role->elements[0].text == "master";
-        },
-        kFailoverBound);
-    REQUIRE_MESSAGE(promoted, "the replica on port ", heir, " did not take over");
+    RequirePromoted(cluster, heir);
     REQUIRE(cluster.WaitClusterOk(kFailoverBound));
     const bool known = testing::WaitUntil(
         [&] {

@@ -183,6 +183,28 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"redis.mode=standalone", "redis.database=15"}}).ok());
   }
 
+  TEST_CASE(
+      "redis.replica_acks: a cluster's replicas only, waited for within the call (issue 30)") {
+    const std::vector<std::string> cluster = {"redis.mode=cluster", "redis.property_tag={%s}"};
+    auto with = [&](std::vector<std::string> sets) {
+      sets.insert(sets.begin(), cluster.begin(), cluster.end());
+      return LoadConfig({"", {}, sets});
+    };
+    auto acked = with({"redis.replica_acks=1"});
+    REQUIRE_MESSAGE(acked.ok(), acked.status().ToString());
+    CHECK(acked->redis.replica_acks == 1);
+    CHECK(LoadConfig({"", {}, {"redis.replica_acks=1"}})
+              .status()
+              .message()
+              .find("redis.mode is standalone") != std::string::npos);
+    CHECK(with({"redis.replica_acks=1", "redis.replica_ack_timeout_ms=1000"})
+              .status()
+              .message()
+              .find("must be below redis.command_timeout_ms (1000)") != std::string::npos);
+    CHECK(with({"redis.replica_acks=6"}).status().message().find("redis.replica_acks") !=
+          std::string::npos);
+  }
+
   // A property's keys (inventory, holds, sold, total, waitlist) meet in one
   // script: in a cluster they must share a slot, which only a hash tag
   // around the whole property id guarantees.

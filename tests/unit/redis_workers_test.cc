@@ -40,6 +40,10 @@ class GatedRedis final : public RedisCommands {
     argv.insert(argv.end(), args.begin(), args.end());
     return Answer(argv);
   }
+  Result<RedisReply> EvalReplicated(const RedisScript& script, const std::vector<std::string>& keys,
+                                    const std::vector<std::string>& args) override {
+    return Eval(script, keys, args);
+  }
   Status Ping() override { return Status::Ok(); }
   Result<std::vector<std::string>> ScanKeys(const std::string&) override {
     return std::vector<std::string>();

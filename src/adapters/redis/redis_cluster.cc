@@ -167,6 +167,7 @@ void RedisClusterClient::Release(const RedisEndpoint& node, redisContext* contex
 RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
                                                       const std::vector<std::string>& argv,
                                                       const RedisScript* script, bool asking,
+                                                      const std::string* fence,
                                                       Clock::time_point deadline) {
   Attempt out;
   const std::string name = script != nullptr ? "script " + script->name : argv.front();
@@ -233,6 +234,20 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
     }
     return out;
   }
+  if (reply->type != REDIS_REPLY_ERROR && fence != nullptr) {
+    bool healthy = true;
+    Status replicated = AwaitReplicas(c, *fence, deadline, &healthy);
+    Release(node, c, healthy);
+    if (!replicated.ok()) {
+      out.kind = Attempt::Kind::kFailed;
+      out.status = Status::Unavailable("redis " + name + " at " + node.ToString() + ": " +
+                                       replicated.message());
+      return out;
+    }
+    out.kind = Attempt::Kind::kReply;
+    out.reply = ConvertReply(reply.get());
+    return out;
+  }
   Release(node, c, /*healthy=*/true);
   if (reply->type != REDIS_REPLY_ERROR) {
     out.kind = Attempt::Kind::kReply;
@@ -272,7 +287,7 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
 
 Result<RedisReply> RedisClusterClient::Route(const std::vector<std::string>& keys,
                                              const std::vector<std::string>& argv,
-                                             const RedisScript* script) {
+                                             const RedisScript* script, const std::string* fence) {
   const std::string name = script != nullptr ? "script " + script->name : argv.front();
   if (keys.empty()) {
     return Status::InvalidArgument("redis " + name +
@@ -321,7 +336,7 @@ Result<RedisReply> RedisClusterClient::Route(const std::vector<std::string>& key
       }
       node = *owner;
     }
-    Attempt attempt = TryOn(node, argv, script, asking, deadline);
+    Attempt attempt = TryOn(node, argv, script, asking, fence, deadline);
     switch (attempt.kind) {
       case Attempt::Kind::kReply:
         return std::move(attempt.reply);
@@ -460,10 +475,68 @@ Result<RedisReply> RedisClusterClient::Eval(const RedisScript& script,
   return Route(keys, argv, &script);
 }
 
+Result<RedisReply> RedisClusterClient::EvalReplicated(const RedisScript& script,
+                                                      const std::vector<std::string>& keys,
+                                                      const std::vector<std::string>& args) {
+  if (config_.replica_acks <= 0 || keys.empty()) return Eval(script, keys, args);
+  // A key of the call's slot: `{tag}` has the slot of the tag, or of the
+  // whole key when it has none.
+  const std::string_view tag = RedisHashTag(keys.front());
+  const std::string fence =
+      "wl:replicated:{" + std::string(tag.empty() ? std::string_view(keys.front()) : tag) + "}";
+  if (RedisKeySlot(fence) != RedisKeySlot(keys.front())) {
+    return Status::InvalidArgument("redis script " + script.name + ": key '" + keys.front() +
+                                   "' has no hash tag a replication fence can share");
+  }
+  std::vector<std::string> argv = {"EVALSHA", "", std::to_string(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Route(keys, argv, &script, &fence);
+}
+
+Status RedisClusterClient::AwaitReplicas(redisContext* c, const std::string& fence,
+                                         Clock::time_point deadline, bool* io_ok) {
+  *io_ok = false;
+  ReplyPtr fenced = Exchange(c, {"INCR", fence});
+  if (fenced == nullptr) return Status::Unavailable(std::string("replication fence: ") + c->errstr);
+  if (fenced->type == REDIS_REPLY_ERROR) {
+    *io_ok = true;
+    return Status::Unavailable("replication fence " + fence + ": " +
+                               std::string(fenced->str, fenced->len));
+  }
+  const int64_t wait_ms =
+      std::max<int64_t>(1, std::min<int64_t>(config_.replica_ack_timeout_ms, MsUntil(deadline)));
+  ReplyPtr acked =
+      Exchange(c, {"WAIT", std::to_string(config_.replica_acks), std::to_string(wait_ms)});
+  if (acked == nullptr) return Status::Unavailable(std::string("WAIT: ") + c->errstr);
+  *io_ok = true;
+  if (acked->type == REDIS_REPLY_INTEGER && acked->integer >= config_.replica_acks) {
+    return Status::Ok();
+  }
+  const int64_t acks = acked->type == REDIS_REPLY_INTEGER ? acked->integer : 0;
+  // ROLE of a master: ["master", offset, [[host, port, offset], ...]].
+  ReplyPtr role = Exchange(c, {"ROLE"});
+  if (role == nullptr) {
+    *io_ok = false;
+    return Status::Unavailable(std::string("ROLE: ") + c->errstr);
+  }
+  const bool alone = role->type == REDIS_REPLY_ARRAY && role->elements >= 3 &&
+                     role->element[2]->type == REDIS_REPLY_ARRAY && role->element[2]->elements == 0;
+  if (alone) {
+    MutexLock lock(&mu_);
+    ++stats_.unreplicated;
+    return Status::Ok();
+  }
+  return Status::Unavailable("acknowledged by " + std::to_string(acks) + " of " +
+                             std::to_string(config_.replica_acks) + " replicas within " +
+                             std::to_string(wait_ms) +
+                             " ms: a failover could undo it (the script ran on the master)");
+}
+
 Result<RedisReply> RedisClusterClient::OnNode(const RedisEndpoint& node,
                                               const std::vector<std::string>& argv,
                                               Clock::time_point deadline) {
-  Attempt attempt = TryOn(node, argv, nullptr, /*asking=*/false, deadline);
+  Attempt attempt = TryOn(node, argv, nullptr, /*asking=*/false, nullptr, deadline);
   if (attempt.kind == Attempt::Kind::kReply) return std::move(attempt.reply);
   return attempt.status;
 }

@@ -48,6 +48,8 @@ struct RedisClusterStats {
   int64_t moved = 0;      // MOVED redirects followed
   int64_t asked = 0;      // ASK redirects followed
   int64_t refreshes = 0;  // slot maps read (including the first)
+  // Replicated calls answered while their master had no replica to wait for.
+  int64_t unreplicated = 0;
 };
 
 class RedisClusterClient final : public RedisCommands {
@@ -73,6 +75,14 @@ class RedisClusterClient final : public RedisCommands {
   // at least one, must all be in one slot.
   Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args) override;
+  // Eval, then on the same connection a write of `wl:replicated:{tag}` (the
+  // keys' slot) and WAIT redis.replica_acks: a replica the node lists that
+  // has not acknowledged within redis.replica_ack_timeout_ms fails the call
+  // kUnavailable (the script ran on the master only). A node that lists no
+  // replica (its own died; it was promoted) is not waited for: counted in
+  // stats().unreplicated.
+  Result<RedisReply> EvalReplicated(const RedisScript& script, const std::vector<std::string>& keys,
+                                    const std::vector<std::string>& args) override;
   // Reads the slot map again, then PINGs each master that serves slots, all
   // within one deadline; kUnavailable while some slot has no master.
   Status Ping() override;
@@ -98,10 +108,20 @@ class RedisClusterClient final : public RedisCommands {
 
   explicit RedisClusterClient(RedisConfig config) : config_(std::move(config)) {}
 
+  // `fence`, when not null: after the command, on the same connection, a
+  // write of that key (of the call's slot) and WAIT (EvalReplicated).
   Result<RedisReply> Route(const std::vector<std::string>& keys,
-                           const std::vector<std::string>& argv, const RedisScript* script);
+                           const std::vector<std::string>& argv, const RedisScript* script,
+                           const std::string* fence = nullptr);
   Attempt TryOn(const RedisEndpoint& node, const std::vector<std::string>& argv,
-                const RedisScript* script, bool asking, Clock::time_point deadline);
+                const RedisScript* script, bool asking, const std::string* fence,
+                Clock::time_point deadline);
+  // OK once redis.replica_acks replicas of the node behind `c` hold every
+  // write it had made (the fence write covers a call that wrote nothing), or
+  // when the node lists no replica to wait for; else kUnavailable.
+  // `*io_ok` false: the connection broke (the call's outcome is unknown).
+  Status AwaitReplicas(redisContext* c, const std::string& fence, Clock::time_point deadline,
+                       bool* io_ok) EXCLUDES(mu_);
   // `argv` on `node` itself: no redirect is followed, no map refreshed.
   Result<RedisReply> OnNode(const RedisEndpoint& node, const std::vector<std::string>& argv,
                             Clock::time_point deadline);

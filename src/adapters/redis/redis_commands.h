@@ -75,6 +75,13 @@ class RedisCommands {
   // at least one in cluster mode, must all be in one slot.
   virtual Result<RedisReply> Eval(const RedisScript& script, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args) = 0;
+  // Eval, answered only once redis.replica_acks replicas hold its effect, so
+  // a failover cannot undo what the caller acts on next; kUnavailable when
+  // they do not within redis.replica_ack_timeout_ms (the script ran; a retry
+  // of an idempotent script is safe). With replica_acks 0, Eval.
+  virtual Result<RedisReply> EvalReplicated(const RedisScript& script,
+                                            const std::vector<std::string>& keys,
+                                            const std::vector<std::string>& args) = 0;
   // Every node that serves keys answers PING (in a cluster: every master of
   // a map that covers all slots).
   virtual Status Ping() = 0;

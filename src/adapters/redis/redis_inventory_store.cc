@@ -215,8 +215,8 @@ Result<std::vector<Reservation>> RedisInventoryStore::ReserveBatch(
   args.push_back(std::to_string(waitlist_.max));
   args.push_back(std::to_string(waitlist_.per_unit));
   args.insert(args.end(), booking_ids.begin(), booking_ids.end());
-  auto reply =
-      redis_.Eval(kReserveBatch, {k.available, k.holds, k.sold, k.total, k.waitlist}, args);
+  auto reply = redis_.EvalReplicated(kReserveBatch,
+                                     {k.available, k.holds, k.sold, k.total, k.waitlist}, args);
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() != booking_ids.size()) {
     return Status::Internal("reserve batch answered " + std::to_string(reply->elements.size()) +
@@ -235,8 +235,8 @@ Result<std::vector<Reservation>> RedisInventoryStore::ReserveBatch(
 Result<Released> RedisInventoryStore::Release(const std::string& property_id,
                                               const std::string& booking_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply =
-      redis_.Eval(kRelease, {k.available, k.holds, k.waitlist}, {booking_id, NowIso8601()});
+  auto reply = redis_.EvalReplicated(kRelease, {k.available, k.holds, k.waitlist},
+                                     {booking_id, NowIso8601()});
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (e.empty() || e.size() > 2) return Status::Internal("release: unexpected reply");
@@ -251,8 +251,8 @@ Result<Released> RedisInventoryStore::Release(const std::string& property_id,
 Result<Confirmed> RedisInventoryStore::Confirm(const std::string& property_id,
                                                const std::string& booking_id) {
   const InventoryKeys k = Keys(property_id);
-  auto reply =
-      redis_.Eval(kConfirm, {k.holds, k.sold, k.available, k.waitlist}, {booking_id, NowIso8601()});
+  auto reply = redis_.EvalReplicated(kConfirm, {k.holds, k.sold, k.available, k.waitlist},
+                                     {booking_id, NowIso8601()});
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (e.empty()) return Status::Internal("confirm: unexpected reply");
@@ -269,9 +269,9 @@ Result<WaitlistState> RedisInventoryStore::CheckWaitlist(const std::string& prop
                                                          const std::string& booking_id,
                                                          std::chrono::milliseconds max_wait) {
   const InventoryKeys k = Keys(property_id);
-  auto reply =
-      redis_.Eval(kCheckWaitlist, {k.holds, k.sold, k.waitlist},
-                  {booking_id, std::to_string(NowUnixMillis()), std::to_string(max_wait.count())});
+  auto reply = redis_.EvalReplicated(
+      kCheckWaitlist, {k.holds, k.sold, k.waitlist},
+      {booking_id, std::to_string(NowUnixMillis()), std::to_string(max_wait.count())});
   if (!reply.ok()) return reply.status();
   const std::string& r = reply->text;
   if (r == "waiting") return WaitlistState::kWaiting;
@@ -311,8 +311,8 @@ Result<InventoryLevels> RedisInventoryStore::Levels(const std::string& property_
 Result<SeedResult> RedisInventoryStore::Seed(const std::string& property_id, int64_t units,
                                              bool force) {
   const InventoryKeys k = Keys(property_id);
-  auto reply = redis_.Eval(kSeed, {k.available, k.holds, k.sold, k.total, k.waitlist},
-                           {std::to_string(units), force ? "1" : "0", NowIso8601()});
+  auto reply = redis_.EvalReplicated(kSeed, {k.available, k.holds, k.sold, k.total, k.waitlist},
+                                     {std::to_string(units), force ? "1" : "0", NowIso8601()});
   if (!reply.ok()) return reply.status();
   if (reply->elements.empty()) return Status::Internal("seed: unexpected reply shape");
   SeedResult result;
