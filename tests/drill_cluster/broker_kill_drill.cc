@@ -13,19 +13,10 @@ namespace {
 TEST_SUITE("drill-cluster.broker_kill") {
   TEST_CASE("the partition leader SIGKILLed mid-herd, restarted: every answer true of the topic") {
     testing::RunClusterHerdDrill(
-        {"cluster-kill", testing::DrillSpec::Cluster::kLoopback,
-         [](const testing::FaultTarget& target) {
-           testing::PrivateCluster& cluster = target.env.private_cluster();
-           testing::FaultSpan span;
-           const auto killed = std::chrono::steady_clock::now();
-           span.began_s = testing::SecondsSince(target.herd_start);
-           cluster.Kill(target.leader);
-           MESSAGE("SIGKILLed ", target.leader, " at ", span.began_s, " s");
-           testing::WaitNewLeader(target, killed);
-           const double took_s = cluster.Restart(target.leader);
-           span.ended_s = testing::SecondsSince(target.herd_start);
-           MESSAGE(target.leader, " restarted, up in ", took_s, " s, at ", span.ended_s, " s");
-           return span;
+        {"ckill", testing::DrillSpec::Cluster::kLoopback,
+         [](testing::PrivateCluster& cluster, const std::string& leader) { cluster.Kill(leader); },
+         [](testing::PrivateCluster& cluster, const std::string& leader, auto) {
+           MESSAGE(leader, " restarted, up in ", cluster.Restart(leader), " s");
          }});
   }
 }

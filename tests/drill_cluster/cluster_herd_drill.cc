@@ -32,6 +32,20 @@ constexpr double kRefusalsAfterFaultS = (kDeliveryTimeoutMs + kRequestTimeoutMs)
 constexpr seconds kPhaseBound{180};
 constexpr seconds kElectionBound{60};
 
+// Where the fault lands.
+struct FaultTarget {
+  DrillEnv& env;
+  std::string topic;
+  int partition = 0;
+  std::string leader;  // "kafka-N": the broker leading `partition` before the fault
+};
+
+// When the fault began and ended, in seconds after the herd started.
+struct FaultSpan {
+  double began_s = 0;
+  double ended_s = 0;
+};
+
 // Until every replica of the partition is in sync again: the cluster is
 // whole, and what is read back is what all three hold.
 void WaitWholeAgain(const FaultTarget& target) {
@@ -50,9 +64,44 @@ void WaitWholeAgain(const FaultTarget& target) {
           Listed(now->in_sync));
 }
 
-}  // namespace
+// Clients that retry no answer, a 409 and a 504 with the same key, and take
+// a 503 as final ("not recorded"). Keys are short (ids have a length limit):
+// Redis and Kafka are the drill's own.
+RetryingHerdOptions HerdOptions(const DrillEnv& env, const std::string& property,
+                                const std::string& id_prefix) {
+  RetryingHerdOptions options;
+  options.url = env.gateway_url();
+  options.property_id = property;
+  options.id_prefix = id_prefix;
+  options.max_attempts = kMaxAttempts;
+  options.backoff_max = kBackoffMax;
+  options.request_timeout = kClientTimeout;
+  options.resend_every = 0;
+  options.retry_on = {0, 409, 504};
+  return options;
+}
 
-double WaitNewLeader(const FaultTarget& target, std::chrono::steady_clock::time_point since) {
+// The gateway refuses (503) until its producer holds an idempotence id from
+// the fresh cluster: one booking of a property of its own, retried until
+// accepted (bounded), shows the whole path takes bookings.
+void WaitAccepting(DrillEnv& env) {
+  RetryingHerdOptions options = HerdOptions(env, env.Property("probe", 1), "probe");
+  options.clients = 1;
+  options.keys_per_client = 1;
+  options.retry_on.insert(503);
+  const auto start = std::chrono::steady_clock::now();
+  const RetryingHerdResult probe = RetryingHerd(options).Wait();
+  REQUIRE_MESSAGE(probe.keys.size() == 1, "the probe booking was not sent");
+  REQUIRE_MESSAGE(probe.keys.front().final_status == 202, "the gateway answered ",
+                  probe.keys.front().final_status, " to a probe booking after ",
+                  probe.keys.front().attempts, " attempts; see ", env.dir());
+  MESSAGE("the gateway accepted a probe booking after ", probe.keys.front().attempts,
+          " attempts, in ", SecondsSince(start), " s");
+}
+
+// Polls the partition's leadership (bounded) until a broker other than the
+// old leader leads it.
+void WaitNewLeader(const FaultTarget& target, std::chrono::steady_clock::time_point since) {
   std::optional<PartitionLeadership> now;
   const bool elected = WaitUntil(
       [&] {
@@ -66,8 +115,25 @@ double WaitNewLeader(const FaultTarget& target, std::chrono::steady_clock::time_
   const double took_s = SecondsSince(since);
   MESSAGE("partition ", target.partition, ": ", now->leader, " leads in place of ", target.leader,
           ", ", took_s * 1000, " ms after the fault; in sync", Listed(now->in_sync));
-  return took_s;
 }
+
+// The drill's fault on the partition's leader, timed against the herd.
+FaultSpan Inject(const ClusterHerdDrill& drill, const FaultTarget& target,
+                 std::chrono::steady_clock::time_point herd_start) {
+  PrivateCluster& cluster = target.env.private_cluster();
+  FaultSpan span;
+  const auto injected = std::chrono::steady_clock::now();
+  span.began_s = SecondsSince(herd_start);
+  drill.inject(cluster, target.leader);
+  MESSAGE("fault on ", target.leader, " at ", span.began_s, " s");
+  WaitNewLeader(target, injected);
+  drill.recover(cluster, target.leader, injected);
+  span.ended_s = SecondsSince(herd_start);
+  MESSAGE("fault on ", target.leader, " ended at ", span.ended_s, " s");
+  return span;
+}
+
+}  // namespace
 
 void RunClusterHerdDrill(const ClusterHerdDrill& drill) {
   const auto started = std::chrono::steady_clock::now();
@@ -83,20 +149,13 @@ void RunClusterHerdDrill(const ClusterHerdDrill& drill) {
   const std::string topic = env.config().kafka.requests_topic;
   const std::string property = env.Property(drill.name, kUnits);
   env.StartEveryRole();
+  WaitAccepting(env);
   MESSAGE("cluster and roles up in ", SecondsSince(started), " s");
 
-  RetryingHerdOptions options;
-  options.url = env.gateway_url();
-  options.property_id = property;
-  options.id_prefix = property;
+  RetryingHerdOptions options = HerdOptions(env, property, "k");
   options.clients = kClients;
   options.keys_per_client = kKeysPerClient;
   options.keys_per_second = kKeysPerSecond;
-  options.max_attempts = kMaxAttempts;
-  options.backoff_max = kBackoffMax;
-  options.request_timeout = kClientTimeout;
-  options.resend_every = 0;
-  options.retry_on = {0, 409, 504};  // a 503 is final: "not recorded"
   const auto herd_start = std::chrono::steady_clock::now();
   RetryingHerd herd(options);
   REQUIRE_MESSAGE(WaitUntil([&] { return herd.finished_keys() >= kKeysBeforeFault; }, kPhaseBound),
@@ -108,10 +167,10 @@ void RunClusterHerdDrill(const ClusterHerdDrill& drill) {
   const int partition = so_far.front().partition;
   const auto leadership = env.private_cluster().Leadership(topic, partition);
   REQUIRE_MESSAGE(leadership.has_value(), "no leader for partition ", partition, " of ", topic);
-  const FaultTarget target{env, topic, partition, leadership->leader, herd_start};
+  const FaultTarget target{env, topic, partition, leadership->leader};
   MESSAGE("the herd's partition ", partition, " is led by ", target.leader, " (in sync",
           Listed(leadership->in_sync), "); fault after ", herd.finished_keys(), " keys");
-  const FaultSpan fault = drill.fault(target);
+  const FaultSpan fault = Inject(drill, target, herd_start);
 
   const RetryingHerdResult result = herd.Wait();
   WaitWholeAgain(target);

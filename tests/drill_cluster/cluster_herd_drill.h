@@ -17,32 +17,19 @@
 
 namespace wanderluxe::testing {
 
-// Where the fault lands, handed to it.
-struct FaultTarget {
-  DrillEnv& env;
-  std::string topic;
-  int partition = 0;
-  std::string leader;  // "kafka-N": the broker leading `partition` before the fault
-  std::chrono::steady_clock::time_point herd_start;
-};
-
-// When the fault began and ended, in seconds after the herd started.
-struct FaultSpan {
-  double began_s = 0;
-  double ended_s = 0;
-};
-
 struct ClusterHerdDrill {
   std::string name;
   DrillSpec::Cluster cluster = DrillSpec::Cluster::kLoopback;
-  std::function<FaultSpan(const FaultTarget&)> fault;
+  // Breaks `leader` and returns at once; the drill then waits (bounded)
+  // until another broker leads the partition.
+  std::function<void(PrivateCluster&, const std::string& leader)> inject;
+  // Ends the fault, `injected` being when it began; returns once it ended.
+  std::function<void(PrivateCluster&, const std::string& leader,
+                     std::chrono::steady_clock::time_point injected)>
+      recover;
 };
 
 void RunClusterHerdDrill(const ClusterHerdDrill& drill);
-
-// Polls the partition's leadership (bounded) until a broker other than
-// `old_leader` leads it; the seconds after `since` it took, or a REQUIRE failure.
-double WaitNewLeader(const FaultTarget& target, std::chrono::steady_clock::time_point since);
 
 }  // namespace wanderluxe::testing
 

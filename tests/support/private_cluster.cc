@@ -109,7 +109,7 @@ PrivateCluster::PrivateCluster(std::string dir, bool netns, bool delete_dir)
 PrivateCluster::~PrivateCluster() {
   // A drill that failed mid-fault must not leave a node stopped (down would
   // wait its bound) or cut off (a broker's clean shutdown waits for the others).
-  for (const pid_t pid : frozen_) kill(pid, SIGCONT);
+  stopped_.ContinueAll();
   if (!partitioned_.empty()) {
     std::vector<std::string> heal = {"heal", "--cluster"};
     heal.insert(heal.end(), partitioned_.begin(), partitioned_.end());
@@ -170,17 +170,9 @@ double PrivateCluster::Restart(const std::string& node) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void PrivateCluster::Freeze(const std::string& node) {
-  const pid_t pid = Pid(node);
-  frozen_.insert(pid);
-  StopServer(node, pid);
-}
+void PrivateCluster::Freeze(const std::string& node) { stopped_.Stop(node, Pid(node)); }
 
-void PrivateCluster::Thaw(const std::string& node) {
-  const pid_t pid = Pid(node);
-  ContinueServer(node, pid);
-  frozen_.erase(pid);
-}
+void PrivateCluster::Thaw(const std::string& node) { stopped_.Continue(node, Pid(node)); }
 
 void PrivateCluster::Partition(const std::string& node) {
   REQUIRE_MESSAGE(netns_, "Partition needs a cluster started in netns mode");

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "support/server_signals.h"
 #include "support/stack_script.h"
 
 namespace wanderluxe::testing {
@@ -91,7 +92,7 @@ class PrivateCluster {
   std::map<std::string, int> ports_;  // every WL_CLUSTER_* port variable scripts/stack reads
   std::unique_ptr<StackScript> script_;
   std::string subnet_base_;            // netns mode: "10.A.B", from <dir>/netns.env
-  std::set<pid_t> frozen_;             // Freeze without Thaw yet: thawed by the destructor
+  StoppedServers stopped_;             // Freeze without Thaw yet: thawed by the destructor
   std::set<std::string> partitioned_;  // healed by the destructor before down
 };
 

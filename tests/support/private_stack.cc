@@ -98,7 +98,7 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
 PrivateStack::~PrivateStack() {
   // A drill that failed while a server was frozen must not leave it so: a
   // stopped process would hold `down` until its bound.
-  for (const pid_t pid : frozen_) kill(pid, SIGCONT);
+  stopped_.ContinueAll();
   std::vector<std::string> down = {"down"};
   down.insert(down.end(), servers_.rbegin(), servers_.rend());
   if (!script_->Run(down, kStackCommandBound)) {
@@ -129,17 +129,9 @@ void PrivateStack::Kill(const std::string& server) {
   KillServer(server, Pid(server), /*children=*/server == "postgres");
 }
 
-void PrivateStack::Freeze(const std::string& server) {
-  const pid_t pid = Pid(server);
-  frozen_.insert(pid);
-  StopServer(server, pid);
-}
+void PrivateStack::Freeze(const std::string& server) { stopped_.Stop(server, Pid(server)); }
 
-void PrivateStack::Thaw(const std::string& server) {
-  const pid_t pid = Pid(server);
-  ContinueServer(server, pid);
-  frozen_.erase(pid);
-}
+void PrivateStack::Thaw(const std::string& server) { stopped_.Continue(server, Pid(server)); }
 
 double PrivateStack::Restart(const std::string& server) {
   REQUIRE_MESSAGE(Has(server), server, " is not part of this private stack");

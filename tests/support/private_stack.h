@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/server_signals.h"
 #include "support/stack_script.h"
 
 namespace wanderluxe::testing {
@@ -81,7 +82,7 @@ class PrivateStack {
   // no command of this stack can reach the live servers' default ports.
   std::map<std::string, int> ports_;
   std::unique_ptr<StackScript> script_;
-  std::set<pid_t> frozen_;  // Freeze without Thaw yet: thawed by the destructor
+  StoppedServers stopped_;  // Freeze without Thaw yet: thawed by the destructor
 };
 
 }  // namespace wanderluxe::testing

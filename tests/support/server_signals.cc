@@ -80,4 +80,19 @@ void ContinueServer(const std::string& server, pid_t pid) {
   SignalAndWait(server, pid, SIGCONT, [pid] { return StateOf(pid) != 'T'; });
 }
 
+void StoppedServers::Stop(const std::string& server, pid_t pid) {
+  stopped_.insert(pid);
+  StopServer(server, pid);
+}
+
+void StoppedServers::Continue(const std::string& server, pid_t pid) {
+  ContinueServer(server, pid);
+  stopped_.erase(pid);
+}
+
+void StoppedServers::ContinueAll() {
+  for (const pid_t pid : stopped_) kill(pid, SIGCONT);
+  stopped_.clear();
+}
+
 }  // namespace wanderluxe::testing

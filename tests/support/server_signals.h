@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 
 namespace wanderluxe::testing {
@@ -19,6 +20,20 @@ void KillServer(const std::string& server, pid_t pid, bool children = false);
 void StopServer(const std::string& server, pid_t pid);
 // SIGCONT; returns once the kernel reports it running again.
 void ContinueServer(const std::string& server, pid_t pid);
+
+// The servers a drill stopped and has not continued yet, so that its
+// servers' owner continues them before stopping them for good: a stopped
+// process would hold a clean shutdown until its bound.
+class StoppedServers {
+ public:
+  void Stop(const std::string& server, pid_t pid);
+  void Continue(const std::string& server, pid_t pid);
+  // SIGCONT to every one still stopped; no waiting, no assertion (for a destructor).
+  void ContinueAll();
+
+ private:
+  std::set<pid_t> stopped_;
+};
 
 }  // namespace wanderluxe::testing
 
