@@ -62,6 +62,10 @@ DrillEnv::DrillEnv(DrillSpec spec)
     private_stack_ = std::make_unique<PrivateStack>(spec_.private_servers, dir_ + "/stack",
                                                     /*delete_dir=*/false, spec_.secure);
   }
+  if (spec_.cluster != DrillSpec::Cluster::kNone) {
+    private_cluster_ = std::make_unique<PrivateCluster>(
+        dir_ + "/cluster", spec_.cluster == DrillSpec::Cluster::kNetns, /*delete_dir=*/false);
+  }
   const int bank_port = DistinctPort({});
   gateway_port_ = DistinctPort({bank_port});
   bank_url_ = "http://127.0.0.1:" + std::to_string(bank_port);
@@ -84,6 +88,12 @@ DrillEnv::DrillEnv(DrillSpec spec)
            "bank.book_path=" + dir_ + "/charges.jsonl",
            "gateway.listen_host=127.0.0.1",
            "gateway.port=" + std::to_string(gateway_port_)};
+  if (private_cluster_) {
+    const bool own_redis = private_stack_ && private_stack_->Has("redis");
+    const std::vector<std::string> cluster = private_cluster_->Sets(
+        own_redis ? PrivateCluster::Redis::kLeaveOut : PrivateCluster::Redis::kInclude);
+    sets_.insert(sets_.end(), cluster.begin(), cluster.end());
+  }
   if (private_stack_) {  // before the drill's own sets: those may override
     const std::vector<std::string> servers = private_stack_->Sets();
     sets_.insert(sets_.end(), servers.begin(), servers.end());
@@ -95,9 +105,12 @@ DrillEnv::DrillEnv(DrillSpec spec)
     own.insert(own.end(), secrets.begin(), secrets.end());
   }
   config_ = LiveConfig(own);
-  auto created = EnsureTopics(config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, 1},
-                                              {config_.kafka.outcomes_topic, spec_.partitions, 1},
-                                              {config_.kafka.dlq_topic, 1, 1}});
+  const int replicas = static_cast<int>(config_.kafka.replication_factor);
+  const int min_insync = static_cast<int>(config_.kafka.min_insync_replicas);
+  auto created = EnsureTopics(
+      config_.kafka, {{config_.kafka.requests_topic, spec_.partitions, replicas, min_insync},
+                      {config_.kafka.outcomes_topic, spec_.partitions, replicas, min_insync},
+                      {config_.kafka.dlq_topic, 1, replicas, min_insync}});
   REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
                   " -- start it with scripts/stack up");
   auto redis = RedisClient::Connect(config_.redis);
@@ -119,6 +132,7 @@ DrillEnv::~DrillEnv() {
   children_.clear();  // reaps (SIGKILL) whatever is left
   // The private servers stop before their state may be removed with dir_.
   private_stack_.reset();
+  private_cluster_.reset();
   if (passed_ && std::getenv("WANDERLUXE_DRILL_KEEP_LOGS") == nullptr)
     std::filesystem::remove_all(dir_);
 }
@@ -514,6 +528,11 @@ ChildProcess& DrillEnv::StartAuditWithAdmin(const std::string& log_name) {
 PrivateStack& DrillEnv::private_stack() {
   REQUIRE_MESSAGE(private_stack_ != nullptr, "drill ", spec_.name, " has no private servers");
   return *private_stack_;
+}
+
+PrivateCluster& DrillEnv::private_cluster() {
+  REQUIRE_MESSAGE(private_cluster_ != nullptr, "drill ", spec_.name, " has no private cluster");
+  return *private_cluster_;
 }
 
 }  // namespace wanderluxe::testing

@@ -18,6 +18,7 @@
 #include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
+#include "support/private_cluster.h"
 #include "support/private_stack.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/ports/event_consumer.h"
@@ -35,6 +36,12 @@ struct DrillSpec {
   // The private servers ask for credentials (scripts/stack up --secure); the
   // roles get the passwords in their environment, never on their command line.
   bool secure = false;
+  // Kafka and FerretDB of a cluster of the drill's own (PrivateCluster: three
+  // brokers, replication factor 3, min.insync.replicas 2) instead of the live
+  // stack's; kNetns puts each node in a namespace of its own, so that the
+  // drill may cut one off. Redis comes from private_servers, or the cluster.
+  enum class Cluster { kNone, kLoopback, kNetns };
+  Cluster cluster = Cluster::kNone;
 };
 
 class DrillEnv {
@@ -125,6 +132,8 @@ class DrillEnv {
 
   // The servers of DrillSpec::private_servers (a REQUIRE failure when none).
   PrivateStack& private_stack();
+  // The cluster of DrillSpec::cluster (a REQUIRE failure when none).
+  PrivateCluster& private_cluster();
 
  private:
   DrillSpec spec_;
@@ -145,6 +154,7 @@ class DrillEnv {
   std::unique_ptr<KafkaProducer> producer_;
   // Under dir_/stack; stopped by the destructor before dir_ may be removed.
   std::unique_ptr<PrivateStack> private_stack_;
+  std::unique_ptr<PrivateCluster> private_cluster_;  // likewise, under dir_/cluster
 
   // --- For the role-kill drills (drill.bank_kill, drill.audit_kill, drill.gateway_kill). ---
  public:

@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "support/child_process.h"
+#include "support/server_signals.h"
 #include "support/servers.h"
 
 namespace wanderluxe::testing {
@@ -26,10 +26,6 @@ using std::chrono::seconds;
 // scripts/stack waits up to 90 s for Kafka (30 s for the others) and Kafka
 // formats its storage first: the script itself is given this long.
 constexpr seconds kStackCommandBound{150};
-// A SIGKILLed process is gone once its parent reaped it; here that parent is
-// pid 1, which may take a moment.
-constexpr seconds kKillBound{30};
-constexpr size_t kLogTailBytes = 4000;
 
 // The variable scripts/stack reads each port from.
 const char* const kPortVariables[] = {"WL_REDIS_PORT", "WL_KAFKA_PORT", "WL_KAFKA_CONTROLLER_PORT",
@@ -42,39 +38,19 @@ std::string PortVariable(const std::string& server) {
   return "WL_MONGO_PORT";  // ferretdb
 }
 
-bool Alive(pid_t pid) { return std::filesystem::exists("/proc/" + std::to_string(pid)); }
-
-// The one-letter state of /proc/<pid>/stat (T: stopped by a signal); '?'
-// when the process is gone.
-char StateOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  // "pid (comm) state ...": comm may hold spaces and parentheses.
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
-}
-
-// Processes whose parent is `parent` now (from /proc/<pid>/stat).
-std::vector<pid_t> ChildrenOf(pid_t parent) {
-  std::vector<pid_t> children;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat;
-    std::getline(in, stat);
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) children.push_back(static_cast<pid_t>(std::stol(name)));
+// Every port variable on a distinct free port, and the state dir.
+std::map<std::string, std::string> StackEnvironment(const std::string& dir,
+                                                    std::map<std::string, int>& ports) {
+  std::map<std::string, std::string> environment = {{"WANDERLUXE_STACK_DIR", dir}};
+  std::vector<int> taken;
+  for (const char* variable : kPortVariables) {
+    int port = FreeLoopbackPort();
+    while (std::find(taken.begin(), taken.end(), port) != taken.end()) port = FreeLoopbackPort();
+    taken.push_back(port);
+    ports[variable] = port;
+    environment[variable] = std::to_string(port);
   }
-  return children;
+  return environment;
 }
 
 }  // namespace
@@ -94,22 +70,15 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
   }
   REQUIRE_MESSAGE(servers_.size() == std::set<std::string>(servers.begin(), servers.end()).size(),
                   "PrivateStack knows only redis, kafka, postgres and ferretdb");
-  std::filesystem::create_directories(dir_);
-  std::vector<int> taken;
-  for (const char* variable : kPortVariables) {
-    int port = FreeLoopbackPort();
-    while (std::find(taken.begin(), taken.end(), port) != taken.end()) port = FreeLoopbackPort();
-    taken.push_back(port);
-    ports_[variable] = port;
-  }
+  script_ = std::make_unique<StackScript>(dir_, StackEnvironment(dir_, ports_));
   std::vector<std::string> up = {"up"};
   if (secure_) up.push_back("--secure");
   up.insert(up.end(), servers_.begin(), servers_.end());
-  if (!RunStack(up, kStackCommandBound)) {
-    const std::string log = StackLogTail();
+  if (!script_->Run(up, kStackCommandBound)) {
+    const std::string log = script_->LogTail();
     std::vector<std::string> down = {"down"};
     down.insert(down.end(), servers_.rbegin(), servers_.rend());
-    RunStack(down, kStackCommandBound);  // the destructor will not run
+    script_->Run(down, kStackCommandBound);  // the destructor will not run
     FAIL("private stack did not come up under ", dir_, ":\n", log);
   }
   if (secure_) {
@@ -129,12 +98,12 @@ PrivateStack::PrivateStack(std::vector<std::string> servers, std::string dir, bo
 PrivateStack::~PrivateStack() {
   // A drill that failed while a server was frozen must not leave it so: a
   // stopped process would hold `down` until its bound.
-  for (const pid_t pid : frozen_) kill(pid, SIGCONT);
+  stopped_.ContinueAll();
   std::vector<std::string> down = {"down"};
   down.insert(down.end(), servers_.rbegin(), servers_.rend());
-  if (!RunStack(down, kStackCommandBound)) {
+  if (!script_->Run(down, kStackCommandBound)) {
     std::fprintf(stderr, "private stack under %s did not stop cleanly:\n%s\n", dir_.c_str(),
-                 StackLogTail().c_str());
+                 script_->LogTail().c_str());
   }
   if (delete_dir_) std::filesystem::remove_all(dir_);
 }
@@ -154,44 +123,21 @@ pid_t PrivateStack::Pid(const std::string& server) const {
   return pid;
 }
 
+// The postmaster's children leave when they see it gone; a restart needs
+// them gone too (they hold its shared memory).
 void PrivateStack::Kill(const std::string& server) {
-  const pid_t pid = Pid(server);
-  // The postmaster's children leave when they see it gone; a restart needs
-  // them gone too (they hold its shared memory).
-  std::vector<pid_t> processes = server == "postgres" ? ChildrenOf(pid) : std::vector<pid_t>{};
-  processes.push_back(pid);
-  REQUIRE_MESSAGE(kill(pid, SIGKILL) == 0, "cannot SIGKILL ", server, " (pid ", pid, ")");
-  const bool gone = WaitUntil(
-      [&] { return std::none_of(processes.begin(), processes.end(), Alive); }, kKillBound);
-  REQUIRE_MESSAGE(gone, server, " (pid ", pid, ") still there ", kKillBound.count(),
-                  " s after SIGKILL");
+  KillServer(server, Pid(server), /*children=*/server == "postgres");
 }
 
-void PrivateStack::Freeze(const std::string& server) {
-  const pid_t pid = Pid(server);
-  frozen_.insert(pid);
-  SignalAndWait(server, pid, SIGSTOP, [pid] { return StateOf(pid) == 'T'; });
-}
+void PrivateStack::Freeze(const std::string& server) { stopped_.Stop(server, Pid(server)); }
 
-void PrivateStack::Thaw(const std::string& server) {
-  const pid_t pid = Pid(server);
-  SignalAndWait(server, pid, SIGCONT, [pid] { return StateOf(pid) != 'T'; });
-  frozen_.erase(pid);
-}
-
-void PrivateStack::SignalAndWait(const std::string& server, pid_t pid, int signo,
-                                 const std::function<bool()>& done) {
-  REQUIRE_MESSAGE(kill(pid, signo) == 0, "cannot send ", strsignal(signo), " to ", server, " (pid ",
-                  pid, ")");
-  REQUIRE_MESSAGE(WaitUntil(done, kKillBound), server, " (pid ", pid, ") not in the state ",
-                  strsignal(signo), " asks for after ", kKillBound.count(), " s");
-}
+void PrivateStack::Thaw(const std::string& server) { stopped_.Continue(server, Pid(server)); }
 
 double PrivateStack::Restart(const std::string& server) {
   REQUIRE_MESSAGE(Has(server), server, " is not part of this private stack");
   const auto start = std::chrono::steady_clock::now();
-  const bool up = RunStack({"up", server}, kStackCommandBound);
-  REQUIRE_MESSAGE(up, server, " did not come back under ", dir_, ":\n", StackLogTail());
+  const bool up = script_->Run({"up", server}, kStackCommandBound);
+  REQUIRE_MESSAGE(up, server, " did not come back under ", dir_, ":\n", script_->LogTail());
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -229,53 +175,6 @@ std::vector<std::string> PrivateStack::SecretSets() const {
   if (secure_ && Has("redis")) sets.push_back("redis.password=" + password_);
   if (secure_ && Has("kafka")) sets.push_back("kafka.sasl_password=" + password_);
   return sets;
-}
-
-bool PrivateStack::RunStack(const std::vector<std::string>& args, std::chrono::seconds timeout) {
-  const std::string script = std::string(WANDERLUXE_SOURCE_DIR) + "/scripts/stack";
-  const std::string log = dir_ + "/stack.log";
-  std::vector<std::string> words = {"bash", script};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    // Only what the servers should have: the stack's variables, the default
-    // signal mask and dispositions (they inherit them), none of our fds.
-    setenv("WANDERLUXE_STACK_DIR", dir_.c_str(), 1);
-    for (const auto& [variable, port] : ports_)
-      setenv(variable.c_str(), std::to_string(port).c_str(), 1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signo : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) signal(signo, SIG_DFL);
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    closefrom(3);
-    execv("/bin/bash", argv.data());
-    _exit(127);
-  }
-  if (pid < 0) return false;
-  int status = 0;
-  const bool ended = WaitUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; }, timeout);
-  if (!ended) {
-    kill(pid, SIGKILL);  // the script only: the servers it started are not its children
-    waitpid(pid, &status, 0);
-    return false;
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-std::string PrivateStack::StackLogTail() const {
-  std::ifstream in(dir_ + "/stack.log");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() > kLogTailBytes ? all.substr(all.size() - kLogTailBytes) : all;
 }
 
 }  // namespace wanderluxe::testing

@@ -9,11 +9,14 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "support/server_signals.h"
+#include "support/stack_script.h"
 
 namespace wanderluxe::testing {
 
@@ -70,14 +73,6 @@ class PrivateStack {
   const std::string& dir() const { return dir_; }
 
  private:
-  // Runs scripts/stack with this stack's state dir and ports; its output is
-  // appended to <dir>/stack.log. True when it exited 0 within `timeout`.
-  bool RunStack(const std::vector<std::string>& args, std::chrono::seconds timeout);
-  std::string StackLogTail() const;
-  // Sends `signo` to the server's process and waits (bounded) until `done`.
-  void SignalAndWait(const std::string& server, pid_t pid, int signo,
-                     const std::function<bool()>& done);
-
   std::vector<std::string> servers_;  // in start order
   std::string dir_;
   bool delete_dir_;
@@ -86,7 +81,8 @@ class PrivateStack {
   // Every variable scripts/stack reads a port from, all of them set, so that
   // no command of this stack can reach the live servers' default ports.
   std::map<std::string, int> ports_;
-  std::set<pid_t> frozen_;  // Freeze without Thaw yet: thawed by the destructor
+  std::unique_ptr<StackScript> script_;
+  StoppedServers stopped_;  // Freeze without Thaw yet: thawed by the destructor
 };
 
 }  // namespace wanderluxe::testing

@@ -74,6 +74,7 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
     const int status = r.ok() ? r->status : 0;
     ++tally.statuses[status];
     out.answers.push_back(status);
+    out.answered_s.push_back(std::chrono::duration<double>(Clock::now() - start_).count());
     retry_after = r.ok() ? RetryAfter(*r) : milliseconds(0);
     if (status == 202) {
       const auto body = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);

@@ -47,7 +47,8 @@ struct Accepted202 {
 struct KeyOutcome {
   std::string key;  // the Idempotency-Key, and the bookingId sent
   int attempts = 0;
-  std::vector<int> answers;  // every attempt's status (0 = none), in order
+  std::vector<int> answers;        // every attempt's status (0 = none), in order
+  std::vector<double> answered_s;  // when each answer came, seconds after the herd started
   // 202, another final answer, or the last retryable answer (0: none) when
   // the attempts ran out.
   int final_status = 0;

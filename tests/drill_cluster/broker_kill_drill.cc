@@ -1,0 +1,25 @@
+// Cluster drill 1 (issue 30): the broker leading the herd's partition is
+// SIGKILLed mid-herd, then restarted on its log. With three replicas and
+// min.insync.replicas 2 the other two elect a leader among themselves and
+// go on taking acks=all writes: no 202 is lost, no 503 left an event, and
+// refusals (if any) fall inside the election (cluster_herd_drill.h).
+#include <doctest/doctest.h>
+
+#include "drill_cluster/cluster_herd_drill.h"
+
+namespace wanderluxe {
+namespace {
+
+TEST_SUITE("drill-cluster.broker_kill") {
+  TEST_CASE("the partition leader SIGKILLed mid-herd, restarted: every answer true of the topic") {
+    testing::RunClusterHerdDrill(
+        {"ckill", testing::DrillSpec::Cluster::kLoopback,
+         [](testing::PrivateCluster& cluster, const std::string& leader) { cluster.Kill(leader); },
+         [](testing::PrivateCluster& cluster, const std::string& leader, auto) {
+           MESSAGE(leader, " restarted, up in ", cluster.Restart(leader), " s");
+         }});
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
