@@ -43,7 +43,7 @@ void CheckRejoined(const HerdInFlight& herd, const std::string& old_master,
         return of == new_master;
       },
       kRejoinBound);
-  MESSAGE(old_master, rejoined ? " rejoined as a replica of " : " did not rejoin as a replica of ",
+  MESSAGE(old_master, std::string(rejoined ? " rejoined" : " did not rejoin"), " as a replica of ",
           new_master, " (replica of '", of, "'), ", SecondsSince(since),
           " s after the fault ended");
   CHECK(rejoined);

@@ -72,8 +72,8 @@ bool ReservesResumed(DrillEnv& env, const std::vector<std::string>& properties,
     const std::vector<double> reserved = ReservedFromFault(env, properties[i], fault.began_unix_ms);
     const auto first_after = std::lower_bound(reserved.begin(), reserved.end(), 0.0);
     const std::optional<Pause> pause = LongestPauseAfter(reserved);
-    MESSAGE(properties[i], i == 0 ? " (the fault's master)" : "", ": ", reserved.size(),
-            " reserves; the first after the fault at ",
+    MESSAGE(properties[i], std::string(i == 0 ? " (the fault's master)" : ""), ": ",
+            reserved.size(), " reserves; the first after the fault at ",
             first_after == reserved.end() ? std::string("none") : std::to_string(*first_after),
             " s; the longest pause from ", pause ? pause->from_s : 0, " s to ",
             pause ? pause->to_s : 0, " s after the fault: reserves succeed again ",
