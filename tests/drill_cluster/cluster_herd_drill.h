@@ -39,12 +39,6 @@ struct HerdInFlight {
   std::chrono::steady_clock::time_point herd_start;
 };
 
-// Breaks a node of the cluster and returns at once.
-using NodeFault = std::function<void(PrivateCluster&, const std::string& node)>;
-// Ends the fault on `node`, `injected` being when it began; returns once it ended.
-using NodeRecovery = std::function<void(PrivateCluster&, const std::string& node,
-                                        std::chrono::steady_clock::time_point injected)>;
-
 // Starts the span of a fault that begins now.
 FaultSpan FaultBeginsNow(const HerdInFlight& herd);
 

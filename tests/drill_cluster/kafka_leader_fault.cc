@@ -1,4 +1,4 @@
-#include "drill_cluster/kafka_leader_fault.h"
+#include "drill_cluster/node_faults.h"
 
 #include <doctest/doctest.h>
 

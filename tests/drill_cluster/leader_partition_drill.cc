@@ -8,9 +8,7 @@
 // left one, and verify passes (cluster_herd_drill.h).
 #include <doctest/doctest.h>
 
-#include <thread>
-
-#include "drill_cluster/kafka_leader_fault.h"
+#include "drill_cluster/node_faults.h"
 
 namespace wanderluxe {
 namespace {
@@ -22,15 +20,8 @@ TEST_SUITE("drill-cluster.leader_partition") {
     testing::ClusterHerdDrill drill;
     drill.name = "cpart";
     drill.cluster = testing::DrillSpec::Cluster::kNetns;
-    drill.fault = testing::KafkaLeaderFault(
-        [](testing::PrivateCluster& cluster, const std::string& leader) {
-          cluster.Partition(leader);
-        },
-        [](testing::PrivateCluster& cluster, const std::string& leader,
-           std::chrono::steady_clock::time_point cut) {
-          std::this_thread::sleep_until(cut + kCutOffFor);  // the fault's length, not a wait
-          cluster.Heal(leader);
-        });
+    drill.fault =
+        testing::KafkaLeaderFault(testing::PartitionNode(), testing::HealAfter(kCutOffFor));
     testing::RunClusterHerdDrill(drill);
   }
 }

@@ -1,4 +1,4 @@
-#include "drill_cluster/redis_master_fault.h"
+#include "drill_cluster/node_faults.h"
 
 #include <doctest/doctest.h>
 

@@ -9,7 +9,7 @@
 // property's reserves succeed again (cluster_herd_drill.h).
 #include <doctest/doctest.h>
 
-#include "drill_cluster/redis_master_fault.h"
+#include "drill_cluster/node_faults.h"
 #include "drill_cluster/reserves_after_fault.h"
 
 namespace wanderluxe {
@@ -26,11 +26,7 @@ TEST_SUITE("drill-cluster.redis_master_kill") {
     drill.cluster_redis = true;
     drill.properties = 3;
     drill.units = kUnits;
-    drill.fault = testing::RedisMasterFault(
-        [](testing::PrivateCluster& cluster, const std::string& master) { cluster.Kill(master); },
-        [](testing::PrivateCluster& cluster, const std::string& master, auto) {
-          MESSAGE(master, " restarted, up in ", cluster.Restart(master), " s");
-        });
+    drill.fault = testing::RedisMasterFault(testing::KillNode(), testing::RestartNode());
     drill.afterwards = testing::ReservesResumed;
     testing::RunClusterHerdDrill(drill);
   }

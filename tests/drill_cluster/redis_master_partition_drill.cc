@@ -10,9 +10,7 @@
 // prints how long the property's reserves failed (cluster_herd_drill.h).
 #include <doctest/doctest.h>
 
-#include <thread>
-
-#include "drill_cluster/redis_master_fault.h"
+#include "drill_cluster/node_faults.h"
 #include "drill_cluster/reserves_after_fault.h"
 
 namespace wanderluxe {
@@ -31,15 +29,8 @@ TEST_SUITE("drill-cluster.redis_master_partition") {
     drill.cluster_redis = true;
     drill.properties = 3;
     drill.units = kUnits;
-    drill.fault = testing::RedisMasterFault(
-        [](testing::PrivateCluster& cluster, const std::string& master) {
-          cluster.Partition(master);
-        },
-        [](testing::PrivateCluster& cluster, const std::string& master,
-           std::chrono::steady_clock::time_point cut) {
-          std::this_thread::sleep_until(cut + kCutOffFor);  // the fault's length, not a wait
-          cluster.Heal(master);
-        });
+    drill.fault =
+        testing::RedisMasterFault(testing::PartitionNode(), testing::HealAfter(kCutOffFor));
     drill.afterwards = testing::ReservesResumed;
     testing::RunClusterHerdDrill(drill);
   }
