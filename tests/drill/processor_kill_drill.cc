@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/drill_env.h"
+#include "support/processor_log.h"
 
 namespace wanderluxe {
 namespace {
@@ -92,21 +93,10 @@ TEST_SUITE("drill.processor_kill") {
     CHECK(counts[BookingStatus::kConfirmed] == 5);
     // Each revoke's length (the group waits for it), and those that waited
     // out processor.drain_timeout_ms, from the processors' own log lines.
-    int timed_out = 0;
-    std::string revokes;
-    for (const char* name : {"processor-1", "processor-2", "processor-3"}) {
-      const std::string log = env.ReadLog(name);
-      for (size_t at = log.find("still running past drain_timeout"); at != std::string::npos;
-           at = log.find("still running past drain_timeout", at + 1)) {
-        ++timed_out;
-      }
-      for (size_t at = log.find("] revoked "); at != std::string::npos;
-           at = log.find("] revoked ", at + 1)) {
-        revokes += std::string(revokes.empty() ? "" : "; ") + name + ": " +
-                   log.substr(at + 2, log.find(" s", log.find(" in ", at)) - at);
-      }
-    }
-    MESSAGE("revokes: ", revokes, "; ", timed_out, " waited out the drain timeout");
+    const testing::RevokeReport revokes =
+        testing::Revokes(env, {"processor-1", "processor-2", "processor-3"});
+    MESSAGE("revokes: ", revokes.revokes, "; ", revokes.past_drain_timeout,
+            " waited out the drain timeout");
     REQUIRE_MESSAGE(env.WaitAudited(seconds(120)), "audit did not archive every event; see ",
                     env.dir());
     const auto verified = env.Verify({property});

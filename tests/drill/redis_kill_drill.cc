@@ -37,7 +37,7 @@ const RedisScript kReadUnits{
 
 // Right after a restart each pooled connection of the drill's own client
 // fails once (the server closed it) and is dropped: retried, bounded.
-Units ReadUnits(RedisClient& redis, const InventoryKeys& keys) {
+Units ReadUnits(RedisCommands& redis, const InventoryKeys& keys) {
   Result<RedisReply> reply = Status::Unavailable("not sent");
   testing::WaitUntil(
       [&] {

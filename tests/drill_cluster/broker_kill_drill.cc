@@ -5,19 +5,17 @@
 // refusals (if any) fall inside the election (cluster_herd_drill.h).
 #include <doctest/doctest.h>
 
-#include "drill_cluster/cluster_herd_drill.h"
+#include "drill_cluster/node_faults.h"
 
 namespace wanderluxe {
 namespace {
 
 TEST_SUITE("drill-cluster.broker_kill") {
   TEST_CASE("the partition leader SIGKILLed mid-herd, restarted: every answer true of the topic") {
-    testing::RunClusterHerdDrill(
-        {"ckill", testing::DrillSpec::Cluster::kLoopback,
-         [](testing::PrivateCluster& cluster, const std::string& leader) { cluster.Kill(leader); },
-         [](testing::PrivateCluster& cluster, const std::string& leader, auto) {
-           MESSAGE(leader, " restarted, up in ", cluster.Restart(leader), " s");
-         }});
+    testing::ClusterHerdDrill drill;
+    drill.name = "ckill";
+    drill.fault = testing::KafkaLeaderFault(testing::KillNode(), testing::RestartNode());
+    testing::RunClusterHerdDrill(drill);
   }
 }
 

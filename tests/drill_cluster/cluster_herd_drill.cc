@@ -2,9 +2,15 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "adapters/redis/redis_cluster_slot.h"
 #include "drill_cluster/answers_against_topic.h"
 #include "support/retrying_herd.h"
 #include "support/servers.h"
+#include "wanderluxe/ids.h"
 
 namespace wanderluxe::testing {
 namespace {
@@ -16,7 +22,6 @@ constexpr int kClients = 40;
 constexpr int kKeysPerClient = 50;
 constexpr double kKeysPerSecond = 100;
 constexpr int64_t kKeysBeforeFault = 400;
-constexpr int kUnits = 50;
 // A publish may wait out a leader election: librdkafka retries it on the new
 // leader within the delivery timeout. The gateway's claim outlives the
 // longest publish (config check), and the clients wait longer than the gateway.
@@ -30,39 +35,8 @@ constexpr int kMaxAttempts = 120;
 // publish after it ended.
 constexpr double kRefusalsAfterFaultS = (kDeliveryTimeoutMs + kRequestTimeoutMs) / 1000.0;
 constexpr seconds kPhaseBound{180};
-constexpr seconds kElectionBound{60};
-
-// Where the fault lands.
-struct FaultTarget {
-  DrillEnv& env;
-  std::string topic;
-  int partition = 0;
-  std::string leader;  // "kafka-N": the broker leading `partition` before the fault
-};
-
-// When the fault began and ended, in seconds after the herd started.
-struct FaultSpan {
-  double began_s = 0;
-  double ended_s = 0;
-};
-
-// Until every replica of the partition is in sync again: the cluster is
-// whole, and what is read back is what all three hold.
-void WaitWholeAgain(const FaultTarget& target) {
-  PrivateCluster& cluster = target.env.private_cluster();
-  std::optional<PartitionLeadership> now;
-  const bool whole = WaitUntil(
-      [&] {
-        now = cluster.Leadership(target.topic, target.partition);
-        return now && now->in_sync.size() == 3;
-      },
-      kPhaseBound);
-  REQUIRE_MESSAGE(whole, "partition ", target.partition, " not back to three in-sync replicas (",
-                  now ? Listed(now->in_sync) : std::string(" no leader"), ") after ",
-                  kPhaseBound.count(), " s; see ", target.env.dir());
-  MESSAGE("partition ", target.partition, " whole again: leader ", now->leader, ", in sync",
-          Listed(now->in_sync));
-}
+// Properties drawn until each master serves one: a third of the slots each.
+constexpr int kMaxPropertyDraws = 200;
 
 // Clients that retry no answer, a 409 and a 504 with the same key, and take
 // a 503 as final ("not recorded"). Keys are short (ids have a length limit):
@@ -99,88 +73,110 @@ void WaitAccepting(DrillEnv& env) {
           " attempts, in ", SecondsSince(start), " s");
 }
 
-// Polls the partition's leadership (bounded) until a broker other than the
-// old leader leads it.
-void WaitNewLeader(const FaultTarget& target, std::chrono::steady_clock::time_point since) {
-  std::optional<PartitionLeadership> now;
-  const bool elected = WaitUntil(
-      [&] {
-        now = target.env.private_cluster().Leadership(target.topic, target.partition);
-        return now && now->leader != target.leader;
-      },
-      kElectionBound);
-  REQUIRE_MESSAGE(elected, "partition ", target.partition, " still led by ",
-                  now ? now->leader : std::string("nobody"), " ", kElectionBound.count(),
-                  " s after the fault; see ", target.env.dir());
-  const double took_s = SecondsSince(since);
-  MESSAGE("partition ", target.partition, ": ", now->leader, " leads in place of ", target.leader,
-          ", ", took_s * 1000, " ms after the fault; in sync", Listed(now->in_sync));
+// `count` properties seeded with `units` each; more than one are drawn
+// until each is served by a Redis master none of the others is on (a
+// property's keys are tagged by its id, so its id's slot is theirs).
+std::vector<std::string> SpreadProperties(DrillEnv& env, const std::string& label, int count,
+                                          int units) {
+  if (count == 1) return {env.Property(label, units)};
+  std::vector<std::string> properties;
+  std::set<std::string> masters;
+  for (int draw = 0; draw < kMaxPropertyDraws && static_cast<int>(properties.size()) < count;
+       ++draw) {
+    const std::string property = UniqueName("prop-drill-" + label);
+    const std::string master = env.private_cluster().SlotMaster(RedisKeySlot(property));
+    if (master.empty() || !masters.insert(master).second) continue;
+    env.Seed(property, units);
+    properties.push_back(property);
+    MESSAGE("property ", properties.size(), " ", property, ": slot ", RedisKeySlot(property),
+            ", master ", master);
+  }
+  REQUIRE_MESSAGE(static_cast<int>(properties.size()) == count, "only ", properties.size(),
+                  " properties on distinct masters after ", kMaxPropertyDraws, " draws");
+  return properties;
 }
 
-// The drill's fault on the partition's leader, timed against the herd.
-FaultSpan Inject(const ClusterHerdDrill& drill, const FaultTarget& target,
-                 std::chrono::steady_clock::time_point herd_start) {
-  PrivateCluster& cluster = target.env.private_cluster();
-  FaultSpan span;
-  const auto injected = std::chrono::steady_clock::now();
-  span.began_s = SecondsSince(herd_start);
-  drill.inject(cluster, target.leader);
-  MESSAGE("fault on ", target.leader, " at ", span.began_s, " s");
-  WaitNewLeader(target, injected);
-  drill.recover(cluster, target.leader, injected);
-  span.ended_s = SecondsSince(herd_start);
-  MESSAGE("fault on ", target.leader, " ended at ", span.ended_s, " s");
-  return span;
+// Bookings of each property answered 202 at last.
+std::map<std::string, int64_t> AcceptedByProperty(const RetryingHerdResult& herd) {
+  std::map<std::string, int64_t> accepted;
+  for (const KeyOutcome& key : herd.keys) accepted[key.property_id] += key.final_status == 202;
+  return accepted;
+}
+
+// I1 of each property in the ledger's words: never more CONFIRMED than
+// seeded units, and every unit sold while a booking found none (each
+// accepted booking ends CONFIRMED or SOLD_OUT: the bank declines none).
+bool CheckSoldPerProperty(DrillEnv& env, const std::vector<std::string>& properties, int units,
+                          const std::map<std::string, int64_t>& accepted) {
+  bool held = true;
+  for (const std::string& property : properties) {
+    auto counts = env.Counts({property});
+    const int64_t confirmed = counts[BookingStatus::kConfirmed];
+    const auto of_property = accepted.find(property);
+    const int64_t answered_202 = of_property == accepted.end() ? 0 : of_property->second;
+    const int64_t expected = std::min<int64_t>(units, answered_202);
+    MESSAGE(property, ": CONFIRMED ", confirmed, " of ", units, " units (", answered_202,
+            " accepted), SOLD_OUT ", counts[BookingStatus::kSoldOut], ", FAILED_PAYMENT ",
+            counts[BookingStatus::kFailedPayment]);
+    CHECK_MESSAGE(confirmed <= units, property, " oversold: ", confirmed, " CONFIRMED of ", units);
+    CHECK(confirmed == expected);
+    held = held && confirmed == expected;
+  }
+  return held;
 }
 
 }  // namespace
 
+FaultSpan FaultBeginsNow(const HerdInFlight& herd) {
+  FaultSpan span;
+  span.began_s = SecondsSince(herd.herd_start);
+  span.began_unix_ms = NowUnixMillis();
+  return span;
+}
+
 void RunClusterHerdDrill(const ClusterHerdDrill& drill) {
   const auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> sets = {
+      "processor.workers=32", "gateway.idem_inflight_ttl_s=" + std::to_string(kInFlightTtlS),
+      "kafka.delivery_timeout_ms=" + std::to_string(kDeliveryTimeoutMs),
+      "kafka.request_timeout_ms=" + std::to_string(kRequestTimeoutMs)};
+  sets.insert(sets.end(), drill.sets.begin(), drill.sets.end());
   DrillEnv env(
-      {drill.name,
-       6,
-       {"processor.workers=32", "gateway.idem_inflight_ttl_s=" + std::to_string(kInFlightTtlS),
-        "kafka.delivery_timeout_ms=" + std::to_string(kDeliveryTimeoutMs),
-        "kafka.request_timeout_ms=" + std::to_string(kRequestTimeoutMs)},
-       {"redis"},
-       false,
+      {drill.name, 6, sets,
+       drill.cluster_redis ? std::vector<std::string>{} : std::vector<std::string>{"redis"}, false,
        drill.cluster});
   const std::string topic = env.config().kafka.requests_topic;
-  const std::string property = env.Property(drill.name, kUnits);
-  env.StartEveryRole();
+  const std::vector<std::string> properties =
+      SpreadProperties(env, drill.name, drill.properties, drill.units);
+  const std::vector<ChildProcess*> processors = env.StartEveryRole(drill.processors);
   WaitAccepting(env);
   MESSAGE("cluster and roles up in ", SecondsSince(started), " s");
 
-  RetryingHerdOptions options = HerdOptions(env, property, "k");
+  RetryingHerdOptions options = HerdOptions(env, properties.front(), "k");
+  options.properties = properties;
   options.clients = kClients;
   options.keys_per_client = kKeysPerClient;
-  options.keys_per_second = kKeysPerSecond;
+  options.keys_per_second = drill.keys_per_second;
   const auto herd_start = std::chrono::steady_clock::now();
   RetryingHerd herd(options);
   REQUIRE_MESSAGE(WaitUntil([&] { return herd.finished_keys() >= kKeysBeforeFault; }, kPhaseBound),
                   "only ", herd.finished_keys(), " keys answered; see ", env.dir());
-
-  // One property is one partition: the fault hits its leader.
-  const std::vector<ConsumedEvent> so_far = env.ReadTopic(topic, seconds(30));
-  REQUIRE_MESSAGE(!so_far.empty(), "nothing on ", topic, " after ", kKeysBeforeFault, " answers");
-  const int partition = so_far.front().partition;
-  const auto leadership = env.private_cluster().Leadership(topic, partition);
-  REQUIRE_MESSAGE(leadership.has_value(), "no leader for partition ", partition, " of ", topic);
-  const FaultTarget target{env, topic, partition, leadership->leader};
-  MESSAGE("the herd's partition ", partition, " is led by ", target.leader, " (in sync",
-          Listed(leadership->in_sync), "); fault after ", herd.finished_keys(), " keys");
-  const FaultSpan fault = Inject(drill, target, herd_start);
+  MESSAGE("fault after ", herd.finished_keys(), " keys");
+  const FaultSpan fault = drill.fault({env, properties, processors, herd_start});
 
   const RetryingHerdResult result = herd.Wait();
-  WaitWholeAgain(target);
   const std::vector<ConsumedEvent> requests = env.ReadTopic(topic);
+  const std::map<std::string, int64_t> accepted_by = AcceptedByProperty(result);
   int64_t accepted = 0;
-  for (const KeyOutcome& key : result.keys) accepted += key.final_status == 202 ? 1 : 0;
-  const bool all_terminal = env.WaitTerminal({property}, accepted, kPhaseBound);
-  auto ledger = env.ledger().StatusByBooking(property);
-  REQUIRE(ledger.ok());
-  const AnswersAgainstTopic held = HoldAgainstTopic(result, requests, *ledger);
+  for (const auto& [property, n] : accepted_by) accepted += n;
+  const bool all_terminal = env.WaitTerminal(properties, accepted, kPhaseBound);
+  std::map<std::string, BookingStatus> ledger;
+  for (const std::string& property : properties) {
+    auto statuses = env.ledger().StatusByBooking(property);
+    REQUIRE(statuses.ok());
+    ledger.insert(statuses->begin(), statuses->end());
+  }
+  const AnswersAgainstTopic held = HoldAgainstTopic(result, requests, ledger);
 
   MESSAGE(result.keys.size(), " keys, ", result.requests, " requests in ", result.seconds,
           " s; every answer (0 = none):", held.statuses, "; final 202: ", held.final_202,
@@ -209,23 +205,20 @@ void RunClusterHerdDrill(const ClusterHerdDrill& drill) {
   CHECK(held.refused_but_written.empty());
   CHECK(held.accepted_not_written.empty());
   CHECK_MESSAGE(held.unresolved.empty(), "keys out of attempts:", Listed(held.unresolved));
-  CHECK_MESSAGE(all_terminal, "only ", env.Terminal({property}), " of ", accepted,
+  CHECK_MESSAGE(all_terminal, "only ", env.Terminal(properties), " of ", accepted,
                 " accepted bookings terminal; see ", env.dir());
   CHECK(held.accepted_not_terminal.empty());
-  auto counts = env.Counts({property});
-  MESSAGE("CONFIRMED ", counts[BookingStatus::kConfirmed], ", SOLD_OUT ",
-          counts[BookingStatus::kSoldOut], ", FAILED_PAYMENT ",
-          counts[BookingStatus::kFailedPayment]);
-  CHECK(counts[BookingStatus::kConfirmed] == std::min<int64_t>(kUnits, accepted));
+  const bool sold_right = CheckSoldPerProperty(env, properties, drill.units, accepted_by);
+  const bool own_checks = !drill.afterwards || drill.afterwards(env, properties, fault);
 
   REQUIRE_MESSAGE(env.WaitAudited(kPhaseBound), "audit did not archive every event; see ",
                   env.dir());
-  const auto verified = env.Verify({property});
+  const auto verified = env.Verify(properties);
   CHECK(verified == 0);
   MESSAGE("drill took ", SecondsSince(started), " s");
   env.Passed(verified == 0 && held.refused_but_written.empty() &&
              held.accepted_not_written.empty() && held.accepted_not_terminal.empty() &&
-             held.unresolved.empty() && all_terminal);
+             held.unresolved.empty() && all_terminal && sold_right && own_checks);
 }
 
 }  // namespace wanderluxe::testing

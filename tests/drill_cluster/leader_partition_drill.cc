@@ -8,9 +8,7 @@
 // left one, and verify passes (cluster_herd_drill.h).
 #include <doctest/doctest.h>
 
-#include <thread>
-
-#include "drill_cluster/cluster_herd_drill.h"
+#include "drill_cluster/node_faults.h"
 
 namespace wanderluxe {
 namespace {
@@ -19,16 +17,12 @@ constexpr std::chrono::seconds kCutOffFor{20};
 
 TEST_SUITE("drill-cluster.leader_partition") {
   TEST_CASE("the partition leader cut off for 20 s mid-herd, healed: every answer true") {
-    testing::RunClusterHerdDrill({"cpart", testing::DrillSpec::Cluster::kNetns,
-                                  [](testing::PrivateCluster& cluster, const std::string& leader) {
-                                    cluster.Partition(leader);
-                                  },
-                                  [](testing::PrivateCluster& cluster, const std::string& leader,
-                                     std::chrono::steady_clock::time_point cut) {
-                                    std::this_thread::sleep_until(
-                                        cut + kCutOffFor);  // the fault's length, not a wait
-                                    cluster.Heal(leader);
-                                  }});
+    testing::ClusterHerdDrill drill;
+    drill.name = "cpart";
+    drill.cluster = testing::DrillSpec::Cluster::kNetns;
+    drill.fault =
+        testing::KafkaLeaderFault(testing::PartitionNode(), testing::HealAfter(kCutOffFor));
+    testing::RunClusterHerdDrill(drill);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/redis/redis_connect.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_record.h"
 #include "wanderluxe/booking_event.h"
@@ -113,7 +114,7 @@ DrillEnv::DrillEnv(DrillSpec spec)
                       {config_.kafka.dlq_topic, 1, replicas, min_insync}});
   REQUIRE_MESSAGE(created.ok(), "Kafka: ", created.status().ToString(),
                   " -- start it with scripts/stack up");
-  auto redis = RedisClient::Connect(config_.redis);
+  auto redis = ConnectRedis(config_.redis);
   auto mongo = MongoStore::Connect(config_.mongo);
   REQUIRE_MESSAGE(redis.ok(), "Redis: ", redis.status().ToString(), " -- scripts/stack up");
   REQUIRE_MESSAGE(mongo.ok(), "FerretDB: ", mongo.status().ToString(), " -- scripts/stack up");
@@ -156,13 +157,19 @@ std::map<std::string, std::string> DrillEnv::SecretEnvironment() const {
                         : std::map<std::string, std::string>{};
 }
 
-void DrillEnv::StartEveryRole() {
+std::vector<ChildProcess*> DrillEnv::StartEveryRole(int processors) {
   StartBank();
   StartAudit();
-  StartProcessor("processor");
-  REQUIRE_MESSAGE(WaitAssigned({"processor"}, seconds(90)),
-                  "the processor did not join its group; see ", dir_);
+  std::vector<ChildProcess*> started;
+  std::vector<std::string> names;
+  for (int n = 1; n <= processors; ++n) {
+    names.push_back(processors == 1 ? "processor" : "processor-" + std::to_string(n));
+    started.push_back(&StartProcessor(names.back()));
+  }
+  REQUIRE_MESSAGE(WaitAssigned(names, seconds(90)), "the processors did not join their group; see ",
+                  dir_);
   StartGateway();
+  return started;
 }
 
 ChildProcess& DrillEnv::StartBank(const std::string& log_name) {
@@ -225,9 +232,13 @@ std::optional<int> DrillEnv::Stop(ChildProcess& child, std::chrono::seconds time
 
 std::string DrillEnv::Property(const std::string& label, int64_t units) {
   const std::string property = UniqueName("prop-drill-" + label);
+  Seed(property, units);
+  return property;
+}
+
+void DrillEnv::Seed(const std::string& property, int64_t units) {
   auto seeded = inventory_->Seed(property, units, true);
   REQUIRE_MESSAGE(seeded.ok(), seeded.status().ToString());
-  return property;
 }
 
 void DrillEnv::PublishOne(const std::string& property, const std::string& booking_id) {

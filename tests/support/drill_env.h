@@ -15,7 +15,7 @@
 
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
-#include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_commands.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
 #include "support/private_cluster.h"
@@ -57,7 +57,7 @@ class DrillEnv {
   const Config& config() const { return config_; }
   const std::string& bank_url() const { return bank_url_; }
   const std::string& gateway_url() const { return gateway_url_; }
-  RedisClient& redis() { return *redis_; }
+  RedisCommands& redis() { return *redis_; }
   RedisInventoryStore& inventory() { return *inventory_; }
   MongoLedger& ledger() { return *ledger_; }
   MongoStore& mongo() { return *mongo_; }
@@ -66,9 +66,11 @@ class DrillEnv {
   // (later --set flags win).
   std::vector<std::string> Args(std::vector<std::string> role,
                                 const std::vector<std::string>& extra_sets = {}) const;
-  // The bank, the audit, one processor ("processor", waited for until it
-  // holds partitions) and the gateway: the system a herd goes through.
-  void StartEveryRole();
+  // The bank, the audit, `processors` processors ("processor", or
+  // "processor-1".. when more than one; waited for until each holds
+  // partitions) and the gateway: the system a herd goes through. Returns
+  // the processors.
+  std::vector<ChildProcess*> StartEveryRole(int processors = 1);
   // The passwords of a secure private stack, for a role's environment.
   std::map<std::string, std::string> SecretEnvironment() const;
   // Starts a role; its output goes to <dir>/<log_name>.log.
@@ -93,6 +95,8 @@ class DrillEnv {
 
   // A property id of this drill, seeded with `units` (by `wanderluxe seed`'s store code).
   std::string Property(const std::string& label, int64_t units);
+  // Seeds `property` with `units`, as Property does.
+  void Seed(const std::string& property, int64_t units);
   // Publishes BOOKING_INITIATED events straight to the requests topic
   // (key = propertyId), from a few threads; returns the booking ids.
   std::vector<std::string> Publish(const std::string& property, int count,
@@ -143,7 +147,7 @@ class DrillEnv {
   Config config_;
   std::string bank_url_, gateway_url_;
   int gateway_port_ = 0;
-  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisCommands> redis_;
   std::unique_ptr<RedisInventoryStore> inventory_;
   std::unique_ptr<MongoStore> mongo_;
   std::unique_ptr<MongoLedger> ledger_;

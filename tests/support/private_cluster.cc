@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "adapters/redis/redis_client.h"
 #include "support/server_signals.h"
 #include "support/servers.h"
 
@@ -211,6 +212,24 @@ std::string PrivateCluster::SlotMaster(int slot) const {
   return node;
 }
 
+std::string PrivateCluster::ReplicaOf(const std::string& node) const {
+  RedisConfig config;
+  config.host = Host(node);
+  config.port = Port(node);
+  config.database = 0;
+  auto client = RedisClient::Connect(config);
+  if (!client.ok()) return "";
+  // ROLE of a replica: ["slave", master host, master port, link state, offset].
+  auto role = (*client)->Command({"ROLE"});
+  if (!role.ok() || role->elements.size() < 3 || role->elements[0].text != "slave") return "";
+  const int port = static_cast<int>(role->elements[2].integer);
+  for (int n = 1; n <= kRedisNodes; ++n) {
+    const std::string other = "redis-" + std::to_string(n);
+    if (Port(other) == port) return other;
+  }
+  return "";
+}
+
 std::vector<std::string> PrivateCluster::Sets(Redis redis) const {
   std::vector<std::string> sets = {
       "kafka.brokers=" + BootstrapServers(), "kafka.replication_factor=3",
@@ -219,9 +238,13 @@ std::vector<std::string> PrivateCluster::Sets(Redis redis) const {
       "mongo.uri=mongodb://127.0.0.1:" + std::to_string(Port("ferretdb")) +
           "/?serverSelectionTimeoutMS=2000"};
   if (redis == Redis::kInclude) {
+    // As config/cluster.yaml: an inventory change waits for a replica. The
+    // cluster is the drill's own, and a Redis Cluster has database 0 only.
     sets.insert(sets.end(),
                 {"redis.mode=cluster", "redis.host=" + Host("redis-1"),
-                 "redis.port=" + std::to_string(Port("redis-1")), "redis.property_tag={%s}"});
+                 "redis.port=" + std::to_string(Port("redis-1")), "redis.property_tag={%s}",
+                 "redis.database=0", "redis.command_timeout_ms=1000", "redis.replica_acks=1",
+                 "redis.replica_ack_timeout_ms=500"});
   }
   return sets;
 }

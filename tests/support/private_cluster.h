@@ -31,8 +31,8 @@ struct PartitionLeadership {
 
 class PrivateCluster {
  public:
-  // What Sets carries: the roles use the cluster's Redis only once they
-  // speak Redis Cluster; until then a drill gives them a Redis of its own.
+  // What Sets carries: the cluster's Redis as config/cluster.yaml uses it,
+  // or none (a drill that gives the roles a Redis of its own).
   enum class Redis { kInclude, kLeaveOut };
 
   // The nodes scripts/stack knows in the cluster profile, in its start order.
@@ -78,6 +78,9 @@ class PrivateCluster {
   std::optional<PartitionLeadership> Leadership(const std::string& topic, int partition) const;
   // The node serving `slot` as master ("redis-N"); empty when none answers.
   std::string SlotMaster(int slot) const;
+  // The master a Redis node replicates ("redis-N", by its ROLE); empty when
+  // the node is a master itself or does not answer.
+  std::string ReplicaOf(const std::string& node) const;
 
   // section.key=value overrides that point a role at this cluster: the
   // brokers with replication factor 3 and min.insync.replicas 2, FerretDB,

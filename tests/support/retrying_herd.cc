@@ -68,7 +68,7 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
   // One send: the answer's status (0 = none) and, for a 202, what it said.
   auto send = [&](const std::string& key, KeyOutcome& out, milliseconds& retry_after) {
     auto r = http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}},
-                       BookingBody(key, o.property_id));
+                       BookingBody(key, out.property_id));
     ++tally.requests;
     ++out.attempts;
     const int status = r.ok() ? r->status : 0;
@@ -113,6 +113,9 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
     }
     KeyOutcome out;
     out.key = o.id_prefix + "-" + std::to_string(client) + "-" + std::to_string(i);
+    out.property_id = o.properties.empty()
+                          ? o.property_id
+                          : o.properties[static_cast<size_t>(client + i) % o.properties.size()];
     out.final_status = until_final(out);
     if (out.final_status == 202 && o.resend_every > 0 && i % o.resend_every == 0) {
       out.resent = true;

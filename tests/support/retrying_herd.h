@@ -22,6 +22,8 @@ namespace wanderluxe::testing {
 struct RetryingHerdOptions {
   std::string url;  // the gateway, "http://127.0.0.1:<port>"
   std::string property_id;
+  // When not empty, the keys book these in turn instead of property_id.
+  std::vector<std::string> properties;
   std::string id_prefix;  // bookingId = Idempotency-Key = <id_prefix>-<n>
   int clients = 16;       // one connection and one thread each
   int keys_per_client = 100;
@@ -46,6 +48,7 @@ struct Accepted202 {
 
 struct KeyOutcome {
   std::string key;  // the Idempotency-Key, and the bookingId sent
+  std::string property_id;
   int attempts = 0;
   std::vector<int> answers;        // every attempt's status (0 = none), in order
   std::vector<double> answered_s;  // when each answer came, seconds after the herd started
