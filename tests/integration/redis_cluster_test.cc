@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <signal.h>
+#include <cstring>
+
 #include <atomic>
 #include <chrono>
 #include <random>
@@ -94,6 +97,70 @@ std::pair<int64_t, int64_t> ReplicationOffsets(RedisClusterFixture& cluster, int
     if (offset != std::string::npos) acknowledged = std::stoll(text.substr(offset + 7));
   }
   return {number_after("master_repl_offset:"), acknowledged};
+}
+
+// A master SIGKILLed (its connections refused) or SIGSTOPped (silent: every
+// call to it spends its whole deadline): either way its replica takes over
+// and the client's reads find it in bounded time.
+void ReadsFollowTheFailover(int signo) {
+  // cluster-node-timeout 1000 ms: the replica starts its election about
+  // 1-2 s after the master went silent.
+  RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
+  RedisConfig config = cluster.Config();
+  config.command_timeout_ms = 500;
+  auto client = ConnectOrFail(config);
+  const int victim = cluster.master_port(1);
+  const int heir = cluster.replica_port(1);
+  const std::string key = KeyOn(*client, victim, "failover:");
+  const int slot = RedisKeySlot(key);
+  REQUIRE(client->Command({"SET", key, "kept"}).ok());
+  // Replication is asynchronous: wait until the replica acknowledged the write.
+  const bool replicated = testing::WaitUntil(
+      [&] {
+        const auto [sent, acknowledged] = ReplicationOffsets(cluster, victim);
+        return sent > 0 && acknowledged >= sent;
+      },
+      std::chrono::seconds(10));
+  REQUIRE_MESSAGE(replicated, "the replica never acknowledged the write");
+
+  const auto killed = std::chrono::steady_clock::now();
+  if (signo == SIGKILL) {
+    cluster.Kill(victim);
+  } else {
+    cluster.Signal(victim, signo);
+  }
+  int failures = 0;
+  std::map<StatusCode, int> codes;
+  Result<RedisReply> got = Status::Unavailable("not tried");
+  const bool served = testing::WaitUntil(
+      [&] {
+        got = client->Command({"GET", key});
+        if (!got.ok()) {
+          ++failures;
+          ++codes[got.status().code()];
+        }
+        return got.ok();
+      },
+      std::chrono::seconds(30));
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed);
+  if (signo != SIGKILL) cluster.Signal(victim, SIGCONT);
+  REQUIRE_MESSAGE(served, "no answer for 30 s after the master's ", std::string(strsignal(signo)),
+                  ": ", got.status().ToString());
+  MESSAGE("failover: reads served again ", took.count(), " ms after the master's ",
+          std::string(strsignal(signo)), " (", failures, " failed calls on the way; ",
+          client->stats().refreshes, " map reads)");
+  CHECK(got->text == "kept");
+  CHECK(client->MasterOf(slot)->port == heir);
+  for (const auto& failed : codes) {
+    const StatusCode code = failed.first;
+    CHECK_MESSAGE((code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded),
+                  failed.second, " calls failed with ", StatusCodeName(code));
+  }
+  CHECK(took < std::chrono::seconds(15));
+  REQUIRE(client->Command({"SET", key, "after"}).ok());
+  CHECK(cluster.On(heir, {"GET", key})->text == "after");
+  CHECK(cluster.WaitClusterOk(milliseconds(10'000)));
 }
 
 TEST_SUITE("integration.redis_cluster") {
@@ -294,58 +361,13 @@ TEST_SUITE("integration.redis_cluster") {
   }
 
   TEST_CASE("a master SIGKILLed: its replica takes over and the client finds it in bounded time") {
-    // cluster-node-timeout 1000 ms: the replica starts its election about
-    // 1-2 s after the master went silent.
-    RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
-    RedisConfig config = cluster.Config();
-    config.command_timeout_ms = 500;
-    auto client = ConnectOrFail(config);
-    const int victim = cluster.master_port(1);
-    const int heir = cluster.replica_port(1);
-    const std::string key = KeyOn(*client, victim, "failover:");
-    const int slot = RedisKeySlot(key);
-    REQUIRE(client->Command({"SET", key, "kept"}).ok());
-    // Replication is asynchronous: wait until the replica acknowledged the write.
-    const bool replicated = testing::WaitUntil(
-        [&] {
-          const auto [sent, acknowledged] = ReplicationOffsets(cluster, victim);
-          return sent > 0 && acknowledged >= sent;
-        },
-        std::chrono::seconds(10));
-    REQUIRE_MESSAGE(replicated, "the replica never acknowledged the write");
+    ReadsFollowTheFailover(SIGKILL);
+  }
 
-    const auto killed = std::chrono::steady_clock::now();
-    cluster.Kill(victim);
-    int failures = 0;
-    std::map<StatusCode, int> codes;
-    Result<RedisReply> got = Status::Unavailable("not tried");
-    const bool served = testing::WaitUntil(
-        [&] {
-          got = client->Command({"GET", key});
-          if (!got.ok()) {
-            ++failures;
-            ++codes[got.status().code()];
-          }
-          return got.ok();
-        },
-        std::chrono::seconds(30));
-    const auto took =
-        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed);
-    REQUIRE_MESSAGE(served,
-                    "no answer for 30 s after the master's SIGKILL: ", got.status().ToString());
-    MESSAGE("failover: reads served again ", took.count(), " ms after the master's SIGKILL (",
-            failures, " failed calls on the way; ", client->stats().refreshes, " map reads)");
-    CHECK(got->text == "kept");
-    CHECK(client->MasterOf(slot)->port == heir);
-    for (const auto& failed : codes) {
-      const StatusCode code = failed.first;
-      CHECK_MESSAGE((code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded),
-                    failed.second, " calls failed with ", StatusCodeName(code));
-    }
-    CHECK(took < std::chrono::seconds(15));
-    REQUIRE(client->Command({"SET", key, "after"}).ok());
-    CHECK(cluster.On(heir, {"GET", key})->text == "after");
-    CHECK(cluster.WaitClusterOk(milliseconds(10'000)));
+  // A silent master (paused, or cut off) refuses nothing: the client must
+  // read the map again on time of its own, not the spent call's.
+  TEST_CASE("a master SIGSTOPped: its replica takes over and the client finds it in bounded time") {
+    ReadsFollowTheFailover(SIGSTOP);
   }
 
   TEST_CASE("a stalled master: the call ends kDeadlineExceeded by its deadline, then recovers") {

@@ -303,6 +303,12 @@ Result<RedisReply> RedisClusterClient::Route(const std::vector<std::string>& key
     }
   }
   const Clock::time_point deadline = Clock::now() + milliseconds(config_.command_timeout_ms);
+  bool suspect = false;
+  {
+    MutexLock lock(&mu_);
+    suspect = map_suspect_;
+  }
+  if (suspect) RefreshIfDue(deadline);
   std::optional<RedisEndpoint> ask_target;
   int redirects = 0;
   Status last = Status::Unavailable("redis " + name + ": no node tried");
@@ -341,6 +347,12 @@ Result<RedisReply> RedisClusterClient::Route(const std::vector<std::string>& key
       case Attempt::Kind::kReply:
         return std::move(attempt.reply);
       case Attempt::Kind::kFailed:
+        if (attempt.status.code() == StatusCode::kDeadlineExceeded) {
+          // A silent node (paused, cut off) refuses nothing and spent this
+          // call's time: the next call reads the map first, on its own time.
+          MutexLock lock(&mu_);
+          map_suspect_ = true;
+        }
         return attempt.status;
       case Attempt::Kind::kBroken:
         RefreshIfDue(deadline);  // a failed master: the next call finds its successor
@@ -431,6 +443,7 @@ Status RedisClusterClient::RefreshBefore(Clock::time_point deadline) {
   if (!best || best->CoveredSlots() == 0) return last;
   MutexLock lock(&mu_);
   map_ = std::move(*best);
+  map_suspect_ = false;
   last_refresh_ = Clock::now();
   ++stats_.refreshes;
   return Status::Ok();

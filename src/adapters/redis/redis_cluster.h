@@ -145,6 +145,8 @@ class RedisClusterClient final : public RedisCommands {
   std::map<std::string, std::unique_ptr<Pool>> pools_ GUARDED_BY(mu_);
   std::map<std::string, std::string> script_shas_ GUARDED_BY(mu_);  // source -> SHA
   bool refreshing_ GUARDED_BY(mu_) = false;
+  // A call timed out on a node: the next call reads the map before routing.
+  bool map_suspect_ GUARDED_BY(mu_) = false;
   Clock::time_point last_refresh_ GUARDED_BY(mu_);
   RedisClusterStats stats_ GUARDED_BY(mu_);
 };
