@@ -17,6 +17,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/redis/redis_connect.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_record.h"
 #include "wanderluxe/booking_event.h"
@@ -119,7 +120,14 @@ DrillEnv::DrillEnv(DrillSpec spec)
   REQUIRE_MESSAGE(mongo.ok(), "FerretDB: ", mongo.status().ToString(), " -- scripts/stack up");
   redis_ = std::move(*redis);
   mongo_ = std::move(*mongo);
-  inventory_ = std::make_unique<RedisInventoryStore>(*redis_);
+  // On a Redis Cluster a property's keys live on its slot's master: the
+  // store goes through the cluster client (redis() speaks to the seed node).
+  if (IsRedisCluster(config_.redis)) {
+    auto cluster = ConnectRedis(config_.redis);
+    REQUIRE_MESSAGE(cluster.ok(), "Redis Cluster: ", cluster.status().ToString());
+    cluster_redis_ = std::move(*cluster);
+  }
+  inventory_ = std::make_unique<RedisInventoryStore>(cluster_redis_ ? *cluster_redis_ : *redis_);
   ledger_ = std::make_unique<MongoLedger>(*mongo_);
   MESSAGE("drill ", spec_.name, ": logs in ", dir_);
 }
@@ -179,6 +187,26 @@ ChildProcess& DrillEnv::StartGateway() {
   REQUIRE_MESSAGE(WaitUntil([&] { return Healthy(gateway_url_); }, seconds(30)),
                   "gateway did not answer /healthz in 30 s; see ", dir_);
   return gateway;
+}
+
+ChildProcess& DrillEnv::StartNamedGateway(const std::string& log_name) {
+  if (log_name == "gateway") return StartGateway();
+  if (gateway_ports_.count(log_name) == 0) {
+    std::vector<int> taken = {gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))};
+    for (const auto& [name, port] : gateway_ports_) taken.push_back(port);
+    gateway_ports_[log_name] = DistinctPort(taken);
+  }
+  const std::string url = NamedGatewayUrl(log_name);
+  ChildProcess& gateway =
+      Start(log_name, {"gateway"}, {"gateway.port=" + std::to_string(gateway_ports_[log_name])});
+  REQUIRE_MESSAGE(WaitUntil([&] { return Healthy(url); }, seconds(30)), log_name,
+                  " did not answer /healthz in 30 s; see ", dir_);
+  return gateway;
+}
+
+std::string DrillEnv::NamedGatewayUrl(const std::string& log_name) const {
+  if (log_name == "gateway") return gateway_url_;
+  return "http://127.0.0.1:" + std::to_string(gateway_ports_.at(log_name));
 }
 
 ChildProcess& DrillEnv::StartProcessor(const std::string& log_name,

@@ -16,6 +16,7 @@
 #include "adapters/kafka/kafka_producer.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_client.h"
+#include "adapters/redis/redis_commands.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "support/child_process.h"
 #include "support/private_cluster.h"
@@ -78,6 +79,11 @@ class DrillEnv {
   ChildProcess& StartBank(const std::string& log_name = "bank");
   ChildProcess& StartAudit();
   ChildProcess& StartGateway();
+  // A gateway of its own name ("gateway" is StartGateway's): a port is picked
+  // at its first start and kept, so that a restart answers at the same URL.
+  // Waited for until it answers /healthz.
+  ChildProcess& StartNamedGateway(const std::string& log_name);
+  std::string NamedGatewayUrl(const std::string& log_name) const;
   // A processor with its own admin port (for ProcessorMetric).
   ChildProcess& StartProcessor(const std::string& log_name,
                                std::vector<std::string> extra_sets = {});
@@ -144,11 +150,13 @@ class DrillEnv {
   std::string bank_url_, gateway_url_;
   int gateway_port_ = 0;
   std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisCommands> cluster_redis_;  // redis.mode cluster only: inventory_'s
   std::unique_ptr<RedisInventoryStore> inventory_;
   std::unique_ptr<MongoStore> mongo_;
   std::unique_ptr<MongoLedger> ledger_;
   std::vector<std::unique_ptr<ChildProcess>> children_;
   std::map<std::string, std::string> admin_urls_;  // processor log name -> admin URL
+  std::map<std::string, int> gateway_ports_;       // StartNamedGateway's log name -> port
   int published_ = 0;
   bool passed_ = false;
   std::unique_ptr<KafkaProducer> producer_;

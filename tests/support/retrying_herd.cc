@@ -1,6 +1,7 @@
 #include "support/retrying_herd.h"
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -63,12 +64,17 @@ int64_t RetryingHerd::total_keys() const {
 
 void RetryingHerd::RunClient(int client, ClientTally& tally) {
   const RetryingHerdOptions& o = options_;
-  HttpClient http(o.url, o.request_timeout);
+  std::vector<std::unique_ptr<HttpClient>> gateways;
+  for (const std::string& url : o.urls.empty() ? std::vector<std::string>{o.url} : o.urls) {
+    gateways.push_back(std::make_unique<HttpClient>(url, o.request_timeout));
+  }
+  size_t gateway = static_cast<size_t>(client) % gateways.size();
+  std::string property_id = o.property_id;
   std::mt19937_64 rng(static_cast<uint64_t>(client) * 7919 + 17);
   // One send: the answer's status (0 = none) and, for a 202, what it said.
   auto send = [&](const std::string& key, KeyOutcome& out, milliseconds& retry_after) {
-    auto r = http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}},
-                       BookingBody(key, o.property_id));
+    auto r = gateways[gateway]->Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}},
+                                     BookingBody(key, property_id));
     ++tally.requests;
     ++out.attempts;
     const int status = r.ok() ? r->status : 0;
@@ -101,6 +107,7 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
           rng() % static_cast<uint64_t>(std::max<int64_t>(1, wait.count() / 2))));
       PauseUntil(Clock::now() + wait / 2 + jitter, stop_);
       backoff = std::min(backoff * 2, o.backoff_max);
+      gateway = (gateway + 1) % gateways.size();
       ++tally.retries;
       status = send(out.key, out, retry_after);
     }
@@ -110,6 +117,11 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
     if (o.keys_per_second > 0) {
       const double at_s = (static_cast<double>(i) * o.clients + client) / o.keys_per_second;
       PauseUntil(start_ + std::chrono::microseconds(static_cast<int64_t>(at_s * 1e6)), stop_);
+    }
+    if (!o.property_ids.empty()) {
+      const size_t n =
+          static_cast<size_t>(i) * static_cast<size_t>(o.clients) + static_cast<size_t>(client);
+      property_id = o.property_ids[n % o.property_ids.size()];
     }
     KeyOutcome out;
     out.key = o.id_prefix + "-" + std::to_string(client) + "-" + std::to_string(i);

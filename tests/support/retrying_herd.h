@@ -35,6 +35,13 @@ struct RetryingHerdOptions {
   // Every n-th key is sent once more after its 202 (0: never); the answer
   // must be the stored one, replayed.
   int resend_every = 10;
+  // When not empty, in place of `url`: gateways behind one address, as a
+  // load balancer spreads them. Client c starts on urls[c % n] and sends a
+  // key's next attempt to the next gateway after a retryable answer.
+  std::vector<std::string> urls;
+  // When not empty, in place of `property_id`: the herd's n-th key (in pacing
+  // order) books property_ids[n % size].
+  std::vector<std::string> property_ids;
 };
 
 // One 202 a key was answered with.
