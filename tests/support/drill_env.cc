@@ -188,6 +188,26 @@ ChildProcess& DrillEnv::StartGateway() {
   return gateway;
 }
 
+ChildProcess& DrillEnv::StartNamedGateway(const std::string& log_name) {
+  if (log_name == "gateway") return StartGateway();
+  if (gateway_ports_.count(log_name) == 0) {
+    std::vector<int> taken = {gateway_port_, std::stoi(bank_url_.substr(bank_url_.rfind(':') + 1))};
+    for (const auto& [name, port] : gateway_ports_) taken.push_back(port);
+    gateway_ports_[log_name] = DistinctPort(taken);
+  }
+  const std::string url = NamedGatewayUrl(log_name);
+  ChildProcess& gateway =
+      Start(log_name, {"gateway"}, {"gateway.port=" + std::to_string(gateway_ports_[log_name])});
+  REQUIRE_MESSAGE(WaitUntil([&] { return Healthy(url); }, seconds(30)), log_name,
+                  " did not answer /healthz in 30 s; see ", dir_);
+  return gateway;
+}
+
+std::string DrillEnv::NamedGatewayUrl(const std::string& log_name) const {
+  if (log_name == "gateway") return gateway_url_;
+  return "http://127.0.0.1:" + std::to_string(gateway_ports_.at(log_name));
+}
+
 ChildProcess& DrillEnv::StartProcessor(const std::string& log_name,
                                        std::vector<std::string> extra_sets) {
   const int port =

@@ -80,6 +80,11 @@ class DrillEnv {
   ChildProcess& StartBank(const std::string& log_name = "bank");
   ChildProcess& StartAudit();
   ChildProcess& StartGateway();
+  // A gateway of its own name ("gateway" is StartGateway's): a port is picked
+  // at its first start and kept, so that a restart answers at the same URL.
+  // Waited for until it answers /healthz.
+  ChildProcess& StartNamedGateway(const std::string& log_name);
+  std::string NamedGatewayUrl(const std::string& log_name) const;
   // A processor with its own admin port (for ProcessorMetric).
   ChildProcess& StartProcessor(const std::string& log_name,
                                std::vector<std::string> extra_sets = {});
@@ -153,6 +158,7 @@ class DrillEnv {
   std::unique_ptr<MongoLedger> ledger_;
   std::vector<std::unique_ptr<ChildProcess>> children_;
   std::map<std::string, std::string> admin_urls_;  // processor log name -> admin URL
+  std::map<std::string, int> gateway_ports_;       // StartNamedGateway's log name -> port
   int published_ = 0;
   bool passed_ = false;
   std::unique_ptr<KafkaProducer> producer_;

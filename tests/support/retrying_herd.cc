@@ -1,6 +1,7 @@
 #include "support/retrying_herd.h"
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -63,12 +64,16 @@ int64_t RetryingHerd::total_keys() const {
 
 void RetryingHerd::RunClient(int client, ClientTally& tally) {
   const RetryingHerdOptions& o = options_;
-  HttpClient http(o.url, o.request_timeout);
+  std::vector<std::unique_ptr<HttpClient>> gateways;
+  for (const std::string& url : o.urls.empty() ? std::vector<std::string>{o.url} : o.urls) {
+    gateways.push_back(std::make_unique<HttpClient>(url, o.request_timeout));
+  }
+  size_t gateway = static_cast<size_t>(client) % gateways.size();
   std::mt19937_64 rng(static_cast<uint64_t>(client) * 7919 + 17);
   // One send: the answer's status (0 = none) and, for a 202, what it said.
   auto send = [&](const std::string& key, KeyOutcome& out, milliseconds& retry_after) {
-    auto r = http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}},
-                       BookingBody(key, out.property_id));
+    auto r = gateways[gateway]->Send("POST", "/api/v1/bookings", {{"Idempotency-Key", key}},
+                                     BookingBody(key, out.property_id));
     ++tally.requests;
     ++out.attempts;
     const int status = r.ok() ? r->status : 0;
@@ -101,6 +106,7 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
           rng() % static_cast<uint64_t>(std::max<int64_t>(1, wait.count() / 2))));
       PauseUntil(Clock::now() + wait / 2 + jitter, stop_);
       backoff = std::min(backoff * 2, o.backoff_max);
+      gateway = (gateway + 1) % gateways.size();
       ++tally.retries;
       status = send(out.key, out, retry_after);
     }
@@ -113,9 +119,10 @@ void RetryingHerd::RunClient(int client, ClientTally& tally) {
     }
     KeyOutcome out;
     out.key = o.id_prefix + "-" + std::to_string(client) + "-" + std::to_string(i);
-    out.property_id = o.properties.empty()
-                          ? o.property_id
-                          : o.properties[static_cast<size_t>(client + i) % o.properties.size()];
+    // The herd's n-th key, in pacing order, books properties[n % size].
+    const size_t n =
+        static_cast<size_t>(i) * static_cast<size_t>(o.clients) + static_cast<size_t>(client);
+    out.property_id = o.properties.empty() ? o.property_id : o.properties[n % o.properties.size()];
     out.final_status = until_final(out);
     if (out.final_status == 202 && o.resend_every > 0 && i % o.resend_every == 0) {
       out.resent = true;

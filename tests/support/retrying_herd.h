@@ -22,7 +22,8 @@ namespace wanderluxe::testing {
 struct RetryingHerdOptions {
   std::string url;  // the gateway, "http://127.0.0.1:<port>"
   std::string property_id;
-  // When not empty, the keys book these in turn instead of property_id.
+  // When not empty, in place of `property_id`: the herd's n-th key (in pacing
+  // order) books properties[n % size].
   std::vector<std::string> properties;
   std::string id_prefix;  // bookingId = Idempotency-Key = <id_prefix>-<n>
   int clients = 16;       // one connection and one thread each
@@ -37,6 +38,10 @@ struct RetryingHerdOptions {
   // Every n-th key is sent once more after its 202 (0: never); the answer
   // must be the stored one, replayed.
   int resend_every = 10;
+  // When not empty, in place of `url`: gateways behind one address, as a
+  // load balancer spreads them. Client c starts on urls[c % n] and sends a
+  // key's next attempt to the next gateway after a retryable answer.
+  std::vector<std::string> urls;
 };
 
 // One 202 a key was answered with.
