@@ -20,7 +20,6 @@ using std::chrono::seconds;
 // About 20 s of herd if nothing failed; the fault lands a fifth of the way in.
 constexpr int kClients = 40;
 constexpr int kKeysPerClient = 50;
-constexpr double kKeysPerSecond = 100;
 constexpr int64_t kKeysBeforeFault = 400;
 // A publish may wait out a leader election: librdkafka retries it on the new
 // leader within the delivery timeout. The gateway's claim outlives the
