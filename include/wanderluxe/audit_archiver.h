@@ -28,7 +28,9 @@ class AuditArchiver {
   AuditArchiver(ArchiverOptions options, EventConsumer& consumer, std::vector<ArchiveSink*> sinks,
                 MetricsRegistry& metrics);
 
-  // Archives until `stop` is set; then finishes the batch in hand, commits, returns.
+  // Archives until `stop` is set. A batch polled when the stop comes is still
+  // archived and committed, unless a sink fails after it: then nothing of it
+  // is committed, and the group's next member reads it again.
   void Run(const std::atomic<bool>& stop);
 
   // One batch: poll, archive (retrying sinks until they succeed or `stop`), commit.

@@ -22,7 +22,6 @@ AuditArchiver::AuditArchiver(ArchiverOptions options, EventConsumer& consumer,
 
 void AuditArchiver::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) RunOnce(stop);
-  RunOnce(stop);  // whatever was polled before the stop is still archived and committed
 }
 
 std::vector<ConsumedEvent> AuditArchiver::PollBatch(const std::atomic<bool>& stop) {
