@@ -186,7 +186,7 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
   const std::string key = attempt->key, fingerprint = attempt->fingerprint, token = attempt->token;
   attempt->claimed_at = options_.clock->SteadyNow();
   idempotency_.ClaimAsync(
-      key, fingerprint, token, options_.in_flight_ttl,
+      key, fingerprint, token, options_.in_flight_ttl, options_.done_ttl,
       [this, attempt](Result<IdempotencyClaim> claim) { OnClaim(attempt, std::move(claim)); });
 }
 

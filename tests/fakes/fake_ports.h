@@ -427,12 +427,18 @@ class FakeIdempotencyStore : public IdempotencyStore {
     std::string fingerprint, token, response;
     Clock::time_point expires = Clock::time_point::max();
   };
+  // The key's attempt mark, as RedisIdempotencyStore keeps it.
+  struct Mark {
+    std::string value;
+    Clock::time_point expires;
+  };
+  static constexpr std::string_view kMarkedUnknown = "1";
 
   explicit FakeIdempotencyStore(Faults& faults) : faults_(faults) {}
 
   Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                 const std::string& token,
-                                 std::chrono::milliseconds in_flight_ttl) override {
+                                 const std::string& token, std::chrono::milliseconds in_flight_ttl,
+                                 std::chrono::milliseconds done_ttl) override {
     if (Status s = faults_.Check("idem-claim"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* existing = Live(key);
@@ -441,11 +447,17 @@ class FakeIdempotencyStore : public IdempotencyStore {
     }
     records_[key] = {IdempotencyClaim::State::kInFlight, fingerprint, token, "",
                      Clock::now() + in_flight_ttl};
+    // The claim and its mark are two commands in Redis: a fault may come between.
+    if (Status s = faults_.Check("idem-claim-mark"); !s.ok()) return s;
+    const Mark* earlier = LiveMark(key);
+    marks_[key] = {earlier == nullptr ? token : std::string(kMarkedUnknown),
+                   Clock::now() + done_ttl};
     return IdempotencyClaim{};
   }
   void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
-                  std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override {
-    done(Claim(key, fingerprint, token, in_flight_ttl));
+                  std::chrono::milliseconds in_flight_ttl, std::chrono::milliseconds done_ttl,
+                  ClaimCallback done) override {
+    done(Claim(key, fingerprint, token, in_flight_ttl, done_ttl));
   }
   void CompleteAsync(const std::string& key, const std::string& token, const std::string& response,
                      const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl,
@@ -463,7 +475,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
   Status MarkUnknown(const std::string& key, std::chrono::milliseconds ttl) {
     if (Status s = faults_.Check("idem-mark-unknown"); !s.ok()) return s;
     std::lock_guard lock(mu_);
-    unknown_[key] = Clock::now() + ttl;
+    marks_[key] = {std::string(kMarkedUnknown), Clock::now() + ttl};
     return Status::Ok();
   }
   Status Complete(const std::string& key, const std::string& token, const std::string& response,
@@ -479,6 +491,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
     r->state = IdempotencyClaim::State::kDone;
     r->response = response;
     r->expires = Clock::now() + done_ttl;
+    if (const Mark* mark = LiveMark(key); mark != nullptr && mark->value == token) marks_.erase(key);
     return Status::Ok();
   }
   Result<bool> Release(const std::string& key, const std::string& token) {
@@ -488,8 +501,11 @@ class FakeIdempotencyStore : public IdempotencyStore {
     if (r != nullptr && r->token == token && r->state == IdempotencyClaim::State::kInFlight) {
       records_.erase(key);
     }
-    const auto mark = unknown_.find(key);
-    return mark != unknown_.end() && mark->second > Clock::now();
+    const Mark* mark = LiveMark(key);
+    if (mark == nullptr) return false;
+    if (mark->value != token) return true;
+    marks_.erase(key);  // the only attempt, certainly not written
+    return false;
   }
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override {
     if (Status s = faults_.Check("idem-find-accepted"); !s.ok()) return s;
@@ -523,12 +539,22 @@ class FakeIdempotencyStore : public IdempotencyStore {
     }
     return &it->second;
   }
+  const Mark* LiveMark(const std::string& key) {
+    auto it = marks_.find(key);
+    if (it == marks_.end()) return nullptr;
+    if (it->second.expires <= Clock::now()) {
+      marks_.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
 
   Faults& faults_;
   std::mutex mu_;
   std::map<std::string, Record> records_;
   std::map<std::string, std::pair<AcceptedBooking, Clock::time_point>> accepted_;
-  std::map<std::string, Clock::time_point> unknown_;  // key -> its mark's expiry
+  // key -> its mark: the only attempt's token, or kMarkedUnknown.
+  std::map<std::string, Mark> marks_;
 };
 
 }  // namespace wanderluxe::fakes

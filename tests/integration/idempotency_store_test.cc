@@ -10,6 +10,7 @@
 #include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "adapters/redis/redis_pipeline.h"
+#include "support/child_process.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -28,9 +29,10 @@ struct StoreFixture {
     store = std::make_unique<RedisIdempotencyStore>(*redis, pipeline);
     key = testing::UniqueName("idem-store");
   }
-  Result<IdempotencyClaim> Claim(const std::string& fingerprint, const std::string& token) {
+  Result<IdempotencyClaim> Claim(const std::string& fingerprint, const std::string& token,
+                                 milliseconds in_flight_ttl = kTtl) {
     std::promise<Result<IdempotencyClaim>> answered;
-    store->ClaimAsync(key, fingerprint, token, kTtl,
+    store->ClaimAsync(key, fingerprint, token, in_flight_ttl, kTtl,
                       [&](Result<IdempotencyClaim> c) { answered.set_value(std::move(c)); });
     return answered.get_future().get();
   }
@@ -130,13 +132,49 @@ TEST_SUITE("integration.idempotency_store") {
     CHECK(Claim(kFingerprint, "tok-e")->state == IdempotencyClaim::State::kClaimed);
   }
 
+  // A gateway killed after its publish left the broker, before the verdict:
+  // its claim lapses, and the key's next holder cannot know what that
+  // publish did. Found by the nemesis (a 503 whose event was on the topic).
+  TEST_CASE_FIXTURE(StoreFixture,
+                    "a claim whose holder vanished lapses; the next holder's release says an "
+                    "earlier attempt may have been written") {
+    constexpr milliseconds kShortInFlight{200};
+    REQUIRE(Claim(kFingerprint, "tok-a", kShortInFlight)->state ==
+            IdempotencyClaim::State::kClaimed);
+    // tok-a never completes nor releases. Its claim lapses; tok-b takes the key.
+    const bool taken = testing::WaitUntil(
+        [&] {
+          auto claim = Claim(kFingerprint, "tok-b");
+          return claim.ok() && claim->state == IdempotencyClaim::State::kClaimed;
+        },
+        seconds(10));
+    REQUIRE(taken);
+    auto marked = Release("tok-b");  // tok-b's own copy certainly not written
+    REQUIRE(marked.ok());
+    CHECK_MESSAGE(*marked, "tok-a's copy may be on the topic: tok-b must not answer 503");
+  }
+
+  TEST_CASE_FIXTURE(StoreFixture,
+                    "the only attempt, certainly not written, is told so; a completed one "
+                    "leaves no mark") {
+    REQUIRE(Claim(kFingerprint, "tok-a")->state == IdempotencyClaim::State::kClaimed);
+    auto first = Release("tok-a");
+    REQUIRE(first.ok());
+    CHECK_FALSE(*first);
+    REQUIRE(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
+    REQUIRE(Complete("tok-b", "{}").ok());
+    auto mark = redis->Command({"EXISTS", RedisIdempotencyStore::UnknownKey(redis->config(), key)});
+    REQUIRE(mark.ok());
+    CHECK(mark->integer == 0);
+  }
+
   TEST_CASE_FIXTURE(StoreFixture, "two callers claim one key at once: exactly one holds it") {
     constexpr int kRounds = 200;
     int both = 0, neither = 0;
     for (int i = 0; i < kRounds; ++i) {
       key = testing::UniqueName("idem-race");
       std::promise<Result<IdempotencyClaim>> a, b;
-      store->ClaimAsync(key, kFingerprint, "tok-a", kTtl,
+      store->ClaimAsync(key, kFingerprint, "tok-a", kTtl, kTtl,
                         [&](Result<IdempotencyClaim> c) { a.set_value(std::move(c)); });
       auto claim_b = Claim(kFingerprint, "tok-b");
       auto claim_a = a.get_future().get();
@@ -163,7 +201,7 @@ TEST_SUITE("integration.idempotency_store") {
     CHECK(replay->state == IdempotencyClaim::State::kDone);
     CHECK(replay->fingerprint == kFingerprint);
     CHECK(replay->response == R"({"status":"ACCEPTED"})");
-    auto sync = store->Claim(key, kFingerprint, "tok-sync", kTtl);
+    auto sync = store->Claim(key, kFingerprint, "tok-sync", kTtl, kTtl);
     REQUIRE(sync.ok());
     CHECK(sync->state == IdempotencyClaim::State::kDone);
 

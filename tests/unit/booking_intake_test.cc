@@ -574,7 +574,32 @@ TEST_SUITE("unit.booking_intake") {
     REQUIRE(records_when_answered.has_value());
     CHECK(*records_when_answered == 0);
     const std::vector<std::string> calls = f.faults.log();
-    CHECK(calls == std::vector<std::string>{"idem-claim", "idem-release"});
+    CHECK(calls == std::vector<std::string>{"idem-claim", "idem-claim-mark", "idem-release"});
+  }
+
+  // Found by the nemesis: gateway A was killed after its publish left, before
+  // its verdict; A's claim lapsed; B's attempt under the key was certainly not
+  // written and answered 503, though A's copy was on the topic.
+  TEST_CASE("after a claimant vanished mid-publish, the next attempt's failed publish is a 504") {
+    Fixture f;
+    f.producer.hold_reports = true;
+    IntakeOptions short_claims = f.options;
+    short_claims.in_flight_ttl = std::chrono::milliseconds(20);
+    BookingIntake& vanishing = f.NewIntake(short_claims);
+    Pending a(vanishing, Fixture::Request("k-vanish", kBody));
+    REQUIRE(f.producer.held() == 1);  // A's publish left; A never hears of it
+    // A's claim lapses: B's attempt is told 409 until then, then claims.
+    std::optional<Pending> b;
+    const auto deadline = std::chrono::steady_clock::now() + kAnswerBound;
+    while (f.producer.held() == 1 && std::chrono::steady_clock::now() < deadline) {
+      b.emplace(f.intake, Fixture::Request("k-vanish", kBody));
+      if (b->answered()) CHECK(b->Wait().status == 409);
+    }
+    REQUIRE(f.producer.held() == 2);
+    f.producer.Report(Status::Ok());                     // A's copy: written
+    f.producer.Report(Status::Unavailable("no leader"));  // B's: certainly not
+    CHECK(b->Wait().status == 504);
+    a.Wait();
   }
 
   TEST_CASE("a release that fails after a failed publish is a 504, the claim left to expire") {

@@ -4,7 +4,10 @@
 // A key is claimed atomically (one claimant wins), then either completed with
 // the response to replay, or released when the publish certainly failed. A
 // publish whose outcome is unknown leaves its claim to expire and marks the
-// key, so that no later attempt under it is told "not recorded".
+// key, so that no later attempt under it is told "not recorded". A claim marks
+// the key too, with its token: a claimant that vanishes (killed between its
+// publish and its verdict) leaves that mark behind when its claim lapses, so
+// the key's next claimant knows an earlier attempt may have been written.
 //
 // Thread safety: every call may run concurrently with any other call, on the
 // same key or booking or on different ones, from any thread. Each call is atomic on its own: of
@@ -65,10 +68,12 @@ class IdempotencyStore {
   virtual ~IdempotencyStore() = default;
 
   // Claims `key` for a request with `fingerprint`, identified by `token`, unless
-  // a record exists; then returns that record untouched.
+  // a record exists; then returns that record untouched. A claim also marks
+  // the key as attempted, for `done_ttl`: by `token` when no attempt came
+  // before it, else as unknown. kClaimed is answered only once both are in.
   virtual void ClaimAsync(const std::string& key, const std::string& fingerprint,
                           const std::string& token, std::chrono::milliseconds in_flight_ttl,
-                          ClaimCallback done) = 0;
+                          std::chrono::milliseconds done_ttl, ClaimCallback done) = 0;
   // Called once the booking's event is durable. Records `accepted` for
   // FindAccepted (kept `done_ttl`; the first acceptance of a bookingId stays)
   // whether or not the claim is still ours, and in the same atomic step stores
@@ -78,8 +83,9 @@ class IdempotencyStore {
                              const std::string& response, const AcceptedBooking& accepted,
                              std::chrono::milliseconds done_ttl, StoreCallback done) = 0;
   // Drops an unfinished claim so the client may retry; only the claimant can.
-  // In the same atomic step, tells whether the key is marked unknown: an
-  // earlier publish under it may have been written.
+  // In the same atomic step, tells whether the key is marked unknown (an
+  // earlier publish under it may have been written), and takes back the
+  // claimant's own mark when it was the only attempt.
   virtual void ReleaseAsync(const std::string& key, const std::string& token,
                             ReleaseCallback done) = 0;
   // Marks `key` unknown for `ttl`: a publish under it may have been written.
@@ -90,7 +96,8 @@ class IdempotencyStore {
   // What ClaimAsync does, answered on the calling thread, which it blocks.
   virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
                                          const std::string& token,
-                                         std::chrono::milliseconds in_flight_ttl) = 0;
+                                         std::chrono::milliseconds in_flight_ttl,
+                                         std::chrono::milliseconds done_ttl) = 0;
   // The accepted booking with this id, nullopt when none was accepted (or its
   // record has expired).
   virtual Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) = 0;

@@ -29,32 +29,46 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'claimed'}
 )"};
 
-// KEYS[1] idem key, KEYS[2] accepted key; ARGV token, response, ttl ms,
-// accepted JSON. The event is durable whoever holds the claim, so the accepted
-// record is written first and only if absent (the first acceptance stays).
-// Without KEYS[2] (a cluster: the accepted key is in another slot) the caller
-// has written it already, with AcceptCommand.
+// The key's mark `idem-unknown:<key>`: the token of the only attempt under the
+// key so far, or kMarkedUnknown once a second attempt came, or a publish's
+// outcome was unknown. Only the sole attempt's own release or completion
+// takes its mark back; kMarkedUnknown goes only when it expires.
+constexpr std::string_view kMarkedUnknown = "1";
+
+// KEYS[1] idem key, KEYS[2] its mark, KEYS[3] accepted key; ARGV token,
+// response, ttl ms, accepted JSON. The event is durable whoever holds the
+// claim, so the accepted record is written first and only if absent (the
+// first acceptance stays). Without KEYS[3] (a cluster: the accepted key is in
+// another slot) the caller has written it already, with AcceptCommand.
 // 1 when completed, 0 when the claim is not ours.
 const RedisScript kComplete{"idem-complete", R"(
-if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3], 'NX') end
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[3], 'NX') end
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
 local state, token, response, fp = string.match(record, '^([^\30]*)\30([^\30]*)\30([^\30]*)\30(.*)$')
 if token ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], 'done\30' .. token .. '\30' .. ARGV[2] .. '\30' .. fp, 'PX', ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 )",
                             /*mergeable=*/true};
 
-// KEYS[1] idem key, KEYS[2] its unknown mark; ARGV token. Deletes only our
-// own unfinished claim; 1 when the key is marked unknown, else 0.
+// KEYS[1] idem key, KEYS[2] its mark; ARGV token. Deletes only our own
+// unfinished claim, and our own mark (we were the only attempt); 1 when the
+// key is marked by another attempt or as unknown, else 0.
 const RedisScript kRelease{"idem-release-marked", R"(
 local record = redis.call('GET', KEYS[1])
 if record then
   local state, token = string.match(record, '^([^\30]*)\30([^\30]*)\30')
   if state == 'inflight' and token == ARGV[1] then redis.call('DEL', KEYS[1]) end
 end
-return redis.call('EXISTS', KEYS[2])
+local mark = redis.call('GET', KEYS[2])
+if mark == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+if mark then return 1 end
+return 0
 )",
                            /*mergeable=*/true};
 
@@ -91,6 +105,20 @@ std::vector<std::string> ClaimCommand(const RedisConfig& config, const std::stri
           "PX",
           std::to_string(in_flight_ttl.count()),
           "GET"};
+}
+
+// Marks a key just claimed with `token`, unless an earlier attempt marked it.
+std::vector<std::string> MarkCommand(const RedisConfig& config, const std::string& key,
+                                     const std::string& token, std::chrono::milliseconds ttl) {
+  return {"SET", RedisIdempotencyStore::UnknownKey(config, key), token, "NX", "PX",
+          std::to_string(ttl.count())};
+}
+
+// An earlier attempt's mark was there: the key is now marked unknown.
+std::vector<std::string> MarkUnknownCommand(const RedisConfig& config, const std::string& key,
+                                            std::chrono::milliseconds ttl) {
+  return {"SET", RedisIdempotencyStore::UnknownKey(config, key), std::string(kMarkedUnknown), "PX",
+          std::to_string(ttl.count())};
 }
 
 // SET NX GET's reply: nil when the claim is ours, else the record there.
@@ -150,17 +178,33 @@ std::string RedisIdempotencyStore::AcceptedKey(const RedisConfig& config,
 void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string& fingerprint,
                                        const std::string& token,
                                        std::chrono::milliseconds in_flight_ttl,
-                                       ClaimCallback done) {
+                                       std::chrono::milliseconds done_ttl, ClaimCallback done) {
+  // A claim answered kClaimed is marked before it is answered.
+  auto marked = [&async = async_, key, token, done_ttl](Result<IdempotencyClaim> claim,
+                                                        ClaimCallback done) {
+    if (!claim.ok() || claim->state != IdempotencyClaim::State::kClaimed) return done(claim);
+    async.Command(
+        MarkCommand(async.config(), key, token, done_ttl),
+        [&async, key, done_ttl, claim = *claim, done = std::move(done)](Result<RedisReply> set) {
+          if (!set.ok()) return done(set.status());
+          if (!set->is_nil()) return done(claim);
+          async.Command(MarkUnknownCommand(async.config(), key, done_ttl),
+                        [claim, done = std::move(done)](Result<RedisReply> unknown) {
+                          if (!unknown.ok()) return done(unknown.status());
+                          done(claim);
+                        });
+        });
+  };
   async_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl),
-                 [&async = async_, key, fingerprint, token, in_flight_ttl,
+                 [&async = async_, key, fingerprint, token, in_flight_ttl, marked,
                   done = std::move(done)](Result<RedisReply> reply) mutable {
-                   if (reply.ok()) return done(ToClaim(*reply));
+                   if (reply.ok()) return marked(ToClaim(*reply), std::move(done));
                    if (!IsWrongType(reply.status())) return done(reply.status());
                    async.Eval(kHashClaim, {RedisKey(async.config(), key)},
                               HashClaimArgs(fingerprint, token, in_flight_ttl),
-                              [done = std::move(done)](Result<RedisReply> hashed) {
+                              [marked, done = std::move(done)](Result<RedisReply> hashed) mutable {
                                 if (!hashed.ok()) return done(hashed.status());
-                                done(ToHashClaim(*hashed));
+                                marked(ToHashClaim(*hashed), std::move(done));
                               });
                  });
 }
@@ -168,14 +212,28 @@ void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string
 Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
                                                       const std::string& fingerprint,
                                                       const std::string& token,
-                                                      std::chrono::milliseconds in_flight_ttl) {
+                                                      std::chrono::milliseconds in_flight_ttl,
+                                                      std::chrono::milliseconds done_ttl) {
+  Result<IdempotencyClaim> claim = Status::Internal("unset");
   auto reply = redis_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl));
-  if (reply.ok()) return ToClaim(*reply);
-  if (!IsWrongType(reply.status())) return reply.status();
-  auto hashed = redis_.Eval(kHashClaim, {RedisKey(config(), key)},
-                            HashClaimArgs(fingerprint, token, in_flight_ttl));
-  if (!hashed.ok()) return hashed.status();
-  return ToHashClaim(*hashed);
+  if (reply.ok()) {
+    claim = ToClaim(*reply);
+  } else if (!IsWrongType(reply.status())) {
+    return reply.status();
+  } else {
+    auto hashed = redis_.Eval(kHashClaim, {RedisKey(config(), key)},
+                              HashClaimArgs(fingerprint, token, in_flight_ttl));
+    if (!hashed.ok()) return hashed.status();
+    claim = ToHashClaim(*hashed);
+  }
+  if (!claim.ok() || claim->state != IdempotencyClaim::State::kClaimed) return claim;
+  auto set = redis_.Command(MarkCommand(config(), key, token, done_ttl));
+  if (!set.ok()) return set.status();
+  if (set->is_nil()) {
+    auto unknown = redis_.Command(MarkUnknownCommand(config(), key, done_ttl));
+    if (!unknown.ok()) return unknown.status();
+  }
+  return claim;
 }
 
 void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::string& token,
@@ -198,18 +256,21 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
     done(Status::Ok());
   };
   const std::string idem_key = RedisKey(config(), key);
+  const std::string mark_key = UnknownKey(config(), key);
   const std::string accepted_key = AcceptedKey(config(), accepted.request.booking_id);
   const std::string ttl = std::to_string(done_ttl.count());
   if (!IsRedisCluster(config())) {
-    return async_.Eval(kComplete, {idem_key, accepted_key},
+    return async_.Eval(kComplete, {idem_key, mark_key, accepted_key},
                        {token, response, ttl, EncodeBookingEvent(event)}, std::move(answer));
   }
-  // Another slot: the accepted record first, then the script on the idempotency key alone.
+  // Another slot: the accepted record first, then the script on the
+  // idempotency key and its mark (one slot) alone.
   async_.Command(AcceptCommand(accepted_key, EncodeBookingEvent(event), done_ttl),
-                 [&async = async_, idem_key, args = std::vector<std::string>{token, response, ttl},
+                 [&async = async_, idem_key, mark_key,
+                  args = std::vector<std::string>{token, response, ttl},
                   answer = std::move(answer)](Result<RedisReply> written) mutable {
                    if (!written.ok()) return answer(written.status());
-                   async.Eval(kComplete, {idem_key}, args, std::move(answer));
+                   async.Eval(kComplete, {idem_key, mark_key}, args, std::move(answer));
                  });
 }
 
@@ -224,7 +285,7 @@ void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::stri
 
 void RedisIdempotencyStore::MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                                              StoreCallback done) {
-  async_.Command({"SET", UnknownKey(config(), key), "1", "PX", std::to_string(ttl.count())},
+  async_.Command(MarkUnknownCommand(config(), key, ttl),
                  [done = std::move(done)](Result<RedisReply> reply) {
                    done(reply.ok() ? Status::Ok() : reply.status());
                  });

@@ -41,7 +41,8 @@ class RedisIdempotencyStore final : public IdempotencyStore {
       : redis_(redis), async_(async) {}
 
   void ClaimAsync(const std::string& key, const std::string& fingerprint, const std::string& token,
-                  std::chrono::milliseconds in_flight_ttl, ClaimCallback done) override;
+                  std::chrono::milliseconds in_flight_ttl, std::chrono::milliseconds done_ttl,
+                  ClaimCallback done) override;
   void CompleteAsync(const std::string& key, const std::string& token, const std::string& response,
                      const AcceptedBooking& accepted, std::chrono::milliseconds done_ttl,
                      StoreCallback done) override;
@@ -50,8 +51,8 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                         StoreCallback done) override;
   Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                 const std::string& token,
-                                 std::chrono::milliseconds in_flight_ttl) override;
+                                 const std::string& token, std::chrono::milliseconds in_flight_ttl,
+                                 std::chrono::milliseconds done_ttl) override;
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override;
 
   // The keys under `config` (its mode and property_tag).
