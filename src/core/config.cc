@@ -19,10 +19,27 @@ struct Field {
   std::string section;
   std::string key;
   bool secret = false;
+  // A URI whose user info may carry a password: only the password is secret.
+  bool uri_with_credentials = false;
   std::function<Status(Config&, const std::vector<std::string>&)> set;  // scalar = one item
   std::function<std::string(const Config&)> get;
   bool is_list = false;
 };
+
+// `uri` with the password of its user info (scheme://user:password@hosts...)
+// replaced by <redacted>; as it is when it has none.
+std::string RedactUriPassword(const std::string& uri) {
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string::npos) return uri;
+  const size_t authority = scheme_end + 3;
+  const size_t authority_end = uri.find_first_of("/?#", authority);
+  const size_t at = uri.rfind('@', authority_end == std::string::npos ? std::string::npos
+                                                                     : authority_end - 1);
+  if (at == std::string::npos || at < authority) return uri;
+  const size_t colon = uri.find(':', authority);
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon + 1) + "<redacted>" + uri.substr(at);
+}
 
 Result<int64_t> ParseInt(const std::string& text, int64_t min, int64_t max) {
   int64_t value = 0;
@@ -179,7 +196,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("redis", "replica_ack_timeout_ms", &C::redis,
                     &RedisConfig::replica_ack_timeout_ms, 1, kMaxMs));
     // mongo
-    f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri, {}, /*secret=*/false));
+    f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri));
+    f.back().uri_with_credentials = true;
     f.push_back(Str("mongo", "database", &C::mongo, &MongoConfig::database));
     f.push_back(Int("mongo", "timeout_ms", &C::mongo, &MongoConfig::timeout_ms, 1, kMaxMs));
     f.push_back(Int("mongo", "pool_max", &C::mongo, &MongoConfig::pool_max, 1, 10000));
@@ -575,9 +593,14 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
 std::vector<std::string> SecretsInSets(const std::vector<std::string>& sets) {
   std::vector<std::string> named;
   for (const std::string& set : sets) {
-    const std::string name = set.substr(0, set.find('='));
+    const size_t eq = set.find('=');
+    const std::string name = set.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : set.substr(eq + 1);
     for (const auto& f : Fields()) {
-      if (f.secret && f.section + "." + f.key == name) named.push_back(name);
+      if (f.section + "." + f.key != name) continue;
+      if (f.secret || (f.uri_with_credentials && RedactUriPassword(value) != value)) {
+        named.push_back(name);
+      }
     }
   }
   return named;
@@ -593,6 +616,7 @@ std::string RenderConfig(const Config& config) {
     }
     std::string value = f.get(config);
     if (f.secret && value != "\"\"" && value != "[]") value = "\"<redacted>\"";
+    if (f.uri_with_credentials) value = RedactUriPassword(value);
     out += "  " + f.key + ": " + value + "\n";
   }
   return out;

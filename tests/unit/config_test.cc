@@ -143,6 +143,24 @@ TEST_SUITE("unit.config") {
     CHECK(SecretsInSets({"gateway.api_keys_file=/etc/keys"}).empty());
   }
 
+  // A password inside mongo.uri (where credentials for the ledger go) printed
+  // in clear in `config check` and in every role's start-up log.
+  TEST_CASE("a password inside mongo.uri is redacted when printed, and named when --set") {
+    auto config = LoadConfig(
+        {"", {}, {"mongo.uri=mongodb://ledger:s3cr%40t@db-1:27017,db-2:27017/?replicaSet=rs0"}});
+    REQUIRE(config.ok());
+    const std::string text = RenderConfig(*config);
+    CHECK(text.find("s3cr") == std::string::npos);
+    CHECK(text.find("mongodb://ledger:<redacted>@db-1:27017,db-2:27017/?replicaSet=rs0") !=
+          std::string::npos);
+    CHECK(SecretsInSets({"mongo.uri=mongodb://u:p@h/"}) == std::vector<std::string>{"mongo.uri"});
+    // No password, nothing to hide: the uri prints as it is and draws no warning.
+    CHECK(SecretsInSets({"mongo.uri=mongodb://u@h/?authMechanism=MONGODB-X509"}).empty());
+    auto plain = LoadConfig({"", {}, {"mongo.uri=mongodb://127.0.0.1:27017/"}});
+    REQUIRE(plain.ok());
+    CHECK(RenderConfig(*plain).find("uri: \"mongodb://127.0.0.1:27017/\"") != std::string::npos);
+  }
+
   TEST_CASE("the processor's batches and the ledger's lookup (issue 14)") {
     auto defaults = LoadConfig({});
     REQUIRE(defaults.ok());
