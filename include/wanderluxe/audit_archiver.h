@@ -8,6 +8,7 @@
 #include <chrono>
 #include <vector>
 
+#include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/archive_sink.h"
 #include "wanderluxe/ports/clock.h"
@@ -21,6 +22,8 @@ struct ArchiverOptions {
   std::chrono::milliseconds retry_initial{100};
   std::chrono::milliseconds retry_max{5000};
   Clock* clock = &SystemClock();  // batch waits, backoffs, archive timestamps; not owned
+
+  static ArchiverOptions From(const AuditConfig& audit);
 };
 
 class AuditArchiver {

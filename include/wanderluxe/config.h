@@ -216,6 +216,10 @@ struct AuditConfig {
   std::string dir = ".stack/audit";
   std::string collection = "audit_events";
   std::vector<std::string> sinks = {"file", "mongo"};
+  // A batch: up to this many events, or what came within batch_wait_ms,
+  // made durable in every sink before its offsets are committed.
+  int64_t batch_max = 500;
+  int64_t batch_wait_ms = 200;
   // The file sink archives each eventId once among this many last lines of a
   // partition (FileArchive): a copy published further behind is kept twice.
   int64_t file_dedup_ids = 16384;

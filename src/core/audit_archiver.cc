@@ -7,6 +7,13 @@
 
 namespace wanderluxe {
 
+ArchiverOptions ArchiverOptions::From(const AuditConfig& audit) {
+  ArchiverOptions options;
+  options.max_batch = static_cast<size_t>(audit.batch_max);
+  options.max_batch_wait = std::chrono::milliseconds(audit.batch_wait_ms);
+  return options;
+}
+
 AuditArchiver::AuditArchiver(ArchiverOptions options, EventConsumer& consumer,
                              std::vector<ArchiveSink*> sinks, MetricsRegistry& metrics)
     : options_(options),

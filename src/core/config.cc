@@ -33,8 +33,8 @@ std::string RedactUriPassword(const std::string& uri) {
   if (scheme_end == std::string::npos) return uri;
   const size_t authority = scheme_end + 3;
   const size_t authority_end = uri.find_first_of("/?#", authority);
-  const size_t at = uri.rfind('@', authority_end == std::string::npos ? std::string::npos
-                                                                     : authority_end - 1);
+  const size_t at =
+      uri.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end - 1);
   if (at == std::string::npos || at < authority) return uri;
   const size_t colon = uri.find(':', authority);
   if (colon == std::string::npos || colon > at) return uri;
@@ -132,6 +132,7 @@ constexpr int64_t kMaxBatchLingerMs = 1000;
 constexpr int64_t kMaxReplicaAcks = 5;
 // The file sink keeps these ids in memory for every partition of both topics.
 constexpr int64_t kMaxAuditDedupIds = 1'000'000;
+constexpr int64_t kMaxAuditBatchWaitMs = 60'000;
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -299,6 +300,9 @@ const std::vector<Field>& Fields() {
     f.push_back(Str("audit", "dir", &C::audit, &AuditConfig::dir));
     f.push_back(Str("audit", "collection", &C::audit, &AuditConfig::collection));
     f.push_back(List("audit", "sinks", &C::audit, &AuditConfig::sinks));
+    f.push_back(Int("audit", "batch_max", &C::audit, &AuditConfig::batch_max, 1, kMaxBatch));
+    f.push_back(Int("audit", "batch_wait_ms", &C::audit, &AuditConfig::batch_wait_ms, 1,
+                    kMaxAuditBatchWaitMs));
     f.push_back(Int("audit", "file_dedup_ids", &C::audit, &AuditConfig::file_dedup_ids, 1,
                     kMaxAuditDedupIds));
     f.push_back(Str("audit", "admin_host", &C::audit, &AuditConfig::admin_host));
@@ -470,6 +474,12 @@ Status Validate(const Config& c) {
     return Status::InvalidArgument(
         "kafka.commit_timeout_ms must be below kafka.session_timeout_ms: the thread that commits "
         "is the one that keeps the consumer in its group");
+  }
+  if (c.audit.file_dedup_ids < c.audit.batch_max) {
+    return Status::InvalidArgument(
+        "audit.file_dedup_ids (" + std::to_string(c.audit.file_dedup_ids) +
+        ") must be at least audit.batch_max (" + std::to_string(c.audit.batch_max) +
+        "): the file sink would forget ids within one batch");
   }
   if (c.kafka.min_insync_replicas > c.kafka.replication_factor) {
     return Status::InvalidArgument(

@@ -44,8 +44,7 @@ struct Throughput {
 };
 
 testing::RetryingHerdOptions Herd(const testing::ScaledSystem& system,
-                                  const std::vector<std::string>& properties,
-                                  int keys_per_client) {
+                                  const std::vector<std::string>& properties, int keys_per_client) {
   testing::RetryingHerdOptions options = testing::HerdThrough(system, properties);
   options.id_prefix = std::string(kKeyPrefix);
   options.clients = kClients;
@@ -64,7 +63,8 @@ Throughput RunHerd(DrillSpec spec, int gateways, int processors, bool cluster_re
       testing::SumOverProcessors(env, system.processors, "saga_outcomes_total");
 
   const auto start = std::chrono::steady_clock::now();
-  const testing::RetryingHerdResult herd = testing::RetryingHerd(Herd(system, properties, keys_per_client)).Wait();
+  const testing::RetryingHerdResult herd =
+      testing::RetryingHerd(Herd(system, properties, keys_per_client)).Wait();
   Throughput t;
   for (const testing::KeyOutcome& key : herd.keys) t.accepted += key.final_status == 202 ? 1 : 0;
   t.accepted_s = herd.seconds;
@@ -106,12 +106,9 @@ Throughput RunHerd(DrillSpec spec, int gateways, int processors, bool cluster_re
 }
 
 DrillSpec ClusterSpec() {
-  return {"scale3",
-          kPartitions,
-          {"processor.workers=32", "redis.replica_acks=1", "redis.database=0"},
-          {},
-          false,
-          DrillSpec::Cluster::kLoopback};
+  return {
+      "scale3", kPartitions, {"processor.workers=32", "redis.replica_acks=1", "redis.database=0"},
+      {},       false,       DrillSpec::Cluster::kLoopback};
 }
 
 TEST_SUITE("drill-cluster.scale") {

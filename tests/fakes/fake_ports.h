@@ -491,7 +491,8 @@ class FakeIdempotencyStore : public IdempotencyStore {
     r->state = IdempotencyClaim::State::kDone;
     r->response = response;
     r->expires = Clock::now() + done_ttl;
-    if (const Mark* mark = LiveMark(key); mark != nullptr && mark->value == token) marks_.erase(key);
+    if (const Mark* mark = LiveMark(key); mark != nullptr && mark->value == token)
+      marks_.erase(key);
     return Status::Ok();
   }
   Result<bool> Release(const std::string& key, const std::string& token) {

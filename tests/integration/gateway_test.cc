@@ -220,8 +220,10 @@ TEST_SUITE("integration.gateway") {
     auto parsed = ParseBookingRequest(body, IntakeOptionsFrom(gw.config()).limits);
     RedisPipeline pipeline(gw.redis().config(), /*connections=*/1, /*max_outstanding=*/16);
     RedisIdempotencyStore store(gw.redis(), pipeline);
-    REQUIRE(store.Claim(key, parsed.request->Fingerprint(), "other-instance", seconds(30),
-                        std::chrono::hours(24)).ok());
+    REQUIRE(store
+                .Claim(key, parsed.request->Fingerprint(), "other-instance", seconds(30),
+                       std::chrono::hours(24))
+                .ok());
     HttpResult r = Post(client, key, body);
     CHECK(r.status == 409);
     CHECK(r.Header("Retry-After") == "1");

@@ -12,6 +12,7 @@
 
 #include "adapters/file/file_archive.h"
 #include "wanderluxe/audit_archiver.h"
+#include "wanderluxe/config.h"
 
 namespace wanderluxe {
 namespace {
@@ -97,6 +98,18 @@ std::string IdsOnFile(const std::string& dir, const std::string& day) {
 }
 
 TEST_SUITE("unit.audit") {
+  TEST_CASE("the archiver's batch comes from audit.batch_max and audit.batch_wait_ms") {
+    auto config = LoadConfig({"", {}, {"audit.batch_max=64", "audit.batch_wait_ms=25"}});
+    REQUIRE_MESSAGE(config.ok(), config.status().ToString());
+    const ArchiverOptions options = ArchiverOptions::From(config->audit);
+    CHECK(options.max_batch == 64);
+    CHECK(options.max_batch_wait == std::chrono::milliseconds(25));
+    // The file sink remembers ids far behind a batch, never fewer than one batch.
+    auto smaller = LoadConfig({"", {}, {"audit.batch_max=100", "audit.file_dedup_ids=50"}});
+    REQUIRE_FALSE(smaller.ok());
+    CHECK(smaller.status().message().find("audit.file_dedup_ids") != std::string::npos);
+  }
+
   TEST_CASE("a readable event is archived under its eventId with its booking id") {
     AuditRecord r = MakeAuditRecord(Event(2, 7, kEvent), "2026-01-01T00:00:00.000Z");
     CHECK(r.archive_id == "e-1");

@@ -596,7 +596,7 @@ TEST_SUITE("unit.booking_intake") {
       if (b->answered()) CHECK(b->Wait().status == 409);
     }
     REQUIRE(f.producer.held() == 2);
-    f.producer.Report(Status::Ok());                     // A's copy: written
+    f.producer.Report(Status::Ok());                      // A's copy: written
     f.producer.Report(Status::Unavailable("no leader"));  // B's: certainly not
     CHECK(b->Wait().status == 504);
     a.Wait();

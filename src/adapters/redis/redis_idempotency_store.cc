@@ -110,8 +110,9 @@ std::vector<std::string> ClaimCommand(const RedisConfig& config, const std::stri
 // Marks a key just claimed with `token`, unless an earlier attempt marked it.
 std::vector<std::string> MarkCommand(const RedisConfig& config, const std::string& key,
                                      const std::string& token, std::chrono::milliseconds ttl) {
-  return {"SET", RedisIdempotencyStore::UnknownKey(config, key), token, "NX", "PX",
-          std::to_string(ttl.count())};
+  return {"SET", RedisIdempotencyStore::UnknownKey(config, key),
+          token, "NX",
+          "PX",  std::to_string(ttl.count())};
 }
 
 // An earlier attempt's mark was there: the key is now marked unknown.
@@ -265,13 +266,13 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
   }
   // Another slot: the accepted record first, then the script on the
   // idempotency key and its mark (one slot) alone.
-  async_.Command(AcceptCommand(accepted_key, EncodeBookingEvent(event), done_ttl),
-                 [&async = async_, idem_key, mark_key,
-                  args = std::vector<std::string>{token, response, ttl},
-                  answer = std::move(answer)](Result<RedisReply> written) mutable {
-                   if (!written.ok()) return answer(written.status());
-                   async.Eval(kComplete, {idem_key, mark_key}, args, std::move(answer));
-                 });
+  async_.Command(
+      AcceptCommand(accepted_key, EncodeBookingEvent(event), done_ttl),
+      [&async = async_, idem_key, mark_key, args = std::vector<std::string>{token, response, ttl},
+       answer = std::move(answer)](Result<RedisReply> written) mutable {
+        if (!written.ok()) return answer(written.status());
+        async.Eval(kComplete, {idem_key, mark_key}, args, std::move(answer));
+      });
 }
 
 void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,

@@ -116,7 +116,7 @@ int RunAudit(const RoleContext& context) {
     spdlog::error("audit admin endpoint: {}", s.ToString());
     return kExitFailure;
   }
-  AuditArchiver archiver({}, **consumer, sinks, metrics);
+  AuditArchiver archiver(ArchiverOptions::From(audit), **consumer, sinks, metrics);
   std::atomic<bool> stop{false};
   std::thread worker([&] { archiver.Run(stop); });
   spdlog::info("audit archiving {} and {} as group {} into {} sink(s); admin on {}:{}",
