@@ -156,9 +156,9 @@ double BatchCeiling(BookingSaga& saga, const std::vector<BookingEvent>& events, 
       });
     }
     for (auto& a : *admitted) {
-      if (a.next == Admission::Next::kContinue) {
-        if (!saga.Continue(a.record, a.driver, "", stop).ok()) failed.fetch_add(1);
-      } else if (a.next == Admission::Next::kProcess) {
+      if (a.next == Admission::Next::kDriveAdmitted) {
+        if (!saga.DriveAdmitted(a.record, a.driver, "", stop).ok()) failed.fetch_add(1);
+      } else if (a.next == Admission::Next::kDriveEvent) {
         failed.fetch_add(1);  // a fresh run has none
       }
     }
@@ -230,7 +230,7 @@ int Main(const BenchOptions& o) {
     std::atomic<bool> stop{false};
     std::atomic<int64_t> failed{0};
     const double elapsed = Parallel(o.bookings, o.workers, [&](int64_t i) {
-      if (!w.saga->Process(events[static_cast<size_t>(i)], stop).ok()) failed.fetch_add(1);
+      if (!w.saga->DriveEvent(events[static_cast<size_t>(i)], stop).ok()) failed.fetch_add(1);
     });
     out["elapsed_s"] = elapsed;
     out["sagas_per_s"] = static_cast<double>(o.bookings) / elapsed;

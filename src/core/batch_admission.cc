@@ -46,7 +46,7 @@ Result<DecidedBatch> BatchAdmission::Decide(const std::vector<BookingEvent>& eve
                                             const std::set<std::string>& in_flight,
                                             const std::atomic<bool>& stop) {
   DecidedBatch batch;
-  batch.admissions.resize(events.size());  // kProcess unless decided here
+  batch.admissions.resize(events.size());  // kDriveEvent unless decided here
   batch.reserved.resize(events.size());
   // Only a booking's first event in the batch is decided; later ones follow
   // it one by one (kOneBookingAtATime), finding its record in the ledger.
@@ -126,7 +126,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
     Admission& a = admissions[i];
     if ((*inserted)[k] == InsertOutcome::kExists) {
       auto winner = winners.find(record.request.booking_id);
-      if (winner == winners.end()) continue;  // kProcess finds out what became of it
+      if (winner == winners.end()) continue;  // kDriveEvent finds out what became of it
       // kNoLeak. The winner may be this very record, in by an earlier attempt
       // whose answer was lost: then its lease names our driver.
       if (Status s = saga_.SettleLostInsert(events[i].request, reserved[i], winner->second, stop);
@@ -136,7 +136,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
       const bool ours =
           !record.lease.owner.empty() && winner->second.lease.owner == record.lease.owner;
       if (ours) {
-        a = {Admission::Next::kContinue, std::move(winner->second), record.lease.owner, {}};
+        a = {Admission::Next::kDriveAdmitted, std::move(winner->second), record.lease.owner, {}};
       }
       continue;
     }
@@ -148,7 +148,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
       // Holding a unit, or WAITLISTED: the worker pool goes on with it (a
       // waiter is checked once more now that it is in the ledger, in case a
       // unit was handed to it before its record existed).
-      a.next = Admission::Next::kContinue;
+      a.next = Admission::Next::kDriveAdmitted;
       a.driver = record.lease.owner.empty() ? saga_.NewDriver() : record.lease.owner;
       a.record = std::move(record);
     }

@@ -159,9 +159,9 @@ TEST_SUITE("integration.batch") {
       for (auto* admitted : {&*admitted_a, &*admitted_b}) {
         BookingSaga& saga = admitted == &*admitted_a ? *a->saga : *b->saga;
         for (auto& adm : *admitted) {
-          if (adm.next != Admission::Next::kContinue || adm.record.status != kind) continue;
+          if (adm.next != Admission::Next::kDriveAdmitted || adm.record.status != kind) continue;
           ++(kind == BookingStatus::kReserved ? holders_continued : waiters_continued);
-          auto r = saga.Continue(adm.record, adm.driver, "", stop);
+          auto r = saga.DriveAdmitted(adm.record, adm.driver, "", stop);
           REQUIRE_MESSAGE(r.ok(), r.status().ToString());
           CHECK(r->status == (kind == BookingStatus::kReserved ? BookingStatus::kConfirmed
                                                                : BookingStatus::kSoldOut));

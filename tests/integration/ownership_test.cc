@@ -155,7 +155,7 @@ struct WorkerAndReconciler {
   }
   std::future<Result<SagaResult>> StartWorker() {
     return std::async(std::launch::async,
-                      [this] { return worker.Process(live.Event(id, property), stop); });
+                      [this] { return worker.DriveEvent(live.Event(id, property), stop); });
   }
   // I3 for the booking, and no hold left or unit sold without a CONFIRMED.
   void CheckEnd() {
@@ -274,9 +274,9 @@ TEST_SUITE("integration.ownership") {
     std::atomic<bool> stop{false};
     const std::string id = testing::UniqueName("b-reused");
     auto first =
-        std::async(std::launch::async, [&] { return a.Process(live.Event(id, p1), stop); });
+        std::async(std::launch::async, [&] { return a.DriveEvent(live.Event(id, p1), stop); });
     auto second =
-        std::async(std::launch::async, [&] { return b.Process(live.Event(id, p2), stop); });
+        std::async(std::launch::async, [&] { return b.DriveEvent(live.Event(id, p2), stop); });
     REQUIRE(first.wait_for(seconds(30)) == std::future_status::ready);
     REQUIRE(second.wait_for(seconds(30)) == std::future_status::ready);
     auto r1 = first.get();
@@ -308,7 +308,7 @@ TEST_SUITE("integration.ownership") {
     std::atomic<bool> stop{false};
     const std::string id = testing::UniqueName("b-poison");
     auto done = std::async(std::launch::async,
-                           [&] { return saga.Process(live.Event(id, property), stop); });
+                           [&] { return saga.DriveEvent(live.Event(id, property), stop); });
     const bool returned = done.wait_for(seconds(15)) == std::future_status::ready;
     stop = true;  // the old behaviour: retried until shutdown
     auto result = done.get();

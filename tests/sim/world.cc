@@ -208,7 +208,7 @@ void World::Finish(Process& p, const BookingEvent& event, Status status) {
       break;
     }
     if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
-    status = p.saga->Process(event, p.stop).status();
+    status = p.saga->DriveEvent(event, p.stop).status();
   }
   Done(event);
 }
@@ -236,7 +236,7 @@ void World::Worker(Process& p, bool batch_first) {
     BookingEvent event = delivered_.front();
     delivered_.pop_front();
     Take(event);
-    auto result = p.saga->Process(event, p.stop);
+    auto result = p.saga->DriveEvent(event, p.stop);
     Finish(p, event, result.status());
   }
 }
@@ -246,7 +246,7 @@ void World::RunBatch(Process& p, std::vector<BookingEvent> events) {
   if (!admitted.ok()) {
     if (p.stop.load()) return;
     // The processor sends every event of a failed batch the one-by-one way.
-    for (const auto& e : events) Finish(p, e, p.saga->Process(e, p.stop).status());
+    for (const auto& e : events) Finish(p, e, p.saga->DriveEvent(e, p.stop).status());
     return;
   }
   for (size_t i = 0; i < events.size(); ++i) {
@@ -257,14 +257,15 @@ void World::RunBatch(Process& p, std::vector<BookingEvent> events) {
         Status published;
         p.saga->PublishOutcomeAsync(a.outcome, [&published](Status s) { published = s; });
         // A failed publish sends the event the one-by-one way.
-        Finish(p, e, published.ok() ? published : p.saga->Process(e, p.stop).status());
+        Finish(p, e, published.ok() ? published : p.saga->DriveEvent(e, p.stop).status());
         break;
       }
-      case Admission::Next::kContinue:
-        Finish(p, e, p.saga->Continue(a.record, a.driver, e.metadata.trace_id, p.stop).status());
+      case Admission::Next::kDriveAdmitted:
+        Finish(p, e,
+               p.saga->DriveAdmitted(a.record, a.driver, e.metadata.trace_id, p.stop).status());
         break;
-      case Admission::Next::kProcess:
-        Finish(p, e, p.saga->Process(e, p.stop).status());
+      case Admission::Next::kDriveEvent:
+        Finish(p, e, p.saga->DriveEvent(e, p.stop).status());
         break;
     }
   }
@@ -293,7 +294,7 @@ void World::Parker(Process& p, BookingEvent event) {
     scheduler_.Note("parker", event.request.booking_id + " " + parked.ToString());
     if (parked.ok() || parked.code() == StatusCode::kFailedPrecondition) return;
     if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
-    if (p.saga->Process(event, p.stop).ok()) return;
+    if (p.saga->DriveEvent(event, p.stop).ok()) return;
   }
 }
 
