@@ -82,7 +82,7 @@ struct RedisConfig {
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
   int64_t pool_size = 16;
-  // The gateway's pipelined connections (claim, complete, release; cluster mode: pool_size
+  // The gateway's pipelined connections (claim, complete, drop claim; cluster mode: pool_size
   // RedisWorkers threads): many requests share one round trip and one AOF fsync. Past
   // `pipeline_queue` calls waiting, a request is refused at once (503).
   int64_t pipeline_connections = 2;

@@ -452,9 +452,9 @@ class FakeIdempotencyStore : public IdempotencyStore {
                      StoreCallback done) override {
     done(Complete(key, token, response, accepted, done_ttl));
   }
-  void ReleaseAsync(const std::string& key, const std::string& token,
-                    ReleaseCallback done) override {
-    done(Release(key, token));
+  void DropClaimAsync(const std::string& key, const std::string& token,
+                      DropClaimCallback done) override {
+    done(DropClaim(key, token));
   }
   void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                         StoreCallback done) override {
@@ -481,8 +481,8 @@ class FakeIdempotencyStore : public IdempotencyStore {
     r->expires = Clock::now() + done_ttl;
     return Status::Ok();
   }
-  Result<bool> Release(const std::string& key, const std::string& token) {
-    if (Status s = faults_.Check("idem-release"); !s.ok()) return s;
+  Result<bool> DropClaim(const std::string& key, const std::string& token) {
+    if (Status s = faults_.Check("idem-drop-claim"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* r = Live(key);
     if (r != nullptr && r->token == token && r->state == IdempotencyClaim::State::kInFlight) {

@@ -45,9 +45,9 @@ struct StoreFixture {
     return answered.get_future().get();
   }
   // True when the key is marked unknown.
-  Result<bool> Release(const std::string& token) {
+  Result<bool> DropClaim(const std::string& token) {
     std::promise<Result<bool>> answered;
-    store->ReleaseAsync(key, token, [&](Result<bool> r) { answered.set_value(std::move(r)); });
+    store->DropClaimAsync(key, token, [&](Result<bool> r) { answered.set_value(std::move(r)); });
     return answered.get_future().get();
   }
   Status MarkUnknown() {
@@ -79,9 +79,9 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(second.ok());
     CHECK(second->state == IdempotencyClaim::State::kInFlight);
     CHECK(second->fingerprint == kFingerprint);
-    // Only the holder completes or releases it.
+    // Only the holder completes or drops it.
     CHECK(Complete("tok-b", R"({"status":"ACCEPTED"})").code() == StatusCode::kFailedPrecondition);
-    REQUIRE(Release("tok-b").ok());
+    REQUIRE(DropClaim("tok-b").ok());
     REQUIRE(Complete("tok-a", R"({"status":"ACCEPTED"})").ok());
     auto replay = Claim(kFingerprint, "tok-c");
     REQUIRE(replay.ok());
@@ -93,21 +93,21 @@ TEST_SUITE("integration.idempotency_store") {
     CHECK(ttl->integer > 0);
   }
 
-  TEST_CASE_FIXTURE(StoreFixture, "release frees only the holder's unfinished claim") {
+  TEST_CASE_FIXTURE(StoreFixture, "dropping a claim frees only the holder's unfinished claim") {
     REQUIRE(Claim(kFingerprint, "tok-a").ok());
-    REQUIRE(Release("tok-other").ok());
+    REQUIRE(DropClaim("tok-other").ok());
     CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kInFlight);
-    REQUIRE(Release("tok-a").ok());
+    REQUIRE(DropClaim("tok-a").ok());
     CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
     REQUIRE(Complete("tok-b", "{}").ok());
-    REQUIRE(Release("tok-b").ok());  // done: stays
+    REQUIRE(DropClaim("tok-b").ok());  // done: stays
     CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kDone);
   }
 
   TEST_CASE_FIXTURE(StoreFixture,
-                    "a key marked unknown keeps its claim, and every later release says so") {
+                    "a key marked unknown keeps its claim, and every later dropped claim says so") {
     REQUIRE(Claim(kFingerprint, "tok-a").ok());
-    auto unmarked = Release("tok-a");
+    auto unmarked = DropClaim("tok-a");
     REQUIRE(unmarked.ok());
     CHECK_FALSE(*unmarked);
     REQUIRE(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
@@ -118,13 +118,13 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(ttl.ok());
     CHECK(ttl->integer > 0);
     CHECK(ttl->integer <= kTtl.count());
-    // The holder's release (its copy certainly not written) finds the mark,
+    // The holder's dropped claim (its copy certainly not written) finds the mark,
     // and so does every later attempt's.
-    auto marked = Release("tok-b");
+    auto marked = DropClaim("tok-b");
     REQUIRE(marked.ok());
     CHECK(*marked);
     REQUIRE(Claim(kFingerprint, "tok-d")->state == IdempotencyClaim::State::kClaimed);
-    auto again = Release("tok-d");
+    auto again = DropClaim("tok-d");
     REQUIRE(again.ok());
     CHECK(*again);
     CHECK(Claim(kFingerprint, "tok-e")->state == IdempotencyClaim::State::kClaimed);

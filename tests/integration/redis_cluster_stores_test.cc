@@ -122,9 +122,9 @@ struct ClusterStores {
                                 std::move(done));
     });
   }
-  Result<bool> Release(const std::string& key, const std::string& token) {
+  Result<bool> DropClaim(const std::string& key, const std::string& token) {
     return Await<Result<bool>>(
-        [&](auto done) { idempotency.ReleaseAsync(key, token, std::move(done)); });
+        [&](auto done) { idempotency.DropClaimAsync(key, token, std::move(done)); });
   }
   Status MarkUnknown(const std::string& key) {
     return Await<Status>(
@@ -242,7 +242,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CHECK(found.size() == properties.size());
   }
 
-  TEST_CASE("idempotency: claim, complete, release and find, each request's keys in one slot") {
+  TEST_CASE("idempotency: claim, complete, drop and find, each request's keys in one slot") {
     RedisClusterFixture cluster(3, 0);
     ClusterStores stores(ClusterConfig(cluster));
     const RedisConfig& config = stores.client->config();
@@ -282,16 +282,16 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CHECK(masters.size() == 3);
     CHECK(stores.idempotency.FindAccepted("never-accepted").value() == std::nullopt);
 
-    // Release: only the claimant's, and it tells whether the key is marked unknown.
-    const std::string released = "}released";
-    REQUIRE(stores.ClaimAsync(released, "mine").ok());
-    CHECK(stores.Release(released, "not-mine").value() == false);
-    CHECK(stores.ClaimAsync(released, "other")->state == IdempotencyClaim::State::kInFlight);
-    CHECK(stores.Release(released, "mine").value() == false);
-    CHECK(stores.ClaimAsync(released, "again")->state == IdempotencyClaim::State::kClaimed);
-    REQUIRE(stores.MarkUnknown(released).ok());
-    CHECK(stores.Release(released, "again").value() == true);
-    const std::string unknown = RedisIdempotencyStore::UnknownKey(config, released);
+    // DropClaim: only the claimant's, and it tells whether the key is marked unknown.
+    const std::string dropped = "}released";
+    REQUIRE(stores.ClaimAsync(dropped, "mine").ok());
+    CHECK(stores.DropClaim(dropped, "not-mine").value() == false);
+    CHECK(stores.ClaimAsync(dropped, "other")->state == IdempotencyClaim::State::kInFlight);
+    CHECK(stores.DropClaim(dropped, "mine").value() == false);
+    CHECK(stores.ClaimAsync(dropped, "again")->state == IdempotencyClaim::State::kClaimed);
+    REQUIRE(stores.MarkUnknown(dropped).ok());
+    CHECK(stores.DropClaim(dropped, "again").value() == true);
+    const std::string unknown = RedisIdempotencyStore::UnknownKey(config, dropped);
     RequireAllOn(cluster, PortOf(*stores.client, unknown), {unknown});
   }
 

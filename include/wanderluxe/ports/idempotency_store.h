@@ -57,8 +57,8 @@ struct AcceptedBooking {
 
 using ClaimCallback = std::function<void(Result<IdempotencyClaim>)>;
 using StoreCallback = std::function<void(Status)>;
-// A release's reply: true when the key is marked unknown (MarkUnknownAsync).
-using ReleaseCallback = std::function<void(Result<bool>)>;
+// A dropped claim's reply: true when the key is marked unknown (MarkUnknownAsync).
+using DropClaimCallback = std::function<void(Result<bool>)>;
 
 class IdempotencyStore {
  public:
@@ -80,8 +80,8 @@ class IdempotencyStore {
   // Drops an unfinished claim so the client may retry; only the claimant can.
   // In the same atomic step, tells whether the key is marked unknown: an
   // earlier publish under it may have been written.
-  virtual void ReleaseAsync(const std::string& key, const std::string& token,
-                            ReleaseCallback done) = 0;
+  virtual void DropClaimAsync(const std::string& key, const std::string& token,
+                              DropClaimCallback done) = 0;
   // Marks `key` unknown for `ttl`: a publish under it may have been written.
   // The claim is left as it is (it expires after its in-flight TTL).
   virtual void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,

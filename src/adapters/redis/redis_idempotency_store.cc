@@ -48,7 +48,7 @@ return 1
 
 // KEYS[1] idem key, KEYS[2] its unknown mark; ARGV token. Deletes only our
 // own unfinished claim; 1 when the key is marked unknown, else 0.
-const RedisScript kRelease{"idem-release-marked", R"(
+const RedisScript kDropClaim{"idem-release-marked", R"(
 local record = redis.call('GET', KEYS[1])
 if record then
   local state, token = string.match(record, '^([^\30]*)\30([^\30]*)\30')
@@ -56,7 +56,7 @@ if record then
 end
 return redis.call('EXISTS', KEYS[2])
 )",
-                           /*mergeable=*/true};
+                             /*mergeable=*/true};
 
 // What kComplete does to KEYS[2], as one command of its own.
 std::vector<std::string> AcceptCommand(const std::string& accepted_key, std::string accepted,
@@ -213,9 +213,9 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
                  });
 }
 
-void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,
-                                         ReleaseCallback done) {
-  async_.Eval(kRelease, {RedisKey(config(), key), UnknownKey(config(), key)}, {token},
+void RedisIdempotencyStore::DropClaimAsync(const std::string& key, const std::string& token,
+                                           DropClaimCallback done) {
+  async_.Eval(kDropClaim, {RedisKey(config(), key), UnknownKey(config(), key)}, {token},
               [done = std::move(done)](Result<RedisReply> reply) {
                 if (!reply.ok()) return done(reply.status());
                 done(reply->integer == 1);
