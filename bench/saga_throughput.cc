@@ -133,7 +133,10 @@ double BatchCeiling(BookingSaga& saga, const std::vector<BookingEvent>& events, 
     std::vector<BookingEvent> chunk(events.begin() + static_cast<std::ptrdiff_t>(from),
                                     events.begin() + static_cast<std::ptrdiff_t>(to));
     BatchAdmission batches(saga);
-    auto admitted = batches.Admit(chunk, stop);
+    // The processor's two phases, back to back.
+    auto decided = batches.Decide(chunk, {}, stop);
+    auto admitted = decided.ok() ? batches.Record(chunk, std::move(*decided), stop)
+                                 : Result<std::vector<Admission>>(decided.status());
     if (!admitted.ok()) {
       failed.fetch_add(static_cast<int64_t>(chunk.size()));
       return;

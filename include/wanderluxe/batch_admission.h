@@ -69,20 +69,17 @@ class BatchAdmission {
  public:
   explicit BatchAdmission(BookingSaga& saga);
 
-  // One admission per event, in the events' order (a partition's offset
-  // order): Decide then Record. Transient failures are retried without end
-  // until `stop`; an error comes back on `stop` (the events are redelivered)
-  // or after saga.max_attempts failures retrying cannot fix (the caller then
-  // sends every event the one-by-one way, kDriveEvent).
-  Result<std::vector<Admission>> Admit(const std::vector<BookingEvent>& events,
-                                       const std::atomic<bool>& stop);
-
   // The ledger read and the reserves of `events`, except the bookings in
-  // `in_flight` (kNotTwiceInFlight). Errors as Admit's.
+  // `in_flight` (kNotTwiceInFlight). Transient failures are retried without
+  // end until `stop`; an error comes back on `stop` (the events are
+  // redelivered) or after saga.max_attempts failures retrying cannot fix (the
+  // caller then sends every event the one-by-one way, kDriveEvent).
   Result<DecidedBatch> Decide(const std::vector<BookingEvent>& events,
                               const std::set<std::string>& in_flight,
                               const std::atomic<bool>& stop);
-  // The bulk insert of what `batch` decided for `events`, and the admissions.
+  // The bulk insert of what `batch` decided for `events`, and one admission
+  // per event, in the events' order (a partition's offset order). Errors as
+  // Decide's.
   Result<std::vector<Admission>> Record(const std::vector<BookingEvent>& events, DecidedBatch batch,
                                         const std::atomic<bool>& stop);
 

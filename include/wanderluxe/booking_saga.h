@@ -175,7 +175,6 @@ class BookingSaga {
                            const std::string& trace_id, bool wait_for_owner, bool announce,
                            const std::atomic<bool>& stop);
   Status Step(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
-  Status StepPending(BookingRecord& record, const std::atomic<bool>& stop);
   Status Charge(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
   Status ConfirmSale(BookingRecord& record, const std::atomic<bool>& stop);
   Status VoidCharge(BookingRecord& record, const std::string& driver,

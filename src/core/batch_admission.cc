@@ -35,13 +35,6 @@ auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>&
   }
 }
 
-Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEvent>& events,
-                                                     const std::atomic<bool>& stop) {
-  auto decided = Decide(events, {}, stop);
-  if (!decided.ok()) return decided.status();
-  return Record(events, std::move(*decided), stop);
-}
-
 Result<DecidedBatch> BatchAdmission::Decide(const std::vector<BookingEvent>& events,
                                             const std::set<std::string>& in_flight,
                                             const std::atomic<bool>& stop) {

@@ -489,7 +489,8 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
 
 Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
                          const std::atomic<bool>& stop) {
-  if (record.status == BookingStatus::kPending) return StepPending(record, stop);
+  // No record is ever PENDING: admission records the reserve's answer with
+  // the booking (AdmittedRecord), and Park records PARKED.
   WL_CHECK(record.status == BookingStatus::kReserved, "kStateMachine: only RESERVED is driven");
   switch (record.payment_status) {
     case PaymentStatus::kNotAttempted:
@@ -504,35 +505,6 @@ Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
       return ReleaseHold(record, stop);
   }
   return Status::Internal("unreachable payment status");
-}
-
-Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& stop) {
-  const BookingRequest& r = record.request;
-  auto reserved = Retry(
-      "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
-  if (!reserved.ok()) return reserved.status();
-  switch (reserved->outcome) {
-    case ReserveOutcome::kReserved:
-    case ReserveOutcome::kAlreadyHeld:
-    case ReserveOutcome::kAlreadySold:  // a crash after confirm; the bank answers the same
-      return Decide(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
-                    "holding one unit of " + r.property_id, stop);
-    case ReserveOutcome::kWaitlisted: {
-      // GET and the outcome event show the place, as for a batch-admitted waiter.
-      LedgerChange change =
-          DecisionTo(record, BookingStatus::kWaitlisted, PaymentStatus::kNotAttempted, "",
-                     "WAITLISTED", WaitlistedDetail(r.property_id, reserved->waitlist_position));
-      change.waitlist_position = reserved->waitlist_position;
-      return CommitDecision(record, change, stop);
-    }
-    case ReserveOutcome::kSoldOut:
-      return Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                    "no unit available", stop);
-    case ReserveOutcome::kUnknownProperty:
-      return Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                    "property " + r.property_id + " has no inventory", stop);
-  }
-  return Status::Internal("unreachable reserve outcome");
 }
 
 // Charges by key until the bank answers or the payment deadline passes, then
@@ -936,8 +908,7 @@ Status BookingSaga::ParkOnce(const BookingEvent& event, const std::string& why,
       return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
     }
     // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
-    const bool charge_settled = record.status == BookingStatus::kPending ||
-                                record.status == BookingStatus::kWaitlisted ||
+    const bool charge_settled = record.status == BookingStatus::kWaitlisted ||
                                 record.payment_status == PaymentStatus::kDeclined ||
                                 record.payment_status == PaymentStatus::kVoided;
     if (!charge_settled) {
@@ -945,13 +916,7 @@ Status BookingSaga::ParkOnce(const BookingEvent& event, const std::string& why,
                                         std::string(PaymentStatusName(record.payment_status)) +
                                         "; left to the reconciler");
     }
-    LedgerChange change{BookingStatus::kParked,
-                        record.status == BookingStatus::kPending ? PaymentStatus::kNotAttempted
-                                                                 : record.payment_status,
-                        "",
-                        entry,
-                        Lease{},
-                        now};
+    LedgerChange change{BookingStatus::kParked, record.payment_status, "", entry, Lease{}, now};
     Status moved = RetryBounded(
         "park: record",
         [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);

@@ -346,10 +346,6 @@ class FakeBank : public Bank {
     if (outcome == ChargeOutcome::kCaptured) return {outcome, "txn-" + key, ""};
     return {outcome, "", outcome == ChargeOutcome::kUnknown ? "timeout" : "declined"};
   }
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds) override {
-    std::lock_guard lock(mu_);
-    return book.count(key) ? book[key] : ChargeState::kNone;
-  }
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds) override {
     if (Status s = faults_.Check("void"); !s.ok()) return s;
     std::lock_guard lock(mu_);
@@ -432,7 +428,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
 
   Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
                                  const std::string& token,
-                                 std::chrono::milliseconds in_flight_ttl) override {
+                                 std::chrono::milliseconds in_flight_ttl) {
     if (Status s = faults_.Check("idem-claim"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* existing = Live(key);

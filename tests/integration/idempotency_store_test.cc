@@ -1,6 +1,5 @@
 // RedisIdempotencyStore against the live Redis: the string record (claim by
-// SET NX GET), each step by two callers at once, and records an older
-// gateway wrote as hashes, still read.
+// SET NX GET) and each step by two callers at once.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -148,33 +147,6 @@ TEST_SUITE("integration.idempotency_store") {
     }
     CHECK(both == 0);
     CHECK(neither == 0);
-  }
-
-  // Gateways before the string record wrote hashes; their records live a day.
-  TEST_CASE_FIXTURE(StoreFixture, "a record an older gateway wrote as a hash is still read") {
-    const std::string redis_key = RedisIdempotencyStore::RedisKey(redis->config(), key);
-    REQUIRE(redis
-                ->Command({"HSET", redis_key, "state", "done", "fp", kFingerprint, "response",
-                           R"({"status":"ACCEPTED"})", "token", "old"})
-                .ok());
-    REQUIRE(redis->Command({"PEXPIRE", redis_key, "60000"}).ok());
-    auto replay = Claim(kFingerprint, "tok-new");
-    REQUIRE_MESSAGE(replay.ok(), replay.status().ToString());
-    CHECK(replay->state == IdempotencyClaim::State::kDone);
-    CHECK(replay->fingerprint == kFingerprint);
-    CHECK(replay->response == R"({"status":"ACCEPTED"})");
-    auto sync = store->Claim(key, kFingerprint, "tok-sync", kTtl);
-    REQUIRE(sync.ok());
-    CHECK(sync->state == IdempotencyClaim::State::kDone);
-
-    REQUIRE(redis->Command({"DEL", redis_key}).ok());
-    REQUIRE(redis->Command({"HSET", redis_key, "state", "inflight", "fp", "other", "token", "old"})
-                .ok());
-    auto in_flight = Claim(kFingerprint, "tok-new");
-    REQUIRE(in_flight.ok());
-    CHECK(in_flight->state == IdempotencyClaim::State::kInFlight);
-    CHECK(in_flight->fingerprint == "other");
-    REQUIRE(redis->Command({"DEL", redis_key}).ok());
   }
 }
 

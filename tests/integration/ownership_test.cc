@@ -54,9 +54,6 @@ class SwitchedBank final : public Bank {
     }
     return inner_.Charge(key, amount, timeout);
   }
-  Result<ChargeState> Lookup(const std::string& key, milliseconds timeout) override {
-    return inner_.Lookup(key, timeout);
-  }
   Result<ChargeState> Void(const std::string& key, milliseconds timeout) override {
     if (hold_next_void.exchange(false)) {
       void_is_held = true;
@@ -69,7 +66,10 @@ class SwitchedBank final : public Bank {
     }
     return inner_.Void(key, timeout);
   }
-  ChargeState State(const std::string& key) { return inner_.Lookup(key, seconds(1)).value(); }
+  ChargeState State(const std::string& key) {
+    const std::optional<ChargeEntry> entry = inner_.book().Lookup(key);
+    return entry ? entry->state : ChargeState::kNone;
+  }
 
  private:
   static BankConfig Instant() {

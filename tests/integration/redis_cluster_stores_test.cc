@@ -262,7 +262,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
       REQUIRE_MESSAGE(claimed.ok(), claimed.status().ToString());
       CHECK(claimed->state == IdempotencyClaim::State::kClaimed);
       RequireAllOn(cluster, PortOf(*stores.client, idem), {idem});
-      auto busy = stores.idempotency.Claim(key, "fingerprint-" + key, "token-2", kTtl);
+      auto busy = stores.ClaimAsync(key, "token-2");
       REQUIRE(busy.ok());
       CHECK(busy->state == IdempotencyClaim::State::kInFlight);
       CHECK(busy->fingerprint == "fingerprint-" + key);
@@ -270,7 +270,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
       // Not ours: refused, but the accepted record is written all the same.
       CHECK(stores.Complete(key, "token-2", booking).code() == StatusCode::kFailedPrecondition);
       CHECK(stores.Complete(key, "token-1", booking).ok());
-      auto done = stores.idempotency.Claim(key, "fingerprint-" + key, "token-3", kTtl);
+      auto done = stores.ClaimAsync(key, "token-3");
       REQUIRE(done.ok());
       CHECK(done->state == IdempotencyClaim::State::kDone);
       CHECK(done->response == "response-" + key);
@@ -375,8 +375,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CloseSale(stores.inventory, property);
     CHECK(stores.Complete(key, "token", "booking-failover").ok());
     CHECK(stores.idempotency.FindAccepted("booking-failover").value().has_value());
-    CHECK(stores.idempotency.Claim(key, "fingerprint-" + key, "late", kTtl)->state ==
-          IdempotencyClaim::State::kDone);
+    CHECK(stores.ClaimAsync(key, "late")->state == IdempotencyClaim::State::kDone);
     CHECK(PortOf(*stores.client, slot_key) == heir);
     CHECK(stores.client->stats().moved + stores.client->stats().refreshes > 1);
     RequireAllOn(cluster, heir,

@@ -162,7 +162,6 @@ class SimBank final : public Bank {
 
   ChargeResult Charge(const std::string& key, const Money& amount,
                       std::chrono::milliseconds timeout) override;
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) override;
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) override;
 
   struct Account {

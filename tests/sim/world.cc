@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "fakes/admit_batch.h"
 #include "sim/checker.h"
 #include "sim/scheduler.h"
 #include "sim/sim_ports.h"
@@ -242,7 +243,7 @@ void World::Worker(Process& p, bool batch_first) {
 }
 
 void World::RunBatch(Process& p, std::vector<BookingEvent> events) {
-  auto admitted = p.batches->Admit(events, p.stop);
+  auto admitted = fakes::AdmitBatch(*p.batches, events, p.stop);
   if (!admitted.ok()) {
     if (p.stop.load()) return;
     // The processor sends every event of a failed batch the one-by-one way.

@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "fakes/admit_batch.h"
 #include "fakes/fake_ports.h"
 #include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
@@ -56,7 +57,7 @@ struct BatchFixture {
     return events;
   }
   std::vector<Admission> Admit(const std::vector<BookingEvent>& events) {
-    auto admitted = batches.Admit(events, stop);
+    auto admitted = fakes::AdmitBatch(batches, events, stop);
     REQUIRE_MESSAGE(admitted.ok(), admitted.status().ToString());
     REQUIRE(admitted->size() == events.size());
     return std::move(*admitted);
@@ -235,14 +236,14 @@ TEST_SUITE("unit.batch") {
     auto events = BatchFixture::Events({"b1"});
     f.faults.FailNext("insert-many", 1);
     f.stop = true;  // the processor dies while the insert fails
-    auto crashed = f.batches.Admit(events, f.stop);
+    auto crashed = fakes::AdmitBatch(f.batches, events, f.stop);
     REQUIRE_FALSE(crashed.ok());
     CHECK(f.inventory.Holds("p", "b1"));  // reserved, not recorded
     CHECK_FALSE(f.ledger.GetMany({"b1"})->count("b1"));
 
     f.stop = false;  // redelivery to a new process
     BatchAdmission again{f.saga};
-    auto redone = again.Admit(events, f.stop);
+    auto redone = fakes::AdmitBatch(again, events, f.stop);
     REQUIRE(redone.ok());
     REQUIRE((*redone)[0].next == Next::kDriveAdmitted);  // "already held": the same unit
     CHECK(f.Levels().held == 1);
@@ -305,7 +306,7 @@ TEST_SUITE("unit.batch") {
 
     f.faults.FailNext("get-many", 1);
     f.stop = true;
-    auto interrupted = f.batches.Admit(BatchFixture::Events({"b2"}), f.stop);
+    auto interrupted = fakes::AdmitBatch(f.batches, BatchFixture::Events({"b2"}), f.stop);
     CHECK_FALSE(interrupted.ok());
     CHECK_FALSE(f.inventory.Holds("p", "b2"));
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/admit_batch.h"
 #include "fakes/fake_ports.h"
 #include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
@@ -83,25 +84,6 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
     CHECK(f.inventory.Waiters("p") == std::vector<std::string>{"w1", "w2"});
     CHECK(f.bank.charge_calls == 0);
-  }
-
-  // PENDING is a record of an older version (Admit decides before it
-  // inserts); whoever moves it onto the waitlist records and announces the place.
-  TEST_CASE("a PENDING booking resumed onto the waitlist keeps its place on record") {
-    WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
-    REQUIRE(f.inventory.Reserve("p", "w0").value() == ReserveOutcome::kWaitlisted);
-    BookingRecord pending =
-        f.saga.AdmittedRecord(WaitlistFixture::Event("w1"), {ReserveOutcome::kSoldOut}, "");
-    pending.status = BookingStatus::kPending;
-    pending.audit_log.resize(1);
-    REQUIRE(f.ledger.Insert(pending).ok());
-    auto resumed = f.saga.DriveRecord(f.ledger.at("w1"), f.stop);
-    REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
-    CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
-    CHECK(f.ledger.at("w1").waitlist_position == 2);
-    REQUIRE(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED"});
-    CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
   }
 
   TEST_CASE(
@@ -259,8 +241,8 @@ TEST_SUITE("unit.waitlist") {
     WaitlistFixture f(1);
     BatchAdmission batches(f.saga);
     REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
-    auto admitted =
-        batches.Admit({WaitlistFixture::Event("w1"), WaitlistFixture::Event("w2")}, f.stop);
+    auto admitted = fakes::AdmitBatch(
+        batches, {WaitlistFixture::Event("w1"), WaitlistFixture::Event("w2")}, f.stop);
     REQUIRE(admitted.ok());
     for (const Admission& a : *admitted) {
       CHECK(a.next == Admission::Next::kDriveAdmitted);

@@ -2,7 +2,7 @@
 // and the record of each booking the gateway accepted, so that GET can answer
 // ACCEPTED before the processor has written the booking to the ledger (§4.3).
 // A key is claimed atomically (one claimant wins), then either completed with
-// the response to replay, or released when the publish certainly failed. A
+// the response to replay, or dropped when the publish certainly failed. A
 // publish whose outcome is unknown leaves its claim to expire and marks the
 // key, so that no later attempt under it is told "not recorded".
 //
@@ -87,10 +87,6 @@ class IdempotencyStore {
   virtual void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                                 StoreCallback done) = 0;
 
-  // What ClaimAsync does, answered on the calling thread, which it blocks.
-  virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                         const std::string& token,
-                                         std::chrono::milliseconds in_flight_ttl) = 0;
   // The accepted booking with this id, nullopt when none was accepted (or its
   // record has expired).
   virtual Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) = 0;

@@ -116,7 +116,8 @@ class Ledger {
   // it first). Exactly one caller wins each version.
   virtual Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                             const LedgerChange& change) = 0;
-  // Non-terminal records last updated before `updated_before` (RFC 3339),
+  // WAITLISTED and RESERVED records last updated before `updated_before`
+  // (RFC 3339; no record is ever PENDING),
   // and terminal ones that still owe their outcome (kOutcomeOwed).
   virtual Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                        int64_t limit) = 0;

@@ -18,17 +18,6 @@ namespace {
 constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 
-// Records of gateways before this format were hashes; a claim meeting one
-// (WRONGTYPE) reads it with the script those gateways ran. KEYS[1] idem key;
-// ARGV fingerprint, token, ttl ms. {"claimed"} or {state, fingerprint, response}.
-const RedisScript kHashClaim{"idem-claim-hash", R"(
-local existing = redis.call('HMGET', KEYS[1], 'state', 'fp', 'response')
-if existing[1] then return existing end
-redis.call('HSET', KEYS[1], 'state', 'inflight', 'fp', ARGV[1], 'token', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {'claimed'}
-)"};
-
 // KEYS[1] idem key, KEYS[2] accepted key; ARGV token, response, ttl ms,
 // accepted JSON. The event is durable whoever holds the claim, so the accepted
 // record is written first and only if absent (the first acceptance stays).
@@ -112,26 +101,6 @@ Result<IdempotencyClaim> ToClaim(const RedisReply& reply) {
   return claim;
 }
 
-// The hash script's reply: {"claimed"}, or the existing record.
-Result<IdempotencyClaim> ToHashClaim(const RedisReply& reply) {
-  const auto& e = reply.elements;
-  if (e.size() == 1 && e[0].text == "claimed") return IdempotencyClaim{};
-  if (e.size() != 3) return Status::Internal("idempotency claim: unexpected reply shape");
-  IdempotencyClaim claim;
-  claim.state =
-      e[0].text == "done" ? IdempotencyClaim::State::kDone : IdempotencyClaim::State::kInFlight;
-  claim.fingerprint = e[1].text;
-  claim.response = e[2].text;
-  return claim;
-}
-
-bool IsWrongType(const Status& s) { return s.message().find("WRONGTYPE") != std::string::npos; }
-
-std::vector<std::string> HashClaimArgs(const std::string& fingerprint, const std::string& token,
-                                       std::chrono::milliseconds in_flight_ttl) {
-  return {fingerprint, token, std::to_string(in_flight_ttl.count())};
-}
-
 }  // namespace
 
 std::string RedisIdempotencyStore::RedisKey(const RedisConfig& config, const std::string& key) {
@@ -152,30 +121,10 @@ void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string
                                        std::chrono::milliseconds in_flight_ttl,
                                        ClaimCallback done) {
   async_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl),
-                 [&async = async_, key, fingerprint, token, in_flight_ttl,
-                  done = std::move(done)](Result<RedisReply> reply) mutable {
-                   if (reply.ok()) return done(ToClaim(*reply));
-                   if (!IsWrongType(reply.status())) return done(reply.status());
-                   async.Eval(kHashClaim, {RedisKey(async.config(), key)},
-                              HashClaimArgs(fingerprint, token, in_flight_ttl),
-                              [done = std::move(done)](Result<RedisReply> hashed) {
-                                if (!hashed.ok()) return done(hashed.status());
-                                done(ToHashClaim(*hashed));
-                              });
+                 [done = std::move(done)](Result<RedisReply> reply) {
+                   if (!reply.ok()) return done(reply.status());
+                   done(ToClaim(*reply));
                  });
-}
-
-Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
-                                                      const std::string& fingerprint,
-                                                      const std::string& token,
-                                                      std::chrono::milliseconds in_flight_ttl) {
-  auto reply = redis_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl));
-  if (reply.ok()) return ToClaim(*reply);
-  if (!IsWrongType(reply.status())) return reply.status();
-  auto hashed = redis_.Eval(kHashClaim, {RedisKey(config(), key)},
-                            HashClaimArgs(fingerprint, token, in_flight_ttl));
-  if (!hashed.ok()) return hashed.status();
-  return ToHashClaim(*hashed);
 }
 
 void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::string& token,

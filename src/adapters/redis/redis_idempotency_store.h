@@ -1,7 +1,7 @@
 // IdempotencyStore over Redis: one string per key (`idem:<key>`) with state,
 // fingerprint, claim token and stored response. The claim is one native
 // command (SET NX GET); completing and dropping a claim check the token, each in one
-// atomic script. A record of an older gateway (a hash) is still read.
+// atomic script.
 // Each accepted booking is a string `accepted:<tag>` (RedisConfig::property_tag
 // applied to the bookingId) holding a small JSON; Complete writes it in the
 // same script as the response, so recording it costs no extra round trip.
@@ -19,8 +19,8 @@
 // between the steps leaves the accepted record and the claim in flight, as a
 // completion that was never answered would.
 // The asynchronous calls go over RedisAsyncCommands (a RedisPipeline, or
-// RedisWorkers on a cluster), the synchronous ones (Claim, FindAccepted)
-// over RedisCommands; both send the same commands.
+// RedisWorkers on a cluster), the synchronous one (FindAccepted) over
+// RedisCommands.
 //
 // Thread safety: the store holds no state of its own (idempotency_store.h
 // has the contract).
@@ -49,9 +49,6 @@ class RedisIdempotencyStore final : public IdempotencyStore {
                       DropClaimCallback done) override;
   void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                         StoreCallback done) override;
-  Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                 const std::string& token,
-                                 std::chrono::milliseconds in_flight_ttl) override;
   Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) override;
 
   // The keys under `config` (its mode and property_tag).
