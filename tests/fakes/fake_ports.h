@@ -19,6 +19,7 @@
 #include "wanderluxe/ports/idempotency_store.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe::fakes {
 
@@ -201,7 +202,7 @@ class FakeInventory : public InventoryStore {
   std::map<std::string, bool> aged_;
 };
 
-class FakeLedger : public Ledger {
+class FakeLedger : public Ledger, public LedgerAudit {
  public:
   explicit FakeLedger(Faults& faults) : faults_(faults) {}
 

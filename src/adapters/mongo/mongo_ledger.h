@@ -42,6 +42,7 @@
 #include "adapters/mongo/mongo_store.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe {
 
@@ -60,7 +61,7 @@ inline constexpr size_t kParallelShardBulks = 8;
 // each (500 duplicates ~350 ms, measured), more than a whole batch's reads.
 inline constexpr size_t kRememberedMarks = 65'536;
 
-class MongoLedger final : public Ledger {
+class MongoLedger final : public Ledger, public LedgerAudit {
  public:
   explicit MongoLedger(MongoStore& store);
 
