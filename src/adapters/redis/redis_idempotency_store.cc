@@ -13,8 +13,8 @@ namespace {
 // 0x1F): the token is hex and the response JSON, where a raw control
 // character is never valid. A string, not a hash, so that the claim is one
 // native command, SET NX GET (Redis 7.0), rather than a script: under
-// `appendfsync always` a script call costs Redis about three times the CPU
-// of the command (DESIGN.md, section 9).
+// `appendfsync always` a script call costs Redis several times the CPU of
+// the command (DESIGN.md, section 9).
 constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 

@@ -20,10 +20,8 @@ constexpr std::chrono::milliseconds kPollTimeout{100};
 // of 0 would otherwise spin).
 constexpr std::chrono::milliseconds kMinPollTimeout{1};
 // Batches of one partition in flight at once. A batch's time is mostly
-// FerretDB's insert; one at a time left a quarter of the machine idle during
-// a herd's drain. bench/herd.sh, 100,000 requests, drain after the last
-// request: 1 in flight 38-44 s, 2 in flight 36 s, 3 in flight 31 s with the
-// cores saturated (DESIGN §10).
+// FerretDB's insert, so one at a time leaves cores idle while it waits; a few
+// overlap it with the next batches' decides (DESIGN §10).
 constexpr int kBatchesInFlight = 3;
 // After a drain timed out, how long interrupted sagas get to notice the stop.
 constexpr std::chrono::seconds kInterruptGrace{10};
