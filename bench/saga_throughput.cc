@@ -133,7 +133,10 @@ double BatchCeiling(BookingSaga& saga, const std::vector<BookingEvent>& events, 
     std::vector<BookingEvent> chunk(events.begin() + static_cast<std::ptrdiff_t>(from),
                                     events.begin() + static_cast<std::ptrdiff_t>(to));
     BatchAdmission batches(saga);
-    auto admitted = batches.Admit(chunk, stop);
+    // The processor's two phases, back to back.
+    auto decided = batches.Decide(chunk, {}, stop);
+    auto admitted = decided.ok() ? batches.Record(chunk, std::move(*decided), stop)
+                                 : Result<std::vector<Admission>>(decided.status());
     if (!admitted.ok()) {
       failed.fetch_add(static_cast<int64_t>(chunk.size()));
       return;
@@ -156,9 +159,9 @@ double BatchCeiling(BookingSaga& saga, const std::vector<BookingEvent>& events, 
       });
     }
     for (auto& a : *admitted) {
-      if (a.next == Admission::Next::kContinue) {
-        if (!saga.Continue(a.record, a.driver, "", stop).ok()) failed.fetch_add(1);
-      } else if (a.next == Admission::Next::kProcess) {
+      if (a.next == Admission::Next::kDriveAdmitted) {
+        if (!saga.DriveAdmitted(a.record, a.driver, "", stop).ok()) failed.fetch_add(1);
+      } else if (a.next == Admission::Next::kDriveEvent) {
         failed.fetch_add(1);  // a fresh run has none
       }
     }
@@ -230,7 +233,7 @@ int Main(const BenchOptions& o) {
     std::atomic<bool> stop{false};
     std::atomic<int64_t> failed{0};
     const double elapsed = Parallel(o.bookings, o.workers, [&](int64_t i) {
-      if (!w.saga->Process(events[static_cast<size_t>(i)], stop).ok()) failed.fetch_add(1);
+      if (!w.saga->DriveEvent(events[static_cast<size_t>(i)], stop).ok()) failed.fetch_add(1);
     });
     out["elapsed_s"] = elapsed;
     out["sagas_per_s"] = static_cast<double>(o.bookings) / elapsed;

@@ -1,5 +1,7 @@
 // A response of our HTTP APIs, independent of any HTTP library, and the
 // RFC 9457 problem document every error is written as.
+//
+// Thread safety: plain values and pure functions; any thread.
 #ifndef WANDERLUXE_API_RESPONSE_H_
 #define WANDERLUXE_API_RESPONSE_H_
 

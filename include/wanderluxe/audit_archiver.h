@@ -1,6 +1,9 @@
 // The audit service's loop: read a batch, make it durable in every sink, and
 // only then commit its offsets. A crash anywhere before the commit redelivers
 // the batch, and the sinks' idempotence turns that into exactly-once (I6).
+//
+// Thread safety: one thread runs an AuditArchiver (Run or RunOnce); only
+// `stop` is shared, and may be set from any thread.
 #ifndef WANDERLUXE_AUDIT_ARCHIVER_H_
 #define WANDERLUXE_AUDIT_ARCHIVER_H_
 

@@ -6,6 +6,8 @@
 // store: UTF-8 as RFC 3629 defines it, without U+0000 (FerretDB's PostgreSQL
 // refuses it). Bytes that are not are stored base64 and marked so; decoding
 // gives back the bytes exactly.
+//
+// Thread safety: plain values and pure functions; any thread.
 #ifndef WANDERLUXE_AUDIT_RECORD_H_
 #define WANDERLUXE_AUDIT_RECORD_H_
 

@@ -5,18 +5,20 @@
 // flash sale stays first come, first served within a partition), and one
 // bulk insert (InsertMany). What is left of each booking is handed back:
 //
-//   kPublish   recorded SOLD_OUT (terminal): its outcome is to be published;
-//              the event is done once that is acknowledged.
-//   kContinue  recorded RESERVED with `driver` holding its lease:
-//              BookingSaga::Continue charges and confirms it (or compensates).
-//   kProcess   everything else — already in the ledger (redelivered, a
-//              duplicate, a reused bookingId), a later event of a booking
-//              decided earlier in the batch, an insert that lost a race:
-//              BookingSaga::Process, one by one, exactly as without batches.
+//   kPublish        recorded SOLD_OUT (terminal): its outcome is to be
+//                   published; the event is done once that is acknowledged.
+//   kDriveAdmitted  recorded RESERVED with `driver` holding its lease:
+//                   BookingSaga::DriveAdmitted charges and confirms it (or
+//                   compensates).
+//   kDriveEvent     everything else — already in the ledger (redelivered, a
+//                   duplicate, a reused bookingId), a later event of a
+//                   booking decided earlier in the batch, an insert that lost
+//                   a race: BookingSaga::DriveEvent, one by one, exactly as
+//                   without batches.
 //
 // Invariants, each the saga's own:
 //   kNeverReReserved: a booking already in the ledger is never reserved
-//     again here; it goes to kProcess (the saga's resume path).
+//     again here; it goes to kDriveEvent (the saga's resume path).
 //   kNoLeak: a reserve whose insert lost to an existing record gives the unit
 //     back unless that record holds it (BookingSaga::SettleLostInsert).
 //   kRedo: a batch that dies half way leaves its events undone; redone, each
@@ -30,7 +32,7 @@
 //   Record  the bulk insert and what follows from it: the slow part on
 //           FerretDB, which the next batch's Decide and Record may overlap.
 // kNotTwiceInFlight: a booking of an earlier batch not yet handed over is
-// neither read nor reserved by a later one (`in_flight`): it goes kProcess, and
+// neither read nor reserved by a later one (`in_flight`): it goes kDriveEvent, and
 // runs after the earlier batch's events, finding their record.
 //
 // Thread safety: any call may run concurrently with any other; the order of
@@ -48,16 +50,16 @@
 namespace wanderluxe {
 
 struct Admission {
-  enum class Next { kPublish, kContinue, kProcess };
-  Next next = Next::kProcess;
-  BookingRecord record;   // kPublish, kContinue: as inserted
-  std::string driver;     // kContinue: the lease holder
+  enum class Next { kPublish, kDriveAdmitted, kDriveEvent };
+  Next next = Next::kDriveEvent;
+  BookingRecord record;   // kPublish, kDriveAdmitted: as inserted
+  std::string driver;     // kDriveAdmitted: the lease holder
   OutgoingEvent outcome;  // kPublish
 };
 
 // A batch decided and not yet recorded: Decide's answer, Record's input.
 struct DecidedBatch {
-  std::vector<Admission> admissions;   // one per event; kProcess unless Record decides
+  std::vector<Admission> admissions;   // one per event; kDriveEvent unless Record decides
   std::vector<size_t> decided;         // the events reserved here, in offset order
   std::vector<Reservation> reserved;   // per event; set for the decided ones
   std::vector<BookingRecord> records;  // per decided event, as it is to be inserted
@@ -67,20 +69,17 @@ class BatchAdmission {
  public:
   explicit BatchAdmission(BookingSaga& saga);
 
-  // One admission per event, in the events' order (a partition's offset
-  // order): Decide then Record. Transient failures are retried without end
-  // until `stop`; an error comes back on `stop` (the events are redelivered)
-  // or after saga.max_attempts failures retrying cannot fix (the caller then
-  // sends every event the one-by-one way, kProcess).
-  Result<std::vector<Admission>> Admit(const std::vector<BookingEvent>& events,
-                                       const std::atomic<bool>& stop);
-
   // The ledger read and the reserves of `events`, except the bookings in
-  // `in_flight` (kNotTwiceInFlight). Errors as Admit's.
+  // `in_flight` (kNotTwiceInFlight). Transient failures are retried without
+  // end until `stop`; an error comes back on `stop` (the events are
+  // redelivered) or after saga.max_attempts failures retrying cannot fix (the
+  // caller then sends every event the one-by-one way, kDriveEvent).
   Result<DecidedBatch> Decide(const std::vector<BookingEvent>& events,
                               const std::set<std::string>& in_flight,
                               const std::atomic<bool>& stop);
-  // The bulk insert of what `batch` decided for `events`, and the admissions.
+  // The bulk insert of what `batch` decided for `events`, and one admission
+  // per event, in the events' order (a partition's offset order). Errors as
+  // Decide's.
   Result<std::vector<Admission>> Record(const std::vector<BookingEvent>& events, DecidedBatch batch,
                                         const std::atomic<bool>& stop);
 

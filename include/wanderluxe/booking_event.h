@@ -1,5 +1,8 @@
 // The event on `booking.requests` (ARCHITECTURE §4.2): what the gateway
 // accepted, as the processor and the audit service read it.
+//
+// Thread safety: plain values and pure functions (the codec keeps no state);
+// any thread.
 #ifndef WANDERLUXE_BOOKING_EVENT_H_
 #define WANDERLUXE_BOOKING_EVENT_H_
 

@@ -74,7 +74,7 @@ class BookingIntake {
   BookingIntake& operator=(const BookingIntake&) = delete;
 
   // Answers `request` through `done`: validation, then claim -> publish ->
-  // complete (or release once the publish certainly failed, or mark the key
+  // complete (or drop the claim once the publish certainly failed, or mark the key
   // once its outcome is unknown).
   void Submit(IntakeRequest request, Done done);
 
@@ -89,7 +89,7 @@ class BookingIntake {
   std::variant<BookingRequest, ApiResponse> Validate(const IntakeRequest& request) const;
   void OnClaim(std::shared_ptr<Attempt> attempt, Result<IdempotencyClaim> claim);
   void OnPublished(std::shared_ptr<Attempt> attempt, Status published);
-  void OnReleased(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown);
+  void OnClaimDropped(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown);
   void OnMarkedUnknown(std::shared_ptr<Attempt> attempt, Status marked);
   // How long the attempt's claim has left (at most its in-flight TTL).
   std::chrono::seconds ClaimLeft(const Attempt& attempt) const;

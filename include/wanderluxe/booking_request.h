@@ -1,5 +1,7 @@
 // Deep validation of a booking request body (ARCHITECTURE §4.1). Every bad
 // field is reported, not just the first, so a client can fix all at once.
+//
+// Thread safety: pure functions over their arguments; any thread.
 #ifndef WANDERLUXE_BOOKING_REQUEST_H_
 #define WANDERLUXE_BOOKING_REQUEST_H_
 

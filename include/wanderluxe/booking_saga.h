@@ -76,7 +76,7 @@ struct SagaOptions {
 };
 
 // What became of one event. kRejected: the bookingId exists with another
-// payload. kOwnedElsewhere: another live driver holds the booking (Resume only).
+// payload. kOwnedElsewhere: another live driver holds the booking (DriveRecord only).
 // kWaiting: the booking is WAITLISTED; the release that hands it a unit, the
 // sale that turns the waitlist away, or the reconciler at its timeout goes on.
 enum class SagaVerdict { kTerminal, kRejected, kOwnedElsewhere, kWaiting };
@@ -97,11 +97,11 @@ class BookingSaga {
   // `stop` interrupts (kUnavailable "interrupted"), and then the event must be
   // redelivered, not marked done. Other failures (kInternal) come back after
   // `max_attempts`: the caller parks the booking (Park) and dead-letters it.
-  Result<SagaResult> Process(const BookingEvent& event, const std::atomic<bool>& stop);
+  Result<SagaResult> DriveEvent(const BookingEvent& event, const std::atomic<bool>& stop);
 
-  // Continues a booking from the ledger's state (the reconciler); answers
+  // Drives a booking on from the ledger's state (the reconciler); answers
   // kOwnedElsewhere at once when another live driver holds it.
-  Result<SagaResult> Resume(const BookingRecord& record, const std::atomic<bool>& stop);
+  Result<SagaResult> DriveRecord(const BookingRecord& record, const std::atomic<bool>& stop);
 
   // Gives a booking up after a failure retrying cannot fix: releases its hold
   // and records PARKED, in a bounded number of attempts. Refuses
@@ -125,10 +125,10 @@ class BookingSaga {
   // winner holds it (Admit's rule).
   Status SettleLostInsert(const BookingRequest& request, const Reservation& reserved,
                           const BookingRecord& winner, const std::atomic<bool>& stop);
-  // Drives a record `driver` just inserted holding its lease, as Process
+  // Drives a record `driver` just inserted holding its lease, as DriveEvent
   // would have after Admit.
-  Result<SagaResult> Continue(BookingRecord record, const std::string& driver,
-                              const std::string& trace_id, const std::atomic<bool>& stop);
+  Result<SagaResult> DriveAdmitted(BookingRecord record, const std::string& driver,
+                                   const std::string& trace_id, const std::atomic<bool>& stop);
   // A record `driver` just inserted holding its lease whose event will not
   // be driven here (its partition was revoked before the hand-over): one
   // attempt to give the lease back, so that its next driver need not wait
@@ -175,7 +175,6 @@ class BookingSaga {
                            const std::string& trace_id, bool wait_for_owner, bool announce,
                            const std::atomic<bool>& stop);
   Status Step(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
-  Status StepPending(BookingRecord& record, const std::atomic<bool>& stop);
   Status Charge(BookingRecord& record, const std::string& driver, const std::atomic<bool>& stop);
   Status ConfirmSale(BookingRecord& record, const std::atomic<bool>& stop);
   Status VoidCharge(BookingRecord& record, const std::string& driver,
@@ -188,21 +187,21 @@ class BookingSaga {
   // or it left or was turned away (SOLD_OUT); false when it still waits.
   Result<bool> StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop);
   // Gives a hold back (Release); a unit handed to a waiting booking is
-  // followed by driving that booking (GoOnWith).
+  // followed by driving that booking (QueueHandOver).
   Status GiveBack(const std::string& property_id, const std::string& booking_id,
                   const std::atomic<bool>& stop, bool bounded = false);
   // A WAITLISTED booking whose place in Redis just changed (handed a unit, or
   // turned away) is to be driven: queued in handed_over_.
-  void GoOnWith(const std::string& booking_id);
+  void QueueHandOver(const std::string& booking_id);
   // Drives the bookings in handed_over_ until none is left (or `stop`).
   // Every public call that may hand a unit over ends with it.
   void DriveHandedOver(const std::atomic<bool>& stop);
   // Drives one handed-over booking. One not yet in the ledger is left to its
   // own admission, which checks the waitlist after its insert.
   void DriveWaiter(const std::string& booking_id, const std::atomic<bool>& stop);
-  Result<SagaResult> ProcessEvent(const BookingEvent& event, const std::atomic<bool>& stop);
-  Status ParkEvent(const BookingEvent& event, const std::string& why,
-                   const std::atomic<bool>& stop);
+  // DriveEvent and Park without driving the bookings they handed over.
+  Result<SagaResult> DriveEventOnce(const BookingEvent& event, const std::atomic<bool>& stop);
+  Status ParkOnce(const BookingEvent& event, const std::string& why, const std::atomic<bool>& stop);
   // Park's write lost (or its answer did): Ok, with `record` as read, when
   // the booking is PARKED now; kFailedPrecondition when another move won.
   Status ParkedMeanwhile(BookingRecord& record, const std::atomic<bool>& stop);
@@ -218,21 +217,25 @@ class BookingSaga {
   void PaidOutcome(BookingRecord& record);
   // On shutdown: one attempt to give the lease back, so the next driver need
   // not wait for it to lapse.
-  void HandBack(BookingRecord& record, const std::string& driver);
+  void HandBackLease(BookingRecord& record, const std::string& driver);
   // True when `driver` may take an external step now (renewing the lease if
   // it runs short); false when the record changed under it (reloaded).
   Result<bool> KeepLease(BookingRecord& record, const std::string& driver,
                          const std::atomic<bool>& stop);
-  // Moves the record; on a lost compare-and-set reloads it (another driver
-  // moved it), and the caller goes on from the ledger's state.
-  Status Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
-              const std::string& transaction_id, const std::string& action,
-              const std::string& detail, const std::atomic<bool>& stop);
-  // The change Move applies: the entry, and the lease the move leaves.
-  LedgerChange ChangeTo(const BookingRecord& record, BookingStatus to, PaymentStatus payment,
-                        const std::string& transaction_id, const std::string& action,
-                        const std::string& detail) const;
-  Status Apply(BookingRecord& record, const LedgerChange& change, const std::atomic<bool>& stop);
+  // Records a decision: one transition of the booking in the ledger. On a
+  // lost compare-and-set reloads the record (another driver moved it), and
+  // the caller goes on from the ledger's state.
+  Status Decide(BookingRecord& record, BookingStatus to, PaymentStatus payment,
+                const std::string& transaction_id, const std::string& action,
+                const std::string& detail, const std::atomic<bool>& stop);
+  // The change a decision to `to` commits: the entry, and the lease the
+  // transition leaves.
+  LedgerChange DecisionTo(const BookingRecord& record, BookingStatus to, PaymentStatus payment,
+                          const std::string& transaction_id, const std::string& action,
+                          const std::string& detail) const;
+  // Commits `change` as the booking's next transition (Decide's second half).
+  Status CommitDecision(BookingRecord& record, const LedgerChange& change,
+                        const std::atomic<bool>& stop);
   // Reads the booking again; never moves `record` backwards (kNeverBackwards).
   // `lost_claim`: a transition from `record` just lost, so the booking is past it.
   Status Reload(BookingRecord& record, const std::atomic<bool>& stop, bool lost_claim = false);
@@ -261,7 +264,7 @@ class BookingSaga {
   Histogram* bank_latency_;
   mutable std::atomic<uint64_t> drivers_{0};  // drivers named so far
   // Waiting bookings a release handed a unit to, or a sale turned away, not
-  // yet driven (GoOnWith): the saga call that hands them over drives them
+  // yet driven (QueueHandOver): the saga call that hands them over drives them
   // before it returns, one after another, so a chain through a long
   // waitlist never deepens the stack.
   Mutex handed_over_mu_;

@@ -8,6 +8,9 @@
 //   WL_CHECK(IsAllowedTransition(from, to), "kStateMachine");
 //
 // The message is evaluated only when the check fails.
+//
+// Thread safety: WL_CHECK may fail on any thread; the first failure aborts
+// the process.
 #ifndef WANDERLUXE_CHECK_H_
 #define WANDERLUXE_CHECK_H_
 

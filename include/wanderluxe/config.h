@@ -2,6 +2,9 @@
 // overrides (WANDERLUXE_<SECTION>_<KEY>), then --set section.key=value.
 // Unknown keys and bad values are errors naming the key and where it came from
 // (file:line, the environment variable, or the --set flag).
+//
+// Thread safety: a Config is a plain value, loaded once at start-up and
+// read-only afterwards, so any number of threads may read it.
 #ifndef WANDERLUXE_CONFIG_H_
 #define WANDERLUXE_CONFIG_H_
 
@@ -82,7 +85,7 @@ struct RedisConfig {
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
   int64_t pool_size = 16;
-  // The gateway's pipelined connections (claim, complete, release; cluster mode: pool_size
+  // The gateway's pipelined connections (claim, complete, drop claim; cluster mode: pool_size
   // RedisWorkers threads): many requests share one round trip and one AOF fsync. Past
   // `pipeline_queue` calls waiting, a request is refused at once (503).
   int64_t pipeline_connections = 2;
@@ -113,7 +116,7 @@ struct MongoConfig {
   // How the processor's batches find which bookings the ledger has already
   // (Ledger::GetMany). "in": one `_id: {$in: ...}` read per collection, served
   // by MongoDB's _id index. "presence-markers": FerretDB 1.x answers `$in` by
-  // reading the whole collection (~280 ms per collection, measured), so the
+  // reading the whole collection, a cost that grows with the ledger, so the
   // ledger keeps a marker per booking id that was ever looked up or inserted
   // and finds new ids by one bulk insert of markers (the unique index serves
   // inserts). Recorded in the database with ledger_shards (the layout).

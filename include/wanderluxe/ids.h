@@ -1,4 +1,6 @@
 // Identifiers and timestamps that cross process boundaries.
+//
+// Thread safety: any thread; each thread draws from a generator of its own.
 #ifndef WANDERLUXE_IDS_H_
 #define WANDERLUXE_IDS_H_
 

@@ -1,6 +1,10 @@
 // Prometheus-style metrics: counters, gauges and histograms with fixed label
 // sets, rendered as the text exposition format. Lock-free on the hot path for
 // counters and gauges; histograms take a short per-series lock.
+//
+// Thread safety: every call, on the registry and on each counter, gauge and
+// histogram, may run from any thread; a series, once created, lives as long
+// as its registry.
 #ifndef WANDERLUXE_METRICS_H_
 #define WANDERLUXE_METRICS_H_
 

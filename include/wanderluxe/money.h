@@ -1,5 +1,7 @@
 // Money is exact: an integer count of the currency's minor units, never a
 // binary floating-point number. Decimal text is parsed and printed digit by digit.
+//
+// Thread safety: plain values and pure functions; any thread.
 #ifndef WANDERLUXE_MONEY_H_
 #define WANDERLUXE_MONEY_H_
 

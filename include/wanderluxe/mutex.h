@@ -10,6 +10,10 @@
 //
 //   MutexLock lock(&mu_);
 //   ready_cv_.Wait([&]() REQUIRES(mu_) { return ready_; });
+//
+// Thread safety: a Mutex is shared by the threads it serialises; a
+// MutexLock belongs to the thread that made it; CondVar waits and signals may
+// run on any thread holding (waits) or not (signals) its mutex.
 #ifndef WANDERLUXE_MUTEX_H_
 #define WANDERLUXE_MUTEX_H_
 

@@ -2,6 +2,9 @@
 // messages in any order; the commit point is the lowest offset not yet done,
 // so a crash never loses a message that was still running when a later one
 // finished (kNeverCommitPastUnfinished).
+//
+// Thread safety: none; the owner serialises every call (the processor holds
+// its mutex).
 #ifndef WANDERLUXE_OFFSET_TRACKER_H_
 #define WANDERLUXE_OFFSET_TRACKER_H_
 

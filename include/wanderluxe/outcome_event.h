@@ -1,5 +1,7 @@
 // The event on `booking.outcomes`: a booking reached a terminal state, or
 // joined a waitlist (WAITLISTED, with its place; its terminal outcome follows).
+//
+// Thread safety: plain values and pure functions; any thread.
 #ifndef WANDERLUXE_OUTCOME_EVENT_H_
 #define WANDERLUXE_OUTCOME_EVENT_H_
 

@@ -1,6 +1,9 @@
 // Capped exponential backoff with jitter, for every retry loop that must not
 // give up (compensation, ledger writes) and every one bounded by a deadline
 // (the ambiguous bank charge).
+//
+// Thread safety: a Backoff belongs to one retry loop, on one thread;
+// SleepUnlessStopped may run on any thread, and jitter is drawn per thread.
 #ifndef WANDERLUXE_RETRY_POLICY_H_
 #define WANDERLUXE_RETRY_POLICY_H_
 

@@ -1,6 +1,9 @@
 // Errors are values at every boundary: a Status says what went wrong and
 // whether retrying can help; Result<T> carries either a value or a Status.
 // Exceptions are reserved for programmer errors.
+//
+// Thread safety: Status and Result are values; distinct objects may be used
+// from any thread, one object as any value type.
 #ifndef WANDERLUXE_STATUS_H_
 #define WANDERLUXE_STATUS_H_
 

@@ -10,6 +10,8 @@
 //     Mutex mu_;
 //     std::vector<Conn*> idle_ GUARDED_BY(mu_);
 //   };
+//
+// Thread safety: macros only; nothing here runs.
 #ifndef WANDERLUXE_THREAD_ANNOTATIONS_H_
 #define WANDERLUXE_THREAD_ANNOTATIONS_H_
 

@@ -35,18 +35,11 @@ auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>&
   }
 }
 
-Result<std::vector<Admission>> BatchAdmission::Admit(const std::vector<BookingEvent>& events,
-                                                     const std::atomic<bool>& stop) {
-  auto decided = Decide(events, {}, stop);
-  if (!decided.ok()) return decided.status();
-  return Record(events, std::move(*decided), stop);
-}
-
 Result<DecidedBatch> BatchAdmission::Decide(const std::vector<BookingEvent>& events,
                                             const std::set<std::string>& in_flight,
                                             const std::atomic<bool>& stop) {
   DecidedBatch batch;
-  batch.admissions.resize(events.size());  // kProcess unless decided here
+  batch.admissions.resize(events.size());  // kDriveEvent unless decided here
   batch.reserved.resize(events.size());
   // Only a booking's first event in the batch is decided; later ones follow
   // it one by one (kOneBookingAtATime), finding its record in the ledger.
@@ -126,7 +119,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
     Admission& a = admissions[i];
     if ((*inserted)[k] == InsertOutcome::kExists) {
       auto winner = winners.find(record.request.booking_id);
-      if (winner == winners.end()) continue;  // kProcess finds out what became of it
+      if (winner == winners.end()) continue;  // kDriveEvent finds out what became of it
       // kNoLeak. The winner may be this very record, in by an earlier attempt
       // whose answer was lost: then its lease names our driver.
       if (Status s = saga_.SettleLostInsert(events[i].request, reserved[i], winner->second, stop);
@@ -136,7 +129,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
       const bool ours =
           !record.lease.owner.empty() && winner->second.lease.owner == record.lease.owner;
       if (ours) {
-        a = {Admission::Next::kContinue, std::move(winner->second), record.lease.owner, {}};
+        a = {Admission::Next::kDriveAdmitted, std::move(winner->second), record.lease.owner, {}};
       }
       continue;
     }
@@ -148,7 +141,7 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
       // Holding a unit, or WAITLISTED: the worker pool goes on with it (a
       // waiter is checked once more now that it is in the ledger, in case a
       // unit was handed to it before its record existed).
-      a.next = Admission::Next::kContinue;
+      a.next = Admission::Next::kDriveAdmitted;
       a.driver = record.lease.owner.empty() ? saga_.NewDriver() : record.lease.owner;
       a.record = std::move(record);
     }

@@ -239,11 +239,11 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
     publish_failures_->Increment();
     spdlog::warn("publish of booking {} failed: {}", event.request.booking_id,
                  published.ToString());
-    // Released before the 503, so that the client's retry can claim the key at once.
-    idempotency_.ReleaseAsync(attempt->key, attempt->token,
-                              [this, attempt](Result<bool> marked_unknown) {
-                                OnReleased(attempt, std::move(marked_unknown));
-                              });
+    // Dropped before the 503, so that the client's retry can claim the key at once.
+    idempotency_.DropClaimAsync(attempt->key, attempt->token,
+                                [this, attempt](Result<bool> marked_unknown) {
+                                  OnClaimDropped(attempt, std::move(marked_unknown));
+                                });
     return;
   }
   JsonWriter answer(&attempt->body);
@@ -264,11 +264,11 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
       [this, attempt](Status completed) { OnCompleted(attempt, std::move(completed)); });
 }
 
-void BookingIntake::OnReleased(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown) {
+void BookingIntake::OnClaimDropped(std::shared_ptr<Attempt> attempt, Result<bool> marked_unknown) {
   if (!marked_unknown.ok()) {
     // The claim is left behind (409 until its in-flight TTL), and whether an
     // earlier attempt under the key may have been written is not known.
-    spdlog::warn("could not release idempotency key: {}", marked_unknown.status().ToString());
+    spdlog::warn("could not drop the idempotency claim: {}", marked_unknown.status().ToString());
     return Finish(*attempt,
                   OutcomeUnknown("the idempotency store did not answer", ClaimLeft(*attempt)));
   }

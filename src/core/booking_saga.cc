@@ -135,14 +135,15 @@ auto BookingSaga::RetryBounded(const char* step, Call call, const std::atomic<bo
   }
 }
 
-Result<SagaResult> BookingSaga::Process(const BookingEvent& event, const std::atomic<bool>& stop) {
-  auto result = ProcessEvent(event, stop);
+Result<SagaResult> BookingSaga::DriveEvent(const BookingEvent& event,
+                                           const std::atomic<bool>& stop) {
+  auto result = DriveEventOnce(event, stop);
   DriveHandedOver(stop);
   return result;
 }
 
-Result<SagaResult> BookingSaga::ProcessEvent(const BookingEvent& event,
-                                             const std::atomic<bool>& stop) {
+Result<SagaResult> BookingSaga::DriveEventOnce(const BookingEvent& event,
+                                               const std::atomic<bool>& stop) {
   const std::string driver = NewDriver();
   bool recorded_before = false;
   auto record = Admit(event, driver, stop, recorded_before);
@@ -163,7 +164,8 @@ Result<SagaResult> BookingSaga::ProcessEvent(const BookingEvent& event,
                /*announce=*/true, stop);
 }
 
-Result<SagaResult> BookingSaga::Resume(const BookingRecord& record, const std::atomic<bool>& stop) {
+Result<SagaResult> BookingSaga::DriveRecord(const BookingRecord& record,
+                                            const std::atomic<bool>& stop) {
   BookingRecord fresh = record;
   if (Status s = Reload(fresh, stop); !s.ok()) return s;
   auto result = Drive(std::move(fresh), NewDriver(), "", /*wait_for_owner=*/false,
@@ -200,7 +202,7 @@ Status BookingSaga::GiveBackStray(const BookingRequest& r, const std::string& re
     spdlog::warn("booking {}: released a stray hold on {} (the booking, recorded for {}, has none)",
                  r.booking_id, r.property_id, recorded_property);
   }
-  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
   return Status::Ok();
 }
 
@@ -310,11 +312,11 @@ Status BookingSaga::GiveBack(const std::string& property_id, const std::string& 
   auto released =
       bounded ? RetryBounded("release", release, stop) : Retry("release", release, stop);
   if (!released.ok()) return released.status();
-  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
   return Status::Ok();
 }
 
-void BookingSaga::GoOnWith(const std::string& booking_id) {
+void BookingSaga::QueueHandOver(const std::string& booking_id) {
   MutexLock lock(&handed_over_mu_);
   handed_over_.push_back(booking_id);
 }
@@ -374,9 +376,9 @@ void BookingSaga::DriveWaiter(const std::string& id, const std::atomic<bool>& st
   }
 }
 
-Result<SagaResult> BookingSaga::Continue(BookingRecord record, const std::string& driver,
-                                         const std::string& trace_id,
-                                         const std::atomic<bool>& stop) {
+Result<SagaResult> BookingSaga::DriveAdmitted(BookingRecord record, const std::string& driver,
+                                              const std::string& trace_id,
+                                              const std::atomic<bool>& stop) {
   auto result = Drive(std::move(record), driver, trace_id, /*wait_for_owner=*/true,
                       /*announce=*/true, stop);
   DriveHandedOver(stop);
@@ -437,7 +439,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
   bool joined_waitlist = false;
   while (!IsTerminal(record.status)) {
     if (stop.load()) {
-      HandBack(record, driver);
+      HandBackLease(record, driver);
       return Interrupted(record.request.booking_id);
     }
     if (!record.lease.HeldByAnother(driver, clock_.NowUnixMillis()) && !announce &&
@@ -474,7 +476,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     if (!may_act.ok()) return may_act.status();
     if (!*may_act) continue;  // the record changed: look again
     if (Status s = Step(record, driver, stop); !s.ok()) {
-      if (stop.load()) HandBack(record, driver);
+      if (stop.load()) HandBackLease(record, driver);
       return s;
     }
     joined_waitlist = record.status == BookingStatus::kWaitlisted;
@@ -487,7 +489,8 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
 
 Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
                          const std::atomic<bool>& stop) {
-  if (record.status == BookingStatus::kPending) return StepPending(record, stop);
+  // No record is ever PENDING: admission records the reserve's answer with
+  // the booking (AdmittedRecord), and Park records PARKED.
   WL_CHECK(record.status == BookingStatus::kReserved, "kStateMachine: only RESERVED is driven");
   switch (record.payment_status) {
     case PaymentStatus::kNotAttempted:
@@ -502,35 +505,6 @@ Status BookingSaga::Step(BookingRecord& record, const std::string& driver,
       return ReleaseHold(record, stop);
   }
   return Status::Internal("unreachable payment status");
-}
-
-Status BookingSaga::StepPending(BookingRecord& record, const std::atomic<bool>& stop) {
-  const BookingRequest& r = record.request;
-  auto reserved = Retry(
-      "reserve", [&] { return inventory_.Reserve(r.property_id, r.booking_id); }, stop);
-  if (!reserved.ok()) return reserved.status();
-  switch (reserved->outcome) {
-    case ReserveOutcome::kReserved:
-    case ReserveOutcome::kAlreadyHeld:
-    case ReserveOutcome::kAlreadySold:  // a crash after confirm; the bank answers the same
-      return Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
-                  "holding one unit of " + r.property_id, stop);
-    case ReserveOutcome::kWaitlisted: {
-      // GET and the outcome event show the place, as for a batch-admitted waiter.
-      LedgerChange change =
-          ChangeTo(record, BookingStatus::kWaitlisted, PaymentStatus::kNotAttempted, "",
-                   "WAITLISTED", WaitlistedDetail(r.property_id, reserved->waitlist_position));
-      change.waitlist_position = reserved->waitlist_position;
-      return Apply(record, change, stop);
-    }
-    case ReserveOutcome::kSoldOut:
-      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                  "no unit available", stop);
-    case ReserveOutcome::kUnknownProperty:
-      return Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                  "property " + r.property_id + " has no inventory", stop);
-  }
-  return Status::Internal("unreachable reserve outcome");
 }
 
 // Charges by key until the bank answers or the payment deadline passes, then
@@ -548,23 +522,24 @@ Status BookingSaga::Charge(BookingRecord& record, const std::string& driver,
     ChargeResult charge = bank_.Charge(r.booking_id, r.amount, options_.bank_call_timeout);
     bank_latency_->Observe(std::chrono::duration<double>(clock_.SteadyNow() - start).count());
     if (charge.outcome == ChargeOutcome::kCaptured) {
-      return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured, charge.transaction_id,
-                  "CHARGE_CAPTURED", "charge " + charge.transaction_id, stop);
+      return Decide(record, BookingStatus::kReserved, PaymentStatus::kCaptured,
+                    charge.transaction_id, "CHARGE_CAPTURED", "charge " + charge.transaction_id,
+                    stop);
     }
     if (charge.outcome == ChargeOutcome::kDeclined) {
-      return Move(record, BookingStatus::kReserved, PaymentStatus::kDeclined, "", "CHARGE_DECLINED",
-                  "declined by the bank" + (charge.detail.empty() ? "" : ": " + charge.detail),
-                  stop);
+      return Decide(
+          record, BookingStatus::kReserved, PaymentStatus::kDeclined, "", "CHARGE_DECLINED",
+          "declined by the bank" + (charge.detail.empty() ? "" : ": " + charge.detail), stop);
     }
     metrics_.GetCounter("saga_retries_total", "retried saga steps", "step=\"charge\"")->Increment();
     if (clock_.SteadyNow() >= deadline) {
       // kNoReleaseWhileChargeMayLand: decide to void; from here no driver
       // charges or confirms this booking again.
       spdlog::warn("payment deadline passed for {} ({}); voiding", r.booking_id, charge.detail);
-      return Move(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
-                  "no answer from the bank by the payment deadline (" + charge.detail +
-                      "); voiding the charge",
-                  stop);
+      return Decide(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
+                    "no answer from the bank by the payment deadline (" + charge.detail +
+                        "); voiding the charge",
+                    stop);
     }
     spdlog::warn("charge for {} unanswered ({}); retrying the same key", r.booking_id,
                  charge.detail);
@@ -577,10 +552,10 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
   auto confirmed = Retry(
       "confirm", [&] { return inventory_.Confirm(r.property_id, r.booking_id); }, stop);
   if (confirmed.ok()) {
-    Status s = Move(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
-                    "charge " + record.transaction_id, stop);
+    Status s = Decide(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
+                      "charge " + record.transaction_id, stop);
     // The last unit is sold: those still waiting are told SOLD_OUT now.
-    for (const std::string& id : confirmed->turned_away) GoOnWith(id);
+    for (const std::string& id : confirmed->turned_away) QueueHandOver(id);
     return s;
   }
   if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
@@ -588,8 +563,8 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
   // sell a unit nobody holds.
   spdlog::error("booking {} captured but holds no unit: {}; refunding", r.booking_id,
                 confirmed.status().ToString());
-  return Move(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
-              "captured without a hold; refunding", stop);
+  return Decide(record, BookingStatus::kReserved, PaymentStatus::kUnknown, "", "VOIDING",
+                "captured without a hold; refunding", stop);
 }
 
 Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
@@ -611,10 +586,10 @@ Status BookingSaga::VoidCharge(BookingRecord& record, const std::string& driver,
     if (voided.ok() && *voided == ChargeState::kCaptured) return KeepSettledCharge(record, stop);
     if (voided.ok()) {
       const bool declined = *voided == ChargeState::kDeclined;
-      return Move(record, BookingStatus::kReserved,
-                  declined ? PaymentStatus::kDeclined : PaymentStatus::kVoided, "",
-                  declined ? "CHARGE_DECLINED" : "VOIDED",
-                  declined ? "the bank had declined the charge" : "charge voided by key", stop);
+      return Decide(record, BookingStatus::kReserved,
+                    declined ? PaymentStatus::kDeclined : PaymentStatus::kVoided, "",
+                    declined ? "CHARGE_DECLINED" : "VOIDED",
+                    declined ? "the bank had declined the charge" : "charge voided by key", stop);
     }
     if (!voided.status().IsTransient() && ++hard_failures >= options_.max_attempts) {
       return voided.status();
@@ -637,8 +612,8 @@ Status BookingSaga::KeepSettledCharge(BookingRecord& record, const std::atomic<b
   }
   spdlog::warn("booking {}: the bank refused the void (the charge settled); the sale goes on", id);
   // kNoReleaseWhileChargeMayLand kept the hold: the sale goes on (ConfirmSale).
-  return Move(record, BookingStatus::kReserved, PaymentStatus::kCaptured, kSettledTransaction,
-              "VOID_REFUSED", "the bank refused the void: the charge settled", stop);
+  return Decide(record, BookingStatus::kReserved, PaymentStatus::kCaptured, kSettledTransaction,
+                "VOID_REFUSED", "the bank refused the void: the charge settled", stop);
 }
 
 Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& stop) {
@@ -653,14 +628,14 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   const std::string handed = released->handed_to.empty()
                                  ? "hold released"
                                  : "its unit handed to " + released->handed_to + " (waitlist)";
-  Status s = Move(
+  Status s = Decide(
       record, BookingStatus::kFailedPayment, payment, "", "FAILED_PAYMENT",
       (payment == PaymentStatus::kDeclined ? "declined by the bank; " : "charge voided; ") + handed,
       stop);
   // kNoUnitIdleWhileWaiting: the unit went to the head of the waitlist; that
   // booking pays next. Should this driver stop first, the reconciler finds
   // the waiter holding a unit and goes on.
-  if (!released->handed_to.empty()) GoOnWith(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
   return s;
 }
 
@@ -679,19 +654,19 @@ Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, const std::atomi
       return false;
     case WaitlistState::kHeld:
     case WaitlistState::kSold:  // a crash after confirm; the bank answers the same
-      s = Move(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
-               "a unit of " + r.property_id + " came back; handed over from the waitlist", stop);
+      s = Decide(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
+                 "a unit of " + r.property_id + " came back; handed over from the waitlist", stop);
       break;
     case WaitlistState::kLeft:
-      s = Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-               "waited saga.waitlist_timeout_ms (" +
-                   std::to_string(options_.waitlist_timeout.count()) +
-                   " ms) on the waitlist; no unit came back",
-               stop);
+      s = Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
+                 "waited saga.waitlist_timeout_ms (" +
+                     std::to_string(options_.waitlist_timeout.count()) +
+                     " ms) on the waitlist; no unit came back",
+                 stop);
       break;
     case WaitlistState::kGone:
-      s = Move(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-               "every unit of " + r.property_id + " sold; turned away from the waitlist", stop);
+      s = Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
+                 "every unit of " + r.property_id + " sold; turned away from the waitlist", stop);
       break;
   }
   if (!s.ok()) return s;
@@ -714,7 +689,7 @@ Status BookingSaga::TakeLease(BookingRecord& record, const std::string& driver,
                  driver, lease.token);
   }
   LedgerChange change{record.status, record.payment_status, "", entry, lease, clock_.NowIso8601()};
-  return Apply(record, change, stop);
+  return CommitDecision(record, change, stop);
 }
 
 Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& driver,
@@ -741,7 +716,7 @@ LedgerChange OutcomeOwedChange(const BookingRecord& record, bool owed) {
 }  // namespace
 
 Status BookingSaga::OweOutcome(BookingRecord& record, const std::atomic<bool>& stop) {
-  return Apply(record, OutcomeOwedChange(record, true), stop);
+  return CommitDecision(record, OutcomeOwedChange(record, true), stop);
 }
 
 void BookingSaga::PaidOutcome(BookingRecord& record) {
@@ -760,10 +735,10 @@ void BookingSaga::PaidOutcome(BookingRecord& record) {
 }
 
 void BookingSaga::HandBackAdmitted(BookingRecord record, const std::string& driver) {
-  HandBack(record, driver);
+  HandBackLease(record, driver);
 }
 
-void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
+void BookingSaga::HandBackLease(BookingRecord& record, const std::string& driver) {
   if (record.lease.owner != driver || IsTerminal(record.status)) return;
   // updated_at stays: handing back does not make a stuck booking look fresh.
   LedgerChange change{
@@ -778,15 +753,16 @@ void BookingSaga::HandBack(BookingRecord& record, const std::string& driver) {
   }
 }
 
-Status BookingSaga::Move(BookingRecord& record, BookingStatus to, PaymentStatus payment,
-                         const std::string& transaction_id, const std::string& action,
-                         const std::string& detail, const std::atomic<bool>& stop) {
-  return Apply(record, ChangeTo(record, to, payment, transaction_id, action, detail), stop);
+Status BookingSaga::Decide(BookingRecord& record, BookingStatus to, PaymentStatus payment,
+                           const std::string& transaction_id, const std::string& action,
+                           const std::string& detail, const std::atomic<bool>& stop) {
+  return CommitDecision(record, DecisionTo(record, to, payment, transaction_id, action, detail),
+                        stop);
 }
 
-LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to,
-                                   PaymentStatus payment, const std::string& transaction_id,
-                                   const std::string& action, const std::string& detail) const {
+LedgerChange BookingSaga::DecisionTo(const BookingRecord& record, BookingStatus to,
+                                     PaymentStatus payment, const std::string& transaction_id,
+                                     const std::string& action, const std::string& detail) const {
   const std::string now = clock_.NowIso8601();
   // Every transition renews the mover's lease (kOneDriver); a terminal
   // booking needs none.
@@ -802,8 +778,8 @@ LedgerChange BookingSaga::ChangeTo(const BookingRecord& record, BookingStatus to
   return LedgerChange{to, payment, transaction_id, LedgerEntry{action, now, detail}, lease, now};
 }
 
-Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
-                          const std::atomic<bool>& stop) {
+Status BookingSaga::CommitDecision(BookingRecord& record, const LedgerChange& change,
+                                   const std::atomic<bool>& stop) {
   WL_CHECK(IsAllowedTransition(record.status, change.to), "kStateMachine");
   WL_CHECK(IsAllowedPaymentChange(record.payment_status, change.payment_status),
            "kPaymentDecisions");
@@ -816,7 +792,7 @@ Status BookingSaga::Apply(BookingRecord& record, const LedgerChange& change,
     return Status::Ok();
   }
   if (s.code() != StatusCode::kFailedPrecondition) return s;
-  // Lost the compare-and-set: someone else moved it. Continue from their state.
+  // Lost the compare-and-set: someone else moved it. Go on from their state.
   return Reload(record, stop, /*lost_claim=*/true);
 }
 
@@ -857,13 +833,13 @@ Status BookingSaga::Reload(BookingRecord& record, const std::atomic<bool>& stop,
 
 Status BookingSaga::Park(const BookingEvent& event, const std::string& why,
                          const std::atomic<bool>& stop) {
-  Status s = ParkEvent(event, why, stop);
+  Status s = ParkOnce(event, why, stop);
   DriveHandedOver(stop);
   return s;
 }
 
-Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
-                              const std::atomic<bool>& stop) {
+Status BookingSaga::ParkOnce(const BookingEvent& event, const std::string& why,
+                             const std::atomic<bool>& stop) {
   const BookingRequest& request = event.request;
   const std::string& id = request.booking_id;
   auto found = RetryBounded(
@@ -932,8 +908,7 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
       return PublishOutcome(record, SagaVerdict::kTerminal, "", stop);
     }
     // kNoReleaseWhileChargeMayLand: only a booking no charge can land for.
-    const bool charge_settled = record.status == BookingStatus::kPending ||
-                                record.status == BookingStatus::kWaitlisted ||
+    const bool charge_settled = record.status == BookingStatus::kWaitlisted ||
                                 record.payment_status == PaymentStatus::kDeclined ||
                                 record.payment_status == PaymentStatus::kVoided;
     if (!charge_settled) {
@@ -941,13 +916,7 @@ Status BookingSaga::ParkEvent(const BookingEvent& event, const std::string& why,
                                         std::string(PaymentStatusName(record.payment_status)) +
                                         "; left to the reconciler");
     }
-    LedgerChange change{BookingStatus::kParked,
-                        record.status == BookingStatus::kPending ? PaymentStatus::kNotAttempted
-                                                                 : record.payment_status,
-                        "",
-                        entry,
-                        Lease{},
-                        now};
+    LedgerChange change{BookingStatus::kParked, record.payment_status, "", entry, Lease{}, now};
     Status moved = RetryBounded(
         "park: record",
         [&] { return ledger_.Transition(id, record.status, record.version, change); }, stop);

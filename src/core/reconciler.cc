@@ -24,7 +24,7 @@ Result<ReconcileReport> Reconciler::RunOnce(const std::atomic<bool>& stop, int64
     if (stop.load()) break;
     spdlog::info("reconciling booking {} stuck in {} since {}", record.request.booking_id,
                  BookingStatusName(record.status), record.updated_at);
-    auto result = saga_.Resume(record, stop);
+    auto result = saga_.DriveRecord(record, stop);
     if (result.ok() && result->verdict == SagaVerdict::kOwnedElsewhere) {
       ++report.owned_elsewhere;
     } else if (result.ok()) {

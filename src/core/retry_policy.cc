@@ -14,8 +14,8 @@ RetryPolicy RetryPolicy::From(const SagaConfig& c) {
 namespace {
 
 // One engine per thread, seeded once: a Backoff is made for every saga step,
-// and a std::random_device per Backoff cost 10 % of the processor's CPU
-// (perf, 1,000 workers).
+// and a std::random_device per Backoff is a system call on every step, a
+// cost the hot path must not pay.
 std::mt19937_64& JitterRng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng;

@@ -19,6 +19,7 @@
 #include "wanderluxe/ports/idempotency_store.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe::fakes {
 
@@ -201,7 +202,7 @@ class FakeInventory : public InventoryStore {
   std::map<std::string, bool> aged_;
 };
 
-class FakeLedger : public Ledger {
+class FakeLedger : public Ledger, public LedgerAudit {
  public:
   explicit FakeLedger(Faults& faults) : faults_(faults) {}
 
@@ -346,10 +347,6 @@ class FakeBank : public Bank {
     if (outcome == ChargeOutcome::kCaptured) return {outcome, "txn-" + key, ""};
     return {outcome, "", outcome == ChargeOutcome::kUnknown ? "timeout" : "declined"};
   }
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds) override {
-    std::lock_guard lock(mu_);
-    return book.count(key) ? book[key] : ChargeState::kNone;
-  }
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds) override {
     if (Status s = faults_.Check("void"); !s.ok()) return s;
     std::lock_guard lock(mu_);
@@ -438,7 +435,7 @@ class FakeIdempotencyStore : public IdempotencyStore {
 
   Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
                                  const std::string& token, std::chrono::milliseconds in_flight_ttl,
-                                 std::chrono::milliseconds done_ttl) override {
+                                 std::chrono::milliseconds done_ttl) {
     if (Status s = faults_.Check("idem-claim"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* existing = Live(key);
@@ -464,9 +461,9 @@ class FakeIdempotencyStore : public IdempotencyStore {
                      StoreCallback done) override {
     done(Complete(key, token, response, accepted, done_ttl));
   }
-  void ReleaseAsync(const std::string& key, const std::string& token,
-                    ReleaseCallback done) override {
-    done(Release(key, token));
+  void DropClaimAsync(const std::string& key, const std::string& token,
+                      DropClaimCallback done) override {
+    done(DropClaim(key, token));
   }
   void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                         StoreCallback done) override {
@@ -495,8 +492,8 @@ class FakeIdempotencyStore : public IdempotencyStore {
       marks_.erase(key);
     return Status::Ok();
   }
-  Result<bool> Release(const std::string& key, const std::string& token) {
-    if (Status s = faults_.Check("idem-release"); !s.ok()) return s;
+  Result<bool> DropClaim(const std::string& key, const std::string& token) {
+    if (Status s = faults_.Check("idem-drop-claim"); !s.ok()) return s;
     std::lock_guard lock(mu_);
     const Record* r = Live(key);
     if (r != nullptr && r->token == token && r->state == IdempotencyClaim::State::kInFlight) {

@@ -18,6 +18,7 @@
 #include "adapters/redis/redis_client.h"
 #include "roles/common/invariants.h"
 #include "support/booking_events.h"
+#include "support/live_invariant_checker.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_record.h"
 
@@ -101,7 +102,7 @@ TEST_SUITE("integration.audit_verify") {
     PublishedRun p("audit-verify");
     const std::vector<AuditRecord>& records = p.records;
     Archives archive(p.config);
-    InvariantChecker checker(p.config, *p.redis, *archive.mongo);
+    testing::LiveInvariantChecker checker(p.config, *p.redis, *archive.mongo);
 
     // Half archived, and the audit stalls: the bounded wait ends in a FAIL.
     const std::vector<AuditRecord> first(records.begin(), records.begin() + kEvents / 2);
@@ -131,7 +132,7 @@ TEST_SUITE("integration.audit_verify") {
     const std::vector<AuditRecord>& records = p.records;
     Archives archive(p.config);
     archive.Append(records);
-    InvariantChecker checker(p.config, *p.redis, *archive.mongo);
+    testing::LiveInvariantChecker checker(p.config, *p.redis, *archive.mongo);
     CHECK(checker.AwaitAudit({p.property}, seconds(0)).verdict == InvariantResult::Verdict::kPass);
 
     // A line written again behind the sink's back, as a sink without the

@@ -10,6 +10,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_inventory_store.h"
+#include "fakes/admit_batch.h"
 #include "roles/common/saga_wiring.h"
 #include "support/servers.h"
 #include "wanderluxe/batch_admission.h"
@@ -134,8 +135,8 @@ TEST_SUITE("integration.batch") {
     BatchAdmission batches_a{*a->saga}, batches_b{*b->saga};
     Result<std::vector<Admission>> admitted_a = Status::Internal("not run");
     Result<std::vector<Admission>> admitted_b = Status::Internal("not run");
-    std::thread ta([&] { admitted_a = batches_a.Admit(events, stop); });
-    std::thread tb([&] { admitted_b = batches_b.Admit(events, stop); });
+    std::thread ta([&] { admitted_a = fakes::AdmitBatch(batches_a, events, stop); });
+    std::thread tb([&] { admitted_b = fakes::AdmitBatch(batches_b, events, stop); });
     ta.join();
     tb.join();
     REQUIRE_MESSAGE(admitted_a.ok(), admitted_a.status().ToString());
@@ -159,9 +160,9 @@ TEST_SUITE("integration.batch") {
       for (auto* admitted : {&*admitted_a, &*admitted_b}) {
         BookingSaga& saga = admitted == &*admitted_a ? *a->saga : *b->saga;
         for (auto& adm : *admitted) {
-          if (adm.next != Admission::Next::kContinue || adm.record.status != kind) continue;
+          if (adm.next != Admission::Next::kDriveAdmitted || adm.record.status != kind) continue;
           ++(kind == BookingStatus::kReserved ? holders_continued : waiters_continued);
-          auto r = saga.Continue(adm.record, adm.driver, "", stop);
+          auto r = saga.DriveAdmitted(adm.record, adm.driver, "", stop);
           REQUIRE_MESSAGE(r.ok(), r.status().ToString());
           CHECK(r->status == (kind == BookingStatus::kReserved ? BookingStatus::kConfirmed
                                                                : BookingStatus::kSoldOut));

@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include <atomic>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -220,10 +221,11 @@ TEST_SUITE("integration.gateway") {
     auto parsed = ParseBookingRequest(body, IntakeOptionsFrom(gw.config()).limits);
     RedisPipeline pipeline(gw.redis().config(), /*connections=*/1, /*max_outstanding=*/16);
     RedisIdempotencyStore store(gw.redis(), pipeline);
-    REQUIRE(store
-                .Claim(key, parsed.request->Fingerprint(), "other-instance", seconds(30),
-                       std::chrono::hours(24))
-                .ok());
+    std::promise<Result<IdempotencyClaim>> claimed;
+    store.ClaimAsync(key, parsed.request->Fingerprint(), "other-instance", seconds(30),
+                     std::chrono::hours(24),
+                     [&](Result<IdempotencyClaim> c) { claimed.set_value(std::move(c)); });
+    REQUIRE(claimed.get_future().get().ok());
     HttpResult r = Post(client, key, body);
     CHECK(r.status == 409);
     CHECK(r.Header("Retry-After") == "1");

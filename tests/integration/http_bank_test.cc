@@ -161,9 +161,9 @@ class BankRole {
     }
     child_ = std::make_unique<testing::ChildProcess>(args, dir_ + "/bank.log");
     HttpBank probe(url());
-    REQUIRE_MESSAGE(testing::WaitUntil([&] { return probe.Lookup("probe", kCallTimeout).ok(); },
-                                       kBankStartBound),
-                    "the bank role did not answer; see ", dir_);
+    REQUIRE_MESSAGE(
+        testing::WaitUntil([&] { return probe.Void("probe", kCallTimeout).ok(); }, kBankStartBound),
+        "the bank role did not answer; see ", dir_);
   }
   ~BankRole() {
     child_.reset();
@@ -196,23 +196,18 @@ TEST_SUITE("integration.http_bank") {
       CHECK(took <= kCallTimeout + kReturnSlack);
       CHECK(r.outcome == ChargeOutcome::kUnknown);
     }
-    SUBCASE("Lookup: kDeadlineExceeded") {
-      ExpectDeadlineExceeded("Lookup", [&] { return bank.Lookup("trickle-lookup", kCallTimeout); });
-    }
     SUBCASE("Void: kDeadlineExceeded") {
       ExpectDeadlineExceeded("Void", [&] { return bank.Void("trickle-void", kCallTimeout); });
     }
   }
 
-  TEST_CASE("the bank role: a charge is captured, looked up, voided, and its key refused after") {
+  TEST_CASE("the bank role: a charge is captured, voided, and its key refused after") {
     BankRole role(milliseconds(0));
     HttpBank bank(role.url());
     const std::string key = testing::UniqueName("http-bank");
-    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kNone);
     const ChargeResult charge = bank.Charge(key, Money{1250, "USD"}, kCallTimeout);
     CHECK(charge.outcome == ChargeOutcome::kCaptured);
     CHECK_FALSE(charge.transaction_id.empty());
-    CHECK(bank.Lookup(key, kCallTimeout).value() == ChargeState::kCaptured);
     CHECK(bank.Void(key, kCallTimeout).value() == ChargeState::kVoided);
     CHECK(bank.Charge(key, Money{1250, "USD"}, kCallTimeout).outcome == ChargeOutcome::kDeclined);
   }
@@ -231,7 +226,7 @@ TEST_SUITE("integration.http_bank") {
 
   TEST_CASE("nothing listening: kUnavailable, at once") {
     HttpBank bank("http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
-    const Result<ChargeState> r = bank.Lookup("nobody", kCallTimeout);
+    const Result<ChargeState> r = bank.Void("nobody", kCallTimeout);
     CHECK((!r.ok() && r.status().code() == StatusCode::kUnavailable));
     CHECK(bank.Charge("nobody", Money{1000, "USD"}, kCallTimeout).outcome ==
           ChargeOutcome::kUnknown);

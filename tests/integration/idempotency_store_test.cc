@@ -1,6 +1,5 @@
 // RedisIdempotencyStore against the live Redis: the string record (claim by
-// SET NX GET), each step by two callers at once, and records an older
-// gateway wrote as hashes, still read.
+// SET NX GET) and each step by two callers at once.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -47,9 +46,9 @@ struct StoreFixture {
     return answered.get_future().get();
   }
   // True when the key is marked unknown.
-  Result<bool> Release(const std::string& token) {
+  Result<bool> DropClaim(const std::string& token) {
     std::promise<Result<bool>> answered;
-    store->ReleaseAsync(key, token, [&](Result<bool> r) { answered.set_value(std::move(r)); });
+    store->DropClaimAsync(key, token, [&](Result<bool> r) { answered.set_value(std::move(r)); });
     return answered.get_future().get();
   }
   Status MarkUnknown() {
@@ -81,9 +80,9 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(second.ok());
     CHECK(second->state == IdempotencyClaim::State::kInFlight);
     CHECK(second->fingerprint == kFingerprint);
-    // Only the holder completes or releases it.
+    // Only the holder completes or drops it.
     CHECK(Complete("tok-b", R"({"status":"ACCEPTED"})").code() == StatusCode::kFailedPrecondition);
-    REQUIRE(Release("tok-b").ok());
+    REQUIRE(DropClaim("tok-b").ok());
     REQUIRE(Complete("tok-a", R"({"status":"ACCEPTED"})").ok());
     auto replay = Claim(kFingerprint, "tok-c");
     REQUIRE(replay.ok());
@@ -95,21 +94,21 @@ TEST_SUITE("integration.idempotency_store") {
     CHECK(ttl->integer > 0);
   }
 
-  TEST_CASE_FIXTURE(StoreFixture, "release frees only the holder's unfinished claim") {
+  TEST_CASE_FIXTURE(StoreFixture, "dropping a claim frees only the holder's unfinished claim") {
     REQUIRE(Claim(kFingerprint, "tok-a").ok());
-    REQUIRE(Release("tok-other").ok());
+    REQUIRE(DropClaim("tok-other").ok());
     CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kInFlight);
-    REQUIRE(Release("tok-a").ok());
+    REQUIRE(DropClaim("tok-a").ok());
     CHECK(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
     REQUIRE(Complete("tok-b", "{}").ok());
-    REQUIRE(Release("tok-b").ok());  // done: stays
+    REQUIRE(DropClaim("tok-b").ok());  // done: stays
     CHECK(Claim(kFingerprint, "tok-c")->state == IdempotencyClaim::State::kDone);
   }
 
   TEST_CASE_FIXTURE(StoreFixture,
-                    "a key marked unknown keeps its claim, and every later release says so") {
+                    "a key marked unknown keeps its claim, and every later dropped claim says so") {
     REQUIRE(Claim(kFingerprint, "tok-a").ok());
-    auto unmarked = Release("tok-a");
+    auto unmarked = DropClaim("tok-a");
     REQUIRE(unmarked.ok());
     CHECK_FALSE(*unmarked);
     REQUIRE(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
@@ -120,13 +119,13 @@ TEST_SUITE("integration.idempotency_store") {
     REQUIRE(ttl.ok());
     CHECK(ttl->integer > 0);
     CHECK(ttl->integer <= kTtl.count());
-    // The holder's release (its copy certainly not written) finds the mark,
+    // The holder's dropped claim (its copy certainly not written) finds the mark,
     // and so does every later attempt's.
-    auto marked = Release("tok-b");
+    auto marked = DropClaim("tok-b");
     REQUIRE(marked.ok());
     CHECK(*marked);
     REQUIRE(Claim(kFingerprint, "tok-d")->state == IdempotencyClaim::State::kClaimed);
-    auto again = Release("tok-d");
+    auto again = DropClaim("tok-d");
     REQUIRE(again.ok());
     CHECK(*again);
     CHECK(Claim(kFingerprint, "tok-e")->state == IdempotencyClaim::State::kClaimed);
@@ -149,7 +148,7 @@ TEST_SUITE("integration.idempotency_store") {
         },
         seconds(10));
     REQUIRE(taken);
-    auto marked = Release("tok-b");  // tok-b's own copy certainly not written
+    auto marked = DropClaim("tok-b");  // tok-b's own copy certainly not written
     REQUIRE(marked.ok());
     CHECK_MESSAGE(*marked, "tok-a's copy may be on the topic: tok-b must not answer 503");
   }
@@ -158,7 +157,7 @@ TEST_SUITE("integration.idempotency_store") {
                     "the only attempt, certainly not written, is told so; a completed one "
                     "leaves no mark") {
     REQUIRE(Claim(kFingerprint, "tok-a")->state == IdempotencyClaim::State::kClaimed);
-    auto first = Release("tok-a");
+    auto first = DropClaim("tok-a");
     REQUIRE(first.ok());
     CHECK_FALSE(*first);
     REQUIRE(Claim(kFingerprint, "tok-b")->state == IdempotencyClaim::State::kClaimed);
@@ -186,33 +185,6 @@ TEST_SUITE("integration.idempotency_store") {
     }
     CHECK(both == 0);
     CHECK(neither == 0);
-  }
-
-  // Gateways before the string record wrote hashes; their records live a day.
-  TEST_CASE_FIXTURE(StoreFixture, "a record an older gateway wrote as a hash is still read") {
-    const std::string redis_key = RedisIdempotencyStore::RedisKey(redis->config(), key);
-    REQUIRE(redis
-                ->Command({"HSET", redis_key, "state", "done", "fp", kFingerprint, "response",
-                           R"({"status":"ACCEPTED"})", "token", "old"})
-                .ok());
-    REQUIRE(redis->Command({"PEXPIRE", redis_key, "60000"}).ok());
-    auto replay = Claim(kFingerprint, "tok-new");
-    REQUIRE_MESSAGE(replay.ok(), replay.status().ToString());
-    CHECK(replay->state == IdempotencyClaim::State::kDone);
-    CHECK(replay->fingerprint == kFingerprint);
-    CHECK(replay->response == R"({"status":"ACCEPTED"})");
-    auto sync = store->Claim(key, kFingerprint, "tok-sync", kTtl, kTtl);
-    REQUIRE(sync.ok());
-    CHECK(sync->state == IdempotencyClaim::State::kDone);
-
-    REQUIRE(redis->Command({"DEL", redis_key}).ok());
-    REQUIRE(redis->Command({"HSET", redis_key, "state", "inflight", "fp", "other", "token", "old"})
-                .ok());
-    auto in_flight = Claim(kFingerprint, "tok-new");
-    REQUIRE(in_flight.ok());
-    CHECK(in_flight->state == IdempotencyClaim::State::kInFlight);
-    CHECK(in_flight->fingerprint == "other");
-    REQUIRE(redis->Command({"DEL", redis_key}).ok());
   }
 }
 

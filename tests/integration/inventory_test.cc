@@ -10,6 +10,7 @@
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
 #include "support/find_invariant.h"
+#include "support/live_invariant_checker.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -87,7 +88,7 @@ TEST_SUITE("integration.inventory") {
     SetByHand(4);  // never reserved: no total recorded
     auto mongo = MongoStore::Connect(config.mongo);
     REQUIRE_MESSAGE(mongo.ok(), mongo.status().ToString());
-    InvariantChecker checker(config, *redis, **mongo);
+    testing::LiveInvariantChecker checker(config, *redis, **mongo);
     VerifyScope scope;
     scope.properties = {property};
     scope.accepted_ids = std::vector<std::string>{};

@@ -140,16 +140,16 @@ TEST_SUITE("integration.ledger") {
       return reply["filterPushdown"].get<bool>();
     };
     const auto filters = MongoLedger::StaleFilters(NowIso8601());
-    CHECK(filters.size() == 4);  // one per non-terminal status, and kOutcomeOwed
+    CHECK(filters.size() == 3);  // WAITLISTED, RESERVED, and kOutcomeOwed
     for (const std::string& filter : filters) CHECK_MESSAGE(pushed_down(filter), filter);
-    // The reason for three queries: the one `$in` is not pushed down.
+    // The reason for a query per status: one `$in` is not pushed down.
     CHECK_FALSE(pushed_down(
         R"({"status":{"$in":["PENDING","WAITLISTED","RESERVED"]},"updatedAt":{"$lt":"9"}})"));
     CHECK(ledger.DropAll().ok());
   }
 
-  // A PENDING booking resumed onto the waitlist: the transition records its
-  // place, which GET shows (the batch path inserts it with the record).
+  // A transition carrying a waitlist place records it, which GET shows
+  // (admission inserts the place with the record).
   TEST_CASE("a transition to WAITLISTED records the place") {
     const std::string db = testing::UniqueName("wl-place");
     Config config = testing::LiveConfig({"mongo.database=" + db, "mongo.ledger_shards=4"});

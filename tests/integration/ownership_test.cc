@@ -54,9 +54,6 @@ class SwitchedBank final : public Bank {
     }
     return inner_.Charge(key, amount, timeout);
   }
-  Result<ChargeState> Lookup(const std::string& key, milliseconds timeout) override {
-    return inner_.Lookup(key, timeout);
-  }
   Result<ChargeState> Void(const std::string& key, milliseconds timeout) override {
     if (hold_next_void.exchange(false)) {
       void_is_held = true;
@@ -69,7 +66,10 @@ class SwitchedBank final : public Bank {
     }
     return inner_.Void(key, timeout);
   }
-  ChargeState State(const std::string& key) { return inner_.Lookup(key, seconds(1)).value(); }
+  ChargeState State(const std::string& key) {
+    const std::optional<ChargeEntry> entry = inner_.book().Lookup(key);
+    return entry ? entry->state : ChargeState::kNone;
+  }
 
  private:
   static BankConfig Instant() {
@@ -155,7 +155,7 @@ struct WorkerAndReconciler {
   }
   std::future<Result<SagaResult>> StartWorker() {
     return std::async(std::launch::async,
-                      [this] { return worker.Process(live.Event(id, property), stop); });
+                      [this] { return worker.DriveEvent(live.Event(id, property), stop); });
   }
   // I3 for the booking, and no hold left or unit sold without a CONFIRMED.
   void CheckEnd() {
@@ -274,9 +274,9 @@ TEST_SUITE("integration.ownership") {
     std::atomic<bool> stop{false};
     const std::string id = testing::UniqueName("b-reused");
     auto first =
-        std::async(std::launch::async, [&] { return a.Process(live.Event(id, p1), stop); });
+        std::async(std::launch::async, [&] { return a.DriveEvent(live.Event(id, p1), stop); });
     auto second =
-        std::async(std::launch::async, [&] { return b.Process(live.Event(id, p2), stop); });
+        std::async(std::launch::async, [&] { return b.DriveEvent(live.Event(id, p2), stop); });
     REQUIRE(first.wait_for(seconds(30)) == std::future_status::ready);
     REQUIRE(second.wait_for(seconds(30)) == std::future_status::ready);
     auto r1 = first.get();
@@ -308,7 +308,7 @@ TEST_SUITE("integration.ownership") {
     std::atomic<bool> stop{false};
     const std::string id = testing::UniqueName("b-poison");
     auto done = std::async(std::launch::async,
-                           [&] { return saga.Process(live.Event(id, property), stop); });
+                           [&] { return saga.DriveEvent(live.Event(id, property), stop); });
     const bool returned = done.wait_for(seconds(15)) == std::future_status::ready;
     stop = true;  // the old behaviour: retried until shutdown
     auto result = done.get();

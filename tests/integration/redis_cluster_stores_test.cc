@@ -122,9 +122,9 @@ struct ClusterStores {
                                 std::move(done));
     });
   }
-  Result<bool> Release(const std::string& key, const std::string& token) {
+  Result<bool> DropClaim(const std::string& key, const std::string& token) {
     return Await<Result<bool>>(
-        [&](auto done) { idempotency.ReleaseAsync(key, token, std::move(done)); });
+        [&](auto done) { idempotency.DropClaimAsync(key, token, std::move(done)); });
   }
   Status MarkUnknown(const std::string& key) {
     return Await<Status>(
@@ -242,7 +242,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CHECK(found.size() == properties.size());
   }
 
-  TEST_CASE("idempotency: claim, complete, release and find, each request's keys in one slot") {
+  TEST_CASE("idempotency: claim, complete, drop and find, each request's keys in one slot") {
     RedisClusterFixture cluster(3, 0);
     ClusterStores stores(ClusterConfig(cluster));
     const RedisConfig& config = stores.client->config();
@@ -262,7 +262,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
       REQUIRE_MESSAGE(claimed.ok(), claimed.status().ToString());
       CHECK(claimed->state == IdempotencyClaim::State::kClaimed);
       RequireAllOn(cluster, PortOf(*stores.client, idem), {idem});
-      auto busy = stores.idempotency.Claim(key, "fingerprint-" + key, "token-2", kTtl, kTtl);
+      auto busy = stores.ClaimAsync(key, "token-2");
       REQUIRE(busy.ok());
       CHECK(busy->state == IdempotencyClaim::State::kInFlight);
       CHECK(busy->fingerprint == "fingerprint-" + key);
@@ -270,7 +270,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
       // Not ours: refused, but the accepted record is written all the same.
       CHECK(stores.Complete(key, "token-2", booking).code() == StatusCode::kFailedPrecondition);
       CHECK(stores.Complete(key, "token-1", booking).ok());
-      auto done = stores.idempotency.Claim(key, "fingerprint-" + key, "token-3", kTtl, kTtl);
+      auto done = stores.ClaimAsync(key, "token-3");
       REQUIRE(done.ok());
       CHECK(done->state == IdempotencyClaim::State::kDone);
       CHECK(done->response == "response-" + key);
@@ -282,18 +282,18 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CHECK(masters.size() == 3);
     CHECK(stores.idempotency.FindAccepted("never-accepted").value() == std::nullopt);
 
-    // Release: only the claimant's, and it tells whether the key is marked
-    // unknown. A release by anyone but the key's only attempt hears "marked":
+    // DropClaim: only the claimant's, and it tells whether the key is marked
+    // unknown. A drop by anyone but the key's only attempt hears "marked":
     // that attempt's publish may have been written.
-    const std::string released = "}released";
-    REQUIRE(stores.ClaimAsync(released, "mine").ok());
-    CHECK(stores.Release(released, "not-mine").value() == true);
-    CHECK(stores.ClaimAsync(released, "other")->state == IdempotencyClaim::State::kInFlight);
-    CHECK(stores.Release(released, "mine").value() == false);
-    CHECK(stores.ClaimAsync(released, "again")->state == IdempotencyClaim::State::kClaimed);
-    REQUIRE(stores.MarkUnknown(released).ok());
-    CHECK(stores.Release(released, "again").value() == true);
-    const std::string unknown = RedisIdempotencyStore::UnknownKey(config, released);
+    const std::string dropped = "}released";
+    REQUIRE(stores.ClaimAsync(dropped, "mine").ok());
+    CHECK(stores.DropClaim(dropped, "not-mine").value() == true);
+    CHECK(stores.ClaimAsync(dropped, "other")->state == IdempotencyClaim::State::kInFlight);
+    CHECK(stores.DropClaim(dropped, "mine").value() == false);
+    CHECK(stores.ClaimAsync(dropped, "again")->state == IdempotencyClaim::State::kClaimed);
+    REQUIRE(stores.MarkUnknown(dropped).ok());
+    CHECK(stores.DropClaim(dropped, "again").value() == true);
+    const std::string unknown = RedisIdempotencyStore::UnknownKey(config, dropped);
     RequireAllOn(cluster, PortOf(*stores.client, unknown), {unknown});
   }
 
@@ -377,8 +377,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CloseSale(stores.inventory, property);
     CHECK(stores.Complete(key, "token", "booking-failover").ok());
     CHECK(stores.idempotency.FindAccepted("booking-failover").value().has_value());
-    CHECK(stores.idempotency.Claim(key, "fingerprint-" + key, "late", kTtl, kTtl)->state ==
-          IdempotencyClaim::State::kDone);
+    CHECK(stores.ClaimAsync(key, "late")->state == IdempotencyClaim::State::kDone);
     CHECK(PortOf(*stores.client, slot_key) == heir);
     CHECK(stores.client->stats().moved + stores.client->stats().refreshes > 1);
     RequireAllOn(cluster, heir,

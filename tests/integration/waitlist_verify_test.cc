@@ -16,6 +16,7 @@
 #include "roles/reconcile/hold_repair.h"
 #include "roles/reconcile/waitlist_sweep.h"
 #include "support/find_invariant.h"
+#include "support/live_invariant_checker.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
 
@@ -109,7 +110,7 @@ TEST_SUITE("integration.waitlist") {
     REQUIRE(inventory->Reserve(property, "h-1").value() == ReserveOutcome::kReserved);
     Record("h-1", BookingStatus::kReserved, 0);
     Record("w-timed-out", BookingStatus::kSoldOut, 1);
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK(i7.verdict == InvariantResult::Verdict::kFail);
     const std::string details = Details(i7);
@@ -124,7 +125,7 @@ TEST_SUITE("integration.waitlist") {
     REQUIRE(inventory->Confirm(property, "h-1").ok());
     Record("h-1", BookingStatus::kConfirmed, 0);
     Record("w-turned-away", BookingStatus::kSoldOut, 1);
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK_MESSAGE(i7.verdict == InvariantResult::Verdict::kPass, Details(i7));
   }
@@ -134,7 +135,7 @@ TEST_SUITE("integration.waitlist") {
     Seed(3);
     Record("never-waited", BookingStatus::kSoldOut, 0);
     Record("waited-and-bought", BookingStatus::kConfirmed, 1);
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK_MESSAGE(i7.verdict == InvariantResult::Verdict::kPass, Details(i7));
   }
@@ -154,7 +155,7 @@ TEST_SUITE("integration.waitlist") {
     Record("w-finished", BookingStatus::kSoldOut, 2);
     PlantWaiter("w-lost", config.processor.stuck_threshold_s * 1000 + 60'000);
 
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     const InvariantResult i7 = FindInvariant(Verify(checker), "I7");
     CHECK(i7.verdict == InvariantResult::Verdict::kFail);
     std::vector<std::string> stale;
@@ -173,7 +174,7 @@ TEST_SUITE("integration.waitlist") {
     std::sort(left.begin(), left.end());
     CHECK(left == std::vector<std::string>{"w-admitting", "w-live"});
 
-    InvariantChecker again(config, *redis, *mongo);
+    testing::LiveInvariantChecker again(config, *redis, *mongo);
     const InvariantResult after = FindInvariant(Verify(again), "I7");
     CHECK_MESSAGE(after.verdict == InvariantResult::Verdict::kPass, Details(after));
     CHECK(again.stale_waiters.empty());
@@ -187,7 +188,7 @@ TEST_SUITE("integration.waitlist") {
     REQUIRE(inventory->Reserve(property, "f-1").value() == ReserveOutcome::kReserved);
     Record("c-1", BookingStatus::kConfirmed, 0);
     Record("f-1", BookingStatus::kFailedPayment, 0);
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     CHECK(FindInvariant(Verify(checker), "I2").verdict == InvariantResult::Verdict::kFail);
     REQUIRE(checker.leaked_holds.size() == 2);
 
@@ -199,7 +200,7 @@ TEST_SUITE("integration.waitlist") {
     CHECK(l.sold == 1);
     CHECK(l.held == 0);
     CHECK(l.available == 1);
-    InvariantChecker again(config, *redis, *mongo);
+    testing::LiveInvariantChecker again(config, *redis, *mongo);
     const auto results = Verify(again);
     for (const char* id : {"I1", "I2"}) {
       const InvariantResult r = FindInvariant(results, id);
@@ -218,7 +219,7 @@ TEST_SUITE("integration.waitlist") {
     dead.mongo.timeout_ms = 300;
     auto unreachable = MongoStore::Open(dead.mongo);
     REQUIRE(unreachable.ok());
-    InvariantChecker checker(dead, *redis, **unreachable);
+    testing::LiveInvariantChecker checker(dead, *redis, **unreachable);
     const InvariantResult i2 = FindInvariant(Verify(checker), "I2");
     CHECK(i2.verdict == InvariantResult::Verdict::kFail);  // it cannot tell: not a pass
     CHECK_MESSAGE(checker.leaked_holds.empty(), "a live hold would be released: ", Details(i2));
@@ -231,7 +232,7 @@ TEST_SUITE("integration.waitlist") {
     REQUIRE(inventory->Reserve(property, "h-admitting").value() == ReserveOutcome::kReserved);
     REQUIRE(inventory->Reserve(property, "h-done").value() == ReserveOutcome::kReserved);
     Record("h-done", BookingStatus::kFailedPayment, 0);  // finished, its hold left behind
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     const InvariantResult i2 = FindInvariant(Verify(checker), "I2");
     CHECK(i2.verdict == InvariantResult::Verdict::kFail);  // h-done's hold is a leak
     std::vector<std::string> leaked;
@@ -244,7 +245,7 @@ TEST_SUITE("integration.waitlist") {
     REQUIRE(inventory->Reserve(property, "h-1").value() == ReserveOutcome::kReserved);
     PlantWaiter("w-finished", 0);
     Record("w-finished", BookingStatus::kSoldOut, 1);
-    InvariantChecker checker(config, *redis, *mongo);
+    testing::LiveInvariantChecker checker(config, *redis, *mongo);
     Verify(checker);
     REQUIRE(checker.stale_waiters.size() == 1);
     // h-1's payment fails between the check and the sweep: the unit goes to

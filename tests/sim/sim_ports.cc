@@ -403,12 +403,6 @@ ChargeResult SimBank::Charge(const std::string& key, const Money&,
   }
 }
 
-Result<ChargeState> SimBank::Lookup(const std::string& key, std::chrono::milliseconds timeout) {
-  calls_.Enter("bank.lookup", key, timeout.count());
-  auto it = book_.find(key);
-  return it == book_.end() ? ChargeState::kNone : it->second.state;
-}
-
 Result<ChargeState> SimBank::Void(const std::string& key, std::chrono::milliseconds timeout) {
   calls_.Enter("bank.void", key, timeout.count());
   if (calls_.Fault("bank.void", "error", calls_.plan().error)) {

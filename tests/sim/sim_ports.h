@@ -35,6 +35,7 @@
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe::sim {
 
@@ -115,7 +116,7 @@ class SimInventory final : public InventoryStore {
   std::map<std::string, Property> properties_;
 };
 
-class SimLedger final : public Ledger {
+class SimLedger final : public Ledger, public LedgerAudit {
  public:
   explicit SimLedger(Calls& calls) : calls_(calls) {}
 
@@ -162,7 +163,6 @@ class SimBank final : public Bank {
 
   ChargeResult Charge(const std::string& key, const Money& amount,
                       std::chrono::milliseconds timeout) override;
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) override;
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) override;
 
   struct Account {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "fakes/admit_batch.h"
 #include "sim/checker.h"
 #include "sim/scheduler.h"
 #include "sim/sim_ports.h"
@@ -208,7 +209,7 @@ void World::Finish(Process& p, const BookingEvent& event, Status status) {
       break;
     }
     if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
-    status = p.saga->Process(event, p.stop).status();
+    status = p.saga->DriveEvent(event, p.stop).status();
   }
   Done(event);
 }
@@ -236,17 +237,17 @@ void World::Worker(Process& p, bool batch_first) {
     BookingEvent event = delivered_.front();
     delivered_.pop_front();
     Take(event);
-    auto result = p.saga->Process(event, p.stop);
+    auto result = p.saga->DriveEvent(event, p.stop);
     Finish(p, event, result.status());
   }
 }
 
 void World::RunBatch(Process& p, std::vector<BookingEvent> events) {
-  auto admitted = p.batches->Admit(events, p.stop);
+  auto admitted = fakes::AdmitBatch(*p.batches, events, p.stop);
   if (!admitted.ok()) {
     if (p.stop.load()) return;
     // The processor sends every event of a failed batch the one-by-one way.
-    for (const auto& e : events) Finish(p, e, p.saga->Process(e, p.stop).status());
+    for (const auto& e : events) Finish(p, e, p.saga->DriveEvent(e, p.stop).status());
     return;
   }
   for (size_t i = 0; i < events.size(); ++i) {
@@ -257,14 +258,15 @@ void World::RunBatch(Process& p, std::vector<BookingEvent> events) {
         Status published;
         p.saga->PublishOutcomeAsync(a.outcome, [&published](Status s) { published = s; });
         // A failed publish sends the event the one-by-one way.
-        Finish(p, e, published.ok() ? published : p.saga->Process(e, p.stop).status());
+        Finish(p, e, published.ok() ? published : p.saga->DriveEvent(e, p.stop).status());
         break;
       }
-      case Admission::Next::kContinue:
-        Finish(p, e, p.saga->Continue(a.record, a.driver, e.metadata.trace_id, p.stop).status());
+      case Admission::Next::kDriveAdmitted:
+        Finish(p, e,
+               p.saga->DriveAdmitted(a.record, a.driver, e.metadata.trace_id, p.stop).status());
         break;
-      case Admission::Next::kProcess:
-        Finish(p, e, p.saga->Process(e, p.stop).status());
+      case Admission::Next::kDriveEvent:
+        Finish(p, e, p.saga->DriveEvent(e, p.stop).status());
         break;
     }
   }
@@ -293,7 +295,7 @@ void World::Parker(Process& p, BookingEvent event) {
     scheduler_.Note("parker", event.request.booking_id + " " + parked.ToString());
     if (parked.ok() || parked.code() == StatusCode::kFailedPrecondition) return;
     if (!scheduler_.SleepUnlessStopped(backoff.Next(), p.stop)) return;
-    if (p.saga->Process(event, p.stop).ok()) return;
+    if (p.saga->DriveEvent(event, p.stop).ok()) return;
   }
 }
 

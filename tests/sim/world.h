@@ -4,10 +4,10 @@
 // and the actors that meet over them in production:
 //
 //   workers     of one or two processors, each taking events as the
-//               processor's workers do (BookingSaga::Process), parking a
+//               processor's workers do (BookingSaga::DriveEvent), parking a
 //               booking whose saga failed for good (BookingSaga::Park);
 //   a batch     BatchAdmission's Decide and Record over several events,
-//               then Continue / Process / the sold-out outcome;
+//               then DriveAdmitted / DriveEvent / the sold-out outcome;
 //   reconcilers Reconciler::RunOnce on a timer, in each processor;
 //   a parker    a booking given up (Park) while its driver still drives;
 //   a crash     a processor dies where it stands; its events are

@@ -30,18 +30,6 @@ class ForwardingLedger : public Ledger {
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
     return inner_.FindStale(before, limit);
   }
-  Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& p) override {
-    return inner_.CountByStatus(p);
-  }
-  Result<std::vector<std::string>> IdsWithStatus(const std::string& p, BookingStatus s) override {
-    return inner_.IdsWithStatus(p, s);
-  }
-  Result<std::map<std::string, BookingStatus>> StatusByBooking(const std::string& p) override {
-    return inner_.StatusByBooking(p);
-  }
-  Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& p, int64_t limit) override {
-    return inner_.WaitedAndSoldOut(p, limit);
-  }
 
  private:
   Ledger& inner_;

@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "fakes/admit_batch.h"
 #include "fakes/fake_ports.h"
 #include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
@@ -56,7 +57,7 @@ struct BatchFixture {
     return events;
   }
   std::vector<Admission> Admit(const std::vector<BookingEvent>& events) {
-    auto admitted = batches.Admit(events, stop);
+    auto admitted = fakes::AdmitBatch(batches, events, stop);
     REQUIRE_MESSAGE(admitted.ok(), admitted.status().ToString());
     REQUIRE(admitted->size() == events.size());
     return std::move(*admitted);
@@ -89,7 +90,7 @@ TEST_SUITE("unit.batch") {
     auto a = f.Admit(BatchFixture::Events(ids));
     for (int i = 0; i < 3; ++i) {
       CAPTURE(i);
-      CHECK(a[i].next == Next::kContinue);
+      CHECK(a[i].next == Next::kDriveAdmitted);
       CHECK(a[i].record.status == BookingStatus::kReserved);
       CHECK(a[i].record.lease.owner == a[i].driver);
       CHECK(f.ledger.at(ids[i]).lease.owner == a[i].driver);  // the saga's own lease
@@ -116,8 +117,8 @@ TEST_SUITE("unit.batch") {
     auto events = BatchFixture::Events({"b0", "b1", "b2"});
     auto a = f.Admit(events);
     for (int i = 0; i < 2; ++i) {
-      REQUIRE(a[i].next == Next::kContinue);
-      auto r = f.saga.Continue(a[i].record, a[i].driver, "", f.stop);
+      REQUIRE(a[i].next == Next::kDriveAdmitted);
+      auto r = f.saga.DriveAdmitted(a[i].record, a[i].driver, "", f.stop);
       REQUIRE_MESSAGE(r.ok(), r.status().ToString());
       CHECK(r->status == BookingStatus::kConfirmed);
     }
@@ -131,10 +132,10 @@ TEST_SUITE("unit.batch") {
   TEST_CASE("duplicates inside one batch: only the first is decided, the rest go one by one") {
     BatchFixture f(1);
     auto a = f.Admit(BatchFixture::Events({"b1", "b2", "b1", "b2"}));
-    CHECK(a[0].next == Next::kContinue);
+    CHECK(a[0].next == Next::kDriveAdmitted);
     CHECK(a[1].next == Next::kPublish);
-    CHECK(a[2].next == Next::kProcess);
-    CHECK(a[3].next == Next::kProcess);
+    CHECK(a[2].next == Next::kDriveEvent);
+    CHECK(a[3].next == Next::kDriveEvent);
     CHECK(f.Levels().held == 1);
     CHECK(f.Levels().available == 0);
     // The later event of b1 resumes from the ledger: held by b1's driver, so
@@ -176,9 +177,9 @@ TEST_SUITE("unit.batch") {
     REQUIRE(recorded_one.ok());
     REQUIRE(recorded_two.ok());
     // First come, first served across the batches: the reserves went in order.
-    CHECK((*recorded_one)[0].next == Next::kContinue);
-    CHECK((*recorded_one)[1].next == Next::kContinue);
-    CHECK((*recorded_two)[0].next == Next::kContinue);
+    CHECK((*recorded_one)[0].next == Next::kDriveAdmitted);
+    CHECK((*recorded_one)[1].next == Next::kDriveAdmitted);
+    CHECK((*recorded_two)[0].next == Next::kDriveAdmitted);
     CHECK((*recorded_two)[1].next == Next::kPublish);
     CHECK((*recorded_two)[2].next == Next::kPublish);
     CHECK(f.ledger.at("b2").status == BookingStatus::kReserved);
@@ -192,8 +193,8 @@ TEST_SUITE("unit.batch") {
     // b-old failed payment earlier (no unit); its event is redelivered ahead of b-new.
     REQUIRE(f.ledger.Insert(f.Recorded(BookingStatus::kFailedPayment, "b-old")).ok());
     auto a = f.Admit(BatchFixture::Events({"b-old", "b-new"}));
-    CHECK(a[0].next == Next::kProcess);
-    CHECK(a[1].next == Next::kContinue);  // first come among the new: the unit is b-new's
+    CHECK(a[0].next == Next::kDriveEvent);
+    CHECK(a[1].next == Next::kDriveAdmitted);  // first come among the new: the unit is b-new's
     CHECK_FALSE(f.inventory.Holds("p", "b-old"));
     CHECK(f.inventory.Holds("p", "b-new"));
     CHECK(f.ledger.at("b-old").status == BookingStatus::kFailedPayment);  // untouched
@@ -207,7 +208,7 @@ TEST_SUITE("unit.batch") {
       REQUIRE(f.ledger.Insert(f.Recorded(BookingStatus::kSoldOut, "b1")).ok());
     };
     auto a = f.Admit(BatchFixture::Events({"b1"}));
-    CHECK(a[0].next == Next::kProcess);
+    CHECK(a[0].next == Next::kDriveEvent);
     CHECK(f.ledger.at("b1").status == BookingStatus::kSoldOut);
     CHECK(f.Levels().held == 0);
     CHECK(f.Levels().available == 1);
@@ -222,8 +223,8 @@ TEST_SUITE("unit.batch") {
       REQUIRE(f.ledger.Insert(f.Recorded(BookingStatus::kReserved, "b1", other)).ok());
     };
     auto a = f.Admit(BatchFixture::Events({"b1", "b2"}));
-    CHECK(a[0].next == Next::kProcess);  // its driver finishes it; ours waits its turn
-    CHECK(a[1].next == Next::kPublish);  // the one unit is b1's
+    CHECK(a[0].next == Next::kDriveEvent);  // its driver finishes it; ours waits its turn
+    CHECK(a[1].next == Next::kPublish);     // the one unit is b1's
     CHECK(f.inventory.Holds("p", "b1"));
     CHECK(f.Levels().held == 1);
     CHECK(f.Levels().available == 0);
@@ -235,19 +236,19 @@ TEST_SUITE("unit.batch") {
     auto events = BatchFixture::Events({"b1"});
     f.faults.FailNext("insert-many", 1);
     f.stop = true;  // the processor dies while the insert fails
-    auto crashed = f.batches.Admit(events, f.stop);
+    auto crashed = fakes::AdmitBatch(f.batches, events, f.stop);
     REQUIRE_FALSE(crashed.ok());
     CHECK(f.inventory.Holds("p", "b1"));  // reserved, not recorded
     CHECK_FALSE(f.ledger.GetMany({"b1"})->count("b1"));
 
     f.stop = false;  // redelivery to a new process
     BatchAdmission again{f.saga};
-    auto redone = again.Admit(events, f.stop);
+    auto redone = fakes::AdmitBatch(again, events, f.stop);
     REQUIRE(redone.ok());
-    REQUIRE((*redone)[0].next == Next::kContinue);  // "already held": the same unit
+    REQUIRE((*redone)[0].next == Next::kDriveAdmitted);  // "already held": the same unit
     CHECK(f.Levels().held == 1);
     CHECK(f.Levels().available == 1);
-    auto r = f.saga.Continue((*redone)[0].record, (*redone)[0].driver, "", f.stop);
+    auto r = f.saga.DriveAdmitted((*redone)[0].record, (*redone)[0].driver, "", f.stop);
     REQUIRE(r.ok());
     CHECK(r->status == BookingStatus::kConfirmed);
     CHECK(f.Levels().sold == 1);
@@ -259,8 +260,8 @@ TEST_SUITE("unit.batch") {
     f.faults.FailNext("insert-many", 1);  // the fake inserts the first half, then fails
     auto a = f.Admit(BatchFixture::Events({"b0", "b1", "b2", "b3"}));
     CHECK(f.Calls("insert-many") == 2);
-    CHECK(a[0].next == Next::kContinue);  // in by the first attempt, leased to our driver
-    CHECK(a[1].next == Next::kContinue);
+    CHECK(a[0].next == Next::kDriveAdmitted);  // in by the first attempt, leased to our driver
+    CHECK(a[1].next == Next::kDriveAdmitted);
     CHECK(a[2].next == Next::kPublish);
     CHECK(a[3].next == Next::kPublish);
     CHECK(f.Levels().held == 2);
@@ -273,7 +274,7 @@ TEST_SUITE("unit.batch") {
     f.Admit(events);
     const InventoryLevels before = f.Levels();
     auto again = f.Admit(events);
-    for (const auto& a : again) CHECK(a.next == Next::kProcess);
+    for (const auto& a : again) CHECK(a.next == Next::kDriveEvent);
     CHECK(f.Calls("reserve-batch") == 1);  // only the first time
     CHECK(f.Levels().held == before.held);
     CHECK(f.Levels().available == before.available);
@@ -287,8 +288,8 @@ TEST_SUITE("unit.batch") {
         BatchFixture::Event("p2", "p"), BatchFixture::Event("q2", "q"),
         BatchFixture::Event("x1", "nowhere")};
     auto a = f.Admit(events);
-    CHECK(a[0].next == Next::kContinue);
-    CHECK(a[1].next == Next::kContinue);
+    CHECK(a[0].next == Next::kDriveAdmitted);
+    CHECK(a[1].next == Next::kDriveAdmitted);
     CHECK(a[2].next == Next::kPublish);
     CHECK(a[3].next == Next::kPublish);
     CHECK(a[4].next == Next::kPublish);
@@ -300,12 +301,12 @@ TEST_SUITE("unit.batch") {
     BatchFixture f(1);
     f.faults.FailNext("reserve-batch", 2);
     auto a = f.Admit(BatchFixture::Events({"b1"}));
-    CHECK(a[0].next == Next::kContinue);
+    CHECK(a[0].next == Next::kDriveAdmitted);
     CHECK(f.Calls("reserve-batch") == 3);
 
     f.faults.FailNext("get-many", 1);
     f.stop = true;
-    auto interrupted = f.batches.Admit(BatchFixture::Events({"b2"}), f.stop);
+    auto interrupted = fakes::AdmitBatch(f.batches, BatchFixture::Events({"b2"}), f.stop);
     CHECK_FALSE(interrupted.ok());
     CHECK_FALSE(f.inventory.Holds("p", "b2"));
   }

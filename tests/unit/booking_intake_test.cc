@@ -219,7 +219,7 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(f.producer.published.size() == 1);
   }
 
-  TEST_CASE("a publish certainly not written is 503 and releases the key so a retry can succeed") {
+  TEST_CASE("a publish certainly not written is 503 and drops the claim so a retry can succeed") {
     Fixture f;
     f.producer.next_error = Status::Unavailable("not persisted: the broker is down");
     ApiResponse failed = f.Submit(Fixture::Request("k1", kBody));
@@ -557,7 +557,7 @@ TEST_SUITE("unit.booking_intake") {
     CHECK(f.producer.published.size() == kRounds);
   }
 
-  TEST_CASE("a failed publish releases the key before the 503 is answered") {
+  TEST_CASE("a failed publish drops the claim before the 503 is answered") {
     Fixture f;
     f.producer.hold_reports = true;
     std::optional<int> status;
@@ -574,7 +574,7 @@ TEST_SUITE("unit.booking_intake") {
     REQUIRE(records_when_answered.has_value());
     CHECK(*records_when_answered == 0);
     const std::vector<std::string> calls = f.faults.log();
-    CHECK(calls == std::vector<std::string>{"idem-claim", "idem-claim-mark", "idem-release"});
+    CHECK(calls == std::vector<std::string>{"idem-claim", "idem-claim-mark", "idem-drop-claim"});
   }
 
   // Found by the nemesis: gateway A was killed after its publish left, before
@@ -602,10 +602,11 @@ TEST_SUITE("unit.booking_intake") {
     a.Wait();
   }
 
-  TEST_CASE("a release that fails after a failed publish is a 504, the claim left to expire") {
+  TEST_CASE(
+      "a dropped claim that fails after a failed publish is a 504, the claim left to expire") {
     Fixture f;
     f.producer.next_error = Status::Unavailable("broker down");
-    f.faults.FailNext("idem-release", 1);
+    f.faults.FailNext("idem-drop-claim", 1);
     // Whether an earlier copy may be on the topic is unknown without the
     // store, and the claim is left behind: a 503 would promise too much.
     ApiResponse r = f.Submit(Fixture::Request("k1", kBody));

@@ -40,7 +40,7 @@ struct SagaFixture {
     return e;
   }
   BookingStatus Run(const std::string& id, int64_t minor = 1000) {
-    auto r = saga.Process(Event(id, minor), stop);
+    auto r = saga.DriveEvent(Event(id, minor), stop);
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
     return r->status;
   }
@@ -59,7 +59,7 @@ TEST_SUITE("unit.saga") {
     options.retry = SagaFixture::Options().retry;
     SagaFixture f(options);
     f.inventory.Set("p", 0);
-    auto r = f.saga.Process(SagaFixture::Event("b-timeout"), f.stop);  // no unit: SOLD_OUT
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b-timeout"), f.stop);  // no unit: SOLD_OUT
     REQUIRE(r.ok());
     REQUIRE(f.producer.Published().size() == 1);
     INFO("waited ", f.producer.LastTimeout().count(), " ms");
@@ -94,7 +94,7 @@ TEST_SUITE("unit.saga") {
     SagaFixture f;
     BookingEvent e = SagaFixture::Event("b1");
     e.request.property_id = "nowhere";
-    CHECK(f.saga.Process(e, f.stop)->status == BookingStatus::kSoldOut);
+    CHECK(f.saga.DriveEvent(e, f.stop)->status == BookingStatus::kSoldOut);
   }
 
   TEST_CASE("declined: the hold is released and the booking is FAILED_PAYMENT") {
@@ -170,7 +170,7 @@ TEST_SUITE("unit.saga") {
     SagaFixture f;
     f.bank.settles = true;
     f.faults.FailNextWith("confirm", 1, StatusCode::kFailedPrecondition);  // the hold is gone
-    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1"), f.stop);
     REQUIRE_FALSE(r.ok());  // parked by the processor: only an operator can refund it
     CHECK(r.status().code() == StatusCode::kFailedPrecondition);
     CHECK(r.status().message().find("refund it by hand") != std::string::npos);
@@ -225,7 +225,7 @@ TEST_SUITE("unit.saga") {
   TEST_CASE("an outcome refused for an unknown topic is published once the topic is there") {
     SagaFixture f;
     f.faults.FailNextWith("publish", 3, StatusCode::kNotFound);
-    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1"), f.stop);
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());  // not parked and dead-lettered
     CHECK(r->status == BookingStatus::kConfirmed);
     CHECK(f.producer.Published().size() == 1);  // the guest hears CONFIRMED
@@ -234,7 +234,7 @@ TEST_SUITE("unit.saga") {
   TEST_CASE("the same bookingId with a different payload is REJECTED, with no side effects") {
     SagaFixture f;
     CHECK(f.Run("b1") == BookingStatus::kConfirmed);
-    auto r = f.saga.Process(SagaFixture::Event("b1", 9999), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1", 9999), f.stop);
     REQUIRE(r.ok());
     CHECK(r->verdict == SagaVerdict::kRejected);
     CHECK(f.bank.charge_calls == 1);
@@ -250,7 +250,7 @@ TEST_SUITE("unit.saga") {
       while (f.faults.log().size() < 20) std::this_thread::yield();
       f.stop = true;
     });
-    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1"), f.stop);
     stopper.join();
     CHECK_FALSE(r.ok());
     CHECK(f.ledger.at("b1").status == BookingStatus::kReserved);  // not terminal, not done
@@ -272,7 +272,7 @@ TEST_SUITE("unit.saga") {
     BookingEvent e = SagaFixture::Event("b1");
     std::vector<std::thread> workers;
     for (int i = 0; i < 8; ++i) {
-      workers.emplace_back([&] { REQUIRE(f.saga.Process(e, f.stop).ok()); });
+      workers.emplace_back([&] { REQUIRE(f.saga.DriveEvent(e, f.stop).ok()); });
     }
     for (auto& w : workers) w.join();
     CHECK(f.ledger.at("b1").status == BookingStatus::kConfirmed);
@@ -289,7 +289,7 @@ TEST_SUITE("unit.saga") {
       while (f.faults.log().size() < 30) std::this_thread::yield();
       f.stop = true;
     });
-    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1"), f.stop);
     stopper.join();
     CHECK_FALSE(r.ok());
     f.stop = false;
@@ -325,7 +325,7 @@ TEST_SUITE("unit.saga") {
   TEST_CASE("an error retrying cannot fix: bounded attempts, then parked with the hold released") {
     SagaFixture f;
     f.faults.FailNextWith("confirm", 1'000'000, StatusCode::kInternal);
-    auto r = f.saga.Process(SagaFixture::Event("b1"), f.stop);
+    auto r = f.saga.DriveEvent(SagaFixture::Event("b1"), f.stop);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kInternal);
     // The charge was captured: parking it would drop money on the floor.
@@ -333,7 +333,7 @@ TEST_SUITE("unit.saga") {
           StatusCode::kFailedPrecondition);
 
     f.faults.FailNextWith("reserve", 1'000'000, StatusCode::kInternal);
-    auto poison = f.saga.Process(SagaFixture::Event("b2"), f.stop);
+    auto poison = f.saga.DriveEvent(SagaFixture::Event("b2"), f.stop);
     REQUIRE_FALSE(poison.ok());
     CHECK(poison.status().code() == StatusCode::kInternal);
     BookingEvent b2 = SagaFixture::Event("b2");
@@ -355,7 +355,7 @@ TEST_SUITE("unit.saga") {
     REQUIRE(f.inventory.Reserve("q", "b1").ok());
     BookingEvent other = SagaFixture::Event("b1");
     other.request.property_id = "q";
-    auto r = f.saga.Process(other, f.stop);
+    auto r = f.saga.DriveEvent(other, f.stop);
     REQUIRE(r.ok());
     CHECK(r->verdict == SagaVerdict::kRejected);
     CHECK(f.inventory.Levels("q")->held == 0);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/admit_batch.h"
 #include "fakes/fake_ports.h"
 #include "fakes/fast_saga_options.h"
 #include "wanderluxe/batch_admission.h"
@@ -39,7 +40,7 @@ struct WaitlistFixture {
     return e;
   }
   SagaResult Run(const std::string& id) {
-    auto r = saga.Process(Event(id), stop);
+    auto r = saga.DriveEvent(Event(id), stop);
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
     return *r;
   }
@@ -85,25 +86,6 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.bank.charge_calls == 0);
   }
 
-  // PENDING is a record of an older version (Admit decides before it
-  // inserts); whoever moves it onto the waitlist records and announces the place.
-  TEST_CASE("a PENDING booking resumed onto the waitlist keeps its place on record") {
-    WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
-    REQUIRE(f.inventory.Reserve("p", "w0").value() == ReserveOutcome::kWaitlisted);
-    BookingRecord pending =
-        f.saga.AdmittedRecord(WaitlistFixture::Event("w1"), {ReserveOutcome::kSoldOut}, "");
-    pending.status = BookingStatus::kPending;
-    pending.audit_log.resize(1);
-    REQUIRE(f.ledger.Insert(pending).ok());
-    auto resumed = f.saga.Resume(f.ledger.at("w1"), f.stop);
-    REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
-    CHECK(f.ledger.at("w1").status == BookingStatus::kWaitlisted);
-    CHECK(f.ledger.at("w1").waitlist_position == 2);
-    REQUIRE(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED"});
-    CHECK(f.producer.Published().back().value.find("\"waitlistPosition\":2") != std::string::npos);
-  }
-
   TEST_CASE(
       "a declined holder's unit goes to the head, who pays; the last sale turns the rest away") {
     WaitlistFixture f(1);
@@ -111,7 +93,7 @@ TEST_SUITE("unit.waitlist") {
     f.Run("w1");
     f.Run("w2");
     BookingRecord holder = f.ledger.at("holder");
-    auto resumed = f.saga.Resume(holder, f.stop);
+    auto resumed = f.saga.DriveRecord(holder, f.stop);
     REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
     CHECK(resumed->status == BookingStatus::kFailedPayment);
     CHECK(f.ledger.at("w1").status == BookingStatus::kConfirmed);
@@ -137,7 +119,7 @@ TEST_SUITE("unit.waitlist") {
     for (int i = 0; i + 1 < kWaiters; ++i) f.bank.script.push_back(ChargeOutcome::kDeclined);
     f.bank.script.push_back(ChargeOutcome::kCaptured);
     BookingRecord holder = f.ledger.at("holder");
-    REQUIRE(f.saga.Resume(holder, f.stop).ok());
+    REQUIRE(f.saga.DriveRecord(holder, f.stop).ok());
     for (int i = 0; i + 1 < kWaiters; ++i) {
       CAPTURE(i);
       CHECK(f.ledger.at("w" + std::to_string(i)).status == BookingStatus::kFailedPayment);
@@ -156,7 +138,7 @@ TEST_SUITE("unit.waitlist") {
     // A crash left `ended` on the waitlist although the ledger ended it.
     f.ledger.at("ended").status = BookingStatus::kSoldOut;
     BookingRecord holder = f.ledger.at("holder");
-    REQUIRE(f.saga.Resume(holder, f.stop).ok());
+    REQUIRE(f.saga.DriveRecord(holder, f.stop).ok());
     CHECK_FALSE(f.inventory.Holds("p", "ended"));  // kNoLeak
     CHECK(f.ledger.at("w2").status == BookingStatus::kConfirmed);
     CHECK(f.Levels().sold == 1);
@@ -247,7 +229,7 @@ TEST_SUITE("unit.waitlist") {
     (void)f.saga.Park(WaitlistFixture::Event("w1"), "test", f.stop);
     // The driver goes on from what it recorded: the charge, then the sale.
     BookingRecord w1 = f.ledger.at("w1");
-    auto driven = f.saga.Continue(w1, "driver-2", "", f.stop);
+    auto driven = f.saga.DriveAdmitted(w1, "driver-2", "", f.stop);
     REQUIRE_MESSAGE(driven.ok(), driven.status().ToString());
     CHECK(f.bank.book["w1"] == ChargeState::kCaptured);
     CHECK(f.ledger.at("w1").status == BookingStatus::kConfirmed);  // paid, and has the room
@@ -259,11 +241,11 @@ TEST_SUITE("unit.waitlist") {
     WaitlistFixture f(1);
     BatchAdmission batches(f.saga);
     REQUIRE(f.inventory.Reserve("p", "holder").value() == ReserveOutcome::kReserved);
-    auto admitted =
-        batches.Admit({WaitlistFixture::Event("w1"), WaitlistFixture::Event("w2")}, f.stop);
+    auto admitted = fakes::AdmitBatch(
+        batches, {WaitlistFixture::Event("w1"), WaitlistFixture::Event("w2")}, f.stop);
     REQUIRE(admitted.ok());
     for (const Admission& a : *admitted) {
-      CHECK(a.next == Admission::Next::kContinue);
+      CHECK(a.next == Admission::Next::kDriveAdmitted);
       CHECK(a.record.status == BookingStatus::kWaitlisted);
       CHECK_FALSE(a.driver.empty());
     }
@@ -271,11 +253,11 @@ TEST_SUITE("unit.waitlist") {
     // check after the insert finds it holding and goes on to pay.
     REQUIRE(f.inventory.Release("p", "holder").value().handed_to == "w1");
     Admission& first = (*admitted)[0];
-    auto w1 = f.saga.Continue(first.record, first.driver, "", f.stop);
+    auto w1 = f.saga.DriveAdmitted(first.record, first.driver, "", f.stop);
     REQUIRE(w1.ok());
     CHECK(w1->status == BookingStatus::kConfirmed);
     Admission& second = (*admitted)[1];
-    auto w2 = f.saga.Continue(second.record, second.driver, "", f.stop);
+    auto w2 = f.saga.DriveAdmitted(second.record, second.driver, "", f.stop);
     REQUIRE(w2.ok());
     // w1 bought the last unit and turned w2 away before w2's own check.
     CHECK(w2->status == BookingStatus::kSoldOut);

@@ -55,9 +55,8 @@ class Bank {
 
   virtual ChargeResult Charge(const std::string& key, const Money& amount,
                               std::chrono::milliseconds timeout) = 0;
-  // kDeadlineExceeded / kUnavailable when the bank did not answer.
-  virtual Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) = 0;
   // Voids a capture, or forbids a later charge; returns the state after it.
+  // kDeadlineExceeded / kUnavailable when the bank did not answer.
   virtual Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) = 0;
 };
 

@@ -2,7 +2,7 @@
 // and the record of each booking the gateway accepted, so that GET can answer
 // ACCEPTED before the processor has written the booking to the ledger (§4.3).
 // A key is claimed atomically (one claimant wins), then either completed with
-// the response to replay, or released when the publish certainly failed. A
+// the response to replay, or dropped when the publish certainly failed. A
 // publish whose outcome is unknown leaves its claim to expire and marks the
 // key, so that no later attempt under it is told "not recorded". A claim marks
 // the key too, with its token: a claimant that vanishes (killed between its
@@ -60,8 +60,8 @@ struct AcceptedBooking {
 
 using ClaimCallback = std::function<void(Result<IdempotencyClaim>)>;
 using StoreCallback = std::function<void(Status)>;
-// A release's reply: true when the key is marked unknown (MarkUnknownAsync).
-using ReleaseCallback = std::function<void(Result<bool>)>;
+// A dropped claim's reply: true when the key is marked unknown (MarkUnknownAsync).
+using DropClaimCallback = std::function<void(Result<bool>)>;
 
 class IdempotencyStore {
  public:
@@ -86,18 +86,13 @@ class IdempotencyStore {
   // In the same atomic step, tells whether the key is marked unknown (an
   // earlier publish under it may have been written), and takes back the
   // claimant's own mark when it was the only attempt.
-  virtual void ReleaseAsync(const std::string& key, const std::string& token,
-                            ReleaseCallback done) = 0;
+  virtual void DropClaimAsync(const std::string& key, const std::string& token,
+                              DropClaimCallback done) = 0;
   // Marks `key` unknown for `ttl`: a publish under it may have been written.
   // The claim is left as it is (it expires after its in-flight TTL).
   virtual void MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                                 StoreCallback done) = 0;
 
-  // What ClaimAsync does, answered on the calling thread, which it blocks.
-  virtual Result<IdempotencyClaim> Claim(const std::string& key, const std::string& fingerprint,
-                                         const std::string& token,
-                                         std::chrono::milliseconds in_flight_ttl,
-                                         std::chrono::milliseconds done_ttl) = 0;
   // The accepted booking with this id, nullopt when none was accepted (or its
   // record has expired).
   virtual Result<std::optional<AcceptedBooking>> FindAccepted(const std::string& booking_id) = 0;

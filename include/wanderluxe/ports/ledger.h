@@ -2,13 +2,18 @@
 // record per booking; every change is a compare-and-set on (status, version)
 // that exactly one caller wins, on MongoDB and on FerretDB alike.
 //
+// This is what drives bookings needs (the saga, the processor's batches, the
+// reconciler, the gateway's GET): inserts, reads by id, compare-and-set
+// transitions and the stale query. The whole-ledger scans `verify` needs
+// are LedgerAudit's (ledger_audit.h).
+//
 // Thread safety: every call may run concurrently from any number of threads
 // and processes. Two Transitions from the same (status, version) race
 // honestly: one returns Ok, every other kFailedPrecondition. kReadsClaims:
 // Get and GetMany answer every transition won before they were called, even
 // one whose winner is still writing it down or died doing so (MongoLedger
-// reads the claims past the document). FindStale, CountByStatus and the
-// other scans read documents only, and may lag.
+// reads the claims past the document). FindStale reads documents only, and
+// may lag.
 //
 // Ownership (ARCHITECTURE §6) is data in the record, not a lock in the
 // ledger: a driver holds `lease` while it advances a booking, and every
@@ -116,25 +121,11 @@ class Ledger {
   // it first). Exactly one caller wins each version.
   virtual Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                             const LedgerChange& change) = 0;
-  // Non-terminal records last updated before `updated_before` (RFC 3339),
+  // WAITLISTED and RESERVED records last updated before `updated_before`
+  // (RFC 3339; no record is ever PENDING),
   // and terminal ones that still owe their outcome (kOutcomeOwed).
   virtual Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                        int64_t limit) = 0;
-  // Bookings of a property by status (for `verify`).
-  virtual Result<std::map<BookingStatus, int64_t>> CountByStatus(
-      const std::string& property_id) = 0;
-  // Ids of a property's bookings in `status` (for `verify` to name violations).
-  virtual Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
-                                                         BookingStatus status) = 0;
-  // Every booking of a property and its status, in one pass (for `verify` to
-  // check thousands of accepted bookings without a lookup each).
-  virtual Result<std::map<std::string, BookingStatus>> StatusByBooking(
-      const std::string& property_id) = 0;
-  // Ids of up to `limit` (0: all) of a property's bookings that joined its
-  // waitlist (waitlist_position > 0) and ended SOLD_OUT, in id order (for
-  // `verify` I7 to name them).
-  virtual Result<std::vector<std::string>> WaitedAndSoldOut(const std::string& property_id,
-                                                            int64_t limit) = 0;
 };
 
 }  // namespace wanderluxe

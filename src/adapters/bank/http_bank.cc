@@ -37,14 +37,6 @@ ChargeResult HttpBank::Charge(const std::string& key, const Money& amount,
   return {ChargeOutcome::kUnknown, "", "bank answered " + std::to_string(r->status)};
 }
 
-Result<ChargeState> HttpBank::Lookup(const std::string& key, std::chrono::milliseconds timeout) {
-  auto r = HttpExchange(base_url_, {"GET", "/v1/charges/" + key}, timeout);
-  if (!r.ok()) return r.status();
-  if (r->status == 404) return ChargeState::kNone;
-  if (r->status != 200) return Status::Unavailable("bank answered " + std::to_string(r->status));
-  return StateFrom(*r);
-}
-
 Result<ChargeState> HttpBank::Void(const std::string& key, std::chrono::milliseconds timeout) {
   auto r = HttpExchange(base_url_, {"POST", "/v1/charges/" + key + "/void"}, timeout);
   if (!r.ok()) return r.status();

@@ -4,7 +4,7 @@
 //   POST /v1/charges/{key}/void -> 200 {status}
 // No answer, a 5xx or a reset is ChargeOutcome::kUnknown: the charge may have landed.
 // Each call's timeout is ONE deadline for the whole exchange (connect, send,
-// receive; http_exchange.h): past it a charge is kUnknown, a lookup or void
+// receive; http_exchange.h): past it a charge is kUnknown, a void
 // kDeadlineExceeded, however the server paced its bytes.
 #ifndef WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
 #define WANDERLUXE_ADAPTERS_BANK_HTTP_BANK_H_
@@ -21,7 +21,6 @@ class HttpBank final : public Bank {
 
   ChargeResult Charge(const std::string& key, const Money& amount,
                       std::chrono::milliseconds timeout) override;
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) override;
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) override;
 
  private:

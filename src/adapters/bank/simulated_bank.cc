@@ -47,11 +47,6 @@ ChargeResult SimulatedBank::Charge(const std::string& key, const Money& amount,
   }
 }
 
-Result<ChargeState> SimulatedBank::Lookup(const std::string& key, std::chrono::milliseconds) {
-  auto entry = book_->Lookup(key);
-  return entry ? entry->state : ChargeState::kNone;
-}
-
 Result<ChargeState> SimulatedBank::Void(const std::string& key, std::chrono::milliseconds) {
   return book_->Void(key);
 }

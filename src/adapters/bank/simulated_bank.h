@@ -22,7 +22,6 @@ class SimulatedBank final : public Bank {
 
   ChargeResult Charge(const std::string& key, const Money& amount,
                       std::chrono::milliseconds timeout) override;
-  Result<ChargeState> Lookup(const std::string& key, std::chrono::milliseconds timeout) override;
   Result<ChargeState> Void(const std::string& key, std::chrono::milliseconds timeout) override;
 
   ChargeBook& book() { return *book_; }

@@ -483,8 +483,7 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
 std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_before) {
   std::vector<std::string> filters;
   // Every non-terminal status: a WAITLISTED booking times out through here.
-  for (BookingStatus status :
-       {BookingStatus::kPending, BookingStatus::kWaitlisted, BookingStatus::kReserved}) {
+  for (BookingStatus status : {BookingStatus::kWaitlisted, BookingStatus::kReserved}) {
     filters.push_back(
         json{{"status", BookingStatusName(status)}, {"updatedAt", {{"$lt", updated_before}}}}
             .dump());

@@ -42,6 +42,7 @@
 #include "adapters/mongo/mongo_store.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe {
 
@@ -56,11 +57,11 @@ inline constexpr int kMaxClaimsAhead = 64;
 // pool (mongo.pool_max, at least 1) and a few per core.
 inline constexpr size_t kParallelShardBulks = 8;
 // Ids this process marked present lately, remembered so that InsertMany does
-// not write their markers again: FerretDB refuses a duplicate key at ~0.7 ms
-// each (500 duplicates ~350 ms, measured), more than a whole batch's reads.
+// not write their markers again: FerretDB refuses a duplicate key slowly,
+// one by one, so a batch of known ids would cost more than its reads.
 inline constexpr size_t kRememberedMarks = 65'536;
 
-class MongoLedger final : public Ledger {
+class MongoLedger final : public Ledger, public LedgerAudit {
  public:
   explicit MongoLedger(MongoStore& store);
 

@@ -106,10 +106,11 @@ Status MongoStatus(const bson_error_t& error, const std::string& context) {
                                                        : Status::Internal(message);
 }
 
-class MongoStore::Lease {
+class MongoStore::BorrowedClient {
  public:
-  explicit Lease(mongoc_client_pool_t* pool) : pool_(pool), client_(mongoc_client_pool_pop(pool)) {}
-  ~Lease() { mongoc_client_pool_push(pool_, client_); }
+  explicit BorrowedClient(mongoc_client_pool_t* pool)
+      : pool_(pool), client_(mongoc_client_pool_pop(pool)) {}
+  ~BorrowedClient() { mongoc_client_pool_push(pool_, client_); }
   Collection collection(const std::string& db, const std::string& name) {
     return Collection(mongoc_client_get_collection(client_, db.c_str(), name.c_str()));
   }
@@ -149,12 +150,12 @@ Result<std::unique_ptr<MongoStore>> MongoStore::Open(const MongoConfig& config) 
 MongoStore::~MongoStore() { mongoc_client_pool_destroy(pool_); }
 
 Status MongoStore::Ping() {
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   Bson command(BCON_NEW("ping", BCON_INT32(1)));
   bson_error_t error;
   bson_t reply;
-  bool ok =
-      mongoc_client_command_simple(lease.client(), "admin", command.get(), nullptr, &reply, &error);
+  bool ok = mongoc_client_command_simple(borrowed.client(), "admin", command.get(), nullptr, &reply,
+                                         &error);
   bson_destroy(&reply);
   if (!ok) return MongoStatus(error, "mongo ping");
   return Status::Ok();
@@ -163,9 +164,9 @@ Status MongoStore::Ping() {
 Status MongoStore::InsertOne(const std::string& collection, const std::string& json) {
   auto doc = ParseJson(json, "insert into " + collection);
   if (!doc.ok()) return doc.status();
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_error_t error;
-  if (!mongoc_collection_insert_one(lease.collection(config_.database, collection).get(),
+  if (!mongoc_collection_insert_one(borrowed.collection(config_.database, collection).get(),
                                     doc->get(), nullptr, nullptr, &error)) {
     return MongoStatus(error, "insert into " + collection);
   }
@@ -183,8 +184,8 @@ Result<std::vector<bool>> MongoStore::InsertManyEach(const std::string& collecti
                                                      const std::vector<std::string>& jsons) {
   if (jsons.empty()) return std::vector<bool>();
   Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
-  Lease lease(pool_);
-  auto coll = lease.collection(config_.database, collection);
+  BorrowedClient borrowed(pool_);
+  auto coll = borrowed.collection(config_.database, collection);
   std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> bulk(
       mongoc_collection_create_bulk_operation_with_opts(coll.get(), opts.get()),
       mongoc_bulk_operation_destroy);
@@ -216,8 +217,8 @@ Result<std::optional<std::string>> MongoStore::FindById(const std::string& colle
                                                         const std::string& id) {
   Bson filter(BCON_NEW("_id", BCON_UTF8(id.c_str())));
   Bson opts(BCON_NEW("limit", BCON_INT64(1)));
-  Lease lease(pool_);
-  auto coll = lease.collection(config_.database, collection);
+  BorrowedClient borrowed(pool_);
+  auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
       mongoc_collection_find_with_opts(coll.get(), filter.get(), opts.get(), nullptr);
   const bson_t* doc = nullptr;
@@ -246,8 +247,8 @@ Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
     if (!projection.ok()) return projection.status();
     BSON_APPEND_DOCUMENT(opts.get(), "projection", projection->get());
   }
-  Lease lease(pool_);
-  auto coll = lease.collection(config_.database, collection);
+  BorrowedClient borrowed(pool_);
+  auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
       mongoc_collection_find_with_opts(coll.get(), filter->get(), opts.get(), nullptr);
   std::vector<std::string> out;
@@ -266,11 +267,11 @@ Result<int64_t> MongoStore::UpdateOne(const std::string& collection, const std::
   if (!filter.ok()) return filter.status();
   auto update = ParseJson(update_json, "update");
   if (!update.ok()) return update.status();
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_t reply;
   bson_error_t error;
   const bool ok =
-      mongoc_collection_update_one(lease.collection(config_.database, collection).get(),
+      mongoc_collection_update_one(borrowed.collection(config_.database, collection).get(),
                                    filter->get(), update->get(), nullptr, &reply, &error);
   int64_t matched = 0;
   bson_iter_t it;
@@ -284,8 +285,8 @@ Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collec
                                                        const std::string& pipeline_json) {
   auto pipeline = ParseJson("{\"pipeline\":" + pipeline_json + "}", "aggregate pipeline");
   if (!pipeline.ok()) return pipeline.status();
-  Lease lease(pool_);
-  auto coll = lease.collection(config_.database, collection);
+  BorrowedClient borrowed(pool_);
+  auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
       mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE, pipeline->get(), nullptr, nullptr);
   std::vector<std::string> out;
@@ -301,10 +302,10 @@ Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collec
 Result<int64_t> MongoStore::Count(const std::string& collection, const std::string& filter_json) {
   auto filter = ParseJson(filter_json, "count filter");
   if (!filter.ok()) return filter.status();
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_error_t error;
   const int64_t n =
-      mongoc_collection_count_documents(lease.collection(config_.database, collection).get(),
+      mongoc_collection_count_documents(borrowed.collection(config_.database, collection).get(),
                                         filter->get(), nullptr, nullptr, nullptr, &error);
   if (n < 0) return MongoStatus(error, "count in " + collection);
   return n;
@@ -319,10 +320,10 @@ Result<std::string> MongoStore::ExplainFind(const std::string& collection,
   BSON_APPEND_DOCUMENT(find.get(), "filter", filter->get());
   Bson command(bson_new());
   BSON_APPEND_DOCUMENT(command.get(), "explain", find.get());
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_t reply;
   bson_error_t error;
-  const bool ok = mongoc_client_command_simple(lease.client(), config_.database.c_str(),
+  const bool ok = mongoc_client_command_simple(borrowed.client(), config_.database.c_str(),
                                                command.get(), nullptr, &reply, &error);
   std::string json = ToJson(&reply);
   bson_destroy(&reply);
@@ -344,10 +345,10 @@ Status MongoStore::CreateIndex(const std::string& collection, const std::string&
   BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &indexes);
   BSON_APPEND_DOCUMENT(&indexes, "0", index.get());
   bson_append_array_end(command.get(), &indexes);
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_error_t error;
   bson_t reply;
-  const bool ok = mongoc_client_command_simple(lease.client(), config_.database.c_str(),
+  const bool ok = mongoc_client_command_simple(borrowed.client(), config_.database.c_str(),
                                                command.get(), nullptr, &reply, &error);
   bson_destroy(&reply);
   if (!ok) return MongoStatus(error, "create index " + name + " on " + collection);
@@ -355,9 +356,9 @@ Status MongoStore::CreateIndex(const std::string& collection, const std::string&
 }
 
 Status MongoStore::DropCollection(const std::string& collection) {
-  Lease lease(pool_);
+  BorrowedClient borrowed(pool_);
   bson_error_t error;
-  if (!mongoc_collection_drop(lease.collection(config_.database, collection).get(), &error)) {
+  if (!mongoc_collection_drop(borrowed.collection(config_.database, collection).get(), &error)) {
     // Dropping what is not there is success for our purposes.
     if (error.code == 26 || std::string(error.message).find("not found") != std::string::npos) {
       return Status::Ok();

@@ -73,7 +73,7 @@ class MongoStore {
       : config_(std::move(config)), pool_(pool) {}
 
   // Borrows a client for one operation, and gives it back.
-  class Lease;
+  class BorrowedClient;
 
   const MongoConfig config_;
   mongoc_client_pool_t* pool_;

@@ -67,7 +67,7 @@ Result<redisContext*> RedisClient::Open() {
   return c;
 }
 
-Result<redisContext*> RedisClient::Acquire() {
+Result<redisContext*> RedisClient::Borrow() {
   {
     MutexLock lock(&mu_);
     const auto deadline =
@@ -96,7 +96,7 @@ Result<redisContext*> RedisClient::Acquire() {
   return opened;
 }
 
-void RedisClient::Release(redisContext* context, bool healthy) {
+void RedisClient::Return(redisContext* context, bool healthy) {
   {
     MutexLock lock(&mu_);
     if (healthy) {
@@ -110,7 +110,7 @@ void RedisClient::Release(redisContext* context, bool healthy) {
 }
 
 Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
-  auto context = Acquire();
+  auto context = Borrow();
   if (!context.ok()) return context.status();
   std::unique_ptr<redisReply, ReplyDeleter> reply(SendArgv(*context, argv));
   if (reply == nullptr) {
@@ -118,11 +118,11 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string>& argv) {
     std::string detail = (*context)->errstr;
     // hiredis reports a read timeout as an I/O error with EAGAIN's text.
     const bool timed_out = detail.find("temporarily unavailable") != std::string::npos;
-    Release(*context, /*healthy=*/false);
+    Return(*context, /*healthy=*/false);
     const std::string message = "redis " + argv.front() + ": " + detail;
     return timed_out ? Status::DeadlineExceeded(message) : Status::Unavailable(message);
   }
-  Release(*context, /*healthy=*/true);
+  Return(*context, /*healthy=*/true);
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string text(reply->str, reply->len);
     if (text.rfind("NOSCRIPT", 0) == 0) return Status::NotFound(text);

@@ -54,8 +54,8 @@ class RedisClient final : public RedisCommands {
 
   // A connection from the pool, opened if there is room; waits up to the
   // command timeout for one to come back when all are busy.
-  Result<redisContext*> Acquire() EXCLUDES(mu_);
-  void Release(redisContext* context, bool healthy) EXCLUDES(mu_);
+  Result<redisContext*> Borrow() EXCLUDES(mu_);
+  void Return(redisContext* context, bool healthy) EXCLUDES(mu_);
   Result<redisContext*> Open() EXCLUDES(mu_);  // blocking I/O
   Result<std::string> LoadScript(const RedisScript& script) EXCLUDES(mu_);
 

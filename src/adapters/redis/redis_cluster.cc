@@ -114,8 +114,8 @@ Result<redisContext*> RedisClusterClient::Open(const RedisEndpoint& node,
   return c;
 }
 
-Result<redisContext*> RedisClusterClient::Acquire(const RedisEndpoint& node,
-                                                  Clock::time_point deadline) {
+Result<redisContext*> RedisClusterClient::Borrow(const RedisEndpoint& node,
+                                                 Clock::time_point deadline) {
   {
     MutexLock lock(&mu_);
     std::unique_ptr<Pool>& slot = pools_[node.ToString()];
@@ -146,7 +146,7 @@ Result<redisContext*> RedisClusterClient::Acquire(const RedisEndpoint& node,
   return opened;
 }
 
-void RedisClusterClient::Release(const RedisEndpoint& node, redisContext* context, bool healthy) {
+void RedisClusterClient::Return(const RedisEndpoint& node, redisContext* context, bool healthy) {
   std::vector<redisContext*> dead;
   {
     MutexLock lock(&mu_);
@@ -171,7 +171,7 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
                                                       Clock::time_point deadline) {
   Attempt out;
   const std::string name = script != nullptr ? "script " + script->name : argv.front();
-  auto context = Acquire(node, deadline);
+  auto context = Borrow(node, deadline);
   if (!context.ok()) {
     out.status = context.status();
     out.kind = out.status.code() == StatusCode::kUnavailable ? Attempt::Kind::kUnreachable
@@ -223,7 +223,7 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
     const std::string detail = c->errstr;
     // hiredis reports a read timeout as an I/O error with EAGAIN's text.
     const bool timed_out = detail.find("temporarily unavailable") != std::string::npos;
-    Release(node, c, /*healthy=*/false);
+    Return(node, c, /*healthy=*/false);
     const std::string message = "redis " + name + " at " + node.ToString() + ": " + detail;
     if (timed_out) {
       out.kind = Attempt::Kind::kFailed;
@@ -237,7 +237,7 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
   if (reply->type != REDIS_REPLY_ERROR && fence != nullptr) {
     bool healthy = true;
     Status replicated = AwaitReplicas(c, *fence, deadline, &healthy);
-    Release(node, c, healthy);
+    Return(node, c, healthy);
     if (!replicated.ok()) {
       out.kind = Attempt::Kind::kFailed;
       out.status = Status::Unavailable("redis " + name + " at " + node.ToString() + ": " +
@@ -248,7 +248,7 @@ RedisClusterClient::Attempt RedisClusterClient::TryOn(const RedisEndpoint& node,
     out.reply = ConvertReply(reply.get());
     return out;
   }
-  Release(node, c, /*healthy=*/true);
+  Return(node, c, /*healthy=*/true);
   if (reply->type != REDIS_REPLY_ERROR) {
     out.kind = Attempt::Kind::kReply;
     out.reply = ConvertReply(reply.get());

@@ -132,9 +132,8 @@ class RedisClusterClient final : public RedisCommands {
   // A refresh unless one ran within kRedisClusterRefreshInterval or is running.
   void RefreshIfDue(Clock::time_point deadline) EXCLUDES(mu_);
 
-  Result<redisContext*> Acquire(const RedisEndpoint& node, Clock::time_point deadline)
-      EXCLUDES(mu_);
-  void Release(const RedisEndpoint& node, redisContext* context, bool healthy) EXCLUDES(mu_);
+  Result<redisContext*> Borrow(const RedisEndpoint& node, Clock::time_point deadline) EXCLUDES(mu_);
+  void Return(const RedisEndpoint& node, redisContext* context, bool healthy) EXCLUDES(mu_);
   Result<redisContext*> Open(const RedisEndpoint& node, Clock::time_point deadline);
 
   const RedisConfig config_;

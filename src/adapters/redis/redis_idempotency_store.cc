@@ -13,26 +13,15 @@ namespace {
 // 0x1F): the token is hex and the response JSON, where a raw control
 // character is never valid. A string, not a hash, so that the claim is one
 // native command, SET NX GET (Redis 7.0), rather than a script: under
-// `appendfsync always` a script call costs Redis about three times the CPU
-// of the command (DESIGN.md, section 9).
+// `appendfsync always` a script call costs Redis several times the CPU of
+// the command (DESIGN.md, section 9).
 constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 
-// Records of gateways before this format were hashes; a claim meeting one
-// (WRONGTYPE) reads it with the script those gateways ran. KEYS[1] idem key;
-// ARGV fingerprint, token, ttl ms. {"claimed"} or {state, fingerprint, response}.
-const RedisScript kHashClaim{"idem-claim-hash", R"(
-local existing = redis.call('HMGET', KEYS[1], 'state', 'fp', 'response')
-if existing[1] then return existing end
-redis.call('HSET', KEYS[1], 'state', 'inflight', 'fp', ARGV[1], 'token', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {'claimed'}
-)"};
-
 // The key's mark `idem-unknown:<key>`: the token of the only attempt under the
 // key so far, or kMarkedUnknown once a second attempt came, or a publish's
-// outcome was unknown. Only the sole attempt's own release or completion
-// takes its mark back; kMarkedUnknown goes only when it expires.
+// outcome was unknown. Only the sole attempt's own drop or completion takes
+// its mark back; kMarkedUnknown goes only when it expires.
 constexpr std::string_view kMarkedUnknown = "1";
 
 // KEYS[1] idem key, KEYS[2] its mark, KEYS[3] accepted key; ARGV token,
@@ -56,7 +45,7 @@ return 1
 // KEYS[1] idem key, KEYS[2] its mark; ARGV token. Deletes only our own
 // unfinished claim, and our own mark (we were the only attempt); 1 when the
 // key is marked by another attempt or as unknown, else 0.
-const RedisScript kRelease{"idem-release-marked", R"(
+const RedisScript kDropClaim{"idem-release-marked", R"(
 local record = redis.call('GET', KEYS[1])
 if record then
   local state, token = string.match(record, '^([^\30]*)\30([^\30]*)\30')
@@ -70,7 +59,7 @@ end
 if mark then return 1 end
 return 0
 )",
-                           /*mergeable=*/true};
+                             /*mergeable=*/true};
 
 // What kComplete does to KEYS[2], as one command of its own.
 std::vector<std::string> AcceptCommand(const std::string& accepted_key, std::string accepted,
@@ -141,26 +130,6 @@ Result<IdempotencyClaim> ToClaim(const RedisReply& reply) {
   return claim;
 }
 
-// The hash script's reply: {"claimed"}, or the existing record.
-Result<IdempotencyClaim> ToHashClaim(const RedisReply& reply) {
-  const auto& e = reply.elements;
-  if (e.size() == 1 && e[0].text == "claimed") return IdempotencyClaim{};
-  if (e.size() != 3) return Status::Internal("idempotency claim: unexpected reply shape");
-  IdempotencyClaim claim;
-  claim.state =
-      e[0].text == "done" ? IdempotencyClaim::State::kDone : IdempotencyClaim::State::kInFlight;
-  claim.fingerprint = e[1].text;
-  claim.response = e[2].text;
-  return claim;
-}
-
-bool IsWrongType(const Status& s) { return s.message().find("WRONGTYPE") != std::string::npos; }
-
-std::vector<std::string> HashClaimArgs(const std::string& fingerprint, const std::string& token,
-                                       std::chrono::milliseconds in_flight_ttl) {
-  return {fingerprint, token, std::to_string(in_flight_ttl.count())};
-}
-
 }  // namespace
 
 std::string RedisIdempotencyStore::RedisKey(const RedisConfig& config, const std::string& key) {
@@ -197,44 +166,10 @@ void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string
         });
   };
   async_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl),
-                 [&async = async_, key, fingerprint, token, in_flight_ttl, marked,
-                  done = std::move(done)](Result<RedisReply> reply) mutable {
-                   if (reply.ok()) return marked(ToClaim(*reply), std::move(done));
-                   if (!IsWrongType(reply.status())) return done(reply.status());
-                   async.Eval(kHashClaim, {RedisKey(async.config(), key)},
-                              HashClaimArgs(fingerprint, token, in_flight_ttl),
-                              [marked, done = std::move(done)](Result<RedisReply> hashed) mutable {
-                                if (!hashed.ok()) return done(hashed.status());
-                                marked(ToHashClaim(*hashed), std::move(done));
-                              });
+                 [marked, done = std::move(done)](Result<RedisReply> reply) mutable {
+                   if (!reply.ok()) return done(reply.status());
+                   marked(ToClaim(*reply), std::move(done));
                  });
-}
-
-Result<IdempotencyClaim> RedisIdempotencyStore::Claim(const std::string& key,
-                                                      const std::string& fingerprint,
-                                                      const std::string& token,
-                                                      std::chrono::milliseconds in_flight_ttl,
-                                                      std::chrono::milliseconds done_ttl) {
-  Result<IdempotencyClaim> claim = Status::Internal("unset");
-  auto reply = redis_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl));
-  if (reply.ok()) {
-    claim = ToClaim(*reply);
-  } else if (!IsWrongType(reply.status())) {
-    return reply.status();
-  } else {
-    auto hashed = redis_.Eval(kHashClaim, {RedisKey(config(), key)},
-                              HashClaimArgs(fingerprint, token, in_flight_ttl));
-    if (!hashed.ok()) return hashed.status();
-    claim = ToHashClaim(*hashed);
-  }
-  if (!claim.ok() || claim->state != IdempotencyClaim::State::kClaimed) return claim;
-  auto set = redis_.Command(MarkCommand(config(), key, token, done_ttl));
-  if (!set.ok()) return set.status();
-  if (set->is_nil()) {
-    auto unknown = redis_.Command(MarkUnknownCommand(config(), key, done_ttl));
-    if (!unknown.ok()) return unknown.status();
-  }
-  return claim;
 }
 
 void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::string& token,
@@ -275,9 +210,9 @@ void RedisIdempotencyStore::CompleteAsync(const std::string& key, const std::str
       });
 }
 
-void RedisIdempotencyStore::ReleaseAsync(const std::string& key, const std::string& token,
-                                         ReleaseCallback done) {
-  async_.Eval(kRelease, {RedisKey(config(), key), UnknownKey(config(), key)}, {token},
+void RedisIdempotencyStore::DropClaimAsync(const std::string& key, const std::string& token,
+                                           DropClaimCallback done) {
+  async_.Eval(kDropClaim, {RedisKey(config(), key), UnknownKey(config(), key)}, {token},
               [done = std::move(done)](Result<RedisReply> reply) {
                 if (!reply.ok()) return done(reply.status());
                 done(reply->integer == 1);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adapters/redis/redis_commands.h"
+#include "wanderluxe/ports/inventory_audit.h"
 #include "wanderluxe/ports/inventory_store.h"
 
 namespace wanderluxe {
@@ -39,7 +40,7 @@ struct SeedResult {
   std::vector<std::string> handed_to;
 };
 
-class RedisInventoryStore final : public InventoryStore {
+class RedisInventoryStore final : public InventoryStore, public InventoryAudit {
  public:
   // `waitlist`: who may wait for a held unit; the default turns it off
   // (for roles that never reserve).
@@ -59,14 +60,10 @@ class RedisInventoryStore final : public InventoryStore {
   // Makes `units` the property's total: available = units - held - sold.
   // Refuses when units < held + sold unless `force` (then available is 0).
   Result<SeedResult> Seed(const std::string& property_id, int64_t units, bool force);
-  // Booking ids holding or having bought a unit (for `verify`).
-  Result<std::vector<std::string>> Holders(const std::string& property_id, bool sold);
-  // Booking ids on the waitlist, head first (for `verify` and `reconcile`).
-  Result<std::vector<std::string>> Waiters(const std::string& property_id);
-  // The same with each one's arrival (Unix ms; kept strictly increasing, so
-  // a waiter that joined in a crowd may read a few ms late), for `reconcile`.
+  Result<std::vector<std::string>> Holders(const std::string& property_id, bool sold) override;
+  Result<std::vector<std::string>> Waiters(const std::string& property_id) override;
   Result<std::vector<std::pair<std::string, int64_t>>> WaiterArrivals(
-      const std::string& property_id);
+      const std::string& property_id) override;
 
  private:
   InventoryKeys Keys(const std::string& property_id) const {

@@ -10,6 +10,7 @@
 
 #include "adapters/file/file_archive.h"
 #include "adapters/http/http_server.h"
+#include "adapters/kafka/consumer_lag.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/mongo/mongo_archive.h"
 #include "roles/common/admin_server.h"
@@ -110,8 +111,9 @@ int RunAudit(const RoleContext& context) {
     return kExitFailure;
   }
   MetricsRegistry metrics;
-  std::unique_ptr<HttpServer> admin = MakeAdminServer(audit.admin_host, audit.admin_port, metrics,
-                                                      **consumer, "audit_consumer_lag");
+  std::unique_ptr<HttpServer> admin = MakeAdminServer(
+      audit.admin_host, audit.admin_port, metrics,
+      [&] { PublishConsumerLag((*consumer)->handle(), metrics, "audit_consumer_lag"); });
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("audit admin endpoint: {}", s.ToString());
     return kExitFailure;

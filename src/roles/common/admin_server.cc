@@ -1,13 +1,12 @@
 #include "roles/common/admin_server.h"
 
-#include "adapters/kafka/consumer_lag.h"
 #include "wanderluxe/api_response.h"
 
 namespace wanderluxe {
 
 std::unique_ptr<HttpServer> MakeAdminServer(const std::string& host, int64_t port,
-                                            MetricsRegistry& metrics, KafkaConsumer& consumer,
-                                            const std::string& lag_metric,
+                                            MetricsRegistry& metrics,
+                                            std::function<void()> before_scrape,
                                             std::function<Status()> ready) {
   auto admin = std::make_unique<HttpServer>(HttpServerOptions{host, static_cast<int>(port), 4});
   admin->Route("GET", "/healthz", [](const HttpRequest&) {
@@ -18,8 +17,8 @@ std::unique_ptr<HttpServer> MakeAdminServer(const std::string& host, int64_t por
     if (s.ok()) return HttpResponse{200, "application/json", R"({"status":"ready"})", {}};
     return ProblemResponse(503, "Not Ready", s.message());
   });
-  admin->Route("GET", "/metrics", [&metrics, &consumer, lag_metric](const HttpRequest&) {
-    PublishConsumerLag(consumer.handle(), metrics, lag_metric);
+  admin->Route("GET", "/metrics", [&metrics, before_scrape](const HttpRequest&) {
+    if (before_scrape) before_scrape();
     return HttpResponse{200, "text/plain; version=0.0.4", metrics.RenderPrometheus(), {}};
   });
   return admin;

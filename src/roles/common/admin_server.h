@@ -1,6 +1,9 @@
 // The admin endpoint of a consuming role: /healthz, /readyz (200 while
-// `ready` answers OK, else 503 with its reason) and /metrics (with the
-// consumer's lag per partition, refreshed on every scrape).
+// `ready` answers OK, else 503 with its reason) and /metrics (refreshed by
+// `before_scrape` first: the role publishes its consumer's lag there).
+//
+// Thread safety: the server's threads run `ready` and `before_scrape`, each
+// possibly on several requests at once.
 #ifndef WANDERLUXE_ROLES_COMMON_ADMIN_SERVER_H_
 #define WANDERLUXE_ROLES_COMMON_ADMIN_SERVER_H_
 
@@ -9,16 +12,15 @@
 #include <string>
 
 #include "adapters/http/http_server.h"
-#include "adapters/kafka/kafka_consumer.h"
 #include "wanderluxe/metrics.h"
 
 namespace wanderluxe {
 
-// `metrics`, `consumer` and what `ready` uses must outlive the server;
-// `ready` runs on the server's threads. Without it the role is always ready.
+// `metrics` and what `before_scrape` and `ready` use must outlive the
+// server. Without `ready` the role is always ready.
 std::unique_ptr<HttpServer> MakeAdminServer(const std::string& host, int64_t port,
-                                            MetricsRegistry& metrics, KafkaConsumer& consumer,
-                                            const std::string& lag_metric,
+                                            MetricsRegistry& metrics,
+                                            std::function<void()> before_scrape,
                                             std::function<Status()> ready = nullptr);
 
 }  // namespace wanderluxe

@@ -60,8 +60,16 @@ bool PrintInvariants(const std::vector<InvariantResult>& results) {
   return ok;
 }
 
-InvariantChecker::InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo)
-    : config_(config), redis_(redis), inventory_(redis), mongo_(mongo), ledger_(mongo) {}
+InvariantChecker::InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo,
+                                   InventoryStore& inventory, InventoryAudit& listings,
+                                   Ledger& ledger, LedgerAudit& scans)
+    : config_(config),
+      redis_(redis),
+      inventory_(inventory),
+      listings_(listings),
+      mongo_(mongo),
+      ledger_(ledger),
+      scans_(scans) {}
 
 Result<std::vector<std::string>> InvariantChecker::DiscoverProperties() {
   // Every master's keys on a cluster (RedisCommands::ScanKeys).
@@ -113,7 +121,7 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
   InvariantResult r{"I1", "no oversell: CONFIRMED == |sold| <= seeded"};
   for (const auto& p : properties) {
     auto levels = inventory_.Levels(p);
-    auto counts = ledger_.CountByStatus(p);
+    auto counts = scans_.CountByStatus(p);
     if (!levels.ok() || !counts.ok()) {
       r.Fail(p + ": cannot read (" + (levels.ok() ? counts.status() : levels.status()).ToString() +
              ")");
@@ -127,8 +135,8 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
              std::to_string(levels->sold) + ", seeded " +
              (levels->total ? std::to_string(*levels->total) : std::string("unknown")));
     }
-    auto sold = inventory_.Holders(p, /*sold=*/true);
-    auto confirmed_ids = ledger_.IdsWithStatus(p, BookingStatus::kConfirmed);
+    auto sold = listings_.Holders(p, /*sold=*/true);
+    auto confirmed_ids = scans_.IdsWithStatus(p, BookingStatus::kConfirmed);
     if (sold.ok() && confirmed_ids.ok()) {
       std::vector<std::string> a = *sold, b = *confirmed_ids, only_sold, only_confirmed;
       std::sort(a.begin(), a.end());
@@ -162,7 +170,7 @@ InvariantResult InvariantChecker::CheckConservation(const std::vector<std::strin
              std::to_string(levels->held) + " + sold " + std::to_string(levels->sold) +
              " != seeded " + std::to_string(*levels->total));
     }
-    auto holders = inventory_.Holders(p, /*sold=*/false);
+    auto holders = listings_.Holders(p, /*sold=*/false);
     if (!holders.ok()) continue;
     // Only the hold of a finished booking is a fix target: a saga or a
     // batch acts on every other one (kOneDriver), and a failed read knows
@@ -219,7 +227,7 @@ InvariantResult InvariantChecker::CheckCharges(const std::vector<std::string>& p
   }
   const std::set<std::string> scope(properties.begin(), properties.end());
   for (const auto& p : properties) {
-    auto confirmed = ledger_.IdsWithStatus(p, BookingStatus::kConfirmed);
+    auto confirmed = scans_.IdsWithStatus(p, BookingStatus::kConfirmed);
     if (!confirmed.ok()) continue;
     std::vector<std::string> uncharged;
     for (const auto& id : *confirmed) {
@@ -254,7 +262,7 @@ InvariantResult InvariantChecker::CheckAccepted(const std::vector<std::string>& 
   InvariantResult r{"I4", "no lost acceptance: every accepted booking reached a terminal status"};
   std::map<std::string, BookingStatus> status;  // of every booking of the properties in scope
   for (const auto& p : properties) {
-    auto of_property = ledger_.StatusByBooking(p);
+    auto of_property = scans_.StatusByBooking(p);
     if (!of_property.ok()) {
       r.Fail("cannot read the ledger: " + of_property.status().ToString());
       return r;
@@ -372,7 +380,7 @@ InvariantResult InvariantChecker::CheckUnsoldWhileRefused(
     }
     if (levels->available <= 0) continue;
     // One more than named, to know whether there are more.
-    auto refused = ledger_.WaitedAndSoldOut(p, kRefusedNamed + 1);
+    auto refused = scans_.WaitedAndSoldOut(p, kRefusedNamed + 1);
     if (!refused.ok()) {
       r.Fail(p + ": cannot read the ledger (" + refused.status().ToString() + ")");
       continue;
@@ -390,13 +398,13 @@ InvariantResult InvariantChecker::CheckUnsoldWhileRefused(
 }
 
 void InvariantChecker::FindStaleWaiters(const std::string& property_id, InvariantResult& r) {
-  auto waiters = inventory_.WaiterArrivals(property_id);
+  auto waiters = listings_.WaiterArrivals(property_id);
   if (!waiters.ok()) {
     r.Fail(property_id + ": cannot read the waitlist (" + waiters.status().ToString() + ")");
     return;
   }
   if (waiters->empty()) return;
-  auto status = ledger_.StatusByBooking(property_id);
+  auto status = scans_.StatusByBooking(property_id);
   if (!status.ok()) {
     r.Fail(property_id + ": cannot read the ledger (" + status.status().ToString() + ")");
     return;

@@ -12,10 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "adapters/mongo/mongo_ledger.h"
-#include "adapters/redis/redis_inventory_store.h"
+#include "adapters/mongo/mongo_store.h"
+#include "adapters/redis/redis_commands.h"
 #include "roles/common/leaked_hold.h"
 #include "wanderluxe/config.h"
+#include "wanderluxe/ports/inventory_audit.h"
+#include "wanderluxe/ports/inventory_store.h"
+#include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/ledger_audit.h"
 
 namespace wanderluxe {
 
@@ -49,7 +53,12 @@ struct VerifyScope {
 
 class InvariantChecker {
  public:
-  InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo);
+  // Every store must outlive the checker. `inventory` and `listings` are
+  // one store's two ports, as are `ledger` and `scans` (the roles pass a
+  // RedisInventoryStore and a MongoLedger twice).
+  InvariantChecker(const Config& config, RedisCommands& redis, MongoStore& mongo,
+                   InventoryStore& inventory, InventoryAudit& listings, Ledger& ledger,
+                   LedgerAudit& scans);
 
   std::vector<InvariantResult> Check(VerifyScope scope);
   // I6 alone for `properties`, once the audit has caught up or `wait` has
@@ -94,9 +103,11 @@ class InvariantChecker {
 
   const Config config_;
   RedisCommands& redis_;
-  RedisInventoryStore inventory_;
+  InventoryStore& inventory_;
+  InventoryAudit& listings_;
   MongoStore& mongo_;
-  MongoLedger ledger_;
+  Ledger& ledger_;
+  LedgerAudit& scans_;
 };
 
 }  // namespace wanderluxe

@@ -27,7 +27,7 @@ struct HerdOptions {
 
 // One request as the timeline needs it: compact, so 100,000 of them are ~1 MB.
 struct RequestRecord {
-  float sent_ms = 0;      // from the first request's release
+  float sent_ms = 0;      // from the first request's start
   float answered_ms = 0;  // likewise; the answer, or giving up on one
   int32_t status = 0;     // HTTP status, 0 = no answer
 };
@@ -40,7 +40,7 @@ struct HerdResult {
   std::vector<RequestRecord> records;         // one per request, by client
   // bookingId -> when its first 202 arrived, ms from the start.
   std::map<std::string, double> accepted_at_ms;
-  std::chrono::steady_clock::time_point start;  // the clients' release
+  std::chrono::steady_clock::time_point start;  // the clients' start signal
   int64_t start_unix_ms = 0;  // the wall clock at the start, to place Kafka timestamps
   double seconds = 0;         // first request to last answer
   int64_t duplicates_sent = 0;

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_consumer.h"
+#include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_connect.h"
+#include "adapters/redis/redis_inventory_store.h"
 
 #include "roles/common/invariants.h"
 #include "roles/loadtest/herd.h"
@@ -257,7 +259,10 @@ int RunLoadtest(const RoleContext& context, LoadtestOptions o) {
                                               std::chrono::seconds(o.timeout_s));
   std::vector<StockReading> stock;
   if (sampler) stock = sampler->Stop();
-  InvariantChecker checker(config, **redis, **mongo);
+  RedisInventoryStore checked_inventory(**redis);
+  MongoLedger checked_ledger(**mongo);
+  InvariantChecker checker(config, **redis, **mongo, checked_inventory, checked_inventory,
+                           checked_ledger, checked_ledger);
   VerifyScope scope{{o.property_id}, result.accepted_ids};
   scope.check_audit = false;  // checked below, once the audit has caught up
   std::vector<InvariantResult> invariants = checker.Check(scope);

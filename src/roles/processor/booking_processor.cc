@@ -20,10 +20,8 @@ constexpr std::chrono::milliseconds kPollTimeout{100};
 // of 0 would otherwise spin).
 constexpr std::chrono::milliseconds kMinPollTimeout{1};
 // Batches of one partition in flight at once. A batch's time is mostly
-// FerretDB's insert; one at a time left a quarter of the machine idle during
-// a herd's drain. bench/herd.sh, 100,000 requests, drain after the last
-// request: 1 in flight 38-44 s, 2 in flight 36 s, 3 in flight 31 s with the
-// cores saturated (DESIGN §10).
+// FerretDB's insert, so one at a time leaves cores idle while it waits; a few
+// overlap it with the next batches' decides (DESIGN §10).
 constexpr int kBatchesInFlight = 3;
 // After a drain timed out, how long interrupted sagas get to notice the stop.
 constexpr std::chrono::seconds kInterruptGrace{10};
@@ -240,7 +238,7 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
             sold_out.emplace_back(i, std::move(a.outcome));
             continue;
           }
-          if (a.next == Admission::Next::kContinue) {
+          if (a.next == Admission::Next::kDriveAdmitted) {
             task.admitted = std::move(a.record);
             task.driver = std::move(a.driver);
           }
@@ -266,14 +264,14 @@ void BookingProcessor::RunBatch(const Task& batch_task) {
   if (handed_over) return;
   if (admitted.ok()) {
     for (Admission& a : *admitted) {
-      if (a.next == Admission::Next::kContinue) saga_.HandBackAdmitted(a.record, a.driver);
+      if (a.next == Admission::Next::kDriveAdmitted) saga_.HandBackAdmitted(a.record, a.driver);
     }
   }
   // The lanes go to the bookings' next events only after the leases went
   // back: those events' drivers need not wait for them.
   MutexLock lock(&mu_);
   for (const Task& t : tasks) {
-    if (t.owns_lane) HandOverBooking(t.event.request.booking_id);
+    if (t.owns_lane) PassLaneOn(t.event.request.booking_id);
   }
 }
 
@@ -300,7 +298,7 @@ void BookingProcessor::PublishSoldOut(const Task& task, OutgoingEvent outcome) {
         again = true;
       }
     }
-    if (!again && task.owns_lane) HandOverBooking(task.event.request.booking_id);
+    if (!again && task.owns_lane) PassLaneOn(task.event.request.booking_id);
     idle_cv_.SignalAll();
   };
   saga_.PublishOutcomeAsync(std::move(outcome), std::move(done));
@@ -336,7 +334,7 @@ void BookingProcessor::Work() {
     const TopicPartition tp{task.raw.topic, task.raw.partition};
     auto it = partitions_.find(tp);
     if (it == partitions_.end() || it->second.epoch != task.epoch || it->second.revoking) {
-      if (!booking_id.empty()) HandOverBooking(booking_id);
+      if (!booking_id.empty()) PassLaneOn(booking_id);
       idle_cv_.SignalAll();
       mu_.Unlock();
       // Revoked: the partition's new owner processes it, without waiting
@@ -351,7 +349,7 @@ void BookingProcessor::Work() {
     const bool done = Execute(task);
 
     mu_.Lock();
-    if (!booking_id.empty()) HandOverBooking(booking_id);
+    if (!booking_id.empty()) PassLaneOn(booking_id);
     in_flight_->Set(--running_);
     // Counted against the assignment it ran under, even while it is being
     // revoked: the revoke waits for exactly these and commits what they did.
@@ -374,9 +372,9 @@ bool BookingProcessor::Execute(const Task& task) {
   while (true) {
     // A booking a batch admitted holding a unit goes on under the batch's
     // driver; a second run starts from the ledger, as any redelivery would.
-    auto result = admitted ? saga_.Continue(*task.admitted, task.driver,
-                                            task.event.metadata.trace_id, saga_stop_)
-                           : saga_.Process(task.event, saga_stop_);
+    auto result = admitted ? saga_.DriveAdmitted(*task.admitted, task.driver,
+                                                 task.event.metadata.trace_id, saga_stop_)
+                           : saga_.DriveEvent(task.event, saga_stop_);
     admitted = false;
     if (result.ok()) return true;
     if (saga_stop_.load()) return false;  // interrupted: redelivered to whoever owns it next
@@ -400,7 +398,7 @@ bool BookingProcessor::Execute(const Task& task) {
   }
 }
 
-void BookingProcessor::HandOverBooking(const std::string& booking_id) {
+void BookingProcessor::PassLaneOn(const std::string& booking_id) {
   auto lane = waiting_by_booking_.find(booking_id);
   if (lane == waiting_by_booking_.end()) return;
   if (lane->second.empty()) {

@@ -114,7 +114,7 @@ class BookingProcessor final : public RebalanceListener {
     // booking's previous event. Whoever ends the task hands the lane on.
     bool owns_lane = false;
     // Admitted by a batch holding a unit: the record as inserted, and the
-    // driver holding its lease (BookingSaga::Continue).
+    // driver holding its lease (BookingSaga::DriveAdmitted).
     std::optional<BookingRecord> admitted;
     std::string driver;
     // Not an event: admit the waiting events of this partition (`raw` names it).
@@ -156,7 +156,7 @@ class BookingProcessor final : public RebalanceListener {
   // Runs one task on a worker (mu_ not held); true when its offset is done.
   bool Execute(const Task& task);
   // After a booking's event finished: its next waiting event runs next.
-  void HandOverBooking(const std::string& booking_id) REQUIRES(mu_);
+  void PassLaneOn(const std::string& booking_id) REQUIRES(mu_);
   // True once the dead letter is durable; false only when shutting down.
   bool SendToDeadLetters(const ConsumedEvent& raw, const std::string& error);
   void ApplyBackpressure();

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "adapters/http/http_server.h"
+#include "adapters/kafka/consumer_lag.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "roles/common/admin_server.h"
 #include "roles/common/credentials_check.h"
@@ -58,9 +59,10 @@ int RunProcessor(const RoleContext& context) {
   }
   StallGuard guard(processor, **consumer,
                    std::chrono::milliseconds(config.processor.stall_timeout_ms), metrics);
-  auto admin =
-      MakeAdminServer(config.processor.admin_host, config.processor.admin_port, metrics, **consumer,
-                      "processor_consumer_lag", [&guard] { return guard.Readiness(); });
+  auto admin = MakeAdminServer(
+      config.processor.admin_host, config.processor.admin_port, metrics,
+      [&] { PublishConsumerLag((*consumer)->handle(), metrics, "processor_consumer_lag"); },
+      [&guard] { return guard.Readiness(); });
   if (Status s = admin->Start(); !s.ok()) {
     spdlog::error("processor admin endpoint: {}", s.ToString());
     return kExitFailure;

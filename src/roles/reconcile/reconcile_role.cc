@@ -41,7 +41,8 @@ int RunReconcile(const RoleContext& context, bool fix) {
                   static_cast<long long>(n));
     }
   }
-  InvariantChecker checker(config, *w.redis, *w.mongo);
+  InvariantChecker checker(config, *w.redis, *w.mongo, *w.inventory, *w.inventory, *w.ledger,
+                           *w.ledger);
   auto results = checker.Check({});
   if (fix) {
     if (!checker.leaked_holds.empty()) {
@@ -70,7 +71,9 @@ int RunReconcile(const RoleContext& context, bool fix) {
     }
     if (!checker.leaked_holds.empty() || !checker.orphan_charges.empty() ||
         !checker.stale_waiters.empty()) {
-      results = InvariantChecker(config, *w.redis, *w.mongo).Check({});
+      results = InvariantChecker(config, *w.redis, *w.mongo, *w.inventory, *w.inventory, *w.ledger,
+                                 *w.ledger)
+                    .Check({});
     }
   }
   return PrintInvariants(results) ? kExitOk : kExitFailure;

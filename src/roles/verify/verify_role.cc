@@ -5,7 +5,9 @@
 
 #include <memory>
 
+#include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_connect.h"
+#include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/invariants.h"
 
 namespace wanderluxe {
@@ -18,7 +20,9 @@ int RunVerify(const RoleContext& context, const std::vector<std::string>& proper
     spdlog::error("verify: {}", (redis.ok() ? mongo.status() : redis.status()).ToString());
     return kExitFailure;
   }
-  InvariantChecker checker(context.config, **redis, **mongo);
+  RedisInventoryStore inventory(**redis);
+  MongoLedger ledger(**mongo);
+  InvariantChecker checker(context.config, **redis, **mongo, inventory, inventory, ledger, ledger);
   return PrintInvariants(checker.Check({properties, std::nullopt})) ? kExitOk : kExitFailure;
 }
 
