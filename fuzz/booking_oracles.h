@@ -1,5 +1,5 @@
 // Readings of booking fields written here independently of the validator and
-// decoder the fuzz targets check (ARCHITECTURE §4.1), so that an oracle does
+// decoder the fuzz targets check (docs/contract.md "HTTP APIs"), so that an oracle does
 // not share a bug with the code it judges.
 #ifndef WANDERLUXE_FUZZ_BOOKING_ORACLES_H_
 #define WANDERLUXE_FUZZ_BOOKING_ORACLES_H_

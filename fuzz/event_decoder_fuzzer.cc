@@ -1,5 +1,5 @@
 // libFuzzer target: what the processor's poll thread runs on the value of a
-// `booking.requests` message (ARCHITECTURE §4.2): DecodeBookingEvent.
+// `booking.requests` message (docs/contract.md "Request event"): DecodeBookingEvent.
 //
 // Input: the message value's bytes.
 //

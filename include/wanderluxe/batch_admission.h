@@ -1,4 +1,4 @@
-// The processor's micro-batches (ARCHITECTURE §7 "Batches"): the first steps
+// The processor's micro-batches (DESIGN.md "Batches"): the first steps
 // of the saga — is the booking new, reserve, record the decision — taken for
 // a partition's batch of events at once: one ledger read (GetMany), one
 // reserve call per property (ReserveBatch, deciding in offset order, so a

@@ -1,5 +1,5 @@
 // The booking domain: what a guest asks for and the states a booking moves
-// through (ARCHITECTURE §4.3). Names here are the names on the wire.
+// through (docs/contract.md "The ledger"). Names here are the names on the wire.
 //
 // Thread safety: plain values and pure functions; any thread.
 #ifndef WANDERLUXE_BOOKING_H_

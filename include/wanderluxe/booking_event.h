@@ -1,4 +1,4 @@
-// The event on `booking.requests` (ARCHITECTURE §4.2): what the gateway
+// The event on `booking.requests` (docs/contract.md "Request event"): what the gateway
 // accepted, as the processor and the audit service read it.
 //
 // Thread safety: plain values and pure functions (the codec keeps no state);

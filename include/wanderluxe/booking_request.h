@@ -1,4 +1,4 @@
-// Deep validation of a booking request body (ARCHITECTURE §4.1). Every bad
+// Deep validation of a booking request body (docs/contract.md "HTTP APIs"). Every bad
 // field is reported, not just the first, so a client can fix all at once.
 //
 // Thread safety: pure functions over their arguments; any thread.

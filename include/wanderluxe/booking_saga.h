@@ -1,4 +1,4 @@
-// The booking saga (ARCHITECTURE §6), orchestrated, its state in the ledger:
+// The booking saga (docs/contract.md "The saga"), orchestrated, its state in the ledger:
 //
 //   PENDING --reserve--> RESERVED --charge--> CAPTURED --confirm--> CONFIRMED
 //      \--sold out--> SOLD_OUT        \--declined / unknown, voided--> (release) FAILED_PAYMENT

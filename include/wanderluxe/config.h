@@ -111,7 +111,8 @@ struct MongoConfig {
   int64_t pool_max = 64;
   // The ledger's bookings spread over this many collections by a hash of the
   // bookingId. 1 (one `bookings` collection) for MongoDB; FerretDB 1.x scans a
-  // collection for every filtered read, so the local stack splits it (DESIGN §3).
+  // collection for every filtered read, so the local stack splits it (DESIGN.md "FerretDB on
+  // PostgreSQL, sharded").
   int64_t ledger_shards = 1;
   // How the processor's batches find which bookings the ledger has already
   // (Ledger::GetMany). "in": one `_id: {$in: ...}` read per collection, served
@@ -126,7 +127,7 @@ struct MongoConfig {
 struct GatewayConfig {
   std::string listen_host = "0.0.0.0";
   int64_t port = 8080;
-  // The public API's event loop (DESIGN §9): a few loop threads serve every
+  // The public API's event loop (DESIGN.md "Gateway"): a few loop threads serve every
   // connection; handlers that block (ledger, inventory reads) run on a small pool.
   int64_t io_threads = 2;
   int64_t blocking_threads = 8;
@@ -165,7 +166,7 @@ struct ProcessorConfig {
   int64_t admin_port = 8081;
   int64_t reconcile_interval_s = 30;
   int64_t stuck_threshold_s = 120;
-  // Micro-batches (ARCHITECTURE §7): the sold-out and reserve decisions of up
+  // Micro-batches (DESIGN.md "Processor"): the sold-out and reserve decisions of up
   // to batch_max events of a partition are taken together, in offset order;
   // an idle partition waits at most batch_linger_ms for more to arrive.
   int64_t batch_max = 500;
@@ -186,7 +187,7 @@ struct SagaConfig {
   int64_t lease_ms = 30000;
   // Attempts at an error retrying cannot fix before a booking is parked.
   int64_t max_attempts = 5;
-  // The waitlist (ARCHITECTURE §5): while every unit is held, up to
+  // The waitlist (docs/contract.md "Redis"): while every unit is held, up to
   // min(waitlist_max, waitlist_per_unit x the property's total) guests wait
   // for one to come back; per_unit 0 turns it off. A guest waits at most
   // waitlist_timeout_ms (checked by the reconciler, every

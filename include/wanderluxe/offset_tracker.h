@@ -1,4 +1,4 @@
-// The contiguous watermark of one partition (ARCHITECTURE §7). Workers finish
+// The contiguous watermark of one partition (DESIGN.md "Processor"). Workers finish
 // messages in any order; the commit point is the lowest offset not yet done,
 // so a crash never loses a message that was still running when a later one
 // finished (kNeverCommitPastUnfinished).

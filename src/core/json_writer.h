@@ -1,7 +1,7 @@
 // Appends JSON text to a string without building a document first: the
 // per-request encoders (the booking event, the 202's body) run on the intake's
 // hot path, where nlohmann::json's tree of std::map nodes cost more than the
-// rest of the request (DESIGN §9).
+// rest of the request (DESIGN.md "Gateway").
 //
 // The bytes are those nlohmann::json's dump() writes for the same values in
 // the same member order: strings escaped alike (control characters as \u00xx,

@@ -1,5 +1,5 @@
 // A PartitionConsumer over an in-memory topic, with librdkafka 2.0.2's own
-// semantics where the processor meets them (DESIGN §3 "Rebalance",
+// semantics where the processor meets them (DESIGN.md "Rebalance",
 // "Saturation and backpressure"), and no stronger:
 //   - Eager assignment: a rebalance revokes every owned partition in one Poll
 //     and assigns the new set in a later one (the group's join between them);

@@ -1,4 +1,4 @@
-// The seeded total of a property (ARCHITECTURE §5, issue 12) against the live
+// The seeded total of a property (docs/contract.md "Redis") against the live
 // Redis: it is always known, a hand-set inventory cannot sell past it, and
 // `verify` never passes a property whose total it would have to guess.
 #include <doctest/doctest.h>

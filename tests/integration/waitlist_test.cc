@@ -1,4 +1,4 @@
-// The waitlist's Redis scripts (ARCHITECTURE §5, issue 15) against the live
+// The waitlist's Redis scripts (docs/contract.md "Redis") against the live
 // Redis: who joins and in what order, who is refused, the hand-over on
 // release, the turn-away on the last sale, leaving by time, and a release's
 // hand-over racing a waiter's leaving. Conserved throughout:

@@ -1,4 +1,4 @@
-// The simulator's judge: the invariants of ARCHITECTURE §9 over a settled
+// The simulator's judge: the invariants of docs/contract.md "Invariants" over a settled
 // world's end state (the ledger's claims, Redis, the bank's book and the
 // outcomes written), plus the money rule no example names:
 //

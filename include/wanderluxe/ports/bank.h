@@ -1,4 +1,4 @@
-// Port: the payment provider (ARCHITECTURE §8). Charges are idempotent by key
+// Port: the payment provider (docs/contract.md "HTTP APIs", bank). Charges are idempotent by key
 // (the bookingId): the same key again returns the first answer, never a second
 // charge. A void makes the key unusable for any later charge.
 //

@@ -1,4 +1,4 @@
-// Port: the gateway's Idempotency-Key records (ARCHITECTURE §4.1, §5 `idem:`),
+// Port: the gateway's Idempotency-Key records (docs/contract.md "HTTP APIs", "Redis"),
 // and the record of each booking the gateway accepted, so that GET can answer
 // ACCEPTED before the processor has written the booking to the ledger (§4.3).
 // A key is claimed atomically (one claimant wins), then either completed with

@@ -1,4 +1,4 @@
-// Port: the atomic inventory of ARCHITECTURE §5. Every mutation is idempotent
+// Port: the atomic inventory of docs/contract.md "Redis". Every mutation is idempotent
 // per bookingId, so a redelivered event can never take or give back a room twice.
 // Conserved (kConservation): available + held + sold == seeded total; the
 // waitlist holds no unit.

@@ -1,4 +1,4 @@
-// Port: the booking ledger, the system of record (ARCHITECTURE §4.3). One
+// Port: the booking ledger, the system of record (docs/contract.md "The ledger"). One
 // record per booking; every change is a compare-and-set on (status, version)
 // that exactly one caller wins, on MongoDB and on FerretDB alike.
 //
@@ -15,7 +15,7 @@
 // reads the claims past the document). FindStale reads documents only, and
 // may lag.
 //
-// Ownership (ARCHITECTURE §6) is data in the record, not a lock in the
+// Ownership (docs/contract.md "The saga") is data in the record, not a lock in the
 // ledger: a driver holds `lease` while it advances a booking, and every
 // driver's change is a Transition at the version it read, so a driver that
 // lost its lease to another cannot write anything (its version is stale).
@@ -106,7 +106,7 @@ class Ledger {
   // Inserts a record at version 1; kAlreadyExists when the id is taken.
   virtual Status Insert(const BookingRecord& record) = 0;
   virtual Result<std::optional<BookingRecord>> Get(const std::string& booking_id) = 0;
-  // The processor's batches (ARCHITECTURE §7): the records of those of
+  // The processor's batches (DESIGN.md "Processor"): the records of those of
   // `booking_ids` that exist, by id, in one read. Same guarantees as Get per id.
   virtual Result<std::map<std::string, BookingRecord>> GetMany(
       const std::vector<std::string>& booking_ids) = 0;

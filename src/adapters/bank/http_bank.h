@@ -1,4 +1,4 @@
-// Bank over HTTP: the client of `wanderluxe bank` (ARCHITECTURE §8).
+// Bank over HTTP: the client of `wanderluxe bank` (docs/contract.md "HTTP APIs", bank).
 //   POST /v1/charges            Idempotency-Key: <bookingId>  -> 201 captured | 402 declined
 //   GET  /v1/charges/{key}      -> 200 {status} | 404
 //   POST /v1/charges/{key}/void -> 200 {status}

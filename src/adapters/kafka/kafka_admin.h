@@ -42,7 +42,7 @@ Result<TopicSettings> DescribeTopic(const KafkaConfig& config, const std::string
 // Deletes `topics`; one already gone is not an error. For tests.
 Status DeleteTopics(const KafkaConfig& config, const std::vector<std::string>& topics);
 
-// The topics our contract needs (ARCHITECTURE §3), from config.
+// The topics our contract needs (docs/contract.md "Kafka"), from config.
 std::vector<TopicSpec> BookingTopics(const KafkaConfig& config);
 
 // Messages currently in `topic` (sum over partitions of high - low watermark).

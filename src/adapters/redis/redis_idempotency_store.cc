@@ -11,10 +11,10 @@ namespace {
 // token, stored response and fingerprint, joined by kFieldSeparator. Only the
 // last field may hold any byte (the fingerprint joins its own fields with
 // 0x1F): the token is hex and the response JSON, where a raw control
-// character is never valid. A string, not a hash, so that the claim is one
+// character is never valid. A string, not a hash, so that the claim is a
 // native command, SET NX GET (Redis 7.0), rather than a script: under
 // `appendfsync always` a script call costs Redis several times the CPU of
-// the command (DESIGN.md, section 9).
+// the command (DESIGN.md "The idempotency record").
 constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 

@@ -1,4 +1,4 @@
-// InventoryStore over Redis (ARCHITECTURE §5): `inventory:<p>` (available, a
+// InventoryStore over Redis (docs/contract.md "Redis"): `inventory:<p>` (available, a
 // plain integer: `redis-cli set inventory:<p> 5` works), `holds:<p>` and
 // `sold:<p>` (hashes bookingId -> time), `total:<p>` (what `seed` set),
 // `waitlist:<p>` (sorted set bookingId -> arrival, Unix ms). Every change is

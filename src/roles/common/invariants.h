@@ -1,4 +1,4 @@
-// The invariants of ARCHITECTURE §9, checked against the live stores:
+// The invariants of docs/contract.md "Invariants", checked against the live stores:
 //   I1 no oversell        I2 conservation        I3 exactly-once charge
 //   I4 no lost acceptance I5 nothing stuck       I6 audit complete
 //   I7 nothing left unsold while refused

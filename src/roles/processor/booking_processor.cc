@@ -21,7 +21,7 @@ constexpr std::chrono::milliseconds kPollTimeout{100};
 constexpr std::chrono::milliseconds kMinPollTimeout{1};
 // Batches of one partition in flight at once. A batch's time is mostly
 // FerretDB's insert, so one at a time leaves cores idle while it waits; a few
-// overlap it with the next batches' decides (DESIGN §10).
+// overlap it with the next batches' decides (DESIGN.md "Batches").
 constexpr int kBatchesInFlight = 3;
 // After a drain timed out, how long interrupted sagas get to notice the stop.
 constexpr std::chrono::seconds kInterruptGrace{10};

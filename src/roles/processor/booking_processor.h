@@ -1,4 +1,4 @@
-// The processor's engine (ARCHITECTURE §7): one poll thread that only polls,
+// The processor's engine (DESIGN.md "Processor"): one poll thread that only polls,
 // decodes and dispatches into a bounded queue; a pool of workers running the
 // saga; offsets committed per partition at the contiguous watermark.
 //
@@ -13,7 +13,7 @@
 // is committed, and only then are the partitions given up. A saga still
 // running at the bound goes on and the new owner's driver waits for its
 // lease (kOneDriver): two owners never drive one booking at once.
-// Batches (ARCHITECTURE §7): decoded events wait per partition; up to
+// Batches (DESIGN.md "Processor"): decoded events wait per partition; up to
 // batch_max of them (or what came within batch_linger of the first) are
 // admitted together by a worker (BatchAdmission), in offset order: one batch
 // of a partition decides (reads and reserves) at a time, and up to
