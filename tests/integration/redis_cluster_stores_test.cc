@@ -344,6 +344,33 @@ TEST_SUITE("integration.redis_cluster_stores") {
     CHECK(levels->available == 0);
   }
 
+  // The claim's mark is what tells a later attempt under the key that an
+  // earlier publish may have been written (a 503 must mean "not recorded"):
+  // a failover must not forget it. Found by the nemesis (seed 4): a master
+  // cut off, its replica promoted without the marks of some keys, whose
+  // retries then answered 503 while an earlier copy was on the topic.
+  TEST_CASE("a claim whose mark no replica acknowledged is refused") {
+    RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
+    RedisConfig config = ClusterConfig(cluster);
+    config.replica_acks = 1;
+    config.replica_ack_timeout_ms = 300;
+    ClusterStores stores(config);
+    const int master = cluster.master_port(1);
+    const int heir = cluster.replica_port(1);
+    const std::string acked = PropertyOn(*stores.client, master, "idem-acked-");
+    const auto claimed = stores.ClaimAsync(acked, "first");
+    REQUIRE_MESSAGE(claimed.ok(), claimed.status().ToString());
+    CHECK(claimed->state == IdempotencyClaim::State::kClaimed);
+
+    cluster.Signal(heir, SIGSTOP);
+    const std::string unacked = PropertyOn(*stores.client, master, "idem-unacked-");
+    const auto refused = stores.ClaimAsync(unacked, "second");
+    CHECK_MESSAGE(refused.status().code() == StatusCode::kUnavailable,
+                  "a claim whose mark only the master holds was answered ",
+                  refused.ok() ? "kClaimed" : refused.status().ToString());
+    cluster.Signal(heir, SIGCONT);
+  }
+
   TEST_CASE("a master failed over mid-sale: the stores go on after the map refresh") {
     RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
     ClusterStores stores(ClusterConfig(cluster));

@@ -105,6 +105,10 @@ class RedisAsyncCommands {
   // `script` must outlive the call's `done` (scripts are constants).
   virtual void Eval(const RedisScript& script, const std::vector<std::string>& keys,
                     const std::vector<std::string>& args, RedisCallback done) = 0;
+  // Eval answered only once redis.replica_acks replicas hold its effect
+  // (RedisCommands::EvalReplicated); with replica_acks 0, Eval.
+  virtual void EvalReplicated(const RedisScript& script, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& args, RedisCallback done) = 0;
 
   virtual const RedisConfig& config() const = 0;
 };

@@ -19,10 +19,9 @@ constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 
 // The key's mark `idem-unknown:<key>`: the token of the only attempt under the
-// key so far, or kMarkedUnknown once a second attempt came, or a publish's
-// outcome was unknown. Only the sole attempt's own drop or completion takes
-// its mark back; kMarkedUnknown goes only when it expires.
-constexpr std::string_view kMarkedUnknown = "1";
+// key so far, or "1" once a second attempt came, or a publish's outcome was
+// unknown (kMark). Only the sole attempt's own drop or completion takes its
+// mark back; "1" goes only when it expires.
 
 // KEYS[1] idem key, KEYS[2] its mark, KEYS[3] accepted key; ARGV token,
 // response, ttl ms, accepted JSON. The event is durable whoever holds the
@@ -96,20 +95,17 @@ std::vector<std::string> ClaimCommand(const RedisConfig& config, const std::stri
           "GET"};
 }
 
-// Marks a key just claimed with `token`, unless an earlier attempt marked it.
-std::vector<std::string> MarkCommand(const RedisConfig& config, const std::string& key,
-                                     const std::string& token, std::chrono::milliseconds ttl) {
-  return {"SET", RedisIdempotencyStore::UnknownKey(config, key),
-          token, "NX",
-          "PX",  std::to_string(ttl.count())};
-}
-
-// An earlier attempt's mark was there: the key is now marked unknown.
-std::vector<std::string> MarkUnknownCommand(const RedisConfig& config, const std::string& key,
-                                            std::chrono::milliseconds ttl) {
-  return {"SET", RedisIdempotencyStore::UnknownKey(config, key), std::string(kMarkedUnknown), "PX",
-          std::to_string(ttl.count())};
-}
+// KEYS[1] the mark; ARGV token (empty: mark unknown), ttl ms. Marks a key
+// just claimed with its token unless an earlier attempt marked it; then, or
+// without a token, marks it unknown. Run replicated (EvalReplicated): a
+// failover that forgot a mark would let a later attempt answer 503 while an
+// earlier copy is on the topic. 1 when the token is the mark, else 0.
+const RedisScript kMark{"idem-mark", R"(
+if ARGV[1] ~= '' and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+return 0
+)",
+                        /*mergeable=*/true};
 
 // SET NX GET's reply: nil when the claim is ours, else the record there.
 Result<IdempotencyClaim> ToClaim(const RedisReply& reply) {
@@ -153,17 +149,12 @@ void RedisIdempotencyStore::ClaimAsync(const std::string& key, const std::string
   auto marked = [&async = async_, key, token, done_ttl](Result<IdempotencyClaim> claim,
                                                         ClaimCallback done) {
     if (!claim.ok() || claim->state != IdempotencyClaim::State::kClaimed) return done(claim);
-    async.Command(
-        MarkCommand(async.config(), key, token, done_ttl),
-        [&async, key, done_ttl, claim = *claim, done = std::move(done)](Result<RedisReply> set) {
-          if (!set.ok()) return done(set.status());
-          if (!set->is_nil()) return done(claim);
-          async.Command(MarkUnknownCommand(async.config(), key, done_ttl),
-                        [claim, done = std::move(done)](Result<RedisReply> unknown) {
-                          if (!unknown.ok()) return done(unknown.status());
-                          done(claim);
-                        });
-        });
+    async.EvalReplicated(kMark, {UnknownKey(async.config(), key)},
+                         {token, std::to_string(done_ttl.count())},
+                         [claim = *claim, done = std::move(done)](Result<RedisReply> marked) {
+                           if (!marked.ok()) return done(marked.status());
+                           done(claim);
+                         });
   };
   async_.Command(ClaimCommand(config(), key, fingerprint, token, in_flight_ttl),
                  [marked, done = std::move(done)](Result<RedisReply> reply) mutable {
@@ -221,10 +212,10 @@ void RedisIdempotencyStore::DropClaimAsync(const std::string& key, const std::st
 
 void RedisIdempotencyStore::MarkUnknownAsync(const std::string& key, std::chrono::milliseconds ttl,
                                              StoreCallback done) {
-  async_.Command(MarkUnknownCommand(config(), key, ttl),
-                 [done = std::move(done)](Result<RedisReply> reply) {
-                   done(reply.ok() ? Status::Ok() : reply.status());
-                 });
+  async_.EvalReplicated(kMark, {UnknownKey(config(), key)}, {"", std::to_string(ttl.count())},
+                        [done = std::move(done)](Result<RedisReply> reply) {
+                          done(reply.ok() ? Status::Ok() : reply.status());
+                        });
 }
 
 Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(

@@ -39,6 +39,14 @@ void RedisWorkers::Eval(const RedisScript& script, const std::vector<std::string
       [this, &script, keys, args] { return redis_.Eval(script, keys, args); }, std::move(done));
 }
 
+void RedisWorkers::EvalReplicated(const RedisScript& script, const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args, RedisCallback done) {
+  Submit(
+      "script " + script.name,
+      [this, &script, keys, args] { return redis_.EvalReplicated(script, keys, args); },
+      std::move(done));
+}
+
 void RedisWorkers::Submit(std::string name, std::function<Result<RedisReply>()> make,
                           RedisCallback done) {
   Status refused;

@@ -55,6 +55,8 @@ class RedisWorkers final : public RedisAsyncCommands {
   void Command(std::vector<std::string> argv, RedisCallback done) override;
   void Eval(const RedisScript& script, const std::vector<std::string>& keys,
             const std::vector<std::string>& args, RedisCallback done) override;
+  void EvalReplicated(const RedisScript& script, const std::vector<std::string>& keys,
+                      const std::vector<std::string>& args, RedisCallback done) override;
 
   const RedisConfig& config() const override { return redis_.config(); }
 
