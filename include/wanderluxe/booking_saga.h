@@ -1,6 +1,6 @@
 // The booking saga (docs/contract.md "The saga"), orchestrated, its state in the ledger:
 //
-//   PENDING --reserve--> RESERVED --charge--> CAPTURED --confirm--> CONFIRMED
+//   (not recorded) --reserve, insert--> RESERVED --charge--> CAPTURED --confirm--> CONFIRMED
 //      \--sold out--> SOLD_OUT        \--declined / unknown, voided--> (release) FAILED_PAYMENT
 //
 // Every step is idempotent per bookingId, so a redelivered event, a second
