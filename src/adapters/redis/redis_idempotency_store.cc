@@ -18,11 +18,6 @@ namespace {
 constexpr char kFieldSeparator = '\x1e';
 constexpr std::string_view kInFlight = "inflight";
 
-// The key's mark `idem-unknown:<key>`: the token of the only attempt under the
-// key so far, or "1" once a second attempt came, or a publish's outcome was
-// unknown (kMark). Only the sole attempt's own drop or completion takes its
-// mark back; "1" goes only when it expires.
-
 // KEYS[1] idem key, KEYS[2] its mark, KEYS[3] accepted key; ARGV token,
 // response, ttl ms, accepted JSON. The event is durable whoever holds the
 // claim, so the accepted record is written first and only if absent (the
@@ -95,6 +90,11 @@ std::vector<std::string> ClaimCommand(const RedisConfig& config, const std::stri
           "GET"};
 }
 
+// The key's mark `idem-unknown:<key>`: the token of the only attempt under the
+// key so far, or "1" once a second attempt came, or a publish's outcome was
+// unknown. Only the sole attempt's own drop or completion takes its mark
+// back; "1" goes only when it expires.
+//
 // KEYS[1] the mark; ARGV token (empty: mark unknown), ttl ms. Marks a key
 // just claimed with its token unless an earlier attempt marked it; then, or
 // without a token, marks it unknown. Run replicated (EvalReplicated): a
