@@ -41,6 +41,14 @@ RedisConfig ClusterConfig(const RedisClusterFixture& cluster) {
   return config;
 }
 
+// ClusterConfig whose writes that must survive a failover wait for a replica.
+RedisConfig ReplicatedClusterConfig(const RedisClusterFixture& cluster) {
+  RedisConfig config = ClusterConfig(cluster);
+  config.replica_acks = 1;
+  config.replica_ack_timeout_ms = 300;
+  return config;
+}
+
 std::unique_ptr<RedisClusterClient> ConnectOrFail(const RedisConfig& config) {
   auto client = RedisClusterClient::Connect(config);
   REQUIRE_MESSAGE(client.ok(), "the test's Redis Cluster at ", config.host, ":", config.port, ": ",
@@ -303,10 +311,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
   // the promoted replica would not have.
   TEST_CASE("a hold no replica acknowledged is refused, so a failover cannot undo a sale") {
     RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
-    RedisConfig config = ClusterConfig(cluster);
-    config.replica_acks = 1;
-    config.replica_ack_timeout_ms = 300;
-    ClusterStores stores(config);
+    ClusterStores stores(ReplicatedClusterConfig(cluster));
     const int master = cluster.master_port(1);
     const int heir = cluster.replica_port(1);
     const std::string property = PropertyOn(*stores.client, master, "acked-");
@@ -351,10 +356,7 @@ TEST_SUITE("integration.redis_cluster_stores") {
   // retries then answered 503 while an earlier copy was on the topic.
   TEST_CASE("a claim whose mark no replica acknowledged is refused") {
     RedisClusterFixture cluster(3, 3, /*node_timeout_ms=*/1000);
-    RedisConfig config = ClusterConfig(cluster);
-    config.replica_acks = 1;
-    config.replica_ack_timeout_ms = 300;
-    ClusterStores stores(config);
+    ClusterStores stores(ReplicatedClusterConfig(cluster));
     const int master = cluster.master_port(1);
     const int heir = cluster.replica_port(1);
     const std::string acked = PropertyOn(*stores.client, master, "idem-acked-");
