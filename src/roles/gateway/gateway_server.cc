@@ -8,6 +8,7 @@
 #include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/openapi_document.h"
+#include "wanderluxe/booking_view.h"
 #include "wanderluxe/check.h"
 
 namespace wanderluxe {
@@ -45,51 +46,6 @@ HttpResponse DependencyDown(const std::string& what, const Status& s) {
   HttpResponse r = ProblemResponse(503, "Service Unavailable", what + " unavailable");
   r.headers.emplace_back("Retry-After", "1");
   return r;
-}
-
-// What every view of a booking shows: ids, status, the payment, user and dates.
-json BaseView(const BookingRequest& b, std::string_view status, std::string_view payment_status) {
-  const Money& m = b.amount;
-  json view = {{"bookingId", b.booking_id},
-               {"propertyId", b.property_id},
-               {"status", status},
-               {"payment",
-                {{"amount", FormatDecimalAmount(m.minor_units, CurrencyMinorDigits(m.currency))},
-                 {"amountMinor", m.minor_units},
-                 {"currency", m.currency},
-                 {"status", payment_status}}}};
-  if (!b.user_id.empty()) view["userId"] = b.user_id;
-  if (!b.check_in.empty()) view["dates"] = {{"checkIn", b.check_in}, {"checkOut", b.check_out}};
-  return view;
-}
-
-// The ledger's view of a booking, as the public API shows it.
-json BookingView(const BookingRecord& r) {
-  json log = json::array();
-  for (const auto& e : r.audit_log) {
-    log.push_back({{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}});
-  }
-  json view = BaseView(r.request, BookingStatusName(r.status), PaymentStatusName(r.payment_status));
-  view["payment"]["transactionId"] = r.transaction_id;
-  view["auditLog"] = log;
-  view["createdAt"] = r.created_at;
-  view["updatedAt"] = r.updated_at;
-  view["version"] = r.version;
-  if (r.waitlist_position > 0) view["waitlistPosition"] = r.waitlist_position;
-  return view;
-}
-
-// A booking accepted (202) that the processor has not written to the ledger
-// yet: shaped like the ledger's view, at version 0 with an empty audit log.
-json AcceptedView(const AcceptedBooking& a) {
-  json view = BaseView(a.request, "ACCEPTED", PaymentStatusName(PaymentStatus::kPending));
-  view["payment"]["transactionId"] = "";
-  view["eventId"] = a.event_id;
-  view["auditLog"] = json::array();
-  view["createdAt"] = a.accepted_at;
-  view["updatedAt"] = a.accepted_at;
-  view["version"] = 0;
-  return view;
 }
 
 }  // namespace
@@ -219,14 +175,14 @@ void GatewayServer::AddBookingRoutes() {
         if (!record.ok()) return DependencyDown("ledger", record.status());
         if (record->has_value()) {
           if ((*record)->client_id != *caller) return not_found();
-          return Json(200, BookingView(**record));
+          return HttpResponse{200, "application/json", BookingViewJson(**record), {}};
         }
         // Not in the ledger yet: accepted (202) but not reached by the processor?
         auto accepted = idempotency_->FindAccepted(id);
         if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
         if (accepted->has_value()) {
           if ((*accepted)->client_id != *caller) return not_found();
-          return Json(200, AcceptedView(**accepted));
+          return HttpResponse{200, "application/json", AcceptedViewJson(**accepted), {}};
         }
         return not_found();
       },
