@@ -228,6 +228,7 @@ int Main(const BenchOptions& o) {
                         {"workers", o.workers}, {"latency_ms", o.latency_ms},
                         {"units", units},       {"batch_max", c.processor.batch_max},
                         {"run", run.name}};
+  const MongoOperationCounts before = w.mongo->operation_counts();
   const auto bound = std::chrono::seconds(600);
   if (o.mode == "ceiling") {
     std::atomic<bool> stop{false};
@@ -293,6 +294,18 @@ int Main(const BenchOptions& o) {
       out["littles_law_bound"] =
           1000.0 * static_cast<double>(o.workers) / static_cast<double>(o.latency_ms);
   }
+  if (Status s = w.ledger->WriteDownPending(); !s.ok()) return Fail("write-downs", s);
+  const MongoOperationCounts after = w.mongo->operation_counts();
+  const auto per_booking = [&](int64_t a, int64_t b) {
+    return static_cast<double>(a - b) / static_cast<double>(o.bookings);
+  };
+  out["mongo_ops_per_booking"] = {
+      {"total", per_booking(after.total(), before.total())},
+      {"inserts", per_booking(after.inserts, before.inserts)},
+      {"bulk_inserts", per_booking(after.bulk_inserts, before.bulk_inserts)},
+      {"finds", per_booking(after.finds, before.finds)},
+      {"updates", per_booking(after.updates, before.updates)},
+      {"others", per_booking(after.others, before.others)}};
   const int64_t confirmed = Outcomes(metrics, "CONFIRMED");
   out["confirmed"] = confirmed;
   out["sold_out"] = Outcomes(metrics, "SOLD_OUT");

@@ -43,6 +43,7 @@
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/status_views.h"
 #include "wanderluxe/retry_policy.h"
 
 namespace wanderluxe {
@@ -71,6 +72,9 @@ struct SagaOptions {
   // Every time the saga reads or waits out (leases, deadlines, backoffs,
   // timestamps); not owned.
   Clock* clock = &SystemClock();
+  // The status views GET answers from (DESIGN.md "The status view"); not
+  // owned. Null: none kept (tools and tests that never serve GET).
+  StatusViews* status_views = nullptr;
 
   static SagaOptions From(const Config& config);
 };
@@ -140,6 +144,10 @@ class BookingSaga {
   // Produces an OutcomeMessage without waiting; `done` gets its fate
   // (EventProducer::PublishAsync).
   void PublishOutcomeAsync(OutgoingEvent event, PublishCallback done);
+  // kViewBeforeOutcome: stores the status views of `records` (when views
+  // are kept), retried like a step; call before publishing their outcomes,
+  // so a guest woken by an outcome reads a view at least as new.
+  Status ShowStatuses(const std::vector<BookingRecord>& records, const std::atomic<bool>& stop);
   // Counts a terminal outcome published outside Drive (saga_outcomes_total).
   // The counter is at least once per booking: a redelivered event of a
   // finished booking, or a second driver that finds it finished, counts again.
@@ -241,6 +249,9 @@ class BookingSaga {
   Status Reload(BookingRecord& record, const std::atomic<bool>& stop, bool lost_claim = false);
   Status PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
                         const std::string& trace_id, const std::atomic<bool>& stop);
+  // The record's status view in one attempt, before a step: progress a
+  // guest may see. A failure is counted and logged, never the drive's.
+  void ShowProgress(const BookingRecord& record);
   // Retries `call` until OK or a logical error; transient errors without end,
   // others at most `max_attempts` times.
   template <typename Call>
@@ -261,6 +272,7 @@ class BookingSaga {
   Counter* takeovers_;
   Counter* parked_;
   Counter* waitlisted_;
+  Counter* view_failures_;
   Histogram* bank_latency_;
   mutable std::atomic<uint64_t> drivers_{0};  // drivers named so far
   // Waiting bookings a release handed a unit to, or a sale turned away, not

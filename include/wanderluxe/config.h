@@ -122,6 +122,11 @@ struct MongoConfig {
   // and finds new ids by one bulk insert of markers (the unique index serves
   // inserts). Recorded in the database with ledger_shards (the layout).
   std::string ledger_lookup = "in";
+  // When a won claim's change is written onto the booking's document
+  // (DESIGN.md "A claim, then a write-down"): "at-end" defers the changes
+  // that leave a booking open and writes them with the one that ends it, in
+  // one update; "immediate" writes each. Reads follow the claims either way.
+  std::string write_down = "at-end";
 };
 
 struct GatewayConfig {

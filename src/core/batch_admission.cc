@@ -146,6 +146,13 @@ Result<std::vector<Admission>> BatchAdmission::Record(const std::vector<BookingE
       a.record = std::move(record);
     }
   }
+  // kViewBeforeOutcome: the sold-out bookings' views in one call, before
+  // the processor publishes their outcomes.
+  std::vector<BookingRecord> sold_out;
+  for (const Admission& a : admissions) {
+    if (a.next == Admission::Next::kPublish) sold_out.push_back(a.record);
+  }
+  if (Status s = saga_.ShowStatuses(sold_out, stop); !s.ok()) return s;
   return std::move(admissions);
 }
 

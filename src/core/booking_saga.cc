@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "wanderluxe/booking_view.h"
 #include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
 #include "wanderluxe/outcome_event.h"
@@ -87,6 +88,9 @@ BookingSaga::BookingSaga(SagaOptions options, InventoryStore& inventory, Ledger&
                                  "bookings given up after an error retrying cannot fix")),
       waitlisted_(metrics.GetCounter("saga_waitlisted_total",
                                      "bookings that joined a waitlist (every unit was held)")),
+      view_failures_(metrics.GetCounter(
+          "saga_status_view_failures_total",
+          "progress views not stored (best effort; an outcome's view is retried)")),
       bank_latency_(metrics.GetHistogram("bank_call_seconds", "latency of bank charge calls")) {
   WL_CHECK(options_.lease > 2 * options_.lease_margin,
            "a lease must outlast two external steps (config check enforces it)");
@@ -437,6 +441,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
   Backoff waiting(options_.retry);
   // A move onto the waitlist by this drive is announced whoever drives.
   bool joined_waitlist = false;
+  int64_t shown_version = 0;  // the newest version this drive stored a view of
   while (!IsTerminal(record.status)) {
     if (stop.load()) {
       HandBackLease(record, driver);
@@ -475,6 +480,10 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     auto may_act = KeepLease(record, driver, stop);
     if (!may_act.ok()) return may_act.status();
     if (!*may_act) continue;  // the record changed: look again
+    if (record.version > shown_version) {
+      ShowProgress(record);
+      shown_version = record.version;
+    }
     if (Status s = Step(record, driver, stop); !s.ok()) {
       if (stop.load()) HandBackLease(record, driver);
       return s;
@@ -982,8 +991,31 @@ void BookingSaga::PublishOutcomeAsync(OutgoingEvent event, PublishCallback done)
   producer_.PublishAsync(std::move(event), std::move(done));
 }
 
+Status BookingSaga::ShowStatuses(const std::vector<BookingRecord>& records,
+                                 const std::atomic<bool>& stop) {
+  if (options_.status_views == nullptr || records.empty()) return Status::Ok();
+  std::vector<StatusView> views;
+  views.reserve(records.size());
+  for (const BookingRecord& record : records) views.push_back(StatusViewOf(record));
+  return Retry(
+      "status view", [&] { return options_.status_views->PutMany(views); }, stop);
+}
+
+void BookingSaga::ShowProgress(const BookingRecord& record) {
+  if (options_.status_views == nullptr) return;
+  if (Status s = options_.status_views->Put(StatusViewOf(record)); !s.ok()) {
+    view_failures_->Increment();
+    spdlog::warn("booking {}: status view of version {} not stored ({}); its outcome's is",
+                 record.request.booking_id, record.version, s.ToString());
+  }
+}
+
 Status BookingSaga::PublishOutcome(const BookingRecord& record, SagaVerdict verdict,
                                    const std::string& trace_id, const std::atomic<bool>& stop) {
+  // A REJECTED answer is about an event, not the booking: its view stays.
+  if (verdict != SagaVerdict::kRejected) {
+    if (Status s = ShowStatuses({record}, stop); !s.ok()) return s;
+  }
   const OutgoingEvent event = OutcomeMessage(record, verdict, trace_id);
   return Retry(
       "outcome",

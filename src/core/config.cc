@@ -205,6 +205,8 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("mongo", "ledger_shards", &C::mongo, &MongoConfig::ledger_shards, 1, 1024));
     f.push_back(Str("mongo", "ledger_lookup", &C::mongo, &MongoConfig::ledger_lookup,
                     {"in", "presence-markers"}));
+    f.push_back(
+        Str("mongo", "write_down", &C::mongo, &MongoConfig::write_down, {"at-end", "immediate"}));
     // gateway
     f.push_back(Str("gateway", "listen_host", &C::gateway, &GatewayConfig::listen_host));
     f.push_back(Int("gateway", "port", &C::gateway, &GatewayConfig::port, 0, kMaxPort));

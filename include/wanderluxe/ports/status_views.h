@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wanderluxe/status.h"
 
@@ -39,6 +40,14 @@ class StatusViews {
 
   // Stores `view` unless the stored one's version is equal or higher.
   virtual Status Put(const StatusView& view) = 0;
+  // Put of each, in one round trip where the store can (a batch's sold-out
+  // bookings); not atomic across views. OK only once every one is stored.
+  virtual Status PutMany(const std::vector<StatusView>& views) {
+    for (const StatusView& view : views) {
+      if (Status s = Put(view); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
   virtual Result<std::optional<StatusView>> Get(const std::string& booking_id) = 0;
 };
 

@@ -52,20 +52,27 @@ Lease ParseLease(const json& d) {
           d.contains("untilMs") ? Int(d["untilMs"]) : 0};
 }
 
-// The operators that write `change` onto a booking's document.
-json UpdateFor(const LedgerChange& change) {
-  json set = {{"status", BookingStatusName(change.to)},
-              {"payment.status", PaymentStatusName(change.payment_status)}};
-  const std::string updated_at = !change.updated_at.empty()
-                                     ? change.updated_at
-                                     : (change.entry ? change.entry->timestamp : "");
-  if (!updated_at.empty()) set["updatedAt"] = updated_at;
-  if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
-  if (change.lease) set["lease"] = LeaseJson(*change.lease);
-  if (change.waitlist_position > 0) set["waitlistPosition"] = change.waitlist_position;
-  if (change.outcome_owed) set["outcomeOwed"] = *change.outcome_owed;
-  json update = {{"$set", set}, {"$inc", {{"version", 1}}}};
-  if (change.entry) update["$push"] = {{"auditLog", EntryJson(*change.entry)}};
+// The operators that write `changes`, in order, onto a booking's document:
+// later fields win, every auditLog entry is appended, the version moves by
+// one per change.
+json UpdateFor(const std::vector<LedgerChange>& changes) {
+  json set = json::object();
+  json entries = json::array();
+  for (const LedgerChange& change : changes) {
+    set["status"] = BookingStatusName(change.to);
+    set["payment.status"] = PaymentStatusName(change.payment_status);
+    const std::string updated_at = !change.updated_at.empty()
+                                       ? change.updated_at
+                                       : (change.entry ? change.entry->timestamp : "");
+    if (!updated_at.empty()) set["updatedAt"] = updated_at;
+    if (!change.transaction_id.empty()) set["payment.transactionId"] = change.transaction_id;
+    if (change.lease) set["lease"] = LeaseJson(*change.lease);
+    if (change.waitlist_position > 0) set["waitlistPosition"] = change.waitlist_position;
+    if (change.outcome_owed) set["outcomeOwed"] = *change.outcome_owed;
+    if (change.entry) entries.push_back(EntryJson(*change.entry));
+  }
+  json update = {{"$set", set}, {"$inc", {{"version", static_cast<int64_t>(changes.size())}}}};
+  if (!entries.empty()) update["$push"] = {{"auditLog", {{"$each", entries}}}};
   return update;
 }
 
@@ -99,7 +106,9 @@ std::vector<std::string> ShardCollections(const char* base, int64_t shards) {
 MongoLedger::MongoLedger(MongoStore& store)
     : store_(store),
       collections_(ShardCollections(kBookingsCollection, store.config().ledger_shards)),
-      claims_(ShardCollections(kClaimsCollection, store.config().ledger_shards)) {}
+      claims_(ShardCollections(kClaimsCollection, store.config().ledger_shards)),
+      write_down_(store.config().write_down == "immediate" ? WriteDownMode::kImmediate
+                                                           : WriteDownMode::kAtEnd) {}
 
 size_t MongoLedger::ShardOf(const std::string& booking_id) const {
   return StableHash(booking_id) % collections_.size();
@@ -442,7 +451,7 @@ Status MongoLedger::CatchUp(BookingRecord& record) {
     ApplyChange(record, claim->change);
     // The answer is the claims' whatever happens here; the write-down only
     // spares the next reader this walk.
-    if (Status s = WriteDown(booking_id, version, claim->change); !s.ok()) {
+    if (Status s = WriteDown(booking_id, version, {claim->change}, nullptr); !s.ok()) {
       spdlog::warn("ledger: {} version {} read from its claim, written down later: {}", booking_id,
                    version + 1, s.ToString());
     }
@@ -450,13 +459,62 @@ Status MongoLedger::CatchUp(BookingRecord& record) {
 }
 
 Status MongoLedger::WriteDown(const std::string& booking_id, int64_t version,
-                              const LedgerChange& change) {
-  // Two writers of one version write the same change; a document already
+                              const std::vector<LedgerChange>& changes, bool* matched) {
+  // Two writers of one version write the same changes; a document already
   // past `version` is left alone.
   const json filter = {{"_id", booking_id}, {"version", version}};
-  auto matched =
-      store_.UpdateOne(CollectionFor(booking_id), filter.dump(), UpdateFor(change).dump());
-  return matched.ok() ? Status::Ok() : matched.status();
+  auto n = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), UpdateFor(changes).dump());
+  if (!n.ok()) return n.status();
+  if (matched != nullptr) *matched = *n > 0;
+  return Status::Ok();
+}
+
+std::optional<MongoLedger::PendingWriteDown> MongoLedger::TakePending(
+    const std::string& booking_id) {
+  MutexLock lock(&pending_mu_);
+  auto it = pending_.find(booking_id);
+  if (it == pending_.end()) return std::nullopt;
+  PendingWriteDown taken = std::move(it->second);
+  pending_.erase(it);
+  return taken;
+}
+
+void MongoLedger::Defer(const std::string& booking_id, int64_t version,
+                        const LedgerChange& change) {
+  MutexLock lock(&pending_mu_);
+  auto [it, fresh] = pending_.try_emplace(booking_id);
+  PendingWriteDown& p = it->second;
+  if (fresh || p.version + static_cast<int64_t>(p.changes.size()) != version) {
+    // Not this process's chain any more (another driver won versions in
+    // between): what it held is left to the readers, who catch up through the claims.
+    p = PendingWriteDown{version, {}, ++pending_seq_};
+    pending_order_.emplace_back(booking_id, p.seq);
+  }
+  p.changes.push_back(change);
+  // Bounded: the oldest chains are dropped, never written here (their
+  // bookings' readers catch up through the claims).
+  while (pending_.size() > kMaxPendingWriteDowns ||
+         pending_order_.size() > 2 * kMaxPendingWriteDowns) {
+    auto [id, seq] = pending_order_.front();
+    pending_order_.pop_front();
+    auto old = pending_.find(id);
+    if (old != pending_.end() && old->second.seq == seq) pending_.erase(old);
+  }
+}
+
+Status MongoLedger::WriteDownPending() {
+  std::unordered_map<std::string, PendingWriteDown> all;
+  {
+    MutexLock lock(&pending_mu_);
+    all.swap(pending_);
+    pending_order_.clear();
+  }
+  Status first = Status::Ok();
+  for (const auto& [id, p] : all) {
+    Status s = WriteDown(id, p.version, p.changes, nullptr);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from, int64_t version,
@@ -466,18 +524,46 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   if (claimed.code() == StatusCode::kAlreadyExists) {
     // Lost. The winner may not have written its change down yet (or died
     // before it could): the caller's next Get reads it from the claims.
+    TakePending(booking_id);
     return Status::FailedPrecondition("booking " + booking_id + " has moved past " +
                                       std::string(BookingStatusName(from)) + " at version " +
                                       std::to_string(version));
   }
   if (!claimed.ok()) return claimed;
-  // Won: the claim is the commit point. A failed write-down is finished by
-  // the next Get (CatchUp), so it is not this caller's failure.
-  if (Status s = WriteDown(booking_id, version, change); !s.ok()) {
+  // Won: the claim is the commit point. kWriteDownAtEnd: a change that leaves
+  // the booking open waits for the next, so the document is written once
+  // for the whole drive; a failed write-down is finished by the next Get
+  // (CatchUp), so it is not this caller's failure either way.
+  if (write_down_ == WriteDownMode::kAtEnd && !IsTerminal(change.to)) {
+    Defer(booking_id, version, change);
+    return Status::Ok();
+  }
+  Status written = WriteDownChain(booking_id, version, change);
+  if (!written.ok()) {
     spdlog::warn("ledger: {} version {} claimed, written down later: {}", booking_id, version + 1,
-                 s.ToString());
+                 written.ToString());
   }
   return Status::Ok();
+}
+
+Status MongoLedger::WriteDownChain(const std::string& booking_id, int64_t version,
+                                   const LedgerChange& change) {
+  std::optional<PendingWriteDown> chain = TakePending(booking_id);
+  std::vector<LedgerChange> changes = {change};
+  int64_t from = version;
+  if (chain && chain->version + static_cast<int64_t>(chain->changes.size()) == version) {
+    changes = std::move(chain->changes);
+    changes.push_back(change);
+    from = chain->version;
+  }
+  bool matched = false;
+  if (Status s = WriteDown(booking_id, from, changes, &matched); !s.ok()) return s;
+  if (matched) return Status::Ok();
+  // The document was not where this process left it (a reader wrote part of
+  // the chain down, or another driver's chain is still pending): a read
+  // brings it up to the claims, writing each down.
+  auto caught_up = Get(booking_id);
+  return caught_up.ok() ? Status::Ok() : caught_up.status();
 }
 
 std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_before) {

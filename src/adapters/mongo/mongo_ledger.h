@@ -37,7 +37,10 @@
 #define WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
 
 #include <deque>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "adapters/mongo/mongo_store.h"
 #include "wanderluxe/mutex.h"
@@ -60,6 +63,17 @@ inline constexpr size_t kParallelShardBulks = 8;
 // not write their markers again: FerretDB refuses a duplicate key slowly,
 // one by one, so a batch of known ids would cost more than its reads.
 inline constexpr size_t kRememberedMarks = 65'536;
+// Bookings whose won changes this process keeps to write down later
+// (kWriteDownAtEnd); past it the oldest chains are left to the readers.
+inline constexpr size_t kMaxPendingWriteDowns = 65'536;
+
+// When a won claim's change is written onto the booking's document.
+enum class WriteDownMode {
+  kImmediate,  // right after every claim
+  kAtEnd,      // kWriteDownAtEnd: a change that leaves the booking open
+               // waits for the next; the document is written when the
+               // booking ends (or the process stops), once per drive
+};
 
 class MongoLedger final : public Ledger, public LedgerAudit {
  public:
@@ -72,6 +86,10 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   Status RecordLayout();
   // Drops every shard and its claims (benchmarks clean up after themselves).
   Status DropAll();
+  // kWriteDownAtEnd: writes down every change this process deferred (the
+  // processor calls it once its drives have stopped). The first error, if
+  // any; what is left unwritten is caught up by the next reader.
+  Status WriteDownPending() EXCLUDES(pending_mu_);
   // The collection that holds `booking_id`.
   const std::string& CollectionFor(const std::string& booking_id) const;
 
@@ -116,8 +134,26 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // Brings `record`, as its document says, up to its claims: each claim past
   // the document's version is applied (and written down, as a courtesy).
   Status CatchUp(BookingRecord& record);
-  // Writes a won transition onto the booking's document, if it is still at `version`.
-  Status WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
+  // Writes `changes` onto the booking's document, if it is still at
+  // `version`; `*matched` (when given) says whether it was.
+  Status WriteDown(const std::string& booking_id, int64_t version,
+                   const std::vector<LedgerChange>& changes, bool* matched);
+  // Writes a won change down with the changes deferred before it, in one
+  // update; a document not where this process left it is caught up instead.
+  Status WriteDownChain(const std::string& booking_id, int64_t version, const LedgerChange& change)
+      EXCLUDES(pending_mu_);
+
+  // A booking's changes this process won and deferred: its document is at
+  // `version` (as far as this process knows), and `changes` take it on.
+  struct PendingWriteDown {
+    int64_t version = 0;
+    std::vector<LedgerChange> changes;
+    uint64_t seq = 0;  // names this chain in pending_order_
+  };
+  void Defer(const std::string& booking_id, int64_t version, const LedgerChange& change)
+      EXCLUDES(pending_mu_);
+  std::optional<PendingWriteDown> TakePending(const std::string& booking_id)
+      EXCLUDES(pending_mu_);
 
   MongoStore& store_;
   std::vector<std::string> collections_;  // one per shard
@@ -126,6 +162,12 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // At most kRememberedMarks ids, oldest first; a forgotten one is only marked again.
   std::deque<std::string> marked_order_ GUARDED_BY(marks_mu_);
   std::unordered_set<std::string> marked_ GUARDED_BY(marks_mu_);
+  const WriteDownMode write_down_;
+  Mutex pending_mu_;
+  std::unordered_map<std::string, PendingWriteDown> pending_ GUARDED_BY(pending_mu_);
+  // Chains oldest first, by (bookingId, seq); entries of chains since taken are skipped.
+  std::deque<std::pair<std::string, uint64_t>> pending_order_ GUARDED_BY(pending_mu_);
+  uint64_t pending_seq_ GUARDED_BY(pending_mu_) = 0;
 };
 
 // The document form of a record, and back (exposed for tests).

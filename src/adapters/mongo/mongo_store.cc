@@ -149,7 +149,13 @@ Result<std::unique_ptr<MongoStore>> MongoStore::Open(const MongoConfig& config) 
 
 MongoStore::~MongoStore() { mongoc_client_pool_destroy(pool_); }
 
+MongoOperationCounts MongoStore::operation_counts() const {
+  auto n = [this](Kind k) { return counts_[k].load(std::memory_order_relaxed); };
+  return {n(kInsert), n(kBulkInsert), n(kFind), n(kUpdate), n(kOther)};
+}
+
 Status MongoStore::Ping() {
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   Bson command(BCON_NEW("ping", BCON_INT32(1)));
   bson_error_t error;
@@ -164,6 +170,7 @@ Status MongoStore::Ping() {
 Status MongoStore::InsertOne(const std::string& collection, const std::string& json) {
   auto doc = ParseJson(json, "insert into " + collection);
   if (!doc.ok()) return doc.status();
+  Count(kInsert);
   BorrowedClient borrowed(pool_);
   bson_error_t error;
   if (!mongoc_collection_insert_one(borrowed.collection(config_.database, collection).get(),
@@ -184,6 +191,7 @@ Result<std::vector<bool>> MongoStore::InsertManyEach(const std::string& collecti
                                                      const std::vector<std::string>& jsons) {
   if (jsons.empty()) return std::vector<bool>();
   Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
+  Count(kBulkInsert);
   BorrowedClient borrowed(pool_);
   auto coll = borrowed.collection(config_.database, collection);
   std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> bulk(
@@ -217,6 +225,7 @@ Result<std::optional<std::string>> MongoStore::FindById(const std::string& colle
                                                         const std::string& id) {
   Bson filter(BCON_NEW("_id", BCON_UTF8(id.c_str())));
   Bson opts(BCON_NEW("limit", BCON_INT64(1)));
+  Count(kFind);
   BorrowedClient borrowed(pool_);
   auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
@@ -247,6 +256,7 @@ Result<std::vector<std::string>> MongoStore::Find(const std::string& collection,
     if (!projection.ok()) return projection.status();
     BSON_APPEND_DOCUMENT(opts.get(), "projection", projection->get());
   }
+  Count(kFind);
   BorrowedClient borrowed(pool_);
   auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
@@ -267,6 +277,7 @@ Result<int64_t> MongoStore::UpdateOne(const std::string& collection, const std::
   if (!filter.ok()) return filter.status();
   auto update = ParseJson(update_json, "update");
   if (!update.ok()) return update.status();
+  Count(kUpdate);
   BorrowedClient borrowed(pool_);
   bson_t reply;
   bson_error_t error;
@@ -285,6 +296,7 @@ Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collec
                                                        const std::string& pipeline_json) {
   auto pipeline = ParseJson("{\"pipeline\":" + pipeline_json + "}", "aggregate pipeline");
   if (!pipeline.ok()) return pipeline.status();
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   auto coll = borrowed.collection(config_.database, collection);
   mongoc_cursor_t* cursor =
@@ -302,6 +314,7 @@ Result<std::vector<std::string>> MongoStore::Aggregate(const std::string& collec
 Result<int64_t> MongoStore::Count(const std::string& collection, const std::string& filter_json) {
   auto filter = ParseJson(filter_json, "count filter");
   if (!filter.ok()) return filter.status();
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   bson_error_t error;
   const int64_t n =
@@ -320,6 +333,7 @@ Result<std::string> MongoStore::ExplainFind(const std::string& collection,
   BSON_APPEND_DOCUMENT(find.get(), "filter", filter->get());
   Bson command(bson_new());
   BSON_APPEND_DOCUMENT(command.get(), "explain", find.get());
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   bson_t reply;
   bson_error_t error;
@@ -345,6 +359,7 @@ Status MongoStore::CreateIndex(const std::string& collection, const std::string&
   BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &indexes);
   BSON_APPEND_DOCUMENT(&indexes, "0", index.get());
   bson_append_array_end(command.get(), &indexes);
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   bson_error_t error;
   bson_t reply;
@@ -356,6 +371,7 @@ Status MongoStore::CreateIndex(const std::string& collection, const std::string&
 }
 
 Status MongoStore::DropCollection(const std::string& collection) {
+  Count(kOther);
   BorrowedClient borrowed(pool_);
   bson_error_t error;
   if (!mongoc_collection_drop(borrowed.collection(config_.database, collection).get(), &error)) {

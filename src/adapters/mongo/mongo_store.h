@@ -1,9 +1,13 @@
 // A thread-safe MongoDB client over mongo-c-driver's client pool. Documents
 // cross this boundary as JSON text (relaxed extended JSON); every operation is
 // bounded by the configured timeout. Works against MongoDB 7 and FerretDB 1.x.
+//
+// Thread safety: every call may run concurrently from any thread (each
+// operation borrows its own client from the pool).
 #ifndef WANDERLUXE_ADAPTERS_MONGO_MONGO_STORE_H_
 #define WANDERLUXE_ADAPTERS_MONGO_MONGO_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +22,19 @@ typedef struct _bson_error_t bson_error_t;
 
 namespace wanderluxe {
 
+// Operations sent to the server since the store opened, by kind (a bulk
+// insert is one operation whatever its size). Benchmarks count the ledger's
+// cost per booking with them.
+struct MongoOperationCounts {
+  int64_t inserts = 0;       // InsertOne
+  int64_t bulk_inserts = 0;  // InsertManyEach, InsertManyIgnoringDuplicates
+  int64_t finds = 0;         // FindById, Find
+  int64_t updates = 0;       // UpdateOne
+  int64_t others = 0;        // aggregations, counts, explains, indexes, drops, pings
+
+  int64_t total() const { return inserts + bulk_inserts + finds + updates + others; }
+};
+
 class MongoStore {
  public:
   // Creates the pool and pings the server; kUnavailable if it does not answer.
@@ -31,6 +48,7 @@ class MongoStore {
 
   Status Ping();
   const MongoConfig& config() const { return config_; }
+  MongoOperationCounts operation_counts() const;
 
   // kAlreadyExists when a unique index (including _id) rejects the document.
   Status InsertOne(const std::string& collection, const std::string& json);
@@ -74,9 +92,12 @@ class MongoStore {
 
   // Borrows a client for one operation, and gives it back.
   class BorrowedClient;
+  enum Kind { kInsert, kBulkInsert, kFind, kUpdate, kOther, kKinds };
+  void Count(Kind kind) { counts_[kind].fetch_add(1, std::memory_order_relaxed); }
 
   const MongoConfig config_;
   mongoc_client_pool_t* pool_;
+  std::atomic<int64_t> counts_[kKinds] = {};
 };
 
 // A mongo-c-driver error as a Status (duplicate key -> kAlreadyExists,

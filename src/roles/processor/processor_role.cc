@@ -85,6 +85,10 @@ int RunProcessor(const RoleContext& context) {
   poll.join();  // drains and commits
   reconcile.join();
   watch.join();
+  // kWriteDownAtEnd: the documents of drives handed back or left waiting.
+  if (Status s = (*wiring)->ledger->WriteDownPending(); !s.ok()) {
+    spdlog::warn("processor: deferred write-downs left to the readers: {}", s.ToString());
+  }
   (*consumer)->Close();
   admin->Stop();
   spdlog::info("processor stopped");

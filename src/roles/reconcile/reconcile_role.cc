@@ -30,6 +30,10 @@ int RunReconcile(const RoleContext& context, bool fix) {
   if (fix) {
     Reconciler reconciler(*w.ledger, *w.saga, Reconciler::ThresholdFor(config));
     auto report = reconciler.RunOnce(stop);
+    // kWriteDownAtEnd: the checks below read documents.
+    if (Status s = w.ledger->WriteDownPending(); !s.ok()) {
+      spdlog::warn("reconcile: deferred write-downs left to the readers: {}", s.ToString());
+    }
     if (!report.ok()) {
       spdlog::error("reconcile: {}", report.status().ToString());
       return kExitFailure;

@@ -1,0 +1,153 @@
+// kWriteDownAtEnd against the live FerretDB: a change that leaves a booking
+// open is written onto its document with the one that ends it, in one
+// update, while every read still answers the claims; a document not where
+// this process left it is caught up through the claims instead.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/mongo/mongo_ledger.h"
+#include "support/servers.h"
+#include "wanderluxe/ids.h"
+
+namespace wanderluxe {
+namespace {
+
+BookingRecord Reserved(const std::string& id) {
+  BookingRecord r;
+  r.request = {id, "prop-wd", "user-1", {500000, "USD"}, "", ""};
+  r.fingerprint = r.request.Fingerprint();
+  r.status = BookingStatus::kReserved;
+  r.created_at = r.updated_at = NowIso8601();
+  r.audit_log = {{"RESERVED", r.created_at, "test"}};
+  return r;
+}
+
+LedgerChange Change(BookingStatus to, PaymentStatus payment, const std::string& action) {
+  return {to, payment, action == "CONFIRMED" ? "txn-1" : "", LedgerEntry{action, NowIso8601(), "t"},
+          std::nullopt, ""};
+}
+
+const LedgerChange kCaptured =
+    Change(BookingStatus::kReserved, PaymentStatus::kCaptured, "CHARGE_CAPTURED");
+const LedgerChange kConfirmed =
+    Change(BookingStatus::kConfirmed, PaymentStatus::kCaptured, "CONFIRMED");
+
+struct Live {
+  explicit Live(const std::string& mode) {
+    config = testing::LiveConfig({"mongo.database=" + testing::UniqueName("write-down"),
+                                  "mongo.ledger_shards=4", "mongo.write_down=" + mode});
+    auto s = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(s.ok(), s.status().ToString(), " -- start it with scripts/stack up");
+    store = std::move(*s);
+    ledger = std::make_unique<MongoLedger>(*store);
+  }
+  ~Live() { (void)ledger->DropAll(); }
+
+  // The booking's document as stored, without following its claims.
+  nlohmann::json Document(const std::string& id) {
+    auto doc = store->FindById(ledger->CollectionFor(id), id);
+    REQUIRE(doc.ok());
+    REQUIRE(doc->has_value());
+    return nlohmann::json::parse(**doc);
+  }
+
+  Config config;
+  std::unique_ptr<MongoStore> store;
+  std::unique_ptr<MongoLedger> ledger;
+};
+
+int64_t Version(const nlohmann::json& doc) { return doc.at("version").get<int64_t>(); }
+
+TEST_SUITE("integration.ledger_write_down") {
+  TEST_CASE("at-end: the open change waits, the ending one writes both in one update") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-1")).ok());
+    const int64_t updates_before = live.store->operation_counts().updates;
+
+    REQUIRE(ledger.Transition("wd-1", BookingStatus::kReserved, 1, kCaptured).ok());
+    CHECK(Version(live.Document("wd-1")) == 1);  // deferred
+    auto read = ledger.Get("wd-1");              // kReadsClaims: the read answers the claim
+    REQUIRE((read.ok() && read->has_value()));
+    CHECK((*read)->version == 2);
+    CHECK((*read)->payment_status == PaymentStatus::kCaptured);
+
+    REQUIRE(ledger.Transition("wd-1", BookingStatus::kReserved, 2, kConfirmed).ok());
+    const nlohmann::json doc = live.Document("wd-1");
+    CHECK(Version(doc) == 3);
+    CHECK(doc["status"] == "CONFIRMED");
+    CHECK(doc["payment"]["status"] == "CAPTURED");
+    CHECK(doc["payment"]["transactionId"] == "txn-1");
+    REQUIRE(doc["auditLog"].size() == 3);
+    CHECK(doc["auditLog"][1]["action"] == "CHARGE_CAPTURED");
+    CHECK(doc["auditLog"][2]["action"] == "CONFIRMED");
+    // The read above wrote v2 down as a courtesy, so the ending write-down
+    // found the document moved and caught it up: no lost change either way.
+    CHECK(live.store->operation_counts().updates - updates_before >= 1);
+  }
+
+  TEST_CASE("at-end: one update for a drive nobody read in between") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-2")).ok());
+    const MongoOperationCounts before = live.store->operation_counts();
+    REQUIRE(ledger.Transition("wd-2", BookingStatus::kReserved, 1, kCaptured).ok());
+    REQUIRE(ledger.Transition("wd-2", BookingStatus::kReserved, 2, kConfirmed).ok());
+    const MongoOperationCounts after = live.store->operation_counts();
+    CHECK(after.inserts - before.inserts == 2);  // the two claims
+    CHECK(after.updates - before.updates == 1);  // one write-down
+    CHECK(after.finds - before.finds == 0);
+    const nlohmann::json doc = live.Document("wd-2");
+    CHECK(Version(doc) == 3);
+    CHECK(doc["status"] == "CONFIRMED");
+    CHECK(doc["auditLog"].size() == 3);
+  }
+
+  TEST_CASE("at-end: another driver's chain on top of this one's is caught up, not lost") {
+    Live live("at-end");
+    MongoLedger other(*live.store);  // a second process over the same database
+    REQUIRE(live.ledger->Insert(Reserved("wd-3")).ok());
+    // This process wins v1 -> v2 and defers it, then stops driving (its lease lapses).
+    REQUIRE(live.ledger->Transition("wd-3", BookingStatus::kReserved, 1, kCaptured).ok());
+    // The other wins v2 -> v3 (it read v2 through the claim) and then ends it.
+    LedgerChange lease = kCaptured;
+    lease.entry = LedgerEntry{"DRIVER", NowIso8601(), "taken"};
+    lease.lease = Lease{"other", 2, NowUnixMillis() + 30'000};
+    REQUIRE(other.Transition("wd-3", BookingStatus::kReserved, 2, lease).ok());
+    REQUIRE(other.Transition("wd-3", BookingStatus::kReserved, 3, kConfirmed).ok());
+    const nlohmann::json doc = live.Document("wd-3");
+    CHECK(Version(doc) == 4);
+    CHECK(doc["status"] == "CONFIRMED");
+    REQUIRE(doc["auditLog"].size() == 4);
+    CHECK(doc["auditLog"][1]["action"] == "CHARGE_CAPTURED");
+    CHECK(doc["auditLog"][2]["action"] == "DRIVER");
+    CHECK(doc["lease"]["owner"] == "other");
+    // This process's stale chain writes nothing over it.
+    CHECK(live.ledger->WriteDownPending().ok());
+    CHECK(Version(live.Document("wd-3")) == 4);
+  }
+
+  TEST_CASE("at-end: WriteDownPending writes the chains of bookings left open") {
+    Live live("at-end");
+    REQUIRE(live.ledger->Insert(Reserved("wd-4")).ok());
+    REQUIRE(live.ledger->Transition("wd-4", BookingStatus::kReserved, 1, kCaptured).ok());
+    CHECK(Version(live.Document("wd-4")) == 1);
+    REQUIRE(live.ledger->WriteDownPending().ok());
+    const nlohmann::json doc = live.Document("wd-4");
+    CHECK(Version(doc) == 2);
+    CHECK(doc["payment"]["status"] == "CAPTURED");
+  }
+
+  TEST_CASE("immediate: every change is written down as it is won") {
+    Live live("immediate");
+    REQUIRE(live.ledger->Insert(Reserved("wd-5")).ok());
+    REQUIRE(live.ledger->Transition("wd-5", BookingStatus::kReserved, 1, kCaptured).ok());
+    CHECK(Version(live.Document("wd-5")) == 2);
+    REQUIRE(live.ledger->Transition("wd-5", BookingStatus::kReserved, 2, kConfirmed).ok());
+    CHECK(Version(live.Document("wd-5")) == 3);
+  }
+}
+
+}  // namespace
+}  // namespace wanderluxe
