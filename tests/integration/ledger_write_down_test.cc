@@ -24,8 +24,12 @@ BookingRecord Reserved(const std::string& id) {
 }
 
 LedgerChange Change(BookingStatus to, PaymentStatus payment, const std::string& action) {
-  return {to, payment, action == "CONFIRMED" ? "txn-1" : "", LedgerEntry{action, NowIso8601(), "t"},
-          std::nullopt, ""};
+  return {to,
+          payment,
+          action == "CONFIRMED" ? "txn-1" : "",
+          LedgerEntry{action, NowIso8601(), "t"},
+          std::nullopt,
+          ""};
 }
 
 const LedgerChange kCaptured =

@@ -152,8 +152,7 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   };
   void Defer(const std::string& booking_id, int64_t version, const LedgerChange& change)
       EXCLUDES(pending_mu_);
-  std::optional<PendingWriteDown> TakePending(const std::string& booking_id)
-      EXCLUDES(pending_mu_);
+  std::optional<PendingWriteDown> TakePending(const std::string& booking_id) EXCLUDES(pending_mu_);
 
   MongoStore& store_;
   std::vector<std::string> collections_;  // one per shard
