@@ -20,6 +20,7 @@
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
 #include "wanderluxe/ports/ledger_audit.h"
+#include "wanderluxe/ports/status_views.h"
 
 namespace wanderluxe::fakes {
 
@@ -409,6 +410,32 @@ class FakeProducer : public EventProducer {
   std::mutex mu_;
   std::vector<OutgoingEvent> published;
   std::chrono::milliseconds last_timeout{0};
+};
+
+// StatusViews in memory: one mutex standing for the put script's atomicity,
+// monotonic by version as the script is. Fails through Faults as "view".
+class FakeStatusViews : public StatusViews {
+ public:
+  explicit FakeStatusViews(Faults& faults) : faults_(faults) {}
+  Status Put(const StatusView& view) override {
+    if (Status s = faults_.Check("view"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = views_.try_emplace(view.booking_id, view);
+    if (!fresh && it->second.version < view.version) it->second = view;
+    return Status::Ok();
+  }
+  Result<std::optional<StatusView>> Get(const std::string& booking_id) override {
+    if (Status s = faults_.Check("view get"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    auto it = views_.find(booking_id);
+    if (it == views_.end()) return std::optional<StatusView>();
+    return std::optional<StatusView>(it->second);
+  }
+
+ private:
+  Faults& faults_;
+  std::mutex mu_;
+  std::map<std::string, StatusView> views_;
 };
 
 // IdempotencyStore in memory, no stronger than Redis: records expire after
