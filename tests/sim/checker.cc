@@ -113,7 +113,41 @@ void CheckAccepted(const std::vector<BookingEvent>& accepted,
   }
 }
 
+// The status a view's public JSON shows.
+std::string ViewStatus(const StatusView& view) {
+  const auto doc = nlohmann::json::parse(view.body, nullptr, /*allow_exceptions=*/false);
+  return doc.is_object() ? doc.value("status", "") : "";
+}
+
 }  // namespace
+
+void CheckViews(const std::vector<OutgoingEvent>& outcomes,
+                const std::vector<std::optional<StatusView>>& views_at_write,
+                const std::map<std::string, BookingRecord>& ledger,
+                const std::function<std::optional<StatusView>(const std::string&)>& view_of,
+                std::vector<std::string>& out) {
+  for (size_t i = 0; i < outcomes.size() && i < views_at_write.size(); ++i) {
+    const auto doc = nlohmann::json::parse(outcomes[i].value, nullptr, false);
+    if (!doc.is_object() || !doc.contains("payload")) continue;
+    const std::string id = doc["payload"].value("bookingId", "");
+    const std::string told = doc["payload"].value("status", "");
+    auto status = ParseBookingStatus(told);
+    if (!status || !IsTerminal(*status) || *status == BookingStatus::kRejected) continue;
+    const std::optional<StatusView>& view = views_at_write[i];
+    if (!view || ViewStatus(*view) != told) {
+      out.push_back("IV " + id + " was told " + told + " over a view showing " +
+                    (view ? ViewStatus(*view) : std::string("nothing")));
+    }
+  }
+  for (const auto& [id, record] : ledger) {
+    if (!IsTerminal(record.status)) continue;
+    const std::optional<StatusView> view = view_of(id);
+    if (!view || ViewStatus(*view) != Name(record.status)) {
+      out.push_back("IV " + id + " ended " + Name(record.status) + " but its view shows " +
+                    (view ? ViewStatus(*view) : std::string("nothing")));
+    }
+  }
+}
 
 std::vector<std::string> Check(const std::vector<BookingEvent>& accepted,
                                const SimInventory::Property& property,

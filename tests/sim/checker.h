@@ -13,6 +13,9 @@
 //   I7  nothing left unsold while refused: no unit available while a
 //       booking that waited ended SOLD_OUT before its waitlist timeout,
 //       unless the sale of the then last unit turned it away
+//   IV  kViewBeforeOutcome: every terminal outcome was written over its
+//       booking's view showing that very status, and every ended booking's
+//       view shows how it ended
 // (I6, the audit archive, has no part in the saga: the audit drills and
 // integration.audit* defend it.)
 //
@@ -23,6 +26,9 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <functional>
+#include <optional>
 
 #include "sim/sim_ports.h"
 #include "wanderluxe/booking_event.h"
@@ -35,6 +41,14 @@ std::vector<std::string> Check(const std::vector<BookingEvent>& accepted,
                                const std::map<std::string, BookingRecord>& ledger,
                                const std::map<std::string, SimBank::Account>& bank,
                                const std::vector<OutgoingEvent>& outcomes);
+
+// IV: `views_at_write[i]` is the view of `outcomes[i]`'s booking when it was
+// written; `view_of` the view each booking has at the end.
+void CheckViews(const std::vector<OutgoingEvent>& outcomes,
+                const std::vector<std::optional<StatusView>>& views_at_write,
+                const std::map<std::string, BookingRecord>& ledger,
+                const std::function<std::optional<StatusView>(const std::string&)>& view_of,
+                std::vector<std::string>& out);
 
 }  // namespace wanderluxe::sim
 

@@ -422,6 +422,30 @@ Result<ChargeState> SimBank::Void(const std::string& key, std::chrono::milliseco
 
 // --- SimProducer ---
 
+Status SimViews::Put(const StatusView& view) {
+  calls_.Enter("views.put", view.booking_id, kRedisBoundMs);
+  if (calls_.Fault("views.put", "error", calls_.plan().error)) {
+    return Status::Unavailable("redis: connection refused");
+  }
+  auto [it, fresh] = views_.try_emplace(view.booking_id, view);
+  if (!fresh && it->second.version < view.version) it->second = view;
+  if (calls_.Fault("views.put", "lost-reply", calls_.plan().lost_reply)) {
+    return Status::DeadlineExceeded("redis: no reply in time");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<StatusView>> SimViews::Get(const std::string& booking_id) {
+  calls_.Enter("views.get", booking_id, kRedisBoundMs);
+  return Find(booking_id);
+}
+
+std::optional<StatusView> SimViews::Find(const std::string& booking_id) const {
+  auto it = views_.find(booking_id);
+  if (it == views_.end()) return std::nullopt;
+  return it->second;
+}
+
 void SimProducer::PublishAsync(OutgoingEvent event, PublishCallback done) {
   done(Publish(event, std::chrono::milliseconds(kLedgerBoundMs)));
 }
@@ -435,6 +459,7 @@ Status SimProducer::Publish(const OutgoingEvent& event, std::chrono::millisecond
     return Status::Unavailable("Local: Message timed out (not persisted)");
   }
   written_.push_back(event);
+  views_at_write_.push_back(views_.Find(event.key));
   if (calls_.Fault("kafka.publish", "lost-reply", calls_.plan().lost_reply)) {
     calls_.scheduler().Delay(timeout.count());
     return Status::DeadlineExceeded("no verdict in time; the event may be written");

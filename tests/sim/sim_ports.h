@@ -12,8 +12,11 @@
 //                 stop half way.
 //   SimBank       idempotent by key; a charge may land and its answer be
 //                 lost; a void of a settled capture is refused (CAPTURED).
+//   SimViews      the status views' Redis script: atomic and monotonic by
+//                 version; a put may fail first, or land and lose its reply.
 //   SimProducer   a publish may fail before it is written, find its topic
-//                 missing, or be written and its acknowledgement lost.
+//                 missing, or be written and its acknowledgement lost. It
+//                 notes the booking's view at each write (kViewBeforeOutcome).
 //
 // Every call takes a simulated latency first and may freeze its caller past
 // its lease (a paused process), as the world's Faults say.
@@ -36,6 +39,7 @@
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/ledger.h"
 #include "wanderluxe/ports/ledger_audit.h"
+#include "wanderluxe/ports/status_views.h"
 
 namespace wanderluxe::sim {
 
@@ -177,9 +181,24 @@ class SimBank final : public Bank {
   std::map<std::string, Account> book_;
 };
 
+class SimViews final : public StatusViews {
+ public:
+  explicit SimViews(Calls& calls) : calls_(calls) {}
+
+  Status Put(const StatusView& view) override;
+  Result<std::optional<StatusView>> Get(const std::string& booking_id) override;
+
+  // The stored view, without a scheduling point (for the checker).
+  std::optional<StatusView> Find(const std::string& booking_id) const;
+
+ private:
+  Calls& calls_;
+  std::map<std::string, StatusView> views_;
+};
+
 class SimProducer final : public EventProducer {
  public:
-  explicit SimProducer(Calls& calls) : calls_(calls) {}
+  SimProducer(Calls& calls, const SimViews& views) : calls_(calls), views_(views) {}
 
   void PublishAsync(OutgoingEvent event, PublishCallback done) override;
   Status Publish(const OutgoingEvent& event, std::chrono::milliseconds timeout) override;
@@ -187,10 +206,14 @@ class SimProducer final : public EventProducer {
   Status Ping(std::chrono::milliseconds) override { return Status::Ok(); }
 
   const std::vector<OutgoingEvent>& written() const { return written_; }
+  // The view of each written event's booking at the moment it was written.
+  const std::vector<std::optional<StatusView>>& views_at_write() const { return views_at_write_; }
 
  private:
   Calls& calls_;
+  const SimViews& views_;
   std::vector<OutgoingEvent> written_;
+  std::vector<std::optional<StatusView>> views_at_write_;
 };
 
 }  // namespace wanderluxe::sim

@@ -58,7 +58,8 @@ class World {
         inventory_(calls_),
         ledger_(calls_),
         bank_(calls_),
-        producer_(calls_) {
+        views_(calls_),
+        producer_(calls_, views_) {
     if (keep_trace) scheduler_.KeepTrace();
   }
 
@@ -95,6 +96,7 @@ class World {
   SimInventory inventory_;
   SimLedger ledger_;
   SimBank bank_;
+  SimViews views_;
   SimProducer producer_;
   MetricsRegistry metrics_;
   std::vector<std::unique_ptr<Process>> processes_;
@@ -166,6 +168,7 @@ SagaOptions World::Options(const std::string& name) {
   o.driver_prefix = name;
   o.waitlist_timeout = kWaitlistTimeout;
   o.clock = &scheduler_;
+  o.status_views = &views_;
   return o;
 }
 
@@ -358,6 +361,9 @@ WorldResult World::Run() {
   if (result.violations.empty()) {
     result.violations = Check(events_, inventory_.properties().at(kProperty), ledger_.Truth(),
                               bank_.book(), producer_.written());
+    CheckViews(
+        producer_.written(), producer_.views_at_write(), ledger_.Truth(),
+        [this](const std::string& id) { return views_.Find(id); }, result.violations);
   }
   result.fingerprint = scheduler_.fingerprint();
   result.steps = scheduler_.steps();
