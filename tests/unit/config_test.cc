@@ -63,8 +63,11 @@ TEST_SUITE("unit.config") {
     REQUIRE(config.ok());
     CHECK(config->bank.pool_size == 0);
     TempYaml over("bank:\n  pool_size: 1025\n");
-    CHECK(LoadConfig({over.path()}).status().message().find(
-              "bad value for 'bank.pool_size': 1025 is outside [0, 1024]") != std::string::npos);
+    CHECK(LoadConfig({over.path()})
+              .status()
+              .message()
+              .find("bad value for 'bank.pool_size': 1025 is outside [0, 1024]") !=
+          std::string::npos);
     TempYaml negative("bank:\n  pool_size: -1\n");
     CHECK_FALSE(LoadConfig({negative.path()}).ok());
   }
