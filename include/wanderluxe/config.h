@@ -217,6 +217,9 @@ struct BankConfig {
   int64_t error_pct = 0;
   int64_t seed = 42;
   int64_t request_timeout_ms = 5000;
+  // HttpBank: kept-alive connections to the bank kept between calls (one per
+  // default processor worker); 0 opens a connection per call.
+  int64_t pool_size = 64;
   std::string book_path = ".stack/bank/charges.jsonl";
 };
 

@@ -133,6 +133,9 @@ constexpr int64_t kMaxReplicaAcks = 5;
 // The file sink keeps these ids in memory for every partition of both topics.
 constexpr int64_t kMaxAuditDedupIds = 1'000'000;
 constexpr int64_t kMaxAuditBatchWaitMs = 60'000;
+// Each kept bank connection is a socket here and, on the bank role, a server
+// thread held while it is idle.
+constexpr int64_t kMaxBankPoolSize = 1024;
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -296,6 +299,7 @@ const std::vector<Field>& Fields() {
         Int("bank", "seed", &C::bank, &BankConfig::seed, 0, std::numeric_limits<int64_t>::max()));
     f.push_back(
         Int("bank", "request_timeout_ms", &C::bank, &BankConfig::request_timeout_ms, 1, kMaxMs));
+    f.push_back(Int("bank", "pool_size", &C::bank, &BankConfig::pool_size, 0, kMaxBankPoolSize));
     f.push_back(Str("bank", "book_path", &C::bank, &BankConfig::book_path));
     // audit
     f.push_back(Str("audit", "group_id", &C::audit, &AuditConfig::group_id));

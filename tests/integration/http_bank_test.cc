@@ -4,7 +4,9 @@
 // that a call given `timeout` returns within it: past it, a charge is
 // kUnknown and a lookup or void kDeadlineExceeded. Then the same client
 // against the real `wanderluxe bank` role: answering at once, and slower than
-// the call; and against a port where nothing listens.
+// the call; keeping its connections alive (counted by the kernel, in
+// /proc/net/tcp), across a restart of the role and from many threads; and
+// against a port where nothing listens.
 #include "adapters/bank/http_bank.h"
 
 #include <doctest/doctest.h>
@@ -17,11 +19,13 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/loopback_connections.h"
 #include "support/servers.h"
 
 namespace wanderluxe {
@@ -46,6 +50,11 @@ constexpr int kAcceptPollMs = 50;
 // the latency that makes it slower than kCallTimeout.
 constexpr auto kBankStartBound = std::chrono::seconds(30);
 constexpr milliseconds kSlowBankLatency(3 * kCallTimeout);
+// The connections the client keeps, and the calls of the keep-alive cases.
+constexpr size_t kPoolSize = 4;
+constexpr int kSequentialCalls = 50;
+constexpr int kThreads = 16;
+constexpr int kCallsPerThread = 20;
 
 const std::string kBody = R"({"status":"CAPTURED","transactionId":"tx-trickled"})";
 const std::string kAnswer =
@@ -159,11 +168,8 @@ class BankRole {
              "bank.book_path=" + dir_ + "/charges.jsonl"}) {
       args.insert(args.end(), {"--set", set});
     }
-    child_ = std::make_unique<testing::ChildProcess>(args, dir_ + "/bank.log");
-    HttpBank probe(url());
-    REQUIRE_MESSAGE(
-        testing::WaitUntil([&] { return probe.Void("probe", kCallTimeout).ok(); }, kBankStartBound),
-        "the bank role did not answer; see ", dir_);
+    args_ = args;
+    Start();
   }
   ~BankRole() {
     child_.reset();
@@ -173,10 +179,25 @@ class BankRole {
   BankRole& operator=(const BankRole&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  // SIGKILL, then the role again on the same port and book.
+  void Restart() {
+    child_.reset();
+    Start();
+  }
 
  private:
+  void Start() {
+    child_ = std::make_unique<testing::ChildProcess>(args_, dir_ + "/bank.log");
+    HttpBank probe(url(), 0);
+    REQUIRE_MESSAGE(
+        testing::WaitUntil([&] { return probe.Void("probe", kCallTimeout).ok(); }, kBankStartBound),
+        "the bank role did not answer; see ", dir_);
+  }
+
   const std::string dir_;
   const int port_;
+  std::vector<std::string> args_;
   std::unique_ptr<testing::ChildProcess> child_;
 };
 
@@ -185,7 +206,7 @@ TEST_SUITE("integration.http_bank") {
     static_assert(kTrickleGap < kCallTimeout, "each read must be within a per-read timeout");
     REQUIRE(kAnswer.size() / kTrickleBytes * kTrickleGap > 2 * kCallTimeout);
     TricklingServer server;
-    HttpBank bank(server.url());
+    HttpBank bank(server.url(), 0);
 
     SUBCASE("Charge: kUnknown") {
       const auto start = Clock::now();
@@ -203,7 +224,7 @@ TEST_SUITE("integration.http_bank") {
 
   TEST_CASE("the bank role: a charge is captured, voided, and its key refused after") {
     BankRole role(milliseconds(0));
-    HttpBank bank(role.url());
+    HttpBank bank(role.url(), kPoolSize);
     const std::string key = testing::UniqueName("http-bank");
     const ChargeResult charge = bank.Charge(key, Money{1250, "USD"}, kCallTimeout);
     CHECK(charge.outcome == ChargeOutcome::kCaptured);
@@ -214,7 +235,7 @@ TEST_SUITE("integration.http_bank") {
 
   TEST_CASE("the bank role slower than the call: Charge is kUnknown within its timeout") {
     BankRole role(kSlowBankLatency);
-    HttpBank bank(role.url());
+    HttpBank bank(role.url(), kPoolSize);
     const auto start = Clock::now();
     const ChargeResult r =
         bank.Charge(testing::UniqueName("slow"), Money{1000, "USD"}, kCallTimeout);
@@ -224,8 +245,63 @@ TEST_SUITE("integration.http_bank") {
     CHECK(r.outcome == ChargeOutcome::kUnknown);
   }
 
+  TEST_CASE("the bank role keeps the connection alive: many charges, one connection") {
+    BankRole role(milliseconds(0));
+    for (const size_t pool_size : {kPoolSize, size_t{0}}) {
+      CAPTURE(pool_size);
+      HttpBank bank(role.url(), pool_size);
+      const std::set<int> before = testing::ClientPortsOf(role.port());
+      for (int i = 0; i < kSequentialCalls; ++i) {
+        REQUIRE(bank.Charge(testing::UniqueName("kept"), Money{100, "USD"}, kCallTimeout).outcome ==
+                ChargeOutcome::kCaptured);
+      }
+      std::set<int> opened = testing::ClientPortsOf(role.port());
+      for (int port : before) opened.erase(port);
+      // Seen by the kernel, not by the client's own counts.
+      CHECK(opened.size() == (pool_size > 0 ? 1u : static_cast<size_t>(kSequentialCalls)));
+      CHECK(bank.pool_counts().opened == opened.size());
+    }
+  }
+
+  TEST_CASE("the bank role restarted: the kept connection is dropped, the next charge captured") {
+    BankRole role(milliseconds(0));
+    HttpBank bank(role.url(), kPoolSize);
+    REQUIRE(bank.Charge(testing::UniqueName("before"), Money{100, "USD"}, kCallTimeout).outcome ==
+            ChargeOutcome::kCaptured);
+    role.Restart();
+    const ChargeResult after =
+        bank.Charge(testing::UniqueName("after"), Money{100, "USD"}, kCallTimeout);
+    MESSAGE("after the restart: ", after.detail);
+    CHECK(after.outcome == ChargeOutcome::kCaptured);
+    CHECK(bank.pool_counts().opened == 2);
+  }
+
+  TEST_CASE("the bank role from many threads: every charge captured, at most pool_size kept") {
+    BankRole role(milliseconds(0));
+    HttpBank bank(role.url(), kPoolSize);
+    std::atomic<int> captured{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kCallsPerThread; ++i) {
+          if (bank.Charge(testing::UniqueName("many"), Money{100, "USD"}, kCallTimeout).outcome ==
+              ChargeOutcome::kCaptured) {
+            ++captured;
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    const HttpConnectionPool::Counts counts = bank.pool_counts();
+    MESSAGE("opened ", counts.opened, ", reused ", counts.reused, ", retried ", counts.retried);
+    CHECK(captured == kThreads * kCallsPerThread);
+    CHECK(counts.opened + counts.reused - counts.retried ==
+          static_cast<uint64_t>(kThreads * kCallsPerThread));
+    CHECK(testing::EstablishedClientsOf(role.port()) <= static_cast<int>(kPoolSize));
+  }
+
   TEST_CASE("nothing listening: kUnavailable, at once") {
-    HttpBank bank("http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
+    HttpBank bank("http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()), kPoolSize);
     const Result<ChargeState> r = bank.Void("nobody", kCallTimeout);
     CHECK((!r.ok() && r.status().code() == StatusCode::kUnavailable));
     CHECK(bank.Charge("nobody", Money{1000, "USD"}, kCallTimeout).outcome ==

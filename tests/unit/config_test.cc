@@ -54,6 +54,24 @@ TEST_SUITE("unit.config") {
     CHECK(config->gateway.currencies == std::vector<std::string>{"USD", "EUR"});
   }
 
+  TEST_CASE("bank.pool_size: 64 kept connections by default, 0 for none, bounded above") {
+    auto defaults = LoadConfig({});
+    REQUIRE(defaults.ok());
+    CHECK(defaults->bank.pool_size == 64);
+    TempYaml none("bank:\n  pool_size: 0\n");
+    auto config = LoadConfig({none.path()});
+    REQUIRE(config.ok());
+    CHECK(config->bank.pool_size == 0);
+    TempYaml over("bank:\n  pool_size: 1025\n");
+    CHECK(LoadConfig({over.path()})
+              .status()
+              .message()
+              .find("bad value for 'bank.pool_size': 1025 is outside [0, 1024]") !=
+          std::string::npos);
+    TempYaml negative("bank:\n  pool_size: -1\n");
+    CHECK_FALSE(LoadConfig({negative.path()}).ok());
+  }
+
   TEST_CASE("an unknown key is an error naming the key and file:line") {
     TempYaml yaml("kafka:\n  brokers: x:1\n  bogus: 3\n");
     auto config = LoadConfig({yaml.path()});

@@ -5,9 +5,9 @@
 // Thread safety: every call may run concurrently with any other, from any
 // number of threads, also for the same key: the processor's workers and its
 // reconciler share one Bank. SimulatedBank locks its RNG and its ChargeBook
-// (whose lock makes the first decision for a key the only one); HttpBank keeps
-// no state and opens a connection per call, and the bank role serialises each
-// key in its ChargeBook.
+// (whose lock makes the first decision for a key the only one); HttpBank locks
+// only its pool of kept connections, never across a call, and the bank role
+// serialises each key in its ChargeBook.
 #ifndef WANDERLUXE_PORTS_BANK_H_
 #define WANDERLUXE_PORTS_BANK_H_
 

@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/http/http_exchange.h"
-
 namespace wanderluxe {
 namespace {
 
@@ -20,12 +18,14 @@ Result<ChargeState> StateFrom(const HttpResult& r) {
 
 }  // namespace
 
+HttpBank::HttpBank(std::string base_url, size_t pool_size)
+    : pool_({std::move(base_url), pool_size, kBankConnectionMaxIdle}) {}
+
 ChargeResult HttpBank::Charge(const std::string& key, const Money& amount,
                               std::chrono::milliseconds timeout) {
   const std::string body =
       json{{"amount", amount.minor_units}, {"currency", amount.currency}}.dump();
-  auto r =
-      HttpExchange(base_url_, {"POST", "/v1/charges", {{"Idempotency-Key", key}}, body}, timeout);
+  auto r = pool_.Call({"POST", "/v1/charges", {{"Idempotency-Key", key}}, body}, timeout);
   if (!r.ok()) return {ChargeOutcome::kUnknown, "", r.status().ToString()};
   if (r->status == 201 || r->status == 200) {
     json doc = json::parse(r->body, nullptr, false);
@@ -38,7 +38,7 @@ ChargeResult HttpBank::Charge(const std::string& key, const Money& amount,
 }
 
 Result<ChargeState> HttpBank::Void(const std::string& key, std::chrono::milliseconds timeout) {
-  auto r = HttpExchange(base_url_, {"POST", "/v1/charges/" + key + "/void"}, timeout);
+  auto r = pool_.Call({"POST", "/v1/charges/" + key + "/void"}, timeout);
   if (!r.ok()) return r.status();
   if (r->status != 200) return Status::Unavailable("bank answered " + std::to_string(r->status));
   return StateFrom(*r);

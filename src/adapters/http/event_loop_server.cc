@@ -5,7 +5,7 @@
 // request, and answers are written by hand, pipelined answers in one write.
 //
 // One of the two files that include Boost.Asio or Beast (about a minute to
-// compile); the other is http_exchange.cc.
+// compile); the other is http_connection.cc.
 #include "adapters/http/event_loop_server.h"
 
 #include <pthread.h>

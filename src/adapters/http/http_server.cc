@@ -303,6 +303,10 @@ Status HttpServer::Start() {
                            (impl.options.write_timeout_ms % 1000) * 1000);
   server.set_keep_alive_timeout(impl.options.keep_alive_timeout_s);
   server.set_keep_alive_max_count(100000);
+  // httplib writes an answer's head and body apart: on a kept-alive connection
+  // Nagle's algorithm holds the body until the client's delayed ACK of the
+  // head, a pause of tens of milliseconds per answer.
+  server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
     return impl.Screen(req, res);
   });

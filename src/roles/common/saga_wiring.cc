@@ -28,7 +28,8 @@ Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegist
     spdlog::warn("ledger indexes not created (queries work, slower): {}", s.ToString());
   }
   if (config.bank.mode == "http") {
-    w->bank = std::make_unique<HttpBank>(config.bank.url);
+    w->bank =
+        std::make_unique<HttpBank>(config.bank.url, static_cast<size_t>(config.bank.pool_size));
   } else {
     // In process the book lives in memory: verify cannot see it (use mode http).
     auto book = ChargeBook::Open("");

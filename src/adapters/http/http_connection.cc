@@ -1,8 +1,11 @@
-// HttpExchange on Boost.Beast: a tcp_stream whose one expiry, set before the
-// connect, bounds the connect, the write and every read of the answer
-// (Beast's "logical operation": the expiry is a time point, not a per-read
-// timer). Each step runs the call's own io_context to its end.
-#include "adapters/http/http_exchange.h"
+// HttpConnection on Boost.Beast: a tcp_stream whose one expiry, set to the
+// caller's deadline before each step sequence, bounds the connect, the write
+// and every read of the answer (Beast's "logical operation": the expiry is a
+// time point, not a per-read timer). Each step runs the connection's own
+// io_context to its end.
+#include "adapters/http/http_connection.h"
+
+#include <poll.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -72,49 +75,82 @@ Status Failed(StatusCode code, const HttpExchangeRequest& request, const std::st
 
 }  // namespace
 
-Result<HttpResult> HttpExchange(const std::string& base_url, const HttpExchangeRequest& request,
-                                std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+struct HttpConnection::Impl {
+  asio::io_context io{1};
+  beast::tcp_stream stream{io};
+  // Bytes read past an answer stay here; a connection holding any is not reused.
+  beast::flat_buffer buffer;
+  std::string host_header;
+};
+
+HttpConnection::HttpConnection(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)), idle_since_(std::chrono::steady_clock::now()) {}
+
+HttpConnection::~HttpConnection() {
+  beast::error_code ignored;
+  impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+Result<std::unique_ptr<HttpConnection>> HttpConnection::Open(const std::string& base_url,
+                                                             TimePoint deadline) {
   auto endpoint = ParseBaseUrl(base_url);
   if (!endpoint.ok()) return endpoint.status();
+  auto impl = std::make_unique<Impl>();
+  impl->host_header = endpoint->host + ":" + endpoint->port;
+  beast::error_code ec;
+  const tcp::resolver::results_type addresses =
+      tcp::resolver(impl->io).resolve(endpoint->host, endpoint->port, ec);
+  if (ec) return Status::Unavailable("resolve " + endpoint->host + ": " + ec.message());
+
+  impl->stream.expires_at(deadline);
+  ec = RunStep(impl->io,
+               [&](auto handler) { impl->stream.async_connect(addresses, std::move(handler)); });
+  const std::string what = "connect " + impl->host_header + ": ";
+  if (ec == beast::error::timeout) return Status::DeadlineExceeded(what + ec.message());
+  if (ec) return Status::Unavailable(what + ec.message());
+  // Requests are small and each waits for its answer: never hold one back.
+  impl->stream.socket().set_option(tcp::no_delay(true), ec);
+  return std::unique_ptr<HttpConnection>(new HttpConnection(std::move(impl)));
+}
+
+Result<HttpResult> HttpConnection::Exchange(const HttpExchangeRequest& request, TimePoint deadline,
+                                            bool keep_alive) {
+  reusable_ = false;
+  broke_before_answer_ = false;
   const http::verb verb = http::string_to_verb(request.method);
   if (verb == http::verb::unknown) {
     return Status::InvalidArgument("unknown HTTP method " + request.method);
   }
-
-  asio::io_context io(1);
-  beast::error_code ec;
-  const tcp::resolver::results_type addresses =
-      tcp::resolver(io).resolve(endpoint->host, endpoint->port, ec);
-  if (ec) return Failed(StatusCode::kUnavailable, request, "resolve " + endpoint->host, ec);
-
-  beast::tcp_stream stream(io);
-  stream.expires_at(deadline);  // once: the connect, the write and every read
-  ec = RunStep(io, [&](auto handler) { stream.async_connect(addresses, std::move(handler)); });
-  if (ec == beast::error::timeout) {
-    return Failed(StatusCode::kDeadlineExceeded, request, "connect", ec);
-  }
-  if (ec) return Failed(StatusCode::kUnavailable, request, "connect", ec);
-
   http::request<http::string_body> out(verb, request.target, kHttp11);
-  out.set(http::field::host, endpoint->host + ":" + endpoint->port);
+  out.set(http::field::host, impl_->host_header);
   for (const auto& [name, value] : request.headers) out.set(name, value);
   if (!request.body.empty()) {
     out.set(http::field::content_type, request.content_type);
     out.body() = request.body;
   }
-  out.keep_alive(false);
+  out.keep_alive(keep_alive);
   out.prepare_payload();
-  ec = RunStep(io, [&](auto handler) { http::async_write(stream, out, std::move(handler)); });
-  // The request may have reached the server whole before the connection broke.
-  if (ec) return Failed(StatusCode::kDeadlineExceeded, request, "send", ec);
 
-  beast::flat_buffer buffer;
+  beast::tcp_stream& stream = impl_->stream;
+  stream.expires_at(deadline);  // once: the write and every read
+  beast::error_code ec =
+      RunStep(impl_->io, [&](auto handler) { http::async_write(stream, out, std::move(handler)); });
+  if (ec) {
+    // The request may have reached the server whole before the connection broke.
+    broke_before_answer_ = ec != beast::error::timeout;
+    return Failed(StatusCode::kDeadlineExceeded, request, "send", ec);
+  }
+
   http::response_parser<http::string_body> in;
   in.header_limit(kMaxExchangeAnswerHeadBytes);
   in.body_limit(kMaxExchangeAnswerBodyBytes);
-  ec = RunStep(io, [&](auto handler) { http::async_read(stream, buffer, in, std::move(handler)); });
+  ec = RunStep(impl_->io, [&](auto handler) {
+    http::async_read(stream, impl_->buffer, in, std::move(handler));
+  });
+  idle_since_ = std::chrono::steady_clock::now();
   if (ec) {
+    broke_before_answer_ =
+        ec != beast::error::timeout && !in.got_some() && impl_->buffer.size() == 0;
     return Failed(IsMalformedAnswer(ec) ? StatusCode::kInternal : StatusCode::kDeadlineExceeded,
                   request, "receive", ec);
   }
@@ -125,9 +161,18 @@ Result<HttpResult> HttpExchange(const std::string& base_url, const HttpExchangeR
     result.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   result.body = std::move(in.get().body());
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  // Parser keep_alive(): HTTP/1.1 without `Connection: close`, and a body
+  // framed by its length or chunks, never by the server's close.
+  reusable_ = keep_alive && in.is_done() && in.keep_alive() && impl_->buffer.size() == 0;
   return result;
+}
+
+bool HttpConnection::Reusable() const {
+  if (!reusable_) return false;
+  // Readable while idle: the server closed it (keep-alive timeout, restart)
+  // or sent bytes no request asked for. Either way it carries nothing more.
+  pollfd p{impl_->stream.socket().native_handle(), POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 0;
 }
 
 }  // namespace wanderluxe
