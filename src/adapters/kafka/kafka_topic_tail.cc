@@ -62,8 +62,15 @@ Status KafkaTopicTail::Assign(std::chrono::milliseconds timeout) {
   if (!partitions.ok()) return partitions.status();
   std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter> list(
       rd_kafka_topic_partition_list_new(*partitions));
+  // Each partition's end as the broker says it now, not RD_KAFKA_OFFSET_END
+  // (resolved later, when the fetch starts): every event published after
+  // Assign returns is read.
   for (int p = 0; p < *partitions; ++p) {
-    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
+    int64_t low = 0, high = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        handle_.get(), topic_.c_str(), p, &low, &high, static_cast<int>(timeout.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaStatus(err, "end of " + topic_);
+    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p)->offset = high;
   }
   Status s = KafkaStatus(rd_kafka_assign(handle_.get(), list.get()), "assign " + topic_);
   if (s.ok()) partitions_ = *partitions;

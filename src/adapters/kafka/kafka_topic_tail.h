@@ -1,5 +1,5 @@
 // TopicTail over librdkafka: a consumer that assigns itself every partition
-// of one topic at its end (rd_kafka_assign, RD_KAFKA_OFFSET_END) and never
+// of one topic at its end (rd_kafka_assign at each high watermark) and never
 // subscribes, so it joins no group and commits nothing (enable.auto.commit
 // off; its group.id, unique to the process, is never used). The topic's
 // partitions are looked up on the first Poll, and again on each Poll until
@@ -28,7 +28,8 @@ class KafkaTopicTail final : public TopicTail {
   // Before its partitions are assigned, a Poll spends its timeout assigning them.
   Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds timeout) override;
 
-  // Partitions assigned so far (0 until the lookup succeeded).
+  // Partitions assigned so far (0 until the lookup succeeded); once positive,
+  // every event published from then on is read.
   int partitions() const { return partitions_; }
 
  private:
