@@ -7,8 +7,9 @@
 // reads the view after it registers).
 //
 // Thread safety: NOT thread-safe; one thread polls. Poll returns within its
-// timeout whatever the broker does; a broker that is away is an error (the
-// caller waits and polls again), never a hang.
+// timeout whatever the broker does (before the reader has found the topic's
+// partitions, within a bound of the implementation's); a broker that is away
+// is an error (the caller waits and polls again), never a hang.
 #ifndef WANDERLUXE_PORTS_TOPIC_TAIL_H_
 #define WANDERLUXE_PORTS_TOPIC_TAIL_H_
 

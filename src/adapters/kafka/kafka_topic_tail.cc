@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "adapters/kafka/kafka_consumer.h"
@@ -79,7 +80,7 @@ Status KafkaTopicTail::Assign(std::chrono::milliseconds timeout) {
 
 Result<std::optional<ConsumedEvent>> KafkaTopicTail::Poll(std::chrono::milliseconds timeout) {
   if (partitions_ == 0) {
-    if (Status s = Assign(timeout); !s.ok()) return s;
+    if (Status s = Assign(std::max(timeout, kAssignTimeout)); !s.ok()) return s;
     return std::optional<ConsumedEvent>();
   }
   std::unique_ptr<rd_kafka_message_t, MessageDeleter> message(

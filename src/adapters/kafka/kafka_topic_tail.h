@@ -25,7 +25,10 @@ class KafkaTopicTail final : public TopicTail {
   static Result<std::unique_ptr<KafkaTopicTail>> Create(const KafkaConfig& config,
                                                         const std::string& topic);
 
-  // Before its partitions are assigned, a Poll spends its timeout assigning them.
+  // Before its partitions are assigned, a Poll spends up to
+  // max(timeout, kAssignTimeout) assigning them: a first metadata request
+  // includes connecting to a broker.
+  static constexpr std::chrono::milliseconds kAssignTimeout{2000};
   Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds timeout) override;
 
   // Partitions assigned so far (0 until the lookup succeeded); once positive,
