@@ -102,6 +102,10 @@ struct RedisConfig {
   // and the saga retries the (idempotent) step. 0: asynchronous replication.
   int64_t replica_acks = 0;
   int64_t replica_ack_timeout_ms = 500;
+  // A booking's status view (DESIGN.md "The status view") lives this long
+  // after its last write; at least gateway.idem_done_ttl_s, so that an
+  // accepted record never outlives the view that replaces it.
+  int64_t status_view_ttl_s = 30 * 86'400;
 };
 
 struct MongoConfig {
@@ -156,6 +160,11 @@ struct GatewayConfig {
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
   int64_t idem_inflight_ttl_s = 30;
   int64_t idem_done_ttl_s = 86'400;
+  // GET with `Prefer: wait=N` (RFC 7240): a read of a booking that is not
+  // terminal waits for its outcome event at most min(N, max_wait_s) seconds;
+  // past max_waiters waiting at once, a read is answered at once.
+  int64_t max_wait_s = 30;
+  int64_t max_waiters = 20'000;
   // No publish timeout of its own: a publish ends with librdkafka's verdict on
   // the message, by LongestPublishMs (kafka.delivery_timeout_ms and friends).
 };

@@ -119,6 +119,11 @@ Field List(const char* section, const char* key, Section Config::*s,
 }
 
 constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
+// Redis TTLs of records kept for guests: a year.
+constexpr int64_t kMaxTtlS = 365LL * 86400;
+// A waiting GET holds a connection and a waiter; an hour is past any guest's patience.
+constexpr int64_t kMaxWaitS = 3600;
+constexpr int64_t kMaxWaiters = 1 << 20;
 constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
 // A merged script call's keys and arguments stay far below Lua's stack limits.
@@ -199,6 +204,8 @@ const std::vector<Field>& Fields() {
         Int("redis", "replica_acks", &C::redis, &RedisConfig::replica_acks, 0, kMaxReplicaAcks));
     f.push_back(Int("redis", "replica_ack_timeout_ms", &C::redis,
                     &RedisConfig::replica_ack_timeout_ms, 1, kMaxMs));
+    f.push_back(
+        Int("redis", "status_view_ttl_s", &C::redis, &RedisConfig::status_view_ttl_s, 1, kMaxTtlS));
     // mongo
     f.push_back(Str("mongo", "uri", &C::mongo, &MongoConfig::uri));
     f.back().uri_with_credentials = true;
@@ -246,7 +253,11 @@ const std::vector<Field>& Fields() {
     f.push_back(Int("gateway", "idem_inflight_ttl_s", &C::gateway,
                     &GatewayConfig::idem_inflight_ttl_s, 1, 86400));
     f.push_back(Int("gateway", "idem_done_ttl_s", &C::gateway, &GatewayConfig::idem_done_ttl_s, 1,
-                    365 * 86400));
+                    kMaxTtlS));
+    f.push_back(
+        Int("gateway", "max_wait_s", &C::gateway, &GatewayConfig::max_wait_s, 0, kMaxWaitS));
+    f.push_back(
+        Int("gateway", "max_waiters", &C::gateway, &GatewayConfig::max_waiters, 0, kMaxWaiters));
     // processor
     f.push_back(Str("processor", "group_id", &C::processor, &ProcessorConfig::group_id));
     f.push_back(Int("processor", "workers", &C::processor, &ProcessorConfig::workers, 1, 10000));
@@ -559,6 +570,15 @@ Status Validate(const Config& c) {
         " s) must exceed kafka.delivery_timeout_ms + kafka.request_timeout_ms + " +
         std::to_string(kKafkaVerdictSlackMs) +
         " ms of librdkafka's verdict slack = " + std::to_string(longest_publish_ms) + " ms");
+  }
+  // GET answers from the view when there is one, else from the accepted
+  // record: an accepted record outliving its view would show ACCEPTED again.
+  if (c.redis.status_view_ttl_s < c.gateway.idem_done_ttl_s) {
+    return Status::InvalidArgument(
+        "redis.status_view_ttl_s (" + std::to_string(c.redis.status_view_ttl_s) +
+        " s) must be at least gateway.idem_done_ttl_s (" +
+        std::to_string(c.gateway.idem_done_ttl_s) +
+        " s): an accepted record must never outlive the status view that replaces it");
   }
   if (c.gateway.auth_mode == "api-key" && c.gateway.api_keys.empty() &&
       c.gateway.api_keys_file.empty()) {

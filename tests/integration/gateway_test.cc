@@ -13,15 +13,16 @@
 #include "adapters/http/http_client.h"
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_producer.h"
-#include "adapters/mongo/mongo_ledger.h"
 #include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "adapters/redis/redis_pipeline.h"
+#include "adapters/redis/redis_status_views.h"
 #include "fakes/fake_ports.h"
 #include "roles/gateway/gateway_server.h"
 #include "support/child_process.h"
 #include "support/raw_http.h"
 #include "support/servers.h"
+#include "wanderluxe/booking_view.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
@@ -35,11 +36,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 class LiveGateway {
  public:
   // `sets` apply to the gateway only; its topic is created on the live broker.
-  // `with_ledger`: GET reads a ledger of its own on the live MongoDB/FerretDB
-  // (empty: no processor runs), else `ledger` (owned by the caller), else the
-  // ledger is not configured.
-  explicit LiveGateway(std::vector<std::string> sets = {}, bool with_ledger = false,
-                       Ledger* ledger = nullptr) {
+  // GET reads the live Redis's status views (views() writes them, as the
+  // processor does); `inventory`, owned by the caller, serves the inventory
+  // route, which is not configured without it.
+  explicit LiveGateway(std::vector<std::string> sets = {}, InventoryStore* inventory = nullptr) {
     const std::string topic = testing::UniqueName("gw-requests");
     const Config live = testing::LiveConfig();
     auto created = EnsureTopics(live.kafka, {{topic, 3, 1}});
@@ -56,19 +56,11 @@ class LiveGateway {
     auto producer = KafkaProducer::Create(config_.kafka);
     REQUIRE(producer.ok());
     producer_ = std::move(*producer);
-    if (with_ledger) {
-      config_.mongo.database = testing::UniqueName("gw-ledger");
-      auto store = MongoStore::Connect(config_.mongo);
-      REQUIRE_MESSAGE(store.ok(), "MongoDB: ", store.status().ToString(),
-                      " -- start it with scripts/stack up");
-      mongo_ = std::move(*store);
-      ledger_ = std::make_unique<MongoLedger>(*mongo_);
-    }
+    views_ = std::make_unique<RedisStatusViews>(*redis_);
     auto keys = ClientKeys::Load(config_.gateway);
     REQUIRE_MESSAGE(keys.ok(), keys.status().ToString());
     server_ = std::make_unique<GatewayServer>(
-        config_, GatewayDependencies{redis_.get(), producer_.get(),
-                                     ledger_ ? ledger_.get() : ledger, nullptr, *keys});
+        config_, GatewayDependencies{redis_.get(), producer_.get(), inventory, nullptr, *keys});
     REQUIRE(server_->Start().ok());
   }
 
@@ -93,15 +85,14 @@ class LiveGateway {
   int port() const { return server_->port(); }
   RedisClient& redis() { return *redis_; }
   KafkaProducer& producer() { return *producer_; }
-  Ledger& ledger() { return *ledger_; }
+  StatusViews& views() { return *views_; }
 
  private:
   Config config_;
   KafkaConfig live_kafka_;  // where the topic is, whatever the gateway was told
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<KafkaProducer> producer_;
-  std::unique_ptr<MongoStore> mongo_;
-  std::unique_ptr<MongoLedger> ledger_;
+  std::unique_ptr<RedisStatusViews> views_;
   std::unique_ptr<GatewayServer> server_;
 };
 
@@ -169,12 +160,12 @@ int ThreadsOfThisProcess() {
   return n;
 }
 
-// A ledger whose reads throw: a handler bug, as the gateway must survive one.
-class ThrowingLedger : public fakes::FakeLedger {
+// An inventory whose reads throw: a handler bug, as the gateway must survive one.
+class ThrowingInventory : public fakes::FakeInventory {
  public:
-  using FakeLedger::FakeLedger;
-  Result<std::optional<BookingRecord>> Get(const std::string&) override {
-    throw std::runtime_error("ledger bug");
+  using FakeInventory::FakeInventory;
+  Result<InventoryLevels> Levels(const std::string&) override {
+    throw std::runtime_error("inventory bug");
   }
 };
 
@@ -263,7 +254,7 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("GET of an accepted booking the processor has not reached is 200 ACCEPTED, never 404") {
-    LiveGateway gw({}, /*with_ledger=*/true);
+    LiveGateway gw;
     HttpClient client = gw.Client();
     const std::string key = testing::UniqueName("key"), id = testing::UniqueName("b");
     const std::string body =
@@ -306,7 +297,7 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("50 bookings read right after their 202: not one 404") {
-    LiveGateway gw({}, /*with_ledger=*/true);
+    LiveGateway gw;
     HttpClient client = gw.Client();
     int not_found = 0, accepted_views = 0;
     for (int i = 0; i < 50; ++i) {
@@ -320,8 +311,8 @@ TEST_SUITE("integration.gateway") {
     CHECK(accepted_views == 50);
   }
 
-  TEST_CASE("GET of an accepted booking: the ledger's view wins once the processor has it") {
-    LiveGateway gw({}, /*with_ledger=*/true);
+  TEST_CASE("GET of an accepted booking: the status view wins once the processor has written it") {
+    LiveGateway gw;
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
     REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
@@ -333,7 +324,7 @@ TEST_SUITE("integration.gateway") {
     record.status = BookingStatus::kReserved;
     record.created_at = record.updated_at = NowIso8601();
     record.audit_log = {{"RESERVED", record.created_at, "test"}};
-    REQUIRE(gw.ledger().Insert(record).ok());
+    REQUIRE(gw.views().Put(StatusViewOf(record)).ok());
     HttpResult r = Get(client, id);
     CHECK(r.status == 200);
     CHECK(nlohmann::json::parse(r.body)["status"] == "RESERVED");
@@ -341,8 +332,7 @@ TEST_SUITE("integration.gateway") {
 
   TEST_CASE(
       "the accepted record of a booking is written with the idempotency record, or not at all") {
-    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "kafka.delivery_timeout_ms=1500"},
-                   /*with_ledger=*/true);
+    LiveGateway gw({"kafka.brokers=127.0.0.1:1", "kafka.delivery_timeout_ms=1500"});
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
     REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 503);
@@ -480,16 +470,18 @@ TEST_SUITE("integration.gateway") {
 
   TEST_CASE("a handler that throws is a 500 problem, counted in the request metrics") {
     fakes::Faults faults;
-    ThrowingLedger ledger(faults);
-    LiveGateway gw({}, /*with_ledger=*/false, &ledger);
+    ThrowingInventory inventory(faults);
+    LiveGateway gw({}, &inventory);
     HttpClient client = gw.Client();
-    HttpResult r = Get(client, "b-1");
-    CHECK(r.status == 500);
-    CHECK(r.Header("Content-Type") == "application/problem+json");
-    CHECK(MetricValue(
-              client,
-              R"(gateway_http_requests_total{route="GET /api/v1/bookings/{id}",status="500"})") ==
-          1);
+    auto r = client.Send("GET", "/api/v1/properties/p-1/inventory");
+    REQUIRE(r.ok());
+    CHECK(r->status == 500);
+    CHECK(r->Header("Content-Type") == "application/problem+json");
+    CHECK(
+        MetricValue(
+            client,
+            R"(gateway_http_requests_total{route="GET /api/v1/properties/{id}/inventory",status="500"})") ==
+        1);
   }
 
   TEST_CASE("100 concurrent /readyz on a healthy stack: all 200, no client or thread per probe") {
@@ -597,7 +589,7 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("HEAD on every GET route answers as GET does, without the body") {
-    LiveGateway gw({}, /*with_ledger=*/true);
+    LiveGateway gw;
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
     REQUIRE(Post(client, testing::UniqueName("key"), Body(id)).status == 202);
@@ -672,7 +664,7 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("an amount in exponent form is read exactly") {
-    LiveGateway gw({}, /*with_ledger=*/true);
+    LiveGateway gw;
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
     REQUIRE(Post(client, testing::UniqueName("key"), Body(id, "1.5e2")).status == 202);
@@ -694,7 +686,7 @@ TEST_SUITE("integration.gateway_auth") {
   const Headers kB = {{"Authorization", "bearer key-of-b"}};  // any case (RFC 9110)
 
   TEST_CASE("a booking is read only with the key that booked it; another key gets 404") {
-    LiveGateway gw(kTwoClients, /*with_ledger=*/true);
+    LiveGateway gw(kTwoClients);
     HttpClient client = gw.Client();
     const std::string id = testing::UniqueName("b");
     REQUIRE(Post(client, testing::UniqueName("key"), Body(id), "application/json", kA).status ==
@@ -715,7 +707,7 @@ TEST_SUITE("integration.gateway_auth") {
     CHECK(never.status == 404);
     CHECK(nlohmann::json::parse(other.body)["title"] == nlohmann::json::parse(never.body)["title"]);
 
-    // Once the ledger has it, the ledger's record decides.
+    // Once the processor has written its status view, the view decides.
     const std::string booked = testing::UniqueName("b");
     BookingRecord record;
     record.request = {booked, "prop-dubai-royal", "", {500000, "USD"}, "", ""};
@@ -724,14 +716,14 @@ TEST_SUITE("integration.gateway_auth") {
     record.status = BookingStatus::kReserved;
     record.created_at = record.updated_at = NowIso8601();
     record.audit_log = {{"RESERVED", record.created_at, "test"}};
-    REQUIRE(gw.ledger().Insert(record).ok());
+    REQUIRE(gw.views().Put(StatusViewOf(record)).ok());
     CHECK(Get(client, booked, kA).status == 200);
     CHECK(Get(client, booked, kB).status == 404);
     CHECK(Get(client, booked).status == 401);
   }
 
   TEST_CASE("the inventory needs a key; health, readiness, metrics and the document do not") {
-    LiveGateway gw(kTwoClients, /*with_ledger=*/true);
+    LiveGateway gw(kTwoClients);
     HttpClient client = gw.Client();
     const std::string path = "/api/v1/properties/" + testing::UniqueName("p") + "/inventory";
     auto anonymous = client.Send("GET", path);

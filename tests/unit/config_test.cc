@@ -258,6 +258,23 @@ TEST_SUITE("unit.config") {
     CHECK(LoadConfig({"", {}, {"redis.mode=standalone", "redis.property_tag=%s"}}).ok());
   }
 
+  TEST_CASE("a status view must outlive the accepted record it replaces") {
+    auto config = LoadConfig({});
+    REQUIRE(config.ok());
+    CHECK(config->redis.status_view_ttl_s == 30 * 86400);
+    CHECK(config->gateway.max_wait_s == 30);
+    CHECK(config->gateway.max_waiters == 20000);
+    auto shorter =
+        LoadConfig({"", {}, {"gateway.idem_done_ttl_s=86400", "redis.status_view_ttl_s=86399"}});
+    REQUIRE_FALSE(shorter.ok());
+    CHECK(shorter.status().message() ==
+          "redis.status_view_ttl_s (86399 s) must be at least gateway.idem_done_ttl_s (86400 s): "
+          "an accepted record must never outlive the status view that replaces it");
+    CHECK(LoadConfig({"", {}, {"gateway.idem_done_ttl_s=86400", "redis.status_view_ttl_s=86400"}})
+              .ok());
+    CHECK_FALSE(LoadConfig({"", {}, {"gateway.max_wait_s=3601"}}).ok());
+  }
+
   TEST_CASE("an in-flight idempotency claim must outlive the longest publish") {
     // 5 s delivery + 3 s request timeout + 2 s of librdkafka's verdict slack:
     // a claim of 10 s could expire while the event may still be acknowledged.

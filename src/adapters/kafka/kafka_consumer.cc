@@ -69,6 +69,21 @@ void LogIfError(rd_kafka_error_t* error, const char* what) {
 
 }  // namespace
 
+ConsumedEvent ToConsumedEvent(rd_kafka_message_t* message) {
+  ConsumedEvent event;
+  event.topic = rd_kafka_topic_name(message->rkt);
+  event.partition = message->partition;
+  event.offset = message->offset;
+  if (message->key != nullptr)
+    event.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload != nullptr) {
+    event.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  event.headers = CopyHeaders(message);
+  event.timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
+  return event;
+}
+
 // What the rebalance callback needs: librdkafka's opaque points here.
 // Touched on the polling thread only (callbacks run inside Poll).
 struct KafkaConsumer::RebalanceState {
@@ -182,18 +197,7 @@ Result<std::optional<ConsumedEvent>> KafkaConsumer::Poll(std::chrono::millisecon
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaStatus(message->err, "consume");
   }
-  ConsumedEvent event;
-  event.topic = rd_kafka_topic_name(message->rkt);
-  event.partition = message->partition;
-  event.offset = message->offset;
-  if (message->key != nullptr)
-    event.key.assign(static_cast<const char*>(message->key), message->key_len);
-  if (message->payload != nullptr) {
-    event.value.assign(static_cast<const char*>(message->payload), message->len);
-  }
-  event.headers = CopyHeaders(message.get());
-  event.timestamp_ms = rd_kafka_message_timestamp(message.get(), nullptr);
-  return std::optional<ConsumedEvent>(std::move(event));
+  return std::optional<ConsumedEvent>(ToConsumedEvent(message.get()));
 }
 
 Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {

@@ -60,6 +60,9 @@ class KafkaConsumer final : public PartitionConsumer {
   bool closed_ = false;
 };
 
+// A message librdkafka delivered without error, copied out.
+ConsumedEvent ToConsumedEvent(rd_kafka_message_t* message);
+
 }  // namespace wanderluxe
 
 #endif  // WANDERLUXE_ADAPTERS_KAFKA_KAFKA_CONSUMER_H_

@@ -223,13 +223,19 @@ Result<std::optional<AcceptedBooking>> RedisIdempotencyStore::FindAccepted(
   auto reply = redis_.Command({"GET", AcceptedKey(config(), booking_id)});
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::optional<AcceptedBooking>();
-  auto event = DecodeBookingEvent(reply->text);
+  auto accepted = DecodeAccepted(booking_id, reply->text);
+  if (!accepted.ok()) return accepted.status();
+  return std::optional<AcceptedBooking>(std::move(*accepted));
+}
+
+Result<AcceptedBooking> RedisIdempotencyStore::DecodeAccepted(const std::string& booking_id,
+                                                              const std::string& stored) {
+  auto event = DecodeBookingEvent(stored);
   if (!event.ok()) {
     return Status::Internal("accepted record of " + booking_id + ": " + event.status().message());
   }
-  return std::optional<AcceptedBooking>(
-      AcceptedBooking{std::move(event->request), std::move(event->event_id),
-                      std::move(event->timestamp), std::move(event->metadata.client_id)});
+  return AcceptedBooking{std::move(event->request), std::move(event->event_id),
+                         std::move(event->timestamp), std::move(event->metadata.client_id)};
 }
 
 }  // namespace wanderluxe

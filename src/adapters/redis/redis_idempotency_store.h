@@ -56,6 +56,9 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   static std::string RedisKey(const RedisConfig& config, const std::string& key);
   static std::string UnknownKey(const RedisConfig& config, const std::string& key);
   static std::string AcceptedKey(const RedisConfig& config, const std::string& booking_id);
+  // The accepted record of `booking_id` as stored under AcceptedKey.
+  static Result<AcceptedBooking> DecodeAccepted(const std::string& booking_id,
+                                                const std::string& stored);
 
  private:
   const RedisConfig& config() const { return redis_.config(); }

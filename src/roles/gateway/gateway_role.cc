@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/kafka/kafka_producer.h"
-#include "adapters/mongo/mongo_ledger.h"
+#include "adapters/kafka/kafka_topic_tail.h"
 #include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_inventory_store.h"
 #include "roles/common/credentials_check.h"
@@ -30,17 +30,19 @@ int RunGateway(const RoleContext& context) {
     spdlog::error("kafka producer: {}", producer.status().ToString());
     return kExitFailure;
   }
-  // Redis and Mongo connect lazily: the gateway starts (and says not ready)
-  // while they are away, rather than crash-looping.
-  std::unique_ptr<RedisCommands> redis = CreateRedis(config.redis);
-  auto mongo = MongoStore::Open(config.mongo);
-  if (!mongo.ok()) {
-    spdlog::error("mongo: {}", mongo.status().ToString());
+  // The outcomes, to wake reads that wait for one: every partition from its
+  // end, no consumer group (each gateway needs every outcome).
+  auto outcomes = KafkaTopicTail::Create(config.kafka, config.kafka.outcomes_topic);
+  if (!outcomes.ok()) {
+    spdlog::error("kafka outcomes reader: {}", outcomes.status().ToString());
     return kExitFailure;
   }
-  MongoLedger ledger(**mongo);
+  // Redis connects lazily, and the outcomes are found on the first read: the
+  // gateway starts (and says not ready) while they are away, rather than
+  // crash-looping.
+  std::unique_ptr<RedisCommands> redis = CreateRedis(config.redis);
   RedisInventoryStore inventory(*redis);
-  GatewayServer server(config, {redis.get(), producer->get(), &ledger, &inventory, *keys});
+  GatewayServer server(config, {redis.get(), producer->get(), &inventory, outcomes->get(), *keys});
   if (*keys != nullptr) spdlog::info("gateway: api-key mode, {} key(s)", (*keys)->size());
   if (Status s = server.Start(); !s.ok()) {
     spdlog::error("gateway cannot start: {}", s.ToString());

@@ -7,9 +7,10 @@
 
 #include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_idempotency_store.h"
+#include "adapters/redis/redis_status_reads.h"
 #include "roles/gateway/openapi_document.h"
-#include "wanderluxe/booking_view.h"
 #include "wanderluxe/check.h"
+#include "wanderluxe/prefer_wait.h"
 
 namespace wanderluxe {
 namespace {
@@ -35,6 +36,15 @@ size_t HeaderCount(const HttpRequest& req, const std::string& name) {
   size_t n = 0;
   for (const auto& [k, v] : req.headers) n += strcasecmp(k.c_str(), name.c_str()) == 0;
   return n;
+}
+
+// Every value of header `name`, in order.
+std::vector<std::string_view> HeaderValues(const HttpRequest& req, const std::string& name) {
+  std::vector<std::string_view> values;
+  for (const auto& [k, v] : req.headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) values.push_back(v);
+  }
+  return values;
 }
 
 HttpResponse Json(int status, const json& body) {
@@ -85,6 +95,12 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
            "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
   redis_async_ = CreateRedisAsync(*deps_.redis);
   idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *redis_async_);
+  status_reads_ = std::make_unique<RedisStatusReads>(*redis_async_);
+  waiters_ = std::make_unique<StatusWaiters>(static_cast<size_t>(config_.gateway.max_waiters));
+  if (deps_.outcomes != nullptr) {
+    outcome_watch_ = std::make_unique<OutcomeWatch>(*deps_.outcomes, *waiters_, SystemClock());
+  }
+  status_answers_ = std::make_unique<StatusAnswers>(*status_reads_, *waiters_, SystemClock());
   IntakeOptions intake = IntakeOptionsFrom(config_);
   intake.client_keys = deps_.client_keys;
   intake_ =
@@ -100,9 +116,17 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
 
 GatewayServer::~GatewayServer() { Stop(); }
 
-Status GatewayServer::Start() { return http_->Start(); }
+Status GatewayServer::Start() {
+  if (Status s = http_->Start(); !s.ok()) return s;
+  if (outcome_watch_ != nullptr) outcome_watch_->Start();
+  return Status::Ok();
+}
 
 void GatewayServer::Stop() {
+  // Waiting reads are answered with their view as it is now, then drained
+  // with every other answer; a read that comes meanwhile does not wait.
+  if (outcome_watch_ != nullptr) outcome_watch_->Stop();
+  waiters_->Close();
   http_->Stop();
   // A booking whose answer was not written (its client gone, or the drain
   // over) is still being accepted: its callbacks use the intake, the store
@@ -125,6 +149,36 @@ void GatewayServer::RecordConnections() {
       .GetGauge("gateway_cut_connections",
                 "connections cut by the header, body or write deadline (slow clients)")
       ->Set(http_->cut_connections());
+}
+
+void GatewayServer::RecordWaiters() {
+  const WaiterCounts c = waiters_->counts();
+  metrics_.GetGauge("gateway_status_waiters", "reads waiting for an outcome (Prefer: wait) now")
+      ->Set(c.waiting);
+  metrics_.GetGauge("gateway_status_waiters_woken", "waiting reads woken by an outcome event")
+      ->Set(c.woken);
+  metrics_.GetGauge("gateway_status_waiters_timed_out", "waiting reads answered at their deadline")
+      ->Set(c.timed_out);
+  metrics_
+      .GetGauge("gateway_status_waiters_refused",
+                "reads that asked to wait, answered at once: gateway.max_waiters were waiting")
+      ->Set(c.refused);
+  metrics_.GetGauge("gateway_status_waiters_shut_down", "waiting reads answered by a shutdown")
+      ->Set(c.shut_down);
+  if (outcome_watch_ != nullptr) {
+    metrics_.GetGauge("gateway_outcome_events", "outcome events read to wake waiting reads")
+        ->Set(outcome_watch_->events());
+    metrics_.GetGauge("gateway_outcome_read_errors", "failed reads of booking.outcomes")
+        ->Set(outcome_watch_->errors());
+  }
+}
+
+void GatewayServer::ReadBooking(const HttpRequest& req, EventLoopServer::Responder respond) {
+  const std::optional<std::string> caller = Caller(req);
+  if (!caller) return respond(Unauthorized());
+  const std::optional<int64_t> wait_s =
+      PreferredWaitSeconds(HeaderValues(req, "Prefer"), config_.gateway.max_wait_s);
+  status_answers_->Answer(req.path_params[0], *caller, wait_s, std::move(respond));
 }
 
 void GatewayServer::AddRoutes() {
@@ -158,33 +212,11 @@ void GatewayServer::AddBookingRoutes() {
       },
       kPostBookings);
 
-  http.RouteBlocking(
+  // On the loop thread: one MGET, answered from its I/O thread (StatusAnswers).
+  http.Route(
       "GET", "/api/v1/bookings/{id}",
-      [this](const HttpRequest& req) {
-        if (deps_.ledger == nullptr)
-          return DependencyDown("ledger", Status::Unavailable("not configured"));
-        const std::optional<std::string> caller = Caller(req);
-        if (!caller) return Unauthorized();
-        const std::string& id = req.path_params[0];
-        // Another client's booking is answered as one that does not exist:
-        // a 403 would confirm that the id is taken.
-        const auto not_found = [&] {
-          return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
-        };
-        auto record = deps_.ledger->Get(id);
-        if (!record.ok()) return DependencyDown("ledger", record.status());
-        if (record->has_value()) {
-          if ((*record)->client_id != *caller) return not_found();
-          return HttpResponse{200, "application/json", BookingViewJson(**record), {}};
-        }
-        // Not in the ledger yet: accepted (202) but not reached by the processor?
-        auto accepted = idempotency_->FindAccepted(id);
-        if (!accepted.ok()) return DependencyDown("accepted bookings", accepted.status());
-        if (accepted->has_value()) {
-          if ((*accepted)->client_id != *caller) return not_found();
-          return HttpResponse{200, "application/json", AcceptedViewJson(**accepted), {}};
-        }
-        return not_found();
+      [this](HttpRequest req, EventLoopServer::Responder respond) {
+        ReadBooking(req, std::move(respond));
       },
       kGetBooking);
 
@@ -238,6 +270,7 @@ void GatewayServer::AddOperationsRoutes() {
       "GET", "/metrics",
       [this](const HttpRequest&) {
         RecordConnections();
+        RecordWaiters();
         return HttpResponse{200, "text/plain; version=0.0.4", metrics_.RenderPrometheus(), {}};
       },
       kMetrics);

@@ -1,9 +1,13 @@
 // The gateway's HTTP surface: routes, per-route metrics, health and readiness,
 // served by the event loop (EventLoopServer). Booking requests are accepted
-// without a thread waiting (BookingIntake over asynchronous Redis calls and the
-// producer's delivery reports); reads of the ledger, the inventory and the
+// and bookings read without a thread waiting (BookingIntake and StatusAnswers
+// over asynchronous Redis calls, the producer's delivery reports, and the
+// outcome watch for reads that wait); reads of the inventory and the
 // readiness probe block, so they run on the server's blocking pool.
 // Separate from the role's main so that tests can run it in-process.
+//
+// Thread safety: Start, Stop and the destructor are called by one owner
+// thread; metrics() is thread-safe.
 #ifndef WANDERLUXE_ROLES_GATEWAY_GATEWAY_SERVER_H_
 #define WANDERLUXE_ROLES_GATEWAY_GATEWAY_SERVER_H_
 
@@ -15,13 +19,17 @@
 #include "adapters/redis/redis_commands.h"
 #include "roles/gateway/readiness_probe.h"
 #include "roles/gateway/response_counters.h"
+#include "roles/gateway/status_answers.h"
 #include "wanderluxe/booking_intake.h"
 #include "wanderluxe/client_keys.h"
 #include "wanderluxe/config.h"
 #include "wanderluxe/metrics.h"
+#include "wanderluxe/outcome_watch.h"
 #include "wanderluxe/ports/event_producer.h"
 #include "wanderluxe/ports/inventory_store.h"
-#include "wanderluxe/ports/ledger.h"
+#include "wanderluxe/ports/status_reads.h"
+#include "wanderluxe/ports/topic_tail.h"
+#include "wanderluxe/status_waiters.h"
 
 namespace wanderluxe {
 
@@ -29,8 +37,10 @@ namespace wanderluxe {
 struct GatewayDependencies {
   RedisCommands* redis = nullptr;
   EventProducer* producer = nullptr;
-  Ledger* ledger = nullptr;             // for GET /api/v1/bookings/{id}
   InventoryStore* inventory = nullptr;  // for GET /api/v1/properties/{id}/inventory
+  // `booking.outcomes` from its end, to wake reads with `Prefer: wait`; null:
+  // such reads wait their whole time (tests).
+  TopicTail* outcomes = nullptr;
   // gateway.auth_mode=api-key (ClientKeys::Load): every booking route asks
   // for a key, and a booking is shown only to the client that booked it.
   // Null exactly when auth_mode is none.
@@ -44,7 +54,8 @@ class GatewayServer {
 
   Status Start();
   int port() const { return http_->port(); }
-  // Stops accepting, lets requests in flight be answered (gateway.drain_timeout_ms),
+  // Answers every waiting read with its current view, stops accepting, lets
+  // requests in flight be answered (gateway.drain_timeout_ms),
   // then waits for bookings still being accepted (their delivery reports
   // come within the producer's delivery timeout), then returns. Idempotent.
   void Stop();
@@ -56,6 +67,8 @@ class GatewayServer {
   void AddBookingRoutes();
   void AddOperationsRoutes();
   void RecordConnections();
+  void RecordWaiters();
+  void ReadBooking(const HttpRequest& req, EventLoopServer::Responder respond);
   // The caller of a booking route: its client id ("" without keys), or nullopt
   // when keys are required and it presented none that is known.
   std::optional<std::string> Caller(const HttpRequest& req) const;
@@ -66,6 +79,10 @@ class GatewayServer {
   // Declared in the order they are needed: each outlives what follows it.
   std::unique_ptr<RedisAsyncCommands> redis_async_;
   std::unique_ptr<IdempotencyStore> idempotency_;
+  std::unique_ptr<StatusReads> status_reads_;
+  std::unique_ptr<StatusWaiters> waiters_;
+  std::unique_ptr<OutcomeWatch> outcome_watch_;  // null without deps_.outcomes
+  std::unique_ptr<StatusAnswers> status_answers_;
   std::unique_ptr<BookingIntake> intake_;
   std::unique_ptr<ReadinessProbe> readiness_;
   std::unique_ptr<ResponseCounters> responses_;

@@ -1,0 +1,86 @@
+#include "roles/gateway/status_answers.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "wanderluxe/booking_view.h"
+
+namespace wanderluxe {
+namespace {
+
+ApiResponse NotFound(const std::string& id) {
+  return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
+}
+
+// What one read shows `caller`. Another client's booking is answered as one
+// that does not exist: a 403 would confirm that the id is taken.
+ApiResponse ShowRead(const Result<BookingStatusRead>& read, const std::string& id,
+                     const std::string& caller) {
+  if (!read.ok()) {
+    spdlog::warn("status of {}: {}", id, read.status().ToString());
+    if (read.status().code() == StatusCode::kInternal) {
+      return ProblemResponse(500, "Internal Server Error",
+                             "the status of " + id + " is unreadable");
+    }
+    ApiResponse r = ProblemResponse(503, "Service Unavailable", "status views unavailable");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  if (read->view) {
+    if (read->view->client_id != caller) return NotFound(id);
+    return ApiResponse{200, "application/json", read->view->body, {}};
+  }
+  if (read->accepted) {
+    if (read->accepted->client_id != caller) return NotFound(id);
+    return ApiResponse{200, "application/json", AcceptedViewJson(*read->accepted), {}};
+  }
+  return NotFound(id);
+}
+
+// True when the read shows `caller` a booking whose status can still change.
+bool WorthWaiting(const Result<BookingStatusRead>& read, const std::string& caller) {
+  if (!read.ok()) return false;
+  if (read->view) return !read->view->terminal && read->view->client_id == caller;
+  return read->accepted && read->accepted->client_id == caller;
+}
+
+}  // namespace
+
+struct StatusAnswers::Pending {
+  std::string id;
+  std::string caller;
+  int64_t wait_s = 0;  // > 0: answers carry Preference-Applied
+  Respond respond;
+};
+
+void StatusAnswers::ReadAndAnswer(std::shared_ptr<Pending> pending) {
+  reads_.ReadAsync(pending->id, [pending](Result<BookingStatusRead> read) {
+    ApiResponse answer = ShowRead(read, pending->id, pending->caller);
+    if (pending->wait_s > 0) {
+      answer.headers.emplace_back("Preference-Applied", "wait=" + std::to_string(pending->wait_s));
+    }
+    pending->respond(std::move(answer));
+  });
+}
+
+void StatusAnswers::Answer(const std::string& id, const std::string& caller,
+                           std::optional<int64_t> wait_s, Respond respond) {
+  auto pending = std::make_shared<Pending>(Pending{id, caller, 0, std::move(respond)});
+  if (!wait_s || *wait_s <= 0) return ReadAndAnswer(std::move(pending));
+  // Registered before the read: a wake between the read and this line would
+  // otherwise be lost, and the guest wait its whole N seconds.
+  auto with_wait = std::make_shared<Pending>(Pending{id, caller, *wait_s, pending->respond});
+  const std::optional<StatusWaiters::Id> waiter =
+      waiters_.Register(id, clock_.SteadyNow() + std::chrono::seconds(*wait_s),
+                        [this, with_wait](WaitEnd) { ReadAndAnswer(with_wait); });
+  if (!waiter) return ReadAndAnswer(std::move(pending));  // over max_waiters: at once
+  reads_.ReadAsync(id, [this, pending, waiter = *waiter](Result<BookingStatusRead> read) {
+    if (WorthWaiting(read, pending->caller)) return;  // the waiter answers
+    // Whoever takes the waiter out answers: here, or its wake (which reads again).
+    if (!waiters_.Cancel(waiter)) return;
+    pending->respond(ShowRead(read, pending->id, pending->caller));
+  });
+}
+
+}  // namespace wanderluxe
