@@ -102,6 +102,26 @@ TEST_SUITE("integration.status_views") {
     CHECK(**got == view);
   }
 
+  TEST_CASE_FIXTURE(LiveViews, "PutMany down the pipeline: every view in, each monotonic") {
+    RedisStatusViews batched(*redis, &pipeline);
+    const std::string prefix = testing::UniqueName("many");
+    REQUIRE(batched.Put(ViewAt(prefix + "-0", 9, true)).ok());  // newer than the batch's
+    std::vector<StatusView> views_in;
+    for (int i = 0; i < 200; ++i) views_in.push_back(ViewAt(prefix + "-" + std::to_string(i), 3));
+    Status put = batched.PutMany(views_in);
+    REQUIRE_MESSAGE(put.ok(), put.ToString());
+    CHECK(views->Get(prefix + "-0")->value() == ViewAt(prefix + "-0", 9, true));
+    for (int i = 1; i < 200; ++i) {
+      const std::string id = prefix + "-" + std::to_string(i);
+      auto got = views->Get(id);
+      REQUIRE((got.ok() && got->has_value()));
+      CHECK(**got == ViewAt(id, 3));
+    }
+    StatusView bad = ViewAt(prefix + "-bad", 1);
+    bad.client_id = std::string("a") + char(0x1e) + "b";
+    CHECK(batched.PutMany({ViewAt(prefix + "-x", 1), bad}).code() == StatusCode::kInvalidArgument);
+  }
+
   TEST_CASE_FIXTURE(LiveViews, "Put replaces only with a higher version") {
     const std::string id = testing::UniqueName("view");
     REQUIRE(views->Put(ViewAt(id, 5)).ok());

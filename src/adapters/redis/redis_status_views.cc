@@ -1,6 +1,9 @@
 #include "adapters/redis/redis_status_views.h"
 
+#include "wanderluxe/mutex.h"
+
 #include <charconv>
+#include <memory>
 #include <string_view>
 
 namespace wanderluxe {
@@ -73,16 +76,65 @@ Result<StatusView> RedisStatusViews::Decode(const std::string& key, const std::s
   return view;
 }
 
+namespace {
+
+Status Writable(const StatusView& view) {
+  if (view.client_id.find(kFieldSeparator) == std::string::npos) return Status::Ok();
+  return Status::InvalidArgument("status view of " + view.booking_id +
+                                 ": a clientId may not hold 0x1E");
+}
+
+std::vector<std::string> PutArgs(const RedisConfig& config, const StatusView& view) {
+  return {std::to_string(view.version), Encode(view),
+          std::to_string(config.status_view_ttl_s * 1000)};
+}
+
+}  // namespace
+
 Status RedisStatusViews::Put(const StatusView& view) {
-  if (view.client_id.find(kFieldSeparator) != std::string::npos) {
-    return Status::InvalidArgument("status view of " + view.booking_id +
-                                   ": a clientId may not hold 0x1E");
-  }
+  if (Status s = Writable(view); !s.ok()) return s;
   const RedisConfig& config = redis_.config();
-  const std::string ttl_ms = std::to_string(config.status_view_ttl_s * 1000);
-  auto reply = redis_.EvalReplicated(kPut, {Key(config, view.booking_id)},
-                                     {std::to_string(view.version), Encode(view), ttl_ms});
+  auto reply = redis_.EvalReplicated(kPut, {Key(config, view.booking_id)}, PutArgs(config, view));
   return reply.ok() ? Status::Ok() : reply.status();
+}
+
+Status RedisStatusViews::PutMany(const std::vector<StatusView>& views) {
+  if (async_ == nullptr || views.size() <= 1) return StatusViews::PutMany(views);
+  for (const StatusView& view : views) {
+    if (Status s = Writable(view); !s.ok()) return s;
+  }
+  // Shared with the callbacks, which may outlive this call past its bound.
+  struct Replies {
+    Mutex mu;
+    CondVar all_in{&mu};
+    size_t left GUARDED_BY(mu) = 0;
+    Status first GUARDED_BY(mu) = Status::Ok();
+  };
+  auto replies = std::make_shared<Replies>();
+  {
+    MutexLock lock(&replies->mu);
+    replies->left = views.size();
+  }
+  const RedisConfig& config = async_->config();
+  for (const StatusView& view : views) {
+    async_->EvalReplicated(kPut, {Key(config, view.booking_id)}, PutArgs(config, view),
+                           [replies](Result<RedisReply> reply) {
+                             MutexLock lock(&replies->mu);
+                             if (!reply.ok() && replies->first.ok())
+                               replies->first = reply.status();
+                             if (--replies->left == 0) replies->all_in.SignalAll();
+                           });
+  }
+  // Every call is answered by its own deadline (a replicated one: twice the
+  // command timeout); the bound here only guards against a broken promise.
+  const auto bound =
+      std::chrono::milliseconds(4 * config.command_timeout_ms + config.replica_ack_timeout_ms);
+  MutexLock lock(&replies->mu);
+  if (!replies->all_in.WaitFor(bound, [&]() REQUIRES(replies->mu) { return replies->left == 0; })) {
+    return Status::DeadlineExceeded("status views: " + std::to_string(replies->left) + " of " +
+                                    std::to_string(views.size()) + " puts unanswered");
+  }
+  return replies->first;
 }
 
 Result<std::optional<StatusView>> RedisStatusViews::Get(const std::string& booking_id) {

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/redis/redis_commands.h"
 #include "wanderluxe/ports/status_views.h"
@@ -25,11 +26,15 @@ namespace wanderluxe {
 
 class RedisStatusViews final : public StatusViews {
  public:
-  // `redis` must outlive the store.
-  explicit RedisStatusViews(RedisCommands& redis) : redis_(redis) {}
+  // `redis` (and `async`, when given) must outlive the store. With `async`,
+  // PutMany sends its scripts down the pipeline at once and waits for them
+  // all: one round trip for a batch's views, not one per view.
+  explicit RedisStatusViews(RedisCommands& redis, RedisAsyncCommands* async = nullptr)
+      : redis_(redis), async_(async) {}
 
   // kInvalidArgument for a clientId holding 0x1E (it would split the header).
   Status Put(const StatusView& view) override;
+  Status PutMany(const std::vector<StatusView>& views) override;
   Result<std::optional<StatusView>> Get(const std::string& booking_id) override;
 
   static std::string Key(const RedisConfig& config, const std::string& booking_id);
@@ -39,6 +44,7 @@ class RedisStatusViews final : public StatusViews {
 
  private:
   RedisCommands& redis_;
+  RedisAsyncCommands* const async_;
 };
 
 }  // namespace wanderluxe

@@ -39,8 +39,12 @@ Result<std::unique_ptr<SagaWiring>> WireSaga(const Config& config, MetricsRegist
   auto producer = KafkaProducer::Create(config.kafka);
   if (!producer.ok()) return producer.status();
   w->producer = std::move(*producer);
-  w->saga = std::make_unique<BookingSaga>(SagaOptions::From(config), *w->inventory, *w->ledger,
-                                          *w->bank, *w->producer, metrics);
+  w->redis_async = CreateRedisAsync(*w->redis);
+  w->status_views = std::make_unique<RedisStatusViews>(*w->redis, w->redis_async.get());
+  SagaOptions options = SagaOptions::From(config);
+  options.status_views = w->status_views.get();
+  w->saga = std::make_unique<BookingSaga>(std::move(options), *w->inventory, *w->ledger, *w->bank,
+                                          *w->producer, metrics);
   return w;
 }
 
