@@ -480,7 +480,12 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     auto may_act = KeepLease(record, driver, stop);
     if (!may_act.ok()) return may_act.status();
     if (!*may_act) continue;  // the record changed: look again
-    if (record.version > shown_version) {
+    // What a guest may see while the bank answers (a charge, a void): the
+    // other steps take a Redis call, too short to show.
+    const PaymentStatus p = record.payment_status;
+    const bool calls_the_bank = p == PaymentStatus::kNotAttempted ||
+                                p == PaymentStatus::kPending || p == PaymentStatus::kUnknown;
+    if (calls_the_bank && record.version > shown_version) {
       ShowProgress(record);
       shown_version = record.version;
     }
