@@ -6,6 +6,9 @@
 #   bench/herd.sh                          100,000 requests, 500 connections, 5 units
 #   REQUESTS=10000 bench/herd.sh           the issue's acceptance run
 #   DECLINE_PCT=10 TIMEOUT_PCT=10 ...      with a faulty bank
+#   REQUESTS=2000 INVENTORY=500 BANK_LATENCY_MS=2000 BANK_TIMEOUT_MS=5000 \
+#     PAYMENT_DEADLINE_MS=15000 EXTRA_SETS="processor.workers=1000" bench/herd.sh
+#                                          500 units sold through a 2 s bank
 #   REPORT=herd.html bench/herd.sh         the page (issue 16) there, its JSON beside
 #                                          it as herd.json (default: in the run's dir)
 #
@@ -22,6 +25,8 @@ DUPLICATES=${DUPLICATES:-0.1}
 DECLINE_PCT=${DECLINE_PCT:-0}
 TIMEOUT_PCT=${TIMEOUT_PCT:-0}
 BANK_LATENCY_MS=${BANK_LATENCY_MS:-200}
+BANK_TIMEOUT_MS=${BANK_TIMEOUT_MS:-1000}          # bank.request_timeout_ms: above the latency
+PAYMENT_DEADLINE_MS=${PAYMENT_DEADLINE_MS:-3000}  # saga.payment_deadline_ms
 BIN=build/wanderluxe
 REPORT=${REPORT:-}
 
@@ -44,11 +49,13 @@ sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.o
       --set mongo.database=$RUN --set bank.mode=http --set bank.port=$BANK_PORT
       --set bank.url=http://127.0.0.1:$BANK_PORT --set bank.book_path=$DIR/charges.jsonl
       --set bank.latency_ms=$BANK_LATENCY_MS --set bank.decline_pct=$DECLINE_PCT
-      --set bank.timeout_pct=$TIMEOUT_PCT --set bank.request_timeout_ms=1000
-      --set saga.payment_deadline_ms=3000
+      --set bank.timeout_pct=$TIMEOUT_PCT --set bank.request_timeout_ms=$BANK_TIMEOUT_MS
+      --set saga.payment_deadline_ms=$PAYMENT_DEADLINE_MS
       --set audit.group_id=$RUN-audit --set audit.dir=$DIR/audit --set audit.admin_port=$AUDIT_ADMIN_PORT
       --set gateway.port=$GATEWAY_PORT
       --set redis.pool_size=$((CONCURRENCY + 16)) --set log.level=warn)
+# More overrides, e.g. EXTRA_SETS="processor.workers=1000 mongo.pool_max=128".
+for s in ${EXTRA_SETS:-}; do sets+=(--set "$s"); done
 
 pids=()
 cleanup() {
