@@ -25,7 +25,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 IDS=${IDS:-10000}
 WAITERS=${WAITERS:-10000}
 HERD=${HERD:-100000}
-BIN=build/wanderluxe
+BIN=${BIN:-build/wanderluxe}  # another build, for an A/B in one sitting
 OUT=$(mktemp -d /tmp/wanderluxe-status.XXXX)
 
 scripts/stack status >/dev/null || { echo "the local stack is not up: scripts/stack up" >&2; exit 1; }

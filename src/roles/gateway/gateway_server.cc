@@ -128,6 +128,12 @@ void GatewayServer::Stop() {
   if (outcome_watch_ != nullptr) outcome_watch_->Stop();
   waiters_->Close();
   http_->Stop();
+  // A read whose client left during the drain may still be in Redis; it
+  // ends within its deadline (twice redis.command_timeout_ms on a cluster).
+  const auto reads_bound = std::chrono::milliseconds(2 * config_.redis.command_timeout_ms);
+  if (!status_answers_->WaitIdle(reads_bound)) {
+    spdlog::warn("status reads still in flight after {} ms", reads_bound.count());
+  }
   // A booking whose answer was not written (its client gone, or the drain
   // over) is still being accepted: its callbacks use the intake, the store
   // and the asynchronous Redis calls, so they must end first. Every publish
@@ -165,6 +171,8 @@ void GatewayServer::RecordWaiters() {
       ->Set(c.refused);
   metrics_.GetGauge("gateway_status_waiters_shut_down", "waiting reads answered by a shutdown")
       ->Set(c.shut_down);
+  metrics_.GetGauge("gateway_status_reads_in_flight", "booking reads Redis has not answered yet")
+      ->Set(status_answers_->reads_in_flight());
   if (outcome_watch_ != nullptr) {
     metrics_.GetGauge("gateway_outcome_events", "outcome events read to wake waiting reads")
         ->Set(outcome_watch_->events());

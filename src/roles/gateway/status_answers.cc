@@ -54,13 +54,35 @@ struct StatusAnswers::Pending {
   Respond respond;
 };
 
+void StatusAnswers::ReadStarted() {
+  MutexLock lock(&mu_);
+  ++reads_in_flight_;
+}
+
+void StatusAnswers::ReadEnded() {
+  MutexLock lock(&mu_);
+  if (--reads_in_flight_ == 0) idle_.SignalAll();
+}
+
+bool StatusAnswers::WaitIdle(std::chrono::milliseconds bound) {
+  MutexLock lock(&mu_);
+  return idle_.WaitFor(bound, [&]() REQUIRES(mu_) { return reads_in_flight_ == 0; });
+}
+
+int64_t StatusAnswers::reads_in_flight() {
+  MutexLock lock(&mu_);
+  return reads_in_flight_;
+}
+
 void StatusAnswers::ReadAndAnswer(std::shared_ptr<Pending> pending) {
-  reads_.ReadAsync(pending->id, [pending](Result<BookingStatusRead> read) {
+  ReadStarted();
+  reads_.ReadAsync(pending->id, [this, pending](Result<BookingStatusRead> read) {
     ApiResponse answer = ShowRead(read, pending->id, pending->caller);
     if (pending->wait_s > 0) {
       answer.headers.emplace_back("Preference-Applied", "wait=" + std::to_string(pending->wait_s));
     }
     pending->respond(std::move(answer));
+    ReadEnded();
   });
 }
 
@@ -75,11 +97,14 @@ void StatusAnswers::Answer(const std::string& id, const std::string& caller,
       waiters_.Register(id, clock_.SteadyNow() + std::chrono::seconds(*wait_s),
                         [this, with_wait](WaitEnd) { ReadAndAnswer(with_wait); });
   if (!waiter) return ReadAndAnswer(std::move(pending));  // over max_waiters: at once
+  ReadStarted();
   reads_.ReadAsync(id, [this, pending, waiter = *waiter](Result<BookingStatusRead> read) {
-    if (WorthWaiting(read, pending->caller)) return;  // the waiter answers
-    // Whoever takes the waiter out answers: here, or its wake (which reads again).
-    if (!waiters_.Cancel(waiter)) return;
-    pending->respond(ShowRead(read, pending->id, pending->caller));
+    // Whoever takes the waiter out answers: here, or its wake (which reads
+    // again); a read worth waiting for leaves it to the wake.
+    if (!WorthWaiting(read, pending->caller) && waiters_.Cancel(waiter)) {
+      pending->respond(ShowRead(read, pending->id, pending->caller));
+    }
+    ReadEnded();
   });
 }
 

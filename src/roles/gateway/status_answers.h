@@ -12,16 +12,20 @@
 // Thread safety: Answer may run concurrently with itself, from any thread
 // (the loop threads); each request is answered exactly once, on whichever
 // thread ends it: a Redis I/O thread, or the outcome watch's through a wake.
-// The reads, the waiters and the clock must outlive every answer.
+// The reads, the waiters and the clock must outlive every answer: the owner
+// closes the waiters, then WaitIdle, before destroying any of them.
 #ifndef WANDERLUXE_ROLES_GATEWAY_STATUS_ANSWERS_H_
 #define WANDERLUXE_ROLES_GATEWAY_STATUS_ANSWERS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "wanderluxe/api_response.h"
+#include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/status_reads.h"
 #include "wanderluxe/status_waiters.h"
@@ -40,15 +44,27 @@ class StatusAnswers {
   void Answer(const std::string& id, const std::string& caller, std::optional<int64_t> wait_s,
               Respond respond);
 
+  // True once no read is in flight, false when `bound` passed first. Every
+  // read ends within its deadline (status_reads.h).
+  bool WaitIdle(std::chrono::milliseconds bound);
+  // Reads asked of the store and not yet answered by it.
+  int64_t reads_in_flight();
+
  private:
   struct Pending;
 
   // Reads once and answers what it finds.
   void ReadAndAnswer(std::shared_ptr<Pending> pending);
+  // Counts a read from its call to the end of its callback.
+  void ReadStarted();
+  void ReadEnded();
 
   StatusReads& reads_;
   StatusWaiters& waiters_;
   Clock& clock_;
+  Mutex mu_;
+  CondVar idle_{&mu_};
+  int64_t reads_in_flight_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace wanderluxe
