@@ -483,8 +483,8 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
     // What a guest may see while the bank answers (a charge, a void): the
     // other steps take a Redis call, too short to show.
     const PaymentStatus p = record.payment_status;
-    const bool calls_the_bank = p == PaymentStatus::kNotAttempted ||
-                                p == PaymentStatus::kPending || p == PaymentStatus::kUnknown;
+    const bool calls_the_bank = p == PaymentStatus::kNotAttempted || p == PaymentStatus::kPending ||
+                                p == PaymentStatus::kUnknown;
     if (calls_the_bank && record.version > shown_version) {
       ShowProgress(record);
       shown_version = record.version;
