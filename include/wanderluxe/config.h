@@ -229,6 +229,10 @@ struct BankConfig {
   // HttpBank: kept-alive connections to the bank kept between calls (one per
   // default processor worker); 0 opens a connection per call.
   int64_t pool_size = 64;
+  // The bank role's server threads: the calls it serves at once (each holds
+  // a thread for its bank.latency_ms). Below the processors' workers, a slow
+  // bank queues their charges past bank.request_timeout_ms.
+  int64_t server_threads = 256;
   std::string book_path = ".stack/bank/charges.jsonl";
 };
 

@@ -141,6 +141,8 @@ constexpr int64_t kMaxAuditBatchWaitMs = 60'000;
 // Each kept bank connection is a socket here and, on the bank role, a server
 // thread held while it is idle.
 constexpr int64_t kMaxBankPoolSize = 1024;
+// The mock bank's server threads: a thread each, so within what one process runs.
+constexpr int64_t kMaxBankServerThreads = 4096;
 
 const std::vector<Field>& Fields() {
   static const std::vector<Field> fields = [] {
@@ -311,6 +313,8 @@ const std::vector<Field>& Fields() {
     f.push_back(
         Int("bank", "request_timeout_ms", &C::bank, &BankConfig::request_timeout_ms, 1, kMaxMs));
     f.push_back(Int("bank", "pool_size", &C::bank, &BankConfig::pool_size, 0, kMaxBankPoolSize));
+    f.push_back(Int("bank", "server_threads", &C::bank, &BankConfig::server_threads, 1,
+                    kMaxBankServerThreads));
     f.push_back(Str("bank", "book_path", &C::bank, &BankConfig::book_path));
     // audit
     f.push_back(Str("audit", "group_id", &C::audit, &AuditConfig::group_id));

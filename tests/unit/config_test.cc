@@ -72,6 +72,21 @@ TEST_SUITE("unit.config") {
     CHECK_FALSE(LoadConfig({negative.path()}).ok());
   }
 
+  TEST_CASE("bank.server_threads: 256 by default, at least one, bounded above") {
+    auto defaults = LoadConfig({});
+    REQUIRE(defaults.ok());
+    CHECK(defaults->bank.server_threads == 256);
+    TempYaml more("bank:\n  server_threads: 1024\n");
+    auto config = LoadConfig({more.path()});
+    REQUIRE(config.ok());
+    CHECK(config->bank.server_threads == 1024);
+    TempYaml none("bank:\n  server_threads: 0\n");
+    CHECK(LoadConfig({none.path()}).status().message().find("bank.server_threads") !=
+          std::string::npos);
+    TempYaml over("bank:\n  server_threads: 4097\n");
+    CHECK_FALSE(LoadConfig({over.path()}).ok());
+  }
+
   TEST_CASE("an unknown key is an error naming the key and file:line") {
     TempYaml yaml("kafka:\n  brokers: x:1\n  bogus: 3\n");
     auto config = LoadConfig({yaml.path()});

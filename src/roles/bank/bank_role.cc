@@ -89,7 +89,8 @@ int RunBank(const RoleContext& context) {
   }
   const size_t replayed = (*book)->All().size();
   SimulatedBank bank(config, std::move(*book));
-  HttpServer http({config.listen_host, static_cast<int>(config.port), 256});
+  HttpServer http(
+      {config.listen_host, static_cast<int>(config.port), static_cast<int>(config.server_threads)});
   AddRoutes(http, bank, config);
   if (Status s = http.Start(); !s.ok()) {
     spdlog::error("bank: {}", s.ToString());
