@@ -8,13 +8,11 @@
 // `<bookingId>#<v>` into `booking_claims`, carrying the change: the one
 // insert that succeeds is the one winner, and the claim is the commit point.
 // The winner then writes the change onto the booking's document (by _id and
-// version). A caller that loses the insert reads the winning claims past the
-// document's version and writes them down (the winner may have died between
-// its insert and its write), so a won transition is never stranded: Get
-// answers the document, which the next conflicting transition brings up to
-// date. Claims are immutable and chain version by version. They are only
-// read on a conflict, so their number costs nothing on the happy path
-// (FerretDB finds a missing _id by a scan).
+// version): at once, or (kWriteDownAtEnd, mongo.write_down: at-end) with the
+// change that ends the booking, in one update. Get and GetMany follow the
+// claims past the document's version and write them down (kReadsClaims), so a
+// won transition is never stranded, whether its winner deferred its write or
+// died before it. Claims are immutable and chain version by version.
 //
 // With `mongo.ledger_shards` = k > 1 the documents live in `bookings_00` ..
 // `bookings_<k-1>`, chosen by a stable hash of the bookingId: one booking is
