@@ -44,8 +44,10 @@ DIR=$(mktemp -d /tmp/wanderluxe-$RUN.XXXX)
 BANK_PORT=${BANK_PORT:-18090}
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
 AUDIT_ADMIN_PORT=${AUDIT_ADMIN_PORT:-18082}
+PROCESSOR_ADMIN_PORT=${PROCESSOR_ADMIN_PORT:-18081}
 sets=(--set kafka.requests_topic=$RUN.requests --set kafka.outcomes_topic=$RUN.outcomes
-      --set kafka.dlq_topic=$RUN.dlq --set processor.group_id=$RUN --set processor.admin_port=0
+      --set kafka.dlq_topic=$RUN.dlq --set processor.group_id=$RUN
+      --set processor.admin_port=$PROCESSOR_ADMIN_PORT
       --set mongo.database=$RUN --set bank.mode=http --set bank.port=$BANK_PORT
       --set bank.url=http://127.0.0.1:$BANK_PORT --set bank.book_path=$DIR/charges.jsonl
       --set bank.latency_ms=$BANK_LATENCY_MS --set bank.decline_pct=$DECLINE_PCT
@@ -71,7 +73,7 @@ wait_http() {  # url: up to 30 s for the role to answer
 
 # A port still held (by an earlier run's role) would let this run's checks
 # talk to that run's bank or gateway: refuse to start instead.
-for port in $BANK_PORT $GATEWAY_PORT $AUDIT_ADMIN_PORT; do
+for port in $BANK_PORT $GATEWAY_PORT $AUDIT_ADMIN_PORT $PROCESSOR_ADMIN_PORT; do
   if ss -ltnH "sport = :$port" | grep -q .; then
     echo "port $port is in use (an earlier run still going?): $(ss -ltnpH "sport = :$port")" >&2
     exit 1
@@ -84,6 +86,16 @@ for role in bank processor audit gateway; do
 done
 wait_http "http://127.0.0.1:$BANK_PORT/healthz"
 wait_http "http://127.0.0.1:$GATEWAY_PORT/readyz"
+# A flash sale meets a processor already running: the herd starts once it
+# owns the requests topic's partitions, so its start-up is not in the figures.
+for _ in $(seq 300); do
+  curl -fs "http://127.0.0.1:$PROCESSOR_ADMIN_PORT/metrics" 2>/dev/null |
+    grep -q '^processor_assigned_partitions [1-9]' && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$PROCESSOR_ADMIN_PORT/metrics" |
+  grep -q '^processor_assigned_partitions [1-9]' ||
+  { echo "the processor owns no partition after 30 s; logs in $DIR" >&2; exit 1; }
 for pid in "${pids[@]}"; do
   kill -0 "$pid" 2>/dev/null || { echo "a role exited at start; logs in $DIR" >&2; exit 1; }
 done

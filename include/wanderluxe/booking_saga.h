@@ -24,14 +24,16 @@
 //
 // Thread safety: one BookingSaga may drive any number of bookings from any
 // number of threads at once. Its only state is the queue of waiters handed
-// a unit and not yet driven (behind handed_over_mu_, never held across a
-// port call); a booking's state lives in the ledger.
+// a unit and not yet driven, and who lends drivers for it (behind
+// handed_over_mu_, never held across a port call or the lender); a
+// booking's state lives in the ledger.
 #ifndef WANDERLUXE_BOOKING_SAGA_H_
 #define WANDERLUXE_BOOKING_SAGA_H_
 
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "wanderluxe/booking_event.h"
@@ -138,6 +140,20 @@ class BookingSaga {
   // attempt to give the lease back, so that its next driver need not wait
   // for it to lapse. A record moved since is left as it is.
   void HandBackAdmitted(BookingRecord record, const std::string& driver);
+
+  // Drivers lent for the handed-over queue. A sale of the last unit turns the
+  // whole waitlist away at once (up to `saga.waitlist_max` bookings), and the
+  // call that queued them would end them one after another; the processor
+  // lends idle workers instead. `lend(waiting)` is called, outside every
+  // lock, by a call that just queued `waiting` > 1 bookings; each thread it
+  // lends calls DriveHandedOver. Without a lender the queuing call drives
+  // them all, as it always finishes what is left. Call before the first
+  // drive; LendDrivers({}) takes the lender back.
+  void LendDrivers(std::function<void(size_t waiting)> lend) EXCLUDES(handed_over_mu_);
+  // Drives the bookings in the handed-over queue until none is left (or
+  // `stop`); any number of threads may share the queue. A booking left by
+  // `stop` is the reconciler's.
+  void DriveHandedOver(const std::atomic<bool>& stop) EXCLUDES(handed_over_mu_);
   // The outcome event of a terminal record, ready to publish.
   OutgoingEvent OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
                                const std::string& trace_id) const;
@@ -198,12 +214,10 @@ class BookingSaga {
   // followed by driving that booking (QueueHandOver).
   Status GiveBack(const std::string& property_id, const std::string& booking_id,
                   const std::atomic<bool>& stop, bool bounded = false);
-  // A WAITLISTED booking whose place in Redis just changed (handed a unit, or
-  // turned away) is to be driven: queued in handed_over_.
-  void QueueHandOver(const std::string& booking_id);
-  // Drives the bookings in handed_over_ until none is left (or `stop`).
-  // Every public call that may hand a unit over ends with it.
-  void DriveHandedOver(const std::atomic<bool>& stop);
+  // WAITLISTED bookings whose place in Redis just changed (handed a unit, or
+  // turned away) are to be driven: queued in handed_over_. Every public call
+  // that may hand a unit over ends with DriveHandedOver.
+  void QueueHandOvers(const std::vector<std::string>& booking_ids) EXCLUDES(handed_over_mu_);
   // Drives one handed-over booking. One not yet in the ledger is left to its
   // own admission, which checks the waitlist after its insert.
   void DriveWaiter(const std::string& booking_id, const std::atomic<bool>& stop);
@@ -281,6 +295,7 @@ class BookingSaga {
   // waitlist never deepens the stack.
   Mutex handed_over_mu_;
   std::deque<std::string> handed_over_ GUARDED_BY(handed_over_mu_);
+  std::function<void(size_t)> lend_drivers_ GUARDED_BY(handed_over_mu_);
 };
 
 }  // namespace wanderluxe

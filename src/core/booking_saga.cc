@@ -206,7 +206,7 @@ Status BookingSaga::GiveBackStray(const BookingRequest& r, const std::string& re
     spdlog::warn("booking {}: released a stray hold on {} (the booking, recorded for {}, has none)",
                  r.booking_id, r.property_id, recorded_property);
   }
-  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOvers({released->handed_to});
   return Status::Ok();
 }
 
@@ -316,13 +316,25 @@ Status BookingSaga::GiveBack(const std::string& property_id, const std::string& 
   auto released =
       bounded ? RetryBounded("release", release, stop) : Retry("release", release, stop);
   if (!released.ok()) return released.status();
-  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOvers({released->handed_to});
   return Status::Ok();
 }
 
-void BookingSaga::QueueHandOver(const std::string& booking_id) {
+void BookingSaga::QueueHandOvers(const std::vector<std::string>& booking_ids) {
+  std::function<void(size_t)> lend;
+  size_t waiting = 0;
+  {
+    MutexLock lock(&handed_over_mu_);
+    handed_over_.insert(handed_over_.end(), booking_ids.begin(), booking_ids.end());
+    waiting = handed_over_.size();
+    lend = lend_drivers_;
+  }
+  if (lend && booking_ids.size() > 1) lend(waiting);
+}
+
+void BookingSaga::LendDrivers(std::function<void(size_t waiting)> lend) {
   MutexLock lock(&handed_over_mu_);
-  handed_over_.push_back(booking_id);
+  lend_drivers_ = std::move(lend);
 }
 
 void BookingSaga::DriveHandedOver(const std::atomic<bool>& stop) {
@@ -569,7 +581,7 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
     Status s = Decide(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
                       "charge " + record.transaction_id, stop);
     // The last unit is sold: those still waiting are told SOLD_OUT now.
-    for (const std::string& id : confirmed->turned_away) QueueHandOver(id);
+    QueueHandOvers(confirmed->turned_away);
     return s;
   }
   if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
@@ -649,7 +661,7 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   // kNoUnitIdleWhileWaiting: the unit went to the head of the waitlist; that
   // booking pays next. Should this driver stop first, the reconciler finds
   // the waiter holding a unit and goes on.
-  if (!released->handed_to.empty()) QueueHandOver(released->handed_to);
+  if (!released->handed_to.empty()) QueueHandOvers({released->handed_to});
   return s;
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fakes/admit_batch.h"
@@ -107,6 +108,38 @@ TEST_SUITE("unit.waitlist") {
     CHECK(levels.sold == 1);
     CHECK(levels.waiting == 0);
     CHECK(f.bank.Captured() == 1);
+  }
+
+  TEST_CASE("two actors and more: lent drivers end a turned-away waitlist beside the seller") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    constexpr int kWaiters = 10;  // all kRoomy lets one unit have
+    for (int i = 0; i < kWaiters; ++i) f.Run("w" + std::to_string(i));
+    BookingRecord seller =
+        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(f.ledger.Insert(seller).ok());
+    // The processor's lender: threads that share the queue with the seller.
+    std::vector<size_t> asked;
+    std::vector<std::thread> lent;
+    f.saga.LendDrivers([&](size_t waiting) {
+      asked.push_back(waiting);
+      for (int t = 0; t < 4; ++t) lent.emplace_back([&] { f.saga.DriveHandedOver(f.stop); });
+    });
+    auto sold = f.saga.DriveRecord(f.ledger.at("seller"), f.stop);
+    for (auto& t : lent) t.join();
+    REQUIRE_MESSAGE(sold.ok(), sold.status().ToString());
+    CHECK(sold->status == BookingStatus::kConfirmed);
+    CHECK(asked == std::vector<size_t>{kWaiters});  // one call, for the whole list
+    for (int i = 0; i < kWaiters; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      CHECK(f.ledger.at(id).status == BookingStatus::kSoldOut);
+      // Each told once: no two drivers ended the same waiter twice.
+      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+    CHECK(f.Levels().waiting == 0);
+    f.saga.LendDrivers({});
   }
 
   TEST_CASE("a waiter whose payment fails hands its unit on down the line, without recursion") {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "wanderluxe/check.h"
 
 namespace wanderluxe {
@@ -50,6 +52,8 @@ BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
       batched_events_(
           metrics.GetCounter("processor_batched_events_total", "events admitted in batches")),
       in_flight_(metrics.GetGauge("processor_in_flight", "sagas running now")),
+      assigned_(metrics.GetGauge("processor_assigned_partitions",
+                                 "partitions of the requests topic this processor owns")),
       dead_lettered_(metrics.GetCounter("processor_dead_lettered_total",
                                         "poison events sent to the dead-letter topic")),
       pauses_(metrics.GetCounter("processor_pauses_total",
@@ -57,9 +61,11 @@ BookingProcessor::BookingProcessor(ProcessorOptions options, BookingSaga& saga,
       revoke_seconds_(metrics.GetHistogram("processor_revoke_seconds",
                                            "time a revoke waited for its partitions' sagas")) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  saga_.LendDrivers([this](size_t waiting) { LendWorkers(waiting); });
 }
 
 BookingProcessor::~BookingProcessor() {
+  saga_.LendDrivers({});
   saga_stop_ = true;
   workers_exit_ = true;
   work_cv_.SignalAll();
@@ -320,6 +326,17 @@ void BookingProcessor::Work() {
       RunBatch(task);
       continue;
     }
+    if (task.hand_overs) {
+      in_flight_->Set(++running_);
+      mu_.Unlock();
+      saga_.DriveHandedOver(saga_stop_);
+      mu_.Lock();
+      in_flight_->Set(--running_);
+      --lent_;
+      idle_cv_.SignalAll();
+      mu_.Unlock();
+      continue;
+    }
     // kOneBookingAtATime: a booking's events take turns in its lane.
     const std::string booking_id = task.poison.empty() ? task.event.request.booking_id : "";
     if (!booking_id.empty()) {
@@ -396,6 +413,22 @@ bool BookingProcessor::Execute(const Task& task) {
                  parked.ToString());
     if (!SleepUnlessStopped(backoff.Next(), saga_stop_)) return false;
   }
+}
+
+void BookingProcessor::LendWorkers(size_t waiting) {
+  MutexLock lock(&mu_);
+  const size_t most =
+      std::min({waiting, kMaxLentWorkers, static_cast<size_t>(std::max(options_.workers / 2, 1))});
+  // Not bound to a partition or an offset: the queue's bookings are
+  // WAITLISTED, which any number of drivers may move at once, and one left
+  // when the process stops is the reconciler's.
+  for (; lent_ < most; ++lent_) {
+    Task task{};
+    task.hand_overs = true;
+    queue_.push_back(std::move(task));
+  }
+  queue_depth_->Set(static_cast<int64_t>(queue_.size() + waiting_));
+  work_cv_.SignalAll();
 }
 
 void BookingProcessor::PassLaneOn(const std::string& booking_id) {
@@ -512,6 +545,7 @@ void BookingProcessor::OnAssigned(const std::vector<TopicPartition>& partitions)
     state.read_at = Clock::now();
   }
   assignment_changed_ = true;
+  assigned_->Set(static_cast<int64_t>(partitions_.size()));
   spdlog::info("assigned {} partitions (now {})", partitions.size(), partitions_.size());
 }
 
@@ -536,6 +570,7 @@ void BookingProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) 
   CommitWatermarks(partitions);  // what finished, including during the wait
   mu_.Lock();
   for (const auto& tp : partitions) partitions_.erase(tp);
+  assigned_->Set(static_cast<int64_t>(partitions_.size()));
   mu_.Unlock();
   const double waited = std::chrono::duration<double>(Clock::now() - start).count();
   revoke_seconds_->Observe(waited);

@@ -60,6 +60,10 @@ namespace wanderluxe {
 
 // The processor's knobs, only ever built from the config (its defaults are
 // the config's): one options type, one set of defaults.
+// Workers lent at once to end a waitlist the last sale turned away: enough
+// to keep the ledger busy, few enough that events still find workers.
+inline constexpr size_t kMaxLentWorkers = 32;
+
 struct ProcessorOptions {
   std::string requests_topic;
   std::string dlq_topic;
@@ -119,6 +123,8 @@ class BookingProcessor final : public RebalanceListener {
     std::string driver;
     // Not an event: admit the waiting events of this partition (`raw` names it).
     bool batch = false;
+    // Not an event: a worker lent to drive the saga's handed-over bookings.
+    bool hand_overs = false;
   };
   // One assigned partition. `epoch` names the assignment: work dispatched
   // under another epoch is never counted here. kWatermark: `committed` never
@@ -155,6 +161,9 @@ class BookingProcessor final : public RebalanceListener {
   void Work();
   // Runs one task on a worker (mu_ not held); true when its offset is done.
   bool Execute(const Task& task);
+  // The saga's lender (BookingSaga::LendDrivers): queues hand_overs tasks,
+  // at most kMaxLentWorkers and half the pool at once.
+  void LendWorkers(size_t waiting) EXCLUDES(mu_);
   // After a booking's event finished: its next waiting event runs next.
   void PassLaneOn(const std::string& booking_id) REQUIRES(mu_);
   // True once the dead letter is durable; false only when shutting down.
@@ -182,6 +191,7 @@ class BookingProcessor final : public RebalanceListener {
   std::map<std::string, std::deque<Task>> waiting_by_booking_ GUARDED_BY(mu_);
   uint64_t next_epoch_ GUARDED_BY(mu_) = 1;
   int running_ GUARDED_BY(mu_) = 0;
+  size_t lent_ GUARDED_BY(mu_) = 0;     // hand_overs tasks queued or running
   int publishing_ GUARDED_BY(mu_) = 0;  // sold-out outcomes not yet answered
   size_t waiting_ GUARDED_BY(mu_) = 0;  // events waiting for a batch, all partitions
   // Every owned partition is paused while true (kPauseFollowsQueue). Written
@@ -196,6 +206,7 @@ class BookingProcessor final : public RebalanceListener {
   Counter* batches_total_;
   Counter* batched_events_;
   Gauge* in_flight_;
+  Gauge* assigned_;
   Counter* dead_lettered_;
   Counter* pauses_;
   Histogram* revoke_seconds_;
