@@ -88,14 +88,15 @@ wait_http "http://127.0.0.1:$BANK_PORT/healthz"
 wait_http "http://127.0.0.1:$GATEWAY_PORT/readyz"
 # A flash sale meets a processor already running: the herd starts once it
 # owns the requests topic's partitions, so its start-up is not in the figures.
-for _ in $(seq 300); do
-  curl -fs "http://127.0.0.1:$PROCESSOR_ADMIN_PORT/metrics" 2>/dev/null |
-    grep -q '^processor_assigned_partitions [1-9]' && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$PROCESSOR_ADMIN_PORT/metrics" |
-  grep -q '^processor_assigned_partitions [1-9]' ||
-  { echo "the processor owns no partition after 30 s; logs in $DIR" >&2; exit 1; }
+# (The metrics are read whole first: `curl | grep -q` under pipefail fails
+# when grep's early exit cuts curl off.)
+owns_partitions() {
+  local metrics
+  metrics=$(curl -fs "http://127.0.0.1:$PROCESSOR_ADMIN_PORT/metrics" 2>/dev/null) || return 1
+  grep -q '^processor_assigned_partitions [1-9]' <<< "$metrics"
+}
+for _ in $(seq 300); do owns_partitions && break; sleep 0.1; done
+owns_partitions || { echo "the processor owns no partition after 30 s; logs in $DIR" >&2; exit 1; }
 for pid in "${pids[@]}"; do
   kill -0 "$pid" 2>/dev/null || { echo "a role exited at start; logs in $DIR" >&2; exit 1; }
 done
