@@ -31,6 +31,9 @@ struct InventoryFixture {
         {"SET", KeysFor(config.redis.property_tag, property).available, std::to_string(units)});
     REQUIRE(r.ok());
   }
+  void SetRaw(const std::string& key, const std::string& value) {
+    REQUIRE(redis->Command({"SET", key, value}).ok());
+  }
   void SellOne(const std::string& booking) {
     REQUIRE(inventory->Reserve(property, booking).value() == ReserveOutcome::kReserved);
     REQUIRE(inventory->Confirm(property, booking).value() == ConfirmOutcome::kConfirmed);
@@ -82,6 +85,37 @@ TEST_SUITE("integration.inventory") {
     SellOne("b-2");
     SellOne("b-3");
     CHECK(inventory->Reserve(property, "b-4").value() == ReserveOutcome::kSoldOut);
+  }
+
+  TEST_CASE_FIXTURE(InventoryFixture,
+                    "a hand-set stock that is not a canonical integer is refused, naming its key") {
+    const InventoryKeys keys = KeysFor(config.redis.property_tag, property);
+    for (const std::string bad : {"5.0", " 5", "5 ", "05", "5e0", "+5", "five"}) {
+      CAPTURE(bad);
+      SetRaw(keys.available, bad);
+      auto reserved = inventory->Reserve(property, "b-bad");
+      REQUIRE_FALSE(reserved.ok());
+      CHECK(reserved.status().message().find(keys.available) != std::string::npos);
+      CHECK(reserved.status().message().find("not an integer") != std::string::npos);
+      // Refused before any write: nothing held, no total guessed from it.
+      auto holds = redis->Command({"HLEN", keys.holds});
+      REQUIRE(holds.ok());
+      CHECK(holds->integer == 0);
+      auto total = redis->Command({"EXISTS", keys.total});
+      REQUIRE(total.ok());
+      CHECK(total->integer == 0);
+      // The levels (what verify reads) refuse it too, naming the key.
+      auto levels = inventory->Levels(property);
+      REQUIRE_FALSE(levels.ok());
+      CHECK(levels.status().message().find(keys.available) != std::string::npos);
+    }
+    SetRaw(keys.available, "5");
+    SetRaw(keys.total, "9.2e18");
+    auto reserved = inventory->Reserve(property, "b-bad");
+    REQUIRE_FALSE(reserved.ok());
+    CHECK(reserved.status().message().find(keys.total) != std::string::npos);
+    auto levels = inventory->Levels(property);
+    CHECK_FALSE(levels.ok());  // was read as 9
   }
 
   TEST_CASE_FIXTURE(InventoryFixture, "verify fails a property whose total it would guess") {

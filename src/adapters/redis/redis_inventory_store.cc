@@ -1,5 +1,7 @@
 #include "adapters/redis/redis_inventory_store.h"
 
+#include <charconv>
+
 #include <spdlog/spdlog.h>
 
 #include "wanderluxe/ids.h"
@@ -20,7 +22,18 @@ namespace {
 // still fail), the booking waits in arrival order (score: arrival in Unix ms,
 // kept strictly increasing) instead of being refused, while there is room.
 const RedisScript kReserveBatch{"inventory-reserve-batch", R"(
+-- Stock is set by hand too (redis-cli): a value DECR would refuse, or that
+-- Lua would read as another number, is refused before any write, naming it.
+local function refuse_unless_integer(key, value)
+  if value and value ~= '0' and not string.match(value, '^%-?[1-9]%d*$') then
+    return redis.error_reply(key .. ' holds "' .. value ..
+      '", not an integer: set it with `wanderluxe seed`')
+  end
+end
 local available = redis.call('GET', KEYS[1])
+local refused = refuse_unless_integer(KEYS[1], available)
+  or refuse_unless_integer(KEYS[4], redis.call('GET', KEYS[4]))
+if refused then return refused end
 local held = redis.call('HLEN', KEYS[2])
 local out = held + redis.call('HLEN', KEYS[3])
 local total = nil
@@ -34,7 +47,6 @@ for i = 5, #ARGV do
   elseif rank then answer = 'waitlisted:' .. (rank + 1)
   elseif not available then answer = 'unknown'
   else
-    if not tonumber(available) then return redis.error_reply('inventory is not an integer') end
     available = tonumber(available)
     if not total then
       total = tonumber(redis.call('GET', KEYS[4]) or '')
@@ -154,13 +166,20 @@ redis.call('SET', KEYS[4], units)
 return answer
 )"};
 
+// A count as Redis stores it: the canonical decimal form INCR and DECR
+// accept, nothing else ("5.0", " 5", "05" and "9.2e18" are refused).
 Result<int64_t> ParseCount(const RedisReply& r, const std::string& what) {
   if (r.type == RedisReply::Type::kInteger) return r.integer;
-  try {
-    return std::stoll(r.text);
-  } catch (const std::exception&) {
-    return Status::Internal(what + " is not an integer: '" + r.text + "'");
+  const std::string& t = r.text;
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), value);
+  const bool canonical =
+      error == std::errc() && end == t.data() + t.size() && std::to_string(value) == t;
+  if (!canonical) {
+    return Status::Internal(what + " holds \"" + t +
+                            "\", not an integer: set it with `wanderluxe seed`");
   }
+  return value;
 }
 
 }  // namespace
