@@ -83,6 +83,7 @@ struct AuditFixture {
     std::set<std::string> ids;
     if (!std::filesystem::exists(dir)) return {0, 0};
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() != ".jsonl") continue;  // the sink's lock file
       std::ifstream in(entry.path());
       for (std::string line; std::getline(in, line);) {
         ++lines;

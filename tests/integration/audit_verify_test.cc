@@ -138,8 +138,12 @@ TEST_SUITE("integration.audit_verify") {
     // A line written again behind the sink's back, as a sink without the
     // eventId check did for an event published twice.
     {
-      std::ofstream out(std::filesystem::directory_iterator(p.config.audit.dir)->path(),
-                        std::ios::app);
+      std::filesystem::path day_file;
+      for (const auto& entry : std::filesystem::directory_iterator(p.config.audit.dir)) {
+        if (entry.path().extension() == ".jsonl") day_file = entry.path();  // not the lock file
+      }
+      REQUIRE_FALSE(day_file.empty());
+      std::ofstream out(day_file, std::ios::app);
       out << records[3].ToJson() << "\n";
     }
     const InvariantResult twice = checker.AwaitAudit({p.property}, seconds(0));

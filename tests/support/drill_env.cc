@@ -454,7 +454,9 @@ DrillEnv::AuditFiles DrillEnv::ReadAuditFiles() const {
   const std::filesystem::path dir = config_.audit.dir;
   if (!std::filesystem::exists(dir)) return out;
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".jsonl") files.push_back(entry.path());  // not the lock file
+  }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);

@@ -1,6 +1,7 @@
 #include "adapters/file/file_archive.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,13 +123,30 @@ Result<std::unique_ptr<FileArchive>> FileArchive::Open(const std::string& dir,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::Unavailable("audit dir " + dir + ": " + ec.message());
+  // One writer per directory: two would each trust marks the other moves.
+  // The lock is the kernel's, so a killed writer's lock goes with it.
+  const std::string lock_path = dir + "/" + kArchiveLockFile;
+  const int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd < 0) return Errno("open " + lock_path);
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const bool held = errno == EWOULDBLOCK;
+    Status s = held ? Status::FailedPrecondition(
+                          "audit dir " + dir +
+                          " is archived by another process (it holds " + lock_path +
+                          "): one audit process per directory")
+                    : Errno("lock " + lock_path);
+    close(lock_fd);
+    return s;
+  }
   std::unique_ptr<FileArchive> archive(new FileArchive(dir, memory));
+  archive->lock_fd_ = lock_fd;
   if (Status s = archive->Scan(); !s.ok()) return s;
   return archive;
 }
 
 FileArchive::~FileArchive() {
   if (fd_ >= 0) close(fd_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
 }
 
 Status FileArchive::Scan() {
@@ -197,9 +215,20 @@ Result<int> FileArchive::FileFor(const std::string& day) {
   if (day == open_day_ && fd_ >= 0) return fd_;
   if (fd_ >= 0) close(fd_);
   const std::string path = dir_ + "/events-" + day + ".jsonl";
+  const bool existed = access(path.c_str(), F_OK) == 0;
   fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) return Errno("open " + path);
   open_day_ = day;
+  // A new file's name is durable only once its directory is: without this,
+  // power lost after the first fdatasync could drop the whole day's file.
+  if (!existed) {
+    if (Status s = SyncFile(dir_); !s.ok()) {
+      close(fd_);
+      fd_ = -1;
+      open_day_.clear();
+      return s;
+    }
+  }
   return fd_;
 }
 

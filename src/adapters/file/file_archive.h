@@ -32,6 +32,11 @@
 // cut off at start, and every file the sink reads its marks from is synced
 // first, so what counts as on file is durable.
 //
+// One sink writes a directory at a time: Open takes an exclusive lock on
+// `<dir>/.lock` (flock, released when the sink closes or its process dies)
+// and refuses a directory another process holds. A day's file is created
+// with its directory synced, so a synced line never loses its file's name.
+//
 // Assumes what the audit role guarantees: a partition is never rewound below
 // the first offset the files hold of its incarnation (the group starts at the
 // earliest offset), and received days never go backwards.
@@ -51,6 +56,9 @@
 #include "wanderluxe/ports/archive_sink.h"
 
 namespace wanderluxe {
+
+// In the archive's directory: locked by the one sink that writes there.
+inline constexpr const char* kArchiveLockFile = ".lock";
 
 // How many archive ids a partition keeps in memory.
 struct FileArchiveMemory {
@@ -126,6 +134,7 @@ class FileArchive final : public ArchiveSink {
   bool stale_ = false;  // a write failed: read the marks back from the files
   std::string open_day_;
   int fd_ = -1;
+  int lock_fd_ = -1;  // holds kArchiveLockFile's lock for the sink's life
 };
 
 }  // namespace wanderluxe
