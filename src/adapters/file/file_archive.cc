@@ -130,10 +130,9 @@ Result<std::unique_ptr<FileArchive>> FileArchive::Open(const std::string& dir,
   if (lock_fd < 0) return Errno("open " + lock_path);
   if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     const bool held = errno == EWOULDBLOCK;
-    Status s = held ? Status::FailedPrecondition(
-                          "audit dir " + dir +
-                          " is archived by another process (it holds " + lock_path +
-                          "): one audit process per directory")
+    Status s = held ? Status::FailedPrecondition("audit dir " + dir +
+                                                 " is archived by another process (it holds " +
+                                                 lock_path + "): one audit process per directory")
                     : Errno("lock " + lock_path);
     close(lock_fd);
     return s;
