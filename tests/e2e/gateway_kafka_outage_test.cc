@@ -17,6 +17,7 @@
 #include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "roles/gateway/gateway_server.h"
+#include "support/build_paths.h"
 #include "support/child_process.h"
 #include "support/servers.h"
 
@@ -35,7 +36,7 @@ class PrivateKafka {
   void Run(const std::string& verb) {
     const std::string command = "WANDERLUXE_STACK_DIR=" + dir_ +
                                 " WL_KAFKA_PORT=19192 WL_KAFKA_CONTROLLER_PORT=19193 " +
-                                WANDERLUXE_SOURCE_DIR + "/scripts/stack " + verb + " kafka";
+                                testing::SourceDir() + "/scripts/stack " + verb + " kafka";
     REQUIRE_MESSAGE(std::system(command.c_str()) == 0, command);
   }
   static std::string Brokers() { return "127.0.0.1:19192"; }

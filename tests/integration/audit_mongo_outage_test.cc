@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "adapters/mongo/mongo_archive.h"
+#include "support/build_paths.h"
 #include "support/child_process.h"
 #include "support/servers.h"
 #include "wanderluxe/audit_archiver.h"
@@ -45,7 +46,7 @@ class PrivateFerretDb {
     const std::string command =
         "WANDERLUXE_STACK_DIR=" + dir_ + " WL_PG_PORT=" + std::to_string(pg_port_) +
         " WL_MONGO_PORT=" + std::to_string(mongo_port_) +
-        " WL_FERRETDB_DEBUG_PORT=" + std::to_string(debug_port_) + " " + WANDERLUXE_SOURCE_DIR +
+        " WL_FERRETDB_DEBUG_PORT=" + std::to_string(debug_port_) + " " + testing::SourceDir() +
         "/scripts/stack " + verb + " >>" + dir_ + ".stack.log 2>&1";
     return std::system(command.c_str()) == 0;
   }

@@ -7,12 +7,15 @@
 
 #include <ctime>
 
+#include "support/build_paths.h"
+
 namespace wanderluxe::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& log_path,
                            const std::map<std::string, std::string>& env) {
   std::vector<char*> argv;
-  std::string binary = WANDERLUXE_BINARY;
+  std::string binary = BinaryPath();
+  const std::string& source_dir = SourceDir();  // read before fork: the child only uses it
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -24,7 +27,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::stri
       dup2(fd, 1);
       dup2(fd, 2);
     }
-    chdir(WANDERLUXE_SOURCE_DIR);
+    chdir(source_dir.c_str());
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     // The child must not inherit the test's blocked signal mask.
     sigset_t none;

@@ -15,7 +15,7 @@ namespace wanderluxe::testing {
 
 class ChildProcess {
  public:
-  // Starts WANDERLUXE_BINARY with `args`; stdout and stderr go to `log_path`.
+  // Starts the built `wanderluxe` (BinaryPath) with `args`; stdout and stderr go to `log_path`.
   // `env` is added to the child's environment (secrets: never on its command line).
   ChildProcess(const std::vector<std::string>& args, const std::string& log_path,
                const std::map<std::string, std::string>& env = {});

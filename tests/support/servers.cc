@@ -10,11 +10,13 @@
 #include <chrono>
 #include <random>
 
+#include "support/build_paths.h"
+
 namespace wanderluxe::testing {
 
 Config LiveConfig(const std::vector<std::string>& sets) {
-  auto config = LoadConfig({std::string(WANDERLUXE_SOURCE_DIR) + "/config/wanderluxe.yaml",
-                            WanderluxeEnvironment(), sets});
+  auto config =
+      LoadConfig({SourceDir() + "/config/wanderluxe.yaml", WanderluxeEnvironment(), sets});
   REQUIRE_MESSAGE(config.ok(), config.status().ToString());
   return *config;
 }

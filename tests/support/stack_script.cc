@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/build_paths.h"
 #include "support/child_process.h"
 
 namespace wanderluxe::testing {
@@ -45,7 +46,7 @@ std::optional<std::string> StackScript::Output(const std::vector<std::string>& a
 
 bool StackScript::Execute(const std::vector<std::string>& args, const std::string& stdout_path,
                           std::chrono::seconds timeout) const {
-  const std::string script = std::string(WANDERLUXE_SOURCE_DIR) + "/scripts/stack";
+  const std::string script = SourceDir() + "/scripts/stack";
   const std::string log = dir_ + "/stack.log";
   std::vector<std::string> words = {"bash", script};
   words.insert(words.end(), args.begin(), args.end());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/build_paths.h"
 #include "wanderluxe/config.h"
 
 namespace wanderluxe {
@@ -38,7 +39,7 @@ TEST_SUITE("unit.config") {
 
   TEST_CASE("the shipped configs are valid") {
     for (const char* file : {"config/wanderluxe.yaml", "config/docker.yaml"}) {
-      auto config = LoadConfig({std::string(WANDERLUXE_SOURCE_DIR) + "/" + file});
+      auto config = LoadConfig({testing::SourceDir() + "/" + file});
       CHECK_MESSAGE(config.ok(), file, ": ", config.status().ToString());
     }
   }
