@@ -48,7 +48,9 @@ TEST_SUITE("integration.secrets") {
         {"audit", "audit archiving"},
         {"gateway", "gateway listening"},
         {"processor", "processor consuming"}};
-    for (const auto& [role, up_line] : roles) {
+    for (const auto& entry : roles) {
+      // Named copies: clang 14 lambdas cannot capture structured bindings.
+      const std::string role = entry.first, up_line = entry.second;
       CAPTURE(role);
       const std::string log = dir + "/" + role + ".log";
       testing::ChildProcess child(
