@@ -141,7 +141,9 @@ struct GatewayConfig {
   int64_t io_threads = 2;
   int64_t blocking_threads = 8;
   int64_t max_connections = 20'000;  // past it a new connection is closed at once
-  int64_t backlog = 4096;            // listen(); the kernel caps it at somaxconn
+  // Per peer address; 0: no bound (one address may be a whole NAT's guests).
+  int64_t max_connections_per_address = 0;
+  int64_t backlog = 4096;  // listen(); the kernel caps it at somaxconn
   int64_t max_header_bytes = 8 * 1024;
   int64_t max_body_bytes = 16 * 1024;
   // From a request's first byte to the end of its headers: a slow client is cut here.
@@ -165,6 +167,16 @@ struct GatewayConfig {
   // past max_waiters waiting at once, a read is answered at once.
   int64_t max_wait_s = 30;
   int64_t max_waiters = 20'000;
+  // Per-client token buckets (RateLimiter): a client is its API client id,
+  // else its address. `*_per_s` requests a second after a burst of
+  // `*_burst`; past it 429 with Retry-After. 0 per second: no limit (the
+  // default: one address may carry a whole NAT's guests, and the benches
+  // send from one). At most rate_limit_clients buckets each.
+  int64_t post_per_s = 0;
+  int64_t post_burst = 20;
+  int64_t get_per_s = 0;
+  int64_t get_burst = 50;
+  int64_t rate_limit_clients = 100'000;
   // No publish timeout of its own: a publish ends with librdkafka's verdict on
   // the message, by LongestPublishMs (kafka.delivery_timeout_ms and friends).
 };

@@ -124,6 +124,7 @@ constexpr int64_t kMaxTtlS = 365LL * 86400;
 // A waiting GET holds a connection and a waiter; an hour is past any guest's patience.
 constexpr int64_t kMaxWaitS = 3600;
 constexpr int64_t kMaxWaiters = 1 << 20;
+constexpr int64_t kMaxRatePerS = 1'000'000;
 constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
 // A merged script call's keys and arguments stay far below Lua's stack limits.
@@ -227,6 +228,8 @@ const std::vector<Field>& Fields() {
         Int("gateway", "blocking_threads", &C::gateway, &GatewayConfig::blocking_threads, 1, 1024));
     f.push_back(Int("gateway", "max_connections", &C::gateway, &GatewayConfig::max_connections, 1,
                     1 << 20));
+    f.push_back(Int("gateway", "max_connections_per_address", &C::gateway,
+                    &GatewayConfig::max_connections_per_address, 0, 1'000'000));
     f.push_back(Int("gateway", "backlog", &C::gateway, &GatewayConfig::backlog, 1, 1 << 16));
     f.push_back(Int("gateway", "max_header_bytes", &C::gateway, &GatewayConfig::max_header_bytes,
                     1024, 1 << 20));
@@ -260,6 +263,16 @@ const std::vector<Field>& Fields() {
         Int("gateway", "max_wait_s", &C::gateway, &GatewayConfig::max_wait_s, 0, kMaxWaitS));
     f.push_back(
         Int("gateway", "max_waiters", &C::gateway, &GatewayConfig::max_waiters, 0, kMaxWaiters));
+    f.push_back(
+        Int("gateway", "post_per_s", &C::gateway, &GatewayConfig::post_per_s, 0, kMaxRatePerS));
+    f.push_back(
+        Int("gateway", "post_burst", &C::gateway, &GatewayConfig::post_burst, 1, kMaxRatePerS));
+    f.push_back(
+        Int("gateway", "get_per_s", &C::gateway, &GatewayConfig::get_per_s, 0, kMaxRatePerS));
+    f.push_back(
+        Int("gateway", "get_burst", &C::gateway, &GatewayConfig::get_burst, 1, kMaxRatePerS));
+    f.push_back(Int("gateway", "rate_limit_clients", &C::gateway,
+                    &GatewayConfig::rate_limit_clients, 1, kMaxWaiters * 16));
     // processor
     f.push_back(Str("processor", "group_id", &C::processor, &ProcessorConfig::group_id));
     f.push_back(Int("processor", "workers", &C::processor, &ProcessorConfig::workers, 1, 10000));

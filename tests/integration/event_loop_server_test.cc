@@ -292,6 +292,27 @@ TEST_SUITE("integration.event_loop_server") {
     CHECK(r.status == 200);
   }
 
+  TEST_CASE("beyond max_connections_per_address one address's next connection is closed") {
+    EventLoopServerOptions options;
+    options.max_connections_per_address = 2;  // every connection here is from 127.0.0.1
+    TestServer s(options);
+    std::vector<std::unique_ptr<RawHttpConnection>> open;
+    for (int i = 0; i < 2; ++i) {
+      open.push_back(std::make_unique<RawHttpConnection>(s.port()));
+      REQUIRE(open.back()->Send(Request("GET", "/healthz")));
+      REQUIRE(open.back()->Read(kBound).status == 200);
+    }
+    RawHttpConnection hog(s.port());
+    hog.Send(Request("GET", "/healthz"));
+    CHECK(hog.WaitClosed(kBound));
+    CHECK(s.server.rejected_by_address() == 1);
+    CHECK(s.server.rejected_connections() == 1);
+    // The address's count goes down as its connections close.
+    open.pop_back();
+    REQUIRE(WaitUntil([&] { return s.server.open_connections() == 1; }, kBound));
+    CHECK(RawHttpExchange(s.port(), Request("GET", "/healthz"), kBound).status == 200);
+  }
+
   TEST_CASE("an async handler answers from another thread") {
     TestServer s;
     auto r = RawHttpExchange(s.port(), Request("GET", "/later"), kBound);

@@ -403,6 +403,40 @@ TEST_SUITE("integration.gateway") {
               .status == 202);
   }
 
+  TEST_CASE("429 past a client's burst, with Retry-After; another client goes on") {
+    LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=key-of-a,key-of-b",
+                    "gateway.post_per_s=1", "gateway.post_burst=2", "gateway.get_per_s=1",
+                    "gateway.get_burst=3"});
+    HttpClient client = gw.Client();
+    const Headers a = {{"Authorization", "Bearer key-of-a"}};
+    const Headers b = {{"Authorization", "Bearer key-of-b"}};
+    auto post = [&](const Headers& who) {
+      return Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")),
+                  "application/json", who);
+    };
+    CHECK(post(a).status == 202);
+    CHECK(post(a).status == 202);
+    const HttpResult refused = post(a);
+    CHECK(refused.status == 429);
+    CHECK(refused.Header("Retry-After") == "1");
+    CHECK(refused.Header("Content-Type") == "application/problem+json");
+    const auto problem = nlohmann::json::parse(refused.body);
+    CHECK(problem["status"] == 429);
+    CHECK(problem["detail"].get<std::string>().find("over its rate") != std::string::npos);
+    CHECK(post(b).status == 202);  // b's bucket is its own
+    // Reads have buckets of their own; a client without a key is its address.
+    for (int i = 0; i < 3; ++i) CHECK(Get(client, "unknown-id", a).status == 404);
+    CHECK(Get(client, "unknown-id", a).status == 429);
+    CHECK(Get(client, "unknown-id", b).status == 404);
+    for (int i = 0; i < 3; ++i) CHECK(Get(client, "unknown-id").status == 401);
+    const HttpResult by_address = Get(client, "unknown-id");
+    CHECK(by_address.status == 429);
+    CHECK(by_address.body.find("address 127.0.0.1") != std::string::npos);
+    CHECK(MetricValue(client,
+                      "gateway_http_requests_total{route=\"POST /api/v1/bookings\","
+                      "status=\"429\"}") == 1);
+  }
+
   TEST_CASE("Kafka unreachable: 503 with Retry-After, and the key is free for a retry") {
     LiveGateway gw({"kafka.brokers=127.0.0.1:1", "kafka.delivery_timeout_ms=1500"});
     HttpClient client = gw.Client();

@@ -31,6 +31,7 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "adapters/http/request_framing.h"
@@ -156,7 +157,11 @@ struct ServerState {
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> open{0};
   std::atomic<int64_t> rejected{0};
+  std::atomic<int64_t> rejected_by_address{0};
   std::atomic<int64_t> cut{0};
+  // Open connections per peer address, when max_connections_per_address bounds them.
+  Mutex by_address_mu;
+  std::unordered_map<std::string, int> open_by_address GUARDED_BY(by_address_mu);
   // Stop waits here for the last connection to close. The counter is atomic;
   // the mutex only orders the wakeup after the wait's check.
   Mutex drain_mu;
@@ -166,7 +171,23 @@ struct ServerState {
     if (observer) observer(route == kNoRoute ? unrouted_label : routes.label(route), status);
   }
 
-  void ConnectionClosed() {
+  // Counts a connection from `address` as open; false (counting nothing)
+  // when that address has its bound open already.
+  bool OpenFrom(const std::string& address) EXCLUDES(by_address_mu) {
+    if (options.max_connections_per_address <= 0) return true;
+    MutexLock lock(&by_address_mu);
+    int& n = open_by_address[address];
+    if (n >= options.max_connections_per_address) return false;
+    ++n;
+    return true;
+  }
+
+  void ConnectionClosed(const std::string& address) EXCLUDES(by_address_mu) {
+    if (options.max_connections_per_address > 0) {
+      MutexLock lock(&by_address_mu);
+      auto it = open_by_address.find(address);
+      if (it != open_by_address.end() && --it->second <= 0) open_by_address.erase(it);
+    }
     if (open.fetch_sub(1) == 1 && stopping.load()) {
       MutexLock lock(&drain_mu);
       drained.SignalAll();
@@ -215,8 +236,11 @@ struct WriteBuffers {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(ServerState& server, Loop& loop, Socket socket)
-      : server_(server), loop_(loop), socket_(std::move(socket)) {}
+  Connection(ServerState& server, Loop& loop, Socket socket, std::string remote_address)
+      : server_(server),
+        loop_(loop),
+        socket_(std::move(socket)),
+        remote_address_(std::move(remote_address)) {}
 
   // On the loop thread, once.
   void Start();
@@ -261,6 +285,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerState& server_;
   Loop& loop_;
   Socket socket_;
+  const std::string remote_address_;  // the peer's, as accepted
 
   // Bytes read and not yet consumed: buffer_[begin_, end_).
   std::vector<char> buffer_;
@@ -388,7 +413,7 @@ void Connection::Start() {
     closed_ = true;
     error_code ec;
     socket_.close(ec);
-    server_.ConnectionClosed();
+    server_.ConnectionClosed(remote_address_);
     return;
   }
   loop_.Register(shared_from_this());
@@ -468,6 +493,7 @@ void Connection::RefuseHead(error_code ec) {
 
 void Connection::OnHead() {
   HttpRequest request = std::move(parser_->request());
+  request.remote_address = remote_address_;
   const std::string target = std::move(parser_->target());
   const int version = parser_->version();
   const bool keep_alive = parser_->keep_alive();
@@ -816,7 +842,7 @@ void Connection::Close() {
   slots_.clear();
   parser_.reset();
   loop_.Unregister(this);
-  server_.ConnectionClosed();
+  server_.ConnectionClosed(remote_address_);
 }
 
 // The earliest deadline that applies now, and what it bounds.
@@ -918,13 +944,22 @@ void EventLoopServer::Impl::OnAccept(error_code ec, Socket socket, Loop& loop) {
     });
     return;
   }
+  error_code peer_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  std::string address = peer_ec ? std::string() : peer.address().to_string();
   if (open.load() >= options.max_connections) {
     rejected.fetch_add(1);
     error_code ignored;
     socket.close(ignored);
+  } else if (!OpenFrom(address)) {
+    rejected.fetch_add(1);
+    rejected_by_address.fetch_add(1);
+    error_code ignored;
+    socket.close(ignored);
   } else {
     open.fetch_add(1);
-    auto connection = std::make_shared<Connection>(*this, loop, std::move(socket));
+    auto connection =
+        std::make_shared<Connection>(*this, loop, std::move(socket), std::move(address));
     net::post(loop.io, [connection] { connection->Start(); });
   }
   Accept();
@@ -1048,6 +1083,7 @@ void EventLoopServer::Stop() {
 
 int64_t EventLoopServer::open_connections() const { return impl_->open.load(); }
 int64_t EventLoopServer::rejected_connections() const { return impl_->rejected.load(); }
+int64_t EventLoopServer::rejected_by_address() const { return impl_->rejected_by_address.load(); }
 int64_t EventLoopServer::cut_connections() const { return impl_->cut.load(); }
 
 }  // namespace wanderluxe

@@ -47,6 +47,7 @@ struct EventLoopServerOptions {
   int io_threads = 2;
   int blocking_threads = 8;
   int max_connections = 20000;
+  int max_connections_per_address = 0;  // 0: no bound; past it a new connection is closed at once
   int backlog = 4096;  // passed to listen(); the kernel caps it at net.core.somaxconn
   size_t max_header_bytes = 8 * 1024;
   size_t max_body_bytes = 16 * 1024;
@@ -99,6 +100,8 @@ class EventLoopServer {
   int64_t open_connections() const;
   // Connections closed at once because max_connections were open.
   int64_t rejected_connections() const;
+  // Of those, closed at once because their address had max_connections_per_address open.
+  int64_t rejected_by_address() const;
   // Connections cut by the header, body or write deadline.
   int64_t cut_connections() const;
 

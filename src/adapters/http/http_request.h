@@ -22,6 +22,8 @@ struct HttpRequest {
   std::vector<std::string> path_params;  // the route's captures, in order
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The peer's IP address as text ("127.0.0.1", "::1"); empty when unknown.
+  std::string remote_address;
 
   // Case-insensitive header lookup; empty when absent.
   std::string Header(const std::string& name) const;

@@ -177,6 +177,7 @@ struct HttpServer::Impl {
     req.method = raw.method;
     req.path = raw.path;
     req.body = std::move(body);
+    req.remote_address = raw.remote_addr;
     for (const auto& [k, v] : raw.headers) req.headers.emplace_back(k, v);
     try {
       return Dispatch(raw.method, raw.path, std::move(req));

@@ -78,6 +78,7 @@ EventLoopServerOptions ServerOptionsFrom(const GatewayConfig& g) {
   o.io_threads = static_cast<int>(g.io_threads);
   o.blocking_threads = static_cast<int>(g.blocking_threads);
   o.max_connections = static_cast<int>(g.max_connections);
+  o.max_connections_per_address = static_cast<int>(g.max_connections_per_address);
   o.backlog = static_cast<int>(g.backlog);
   o.max_header_bytes = static_cast<size_t>(g.max_header_bytes);
   o.max_body_bytes = static_cast<size_t>(g.max_body_bytes);
@@ -89,8 +90,24 @@ EventLoopServerOptions ServerOptionsFrom(const GatewayConfig& g) {
   return o;
 }
 
+namespace {
+
+RateLimit PostLimit(const GatewayConfig& g) {
+  return {static_cast<double>(g.post_per_s), g.post_burst,
+          static_cast<size_t>(g.rate_limit_clients)};
+}
+
+RateLimit GetLimit(const GatewayConfig& g) {
+  return {static_cast<double>(g.get_per_s), g.get_burst, static_cast<size_t>(g.rate_limit_clients)};
+}
+
+}  // namespace
+
 GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
-    : config_(config), deps_(std::move(deps)) {
+    : config_(config),
+      deps_(std::move(deps)),
+      post_limiter_(PostLimit(config.gateway), SystemClock()),
+      get_limiter_(GetLimit(config.gateway), SystemClock()) {
   WL_CHECK((config_.gateway.auth_mode == "api-key") == (deps_.client_keys != nullptr),
            "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
   redis_async_ = CreateRedisAsync(*deps_.redis);
@@ -152,6 +169,10 @@ void GatewayServer::RecordConnections() {
       .GetGauge("gateway_rejected_connections", "connections closed at once: max_connections open")
       ->Set(http_->rejected_connections());
   metrics_
+      .GetGauge("gateway_rejected_by_address",
+                "of those, closed because their address had max_connections_per_address open")
+      ->Set(http_->rejected_by_address());
+  metrics_
       .GetGauge("gateway_cut_connections",
                 "connections cut by the header, body or write deadline (slow clients)")
       ->Set(http_->cut_connections());
@@ -181,7 +202,26 @@ void GatewayServer::RecordWaiters() {
   }
 }
 
+std::optional<HttpResponse> GatewayServer::OverRate(RateLimiter& limiter, const HttpRequest& req,
+                                                    const char* what) const {
+  if (!limiter.enabled()) return std::nullopt;
+  const std::optional<std::string> caller = Caller(req);
+  const std::string client =
+      caller && !caller->empty() ? "client " + *caller : "address " + req.remote_address;
+  const RateDecision decision = limiter.Take(client);
+  if (decision.allowed) return std::nullopt;
+  const int64_t retry_s = std::max<int64_t>(1, (decision.retry_after.count() + 999) / 1000);
+  HttpResponse r = ProblemResponse(
+      429, "Too Many Requests",
+      client + " is over its rate for " + what + "; retry after " + std::to_string(retry_s) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(retry_s));
+  return r;
+}
+
 void GatewayServer::ReadBooking(const HttpRequest& req, EventLoopServer::Responder respond) {
+  if (auto refused = OverRate(get_limiter_, req, "reads of bookings")) {
+    return respond(std::move(*refused));
+  }
   const std::optional<std::string> caller = Caller(req);
   if (!caller) return respond(Unauthorized());
   const std::optional<int64_t> wait_s =
@@ -208,6 +248,9 @@ void GatewayServer::AddBookingRoutes() {
   http.Route(
       "POST", "/api/v1/bookings",
       [this](HttpRequest req, EventLoopServer::Responder respond) {
+        if (auto refused = OverRate(post_limiter_, req, "booking requests")) {
+          return respond(std::move(*refused));
+        }
         IntakeRequest in;
         const size_t keys = HeaderCount(req, "Idempotency-Key");
         in.has_idempotency_key = keys > 0;
@@ -231,6 +274,7 @@ void GatewayServer::AddBookingRoutes() {
   http.RouteBlocking(
       "GET", "/api/v1/properties/{id}/inventory",
       [this](const HttpRequest& req) {
+        if (auto refused = OverRate(get_limiter_, req, "reads of inventory")) return *refused;
         if (!Caller(req)) return Unauthorized();
         const std::string& property = req.path_params[0];
         if (deps_.inventory == nullptr) {

@@ -29,6 +29,7 @@
 #include "wanderluxe/ports/inventory_store.h"
 #include "wanderluxe/ports/status_reads.h"
 #include "wanderluxe/ports/topic_tail.h"
+#include "wanderluxe/rate_limiter.h"
 #include "wanderluxe/status_waiters.h"
 
 namespace wanderluxe {
@@ -72,6 +73,11 @@ class GatewayServer {
   // The caller of a booking route: its client id ("" without keys), or nullopt
   // when keys are required and it presented none that is known.
   std::optional<std::string> Caller(const HttpRequest& req) const;
+  // The 429 for `req` when its client is over `limiter`'s rate; nothing when
+  // it may go on. A client is its API client id, else its address (an
+  // unknown key counts against its address: guessing keys is limited too).
+  std::optional<HttpResponse> OverRate(RateLimiter& limiter, const HttpRequest& req,
+                                       const char* what) const;
 
   const Config config_;
   GatewayDependencies deps_;
@@ -87,6 +93,8 @@ class GatewayServer {
   std::unique_ptr<ReadinessProbe> readiness_;
   std::unique_ptr<ResponseCounters> responses_;
   std::unique_ptr<EventLoopServer> http_;
+  RateLimiter post_limiter_;  // gateway.post_per_s, post_burst
+  RateLimiter get_limiter_;   // gateway.get_per_s, get_burst
 };
 
 IntakeOptions IntakeOptionsFrom(const Config& config);
