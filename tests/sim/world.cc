@@ -1,5 +1,6 @@
 #include "sim/world.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -188,6 +189,18 @@ Process& World::StartProcess(int workers, bool batch_first) {
   }
   process.actors.push_back(scheduler_.Spawn(process.name + "/reconciler",
                                             [this, &process] { ReconcilerLoop(process); }));
+  // As the processor lends workers to a turned-away waitlist: a process of
+  // two or more workers lends up to two more drivers to the hand-over queue
+  // whenever a call queues several (no draw of the seed: older seeds keep
+  // their worlds).
+  if (workers >= 2) {
+    process.saga->LendDrivers([this, &process](size_t waiting) {
+      for (size_t i = 0; i < std::min<size_t>(waiting, 2); ++i) {
+        process.actors.push_back(scheduler_.Spawn(
+            process.name + "/lent", [&process] { process.saga->DriveHandedOver(process.stop); }));
+      }
+    });
+  }
   return process;
 }
 
