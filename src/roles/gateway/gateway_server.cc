@@ -203,9 +203,9 @@ void GatewayServer::RecordWaiters() {
 }
 
 std::optional<HttpResponse> GatewayServer::OverRate(RateLimiter& limiter, const HttpRequest& req,
+                                                    const std::optional<std::string>& caller,
                                                     const char* what) const {
   if (!limiter.enabled()) return std::nullopt;
-  const std::optional<std::string> caller = Caller(req);
   const std::string client =
       caller && !caller->empty() ? "client " + *caller : "address " + req.remote_address;
   const RateDecision decision = limiter.Take(client);
@@ -219,10 +219,10 @@ std::optional<HttpResponse> GatewayServer::OverRate(RateLimiter& limiter, const 
 }
 
 void GatewayServer::ReadBooking(const HttpRequest& req, EventLoopServer::Responder respond) {
-  if (auto refused = OverRate(get_limiter_, req, "reads of bookings")) {
+  const std::optional<std::string> caller = Caller(req);
+  if (auto refused = OverRate(get_limiter_, req, caller, "reads of bookings")) {
     return respond(std::move(*refused));
   }
-  const std::optional<std::string> caller = Caller(req);
   if (!caller) return respond(Unauthorized());
   const std::optional<int64_t> wait_s =
       PreferredWaitSeconds(HeaderValues(req, "Prefer"), config_.gateway.max_wait_s);
@@ -248,8 +248,11 @@ void GatewayServer::AddBookingRoutes() {
   http.Route(
       "POST", "/api/v1/bookings",
       [this](HttpRequest req, EventLoopServer::Responder respond) {
-        if (auto refused = OverRate(post_limiter_, req, "booking requests")) {
-          return respond(std::move(*refused));
+        // The intake authenticates the key itself; here only when limits count by it.
+        if (post_limiter_.enabled()) {
+          if (auto refused = OverRate(post_limiter_, req, Caller(req), "booking requests")) {
+            return respond(std::move(*refused));
+          }
         }
         IntakeRequest in;
         const size_t keys = HeaderCount(req, "Idempotency-Key");
@@ -274,8 +277,11 @@ void GatewayServer::AddBookingRoutes() {
   http.RouteBlocking(
       "GET", "/api/v1/properties/{id}/inventory",
       [this](const HttpRequest& req) {
-        if (auto refused = OverRate(get_limiter_, req, "reads of inventory")) return *refused;
-        if (!Caller(req)) return Unauthorized();
+        const std::optional<std::string> caller = Caller(req);
+        if (auto refused = OverRate(get_limiter_, req, caller, "reads of inventory")) {
+          return *refused;
+        }
+        if (!caller) return Unauthorized();
         const std::string& property = req.path_params[0];
         if (deps_.inventory == nullptr) {
           return DependencyDown("inventory", Status::Unavailable("not configured"));

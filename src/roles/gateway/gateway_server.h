@@ -74,9 +74,11 @@ class GatewayServer {
   // when keys are required and it presented none that is known.
   std::optional<std::string> Caller(const HttpRequest& req) const;
   // The 429 for `req` when its client is over `limiter`'s rate; nothing when
-  // it may go on. A client is its API client id, else its address (an
-  // unknown key counts against its address: guessing keys is limited too).
+  // it may go on. A client is its API client id (`caller`, from Caller), else
+  // its address (an unknown key counts against its address: guessing keys
+  // is limited too).
   std::optional<HttpResponse> OverRate(RateLimiter& limiter, const HttpRequest& req,
+                                       const std::optional<std::string>& caller,
                                        const char* what) const;
 
   const Config config_;
