@@ -44,8 +44,15 @@ class AuditArchiver {
   size_t RunOnce(const std::atomic<bool>& stop);
 
  private:
+  // How long one poll waits while the sink is down: how soon a stop is seen.
+  static constexpr std::chrono::milliseconds kPausedPollStep{100};
+
   std::vector<ConsumedEvent> PollBatch(const std::atomic<bool>& stop);
+  // Retries each sink until it succeeds (true) or `stop` (false), polling the
+  // paused consumer between tries.
   bool ArchiveDurably(const std::vector<AuditRecord>& records, const std::atomic<bool>& stop);
+  // Polls the paused consumer for `wait`; false when `stop` came first.
+  bool PollPausedFor(std::chrono::milliseconds wait, const std::atomic<bool>& stop);
 
   const ArchiverOptions options_;
   EventConsumer& consumer_;
@@ -54,6 +61,8 @@ class AuditArchiver {
   Counter* malformed_;
   Counter* sink_failures_;
   Histogram* write_latency_;
+  // Events a poll handed out while paused, first in the next batch.
+  std::vector<ConsumedEvent> carried_;
 };
 
 }  // namespace wanderluxe

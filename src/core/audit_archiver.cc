@@ -32,7 +32,8 @@ void AuditArchiver::Run(const std::atomic<bool>& stop) {
 }
 
 std::vector<ConsumedEvent> AuditArchiver::PollBatch(const std::atomic<bool>& stop) {
-  std::vector<ConsumedEvent> batch;
+  std::vector<ConsumedEvent> batch = std::move(carried_);
+  carried_.clear();
   Clock& clock = *options_.clock;
   const auto deadline = clock.SteadyNow() + options_.max_batch_wait;
   while (batch.size() < options_.max_batch && clock.SteadyNow() < deadline && !stop.load()) {
@@ -46,9 +47,31 @@ std::vector<ConsumedEvent> AuditArchiver::PollBatch(const std::atomic<bool>& sto
   return batch;
 }
 
+bool AuditArchiver::PollPausedFor(std::chrono::milliseconds wait, const std::atomic<bool>& stop) {
+  Clock& clock = *options_.clock;
+  const auto until = clock.SteadyNow() + wait;
+  while (!stop.load()) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - clock.SteadyNow());
+    if (left <= std::chrono::milliseconds(0)) return true;
+    auto polled = consumer_.Poll(std::min(left, kPausedPollStep));
+    if (!polled.ok()) {
+      spdlog::warn("audit poll while the sink is down: {}", polled.status().ToString());
+      // An error answers at once: wait the step out on the clock instead.
+      if (!clock.SleepUnlessStopped(std::min(left, kPausedPollStep), stop)) return false;
+    } else if (polled->has_value()) {
+      // Paused partitions hand nothing out; whatever came is kept, not skipped.
+      carried_.push_back(std::move(**polled));
+    }
+  }
+  return false;
+}
+
 bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
                                    const std::atomic<bool>& stop) {
   const auto start = options_.clock->SteadyNow();
+  bool paused = false;
+  bool archived = true;
   for (ArchiveSink* sink : sinks_) {
     auto backoff = options_.retry_initial;
     while (true) {
@@ -57,11 +80,27 @@ bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
       sink_failures_->Increment();
       spdlog::warn("audit sink {}: {}; retrying in {} ms", sink->name(), s.ToString(),
                    backoff.count());
+      // The consumer keeps polling, paused, so the group keeps this member
+      // (max.poll.interval.ms) however long the sink is down.
+      if (!paused) {
+        Status p = consumer_.PauseAll();
+        if (!p.ok()) spdlog::warn("audit pause while the sink is down: {}", p.ToString());
+        paused = true;
+      }
       // Giving up on shutdown is safe: nothing is committed, so Kafka redelivers.
-      if (!options_.clock->SleepUnlessStopped(backoff, stop)) return false;
+      if (!PollPausedFor(backoff, stop)) {
+        archived = false;
+        break;
+      }
       backoff = std::min(backoff * 2, options_.retry_max);
     }
+    if (!archived) break;
   }
+  if (paused) {
+    Status r = consumer_.ResumeAll();
+    if (!r.ok()) spdlog::warn("audit resume after the sink came back: {}", r.ToString());
+  }
+  if (!archived) return false;
   write_latency_->Observe(
       std::chrono::duration<double>(options_.clock->SteadyNow() - start).count());
   return true;

@@ -106,6 +106,7 @@ void FakeConsumer::AssignLocked(const std::vector<TopicPartition>& partitions) {
     const int64_t start = c != committed_.end() ? c->second : 0;  // auto.offset.reset=earliest
     assigned_[tp] = {start, start};
     known_.insert(tp);
+    if (all_paused_) app_paused_.insert(tp);
   }
 }
 
@@ -168,6 +169,21 @@ Status FakeConsumer::Pause(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
     if (known_.count(tp)) app_paused_.insert(tp);
   }
+  return Status::Ok();
+}
+
+Status FakeConsumer::PauseAll() {
+  std::lock_guard lock(mu_);
+  all_paused_ = true;
+  for (const auto& [tp, unused] : assigned_) app_paused_.insert(tp);
+  return Status::Ok();
+}
+
+Status FakeConsumer::ResumeAll() {
+  std::lock_guard lock(mu_);
+  all_paused_ = false;
+  app_paused_.clear();
+  changed_.notify_all();
   return Status::Ok();
 }
 

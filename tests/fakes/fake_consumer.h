@@ -69,6 +69,8 @@ class FakeConsumer final : public PartitionConsumer {
   void Close() override;
   Status Pause(const std::vector<TopicPartition>& partitions) override;
   Status Resume(const std::vector<TopicPartition>& partitions) override;
+  Status PauseAll() override;
+  Status ResumeAll() override;
   Result<Watermarks> QueryWatermarks(const TopicPartition& tp,
                                      std::chrono::milliseconds timeout) override;
   Result<int64_t> QueryCommitted(const TopicPartition& tp,
@@ -111,6 +113,7 @@ class FakeConsumer final : public PartitionConsumer {
   std::map<TopicPartition, Assigned> assigned_;
   std::set<TopicPartition> known_;       // partition objects: ever assigned
   std::set<TopicPartition> app_paused_;  // outlives a revoke
+  bool all_paused_ = false;              // PauseAll until ResumeAll
   std::optional<Pending> pending_;
   bool join_held_ = false;
   bool closed_ = false;

@@ -94,7 +94,12 @@ class PrivateFerretDb {
 class EndlessConsumer : public EventConsumer {
  public:
   Status Subscribe(const std::vector<std::string>&) override { return Status::Ok(); }
-  Result<std::optional<ConsumedEvent>> Poll(milliseconds) override {
+  Result<std::optional<ConsumedEvent>> Poll(milliseconds timeout) override {
+    if (paused_) {
+      // A paused KafkaConsumer hands out nothing and waits out its timeout.
+      std::this_thread::sleep_for(timeout);
+      return std::optional<ConsumedEvent>();
+    }
     const int64_t n = next_++;
     const std::string value = R"({"eventId":"e-)" + std::to_string(n) +
                               R"(","eventType":"BOOKING_INITIATED","payload":{"bookingId":"b-)" +
@@ -107,11 +112,20 @@ class EndlessConsumer : public EventConsumer {
     return Status::Ok();
   }
   void Close() override {}
+  Status PauseAll() override {
+    paused_ = true;
+    return Status::Ok();
+  }
+  Status ResumeAll() override {
+    paused_ = false;
+    return Status::Ok();
+  }
 
   std::atomic<int64_t> committed{0};  // every offset below it is archived, says the archiver
 
  private:
   int64_t next_ = 0;
+  bool paused_ = false;
 };
 
 // Counts what the real sink answered.

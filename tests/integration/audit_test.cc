@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -94,7 +95,79 @@ struct AuditFixture {
   }
 };
 
+// A sink that is down for `outage` from its first write, then stores.
+class DownThenUpSink : public ArchiveSink {
+ public:
+  explicit DownThenUpSink(std::chrono::milliseconds outage) : outage_(outage) {}
+  std::string name() const override { return "down-then-up"; }
+  Status Append(const std::vector<AuditRecord>& records) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (!first_) first_ = now;
+    if (now - *first_ < outage_) return Status::Unavailable("sink down");
+    stored += static_cast<int64_t>(records.size());
+    return Status::Ok();
+  }
+  int64_t stored = 0;
+
+ private:
+  const std::chrono::milliseconds outage_;
+  std::optional<std::chrono::steady_clock::time_point> first_;
+};
+
+class RevokeCounter final : public RebalanceListener {
+ public:
+  void OnAssigned(const std::vector<TopicPartition>&) override {}
+  void OnRevoked(const std::vector<TopicPartition>& partitions) override {
+    revoked += static_cast<int>(partitions.size());
+  }
+  int revoked = 0;
+};
+
 TEST_SUITE("integration.audit") {
+  TEST_CASE("a sink down past max.poll.interval.ms: the member stays in its group and commits") {
+    AuditFixture f;
+    // The broker's smallest session; the poll interval as short as it may be.
+    f.config.kafka.session_timeout_ms = 6000;
+    f.config.kafka.max_poll_interval_ms = 6000;
+    f.config.kafka.commit_timeout_ms = 5000;
+    constexpr int kEvents = 20;
+    f.Produce(0, kEvents);
+    RevokeCounter revokes;
+    auto consumer = KafkaConsumer::Create(f.config.kafka, f.group, {}, &revokes);
+    REQUIRE(consumer.ok());
+    REQUIRE((*consumer)->Subscribe({f.requests, f.outcomes}).ok());
+    DownThenUpSink sink(std::chrono::milliseconds(9000));
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.max_batch = 1000;
+    options.max_batch_wait = std::chrono::milliseconds(3000);
+    options.retry_max = std::chrono::milliseconds(1000);
+    AuditArchiver archiver(options, **consumer, {&sink}, metrics);
+    std::atomic<bool> stop{false};
+    // Until the batch is in hand; then one RunOnce lasts the whole outage.
+    REQUIRE(testing::WaitUntil([&] { return archiver.RunOnce(stop) > 0; }, seconds(60)));
+    CHECK(metrics.GetCounter("audit_sink_failures_total", "")->value() > 0);
+    CHECK(testing::WaitUntil(
+        [&] {
+          if (sink.stored < kEvents) archiver.RunOnce(stop);
+          return sink.stored >= kEvents;
+        },
+        seconds(30)));
+    CHECK(sink.stored == kEvents);
+    // Still the same member: nothing revoked, and its commits were taken.
+    CHECK(revokes.revoked == 0);
+    int64_t committed = 0;
+    for (const std::string& topic : {f.requests, f.outcomes}) {
+      for (int32_t p = 0; p < 3; ++p) {
+        auto offset = (*consumer)->QueryCommitted({topic, p}, seconds(10));
+        REQUIRE_MESSAGE(offset.ok(), offset.status().ToString());
+        if (*offset > 0) committed += *offset;
+      }
+    }
+    CHECK(committed == kEvents);
+    (*consumer)->Close();
+  }
+
   TEST_CASE("N events produced are N archived, once each, in files and collection") {
     AuditFixture f;
     constexpr int kEvents = 300;

@@ -17,10 +17,16 @@
 namespace wanderluxe {
 namespace {
 
+// Hands out `pending` in order; while paused (PauseAll), nothing, as a paused
+// KafkaConsumer. Answers at once: the archiver's waits are on its clock.
 class ScriptedConsumer : public EventConsumer {
  public:
   Status Subscribe(const std::vector<std::string>&) override { return Status::Ok(); }
   Result<std::optional<ConsumedEvent>> Poll(std::chrono::milliseconds) override {
+    if (paused) {
+      ++polls_while_paused;
+      return std::optional<ConsumedEvent>();
+    }
     if (pending.empty()) return std::optional<ConsumedEvent>();
     ConsumedEvent e = pending.front();
     pending.pop_front();
@@ -31,9 +37,21 @@ class ScriptedConsumer : public EventConsumer {
     return Status::Ok();
   }
   void Close() override {}
+  Status PauseAll() override {
+    paused = true;
+    ++pauses;
+    return Status::Ok();
+  }
+  Status ResumeAll() override {
+    paused = false;
+    ++resumes;
+    return Status::Ok();
+  }
 
   std::deque<ConsumedEvent> pending;
   std::vector<CommitPoint> commits;
+  bool paused = false;
+  int pauses = 0, resumes = 0, polls_while_paused = 0;
 };
 
 class FlakySink : public ArchiveSink {
@@ -177,6 +195,34 @@ TEST_SUITE("unit.audit") {
     }
     CHECK(warnings == 3);
     CHECK(metrics.GetCounter("audit_sink_failures_total", "")->value() == 3);
+  }
+
+  TEST_CASE("while a sink is down the consumer is paused and polled, so the group keeps it") {
+    ScriptedConsumer consumer;
+    consumer.pending = {Event(0, 0, kEvent), Event(0, 1, kEvent), Event(0, 2, kEvent)};
+    FlakySink sink;
+    sink.failures_left = 3;
+    MetricsRegistry metrics;
+    ArchiverOptions options;
+    options.max_batch = 2;
+    options.retry_initial = std::chrono::milliseconds(5);
+    options.retry_max = std::chrono::milliseconds(10);
+    options.max_batch_wait = std::chrono::milliseconds(20);
+    AuditArchiver archiver(options, consumer, {&sink}, metrics);
+    std::atomic<bool> stop{false};
+    CHECK(archiver.RunOnce(stop) == 2);
+    // Polled between the tries, paused: the event after the batch stayed put.
+    CHECK(consumer.polls_while_paused > 0);
+    CHECK(consumer.pauses == 1);
+    CHECK(consumer.resumes == 1);
+    CHECK_FALSE(consumer.paused);
+    CHECK(consumer.pending.size() == 1);
+    REQUIRE(consumer.commits.size() == 1);
+    CHECK(consumer.commits[0].offset == 2);
+    // The next batch takes it up where the first ended.
+    CHECK(archiver.RunOnce(stop) == 1);
+    REQUIRE(consumer.commits.size() == 2);
+    CHECK(consumer.commits[1].offset == 3);
   }
 
   TEST_CASE("a sink failing at shutdown leaves the batch uncommitted for redelivery") {

@@ -9,7 +9,8 @@
 // offsets back to it; they never touch the consumer). Close is called by that
 // thread, or by another only after the polling thread has stopped (the
 // processor role joins it first). A RebalanceListener is called inside Poll,
-// on the polling thread; Pause and Resume are for that thread too.
+// on the polling thread; Pause, Resume, PauseAll and ResumeAll are for that
+// thread too.
 // QueryWatermarks and QueryCommitted may be called from any thread at any
 // time (KafkaConsumer: librdkafka's queries are thread-safe), as may the
 // adapter's own thread-safe queries (consumer lag on the admin thread).
@@ -76,6 +77,16 @@ class EventConsumer {
 
   // Leaves the group cleanly (revokes partitions, lets the group rebalance).
   virtual void Close() = 0;
+
+  // Stops fetching every partition assigned now or later, until ResumeAll,
+  // while Poll goes on keeping the member in its group (max.poll.interval.ms):
+  // a caller that cannot take events for a while (the audit while its sink is
+  // down) still polls, and is not thrown out of the group. Nothing is
+  // skipped: events fetched before the pause and not yet handed out are not
+  // handed out while paused, and after ResumeAll fetching goes on from the
+  // caller's position (the event after the last one Poll returned).
+  virtual Status PauseAll() = 0;
+  virtual Status ResumeAll() = 0;
 };
 
 // Told about rebalances, on the polling thread, inside Poll. OnRevoked runs

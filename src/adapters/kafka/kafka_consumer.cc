@@ -89,6 +89,7 @@ ConsumedEvent ToConsumedEvent(rd_kafka_message_t* message) {
 struct KafkaConsumer::RebalanceState {
   RebalanceListener* listener = nullptr;
   std::set<TopicPartition> paused;  // by Pause, not yet resumed or revoked
+  bool all_paused = false;          // PauseAll until ResumeAll: assigned ones come paused
 };
 
 namespace {
@@ -112,6 +113,21 @@ Status ResumePaused(rd_kafka_t* rk, std::set<TopicPartition>& paused,
   return s;
 }
 
+// Pauses `partitions` and remembers which librdkafka paused: a later resume
+// of any other would refetch it.
+Status PauseAndRecord(rd_kafka_t* rk, std::set<TopicPartition>& paused,
+                      const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return Status::Ok();
+  PartitionList list = ToList(partitions);
+  Status s = KafkaStatus(rd_kafka_pause_partitions(rk, list.get()), "pause");
+  if (!s.ok()) return s;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) paused.insert({tp.topic, tp.partition});
+  }
+  return Status::Ok();
+}
+
 // The listener sees exactly the partitions that come and go, before they go.
 // Cooperative (incremental) rebalancing hands over only the partitions that
 // move; eager rebalancing (a group still on an eager assignor) all of them.
@@ -126,6 +142,11 @@ void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       LogIfError(rd_kafka_incremental_assign(rk, partitions), "incremental assign");
     } else {
       rd_kafka_assign(rk, partitions);
+    }
+    if (state->all_paused) {
+      if (Status s = PauseAndRecord(rk, state->paused, ToVector(partitions)); !s.ok()) {
+        spdlog::error("pause on assign: {}", s.ToString());
+      }
     }
   } else {
     const std::vector<TopicPartition> revoked = ToVector(partitions);
@@ -224,20 +245,27 @@ Status KafkaConsumer::Commit(const std::vector<CommitPoint>& points) {
 }
 
 Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {
-  if (partitions.empty()) return Status::Ok();
-  PartitionList list = ToList(partitions);
-  Status s = KafkaStatus(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
-  if (!s.ok()) return s;
-  // Only what librdkafka paused: a later resume of any other would refetch it.
-  for (int i = 0; i < list->cnt; ++i) {
-    const rd_kafka_topic_partition_t& tp = list->elems[i];
-    if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) rebalance_->paused.insert({tp.topic, tp.partition});
-  }
-  return Status::Ok();
+  return PauseAndRecord(handle_.get(), rebalance_->paused, partitions);
 }
 
 Status KafkaConsumer::Resume(const std::vector<TopicPartition>& partitions) {
   return ResumePaused(handle_.get(), rebalance_->paused, partitions);
+}
+
+Status KafkaConsumer::PauseAll() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (Status s = KafkaStatus(rd_kafka_assignment(handle_.get(), &raw), "assignment"); !s.ok()) {
+    return s;
+  }
+  PartitionList assignment(raw);
+  rebalance_->all_paused = true;
+  return PauseAndRecord(handle_.get(), rebalance_->paused, ToVector(assignment.get()));
+}
+
+Status KafkaConsumer::ResumeAll() {
+  rebalance_->all_paused = false;
+  const std::vector<TopicPartition> paused(rebalance_->paused.begin(), rebalance_->paused.end());
+  return ResumePaused(handle_.get(), rebalance_->paused, paused);
 }
 
 Result<Watermarks> KafkaConsumer::QueryWatermarks(const TopicPartition& tp,

@@ -36,6 +36,9 @@ class KafkaConsumer final : public PartitionConsumer {
   // Resuming a partition that is not paused does nothing.
   Status Pause(const std::vector<TopicPartition>& partitions) override;
   Status Resume(const std::vector<TopicPartition>& partitions) override;
+  // A partition assigned while all are paused is paused as it is assigned.
+  Status PauseAll() override;
+  Status ResumeAll() override;
 
   // librdkafka's queries are thread-safe and do not touch the polling
   // thread's state.
