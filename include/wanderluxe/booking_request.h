@@ -41,10 +41,28 @@ ParsedRequest ParseBookingRequest(std::string_view body, const RequestLimits& li
 
 // [A-Za-z0-9._:-]{1,64}: booking and property ids (safe in keys, paths and logs).
 bool IsValidId(std::string_view id);
+inline constexpr size_t kMaxClientIdBytes = 64;
+// [A-Za-z0-9._-]{1,kMaxClientIdBytes}: an API client's id (ClientKeys), safe wherever a
+// bookingId is, and without ':' or '/', which scope keys and ids to it.
+bool IsValidClientId(std::string_view id);
 // 1-255 printable ASCII characters.
 bool IsValidIdempotencyKey(std::string_view key);
 // A real calendar date written YYYY-MM-DD.
 bool IsValidIsoDate(std::string_view date);
+
+// kClientScope: with API keys a bookingId is its client's own. Inside the
+// system (Kafka, the ledger, Redis, the archive) a booking of client C is
+// "C/<bookingId>"; neither a bookingId (IsValidId) nor a client id
+// (ClientKeys) holds '/', so two clients' bookings never share an id and one
+// client cannot take, or turn REJECTED, an id another chose. The client is
+// shown its bookingId as it sent it. Without a client ("" : auth_mode none)
+// the id is as sent.
+std::string ScopedBookingId(std::string_view client_id, std::string_view booking_id);
+// The bookingId `client_id` sent for the booking stored as `scoped_id`.
+std::string_view ShownBookingId(std::string_view client_id, std::string_view scoped_id);
+// What an event may carry: a valid bookingId, scoped to `client_id` when
+// there is one (a valid client id); unscoped ids of a client are read too.
+bool IsValidStoredBookingId(std::string_view client_id, std::string_view booking_id);
 
 }  // namespace wanderluxe
 

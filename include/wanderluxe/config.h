@@ -153,11 +153,16 @@ struct GatewayConfig {
   int64_t write_timeout_ms = 10'000;
   int64_t drain_timeout_ms = 10'000;  // SIGTERM: how long answers in flight may take
   int64_t max_inflight = 4096;
-  std::string auth_mode = "none";     // none | api-key
-  std::vector<std::string> api_keys;  // secret; each in clear or "sha256:<hex>"
-  // One key per line (in clear or "sha256:<hex>"): keys kept off the command
-  // line and out of the config file. Used with api_keys, if both are given.
+  std::string auth_mode = "none";  // none | api-key
+  // Secret. Each "<client-id>=<key>", the key in clear or as
+  // "hmac-sha256:<hex>" under api_key_secret (wanderluxe/client_keys.h).
+  std::vector<std::string> api_keys;
+  // One entry per line, as in api_keys: keys kept off the command line and
+  // out of the config file. Used with api_keys, if both are given.
   std::string api_keys_file;
+  // Secret: the HMAC key under which stored keys are digested. Empty: only
+  // keys in clear may be given.
+  std::string api_key_secret;
   std::vector<std::string> currencies = {"USD", "EUR", "GBP", "AED", "JPY", "CHF", "KWD"};
   int64_t max_amount_minor = 100'000'000;  // in minor units of any currency
   int64_t idem_inflight_ttl_s = 30;

@@ -107,15 +107,24 @@ Result<BookingEvent> DecodeBookingEvent(std::string_view text) {
     event.timestamp = v.value("timestamp", "");
     const json& p = v.at("payload");
     BookingRequest& r = event.request;
+    if (v.contains("metadata")) {
+      const json& m = v.at("metadata");
+      event.metadata.trace_id = m.value("traceId", "");
+      event.metadata.span_id = m.value("spanId", "");
+      event.metadata.origin = m.value("origin", "");
+      event.metadata.idempotency_key = m.value("idempotencyKey", "");
+      event.metadata.client_id = m.value("clientId", "");
+    }
     r.booking_id = p.at("bookingId").get<std::string>();
     r.property_id = p.at("propertyId").get<std::string>();
     r.user_id = p.value("userId", "");
     r.amount.currency = p.at("currency").get<std::string>();
     // What the gateway validated (booking_request.cc) holds here too: an
     // event it could not have written is poison, not a booking.
-    if (!IsValidId(r.booking_id) || !IsValidId(r.property_id) ||
-        (!r.user_id.empty() && !IsValidId(r.user_id))) {
-      return Status::InvalidArgument("bookingId, propertyId or userId is not a valid id");
+    if (!IsValidStoredBookingId(event.metadata.client_id, r.booking_id) ||
+        !IsValidId(r.property_id) || (!r.user_id.empty() && !IsValidId(r.user_id))) {
+      return Status::InvalidArgument(
+          "bookingId (of its clientId), propertyId or userId is not a valid id");
     }
     if (!IsCurrencyCode(r.amount.currency)) {
       return Status::InvalidArgument("payload.currency is not an ISO 4217 code");
@@ -138,14 +147,6 @@ Result<BookingEvent> DecodeBookingEvent(std::string_view text) {
           r.check_in >= r.check_out) {
         return Status::InvalidArgument("payload.dates must be two calendar dates, checkIn first");
       }
-    }
-    if (v.contains("metadata")) {
-      const json& m = v.at("metadata");
-      event.metadata.trace_id = m.value("traceId", "");
-      event.metadata.span_id = m.value("spanId", "");
-      event.metadata.origin = m.value("origin", "");
-      event.metadata.idempotency_key = m.value("idempotencyKey", "");
-      event.metadata.client_id = m.value("clientId", "");
     }
     return event;
   } catch (const json::exception& e) {

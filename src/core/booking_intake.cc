@@ -106,6 +106,7 @@ struct BookingIntake::Attempt {
   std::string fingerprint;
   std::string token;             // this request's claim
   BookingEvent event;            // what is published; its request is the booking
+  std::string shown_id;          // the bookingId as the client sent it (kClientScope)
   OutgoingEvent outgoing;        // the event encoded; moved to the producer
   std::string body;              // the 202's, once published
   Clock::SteadyTime claimed_at;  // no later than the claim's own start
@@ -166,6 +167,8 @@ void BookingIntake::Submit(IntakeRequest request, Done done) {
   attempt->done = std::move(done);
   BookingEvent& event = attempt->event;
   event.request = std::move(std::get<BookingRequest>(validated));
+  attempt->shown_id = event.request.booking_id;
+  event.request.booking_id = ScopedBookingId(client_id, event.request.booking_id);
   attempt->fingerprint = event.request.Fingerprint();
   // One request, one eventId: a gateway that died after Kafka acknowledged
   // the event but before the idempotency record said so publishes it again
@@ -209,8 +212,7 @@ void BookingIntake::OnClaim(std::shared_ptr<Attempt> attempt, Result<Idempotency
       return Finish(*attempt, std::move(r));
     }
     replays_->Increment();
-    return Finish(*attempt, Accepted(claim->response, attempt->event.request.booking_id,
-                                     /*replayed=*/true));
+    return Finish(*attempt, Accepted(claim->response, attempt->shown_id, /*replayed=*/true));
   }
   attempt->publish_start = options_.clock->SteadyNow();
   OutgoingEvent outgoing = std::move(attempt->outgoing);
@@ -249,7 +251,7 @@ void BookingIntake::OnPublished(std::shared_ptr<Attempt> attempt, Status publish
   JsonWriter answer(&attempt->body);
   answer.BeginObject();
   answer.Key("bookingId");
-  answer.String(event.request.booking_id);
+  answer.String(attempt->shown_id);
   answer.Key("eventId");
   answer.String(event.event_id);
   answer.Key("status");
@@ -304,7 +306,7 @@ void BookingIntake::OnCompleted(std::shared_ptr<Attempt> attempt, Status complet
     spdlog::warn("accepted booking {} but could not store its response: {}", booking_id,
                  completed.ToString());
   }
-  Finish(*attempt, Accepted(attempt->body, booking_id, /*replayed=*/false));
+  Finish(*attempt, Accepted(attempt->body, attempt->shown_id, /*replayed=*/false));
 }
 
 void BookingIntake::Finish(Attempt& attempt, ApiResponse response) {

@@ -167,6 +167,38 @@ bool IsValidId(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), IdChar);
 }
 
+bool IsValidClientId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxClientIdBytes) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidStoredBookingId(std::string_view client_id, std::string_view booking_id) {
+  if (client_id.empty()) return IsValidId(booking_id);
+  return IsValidClientId(client_id) && IsValidId(ShownBookingId(client_id, booking_id));
+}
+
+std::string ScopedBookingId(std::string_view client_id, std::string_view booking_id) {
+  if (client_id.empty()) return std::string(booking_id);
+  std::string scoped;
+  scoped.reserve(client_id.size() + 1 + booking_id.size());
+  scoped.append(client_id).append("/").append(booking_id);
+  return scoped;
+}
+
+std::string_view ShownBookingId(std::string_view client_id, std::string_view scoped_id) {
+  if (client_id.empty()) return scoped_id;
+  if (scoped_id.size() > client_id.size() && scoped_id.substr(0, client_id.size()) == client_id &&
+      scoped_id[client_id.size()] == '/') {
+    return scoped_id.substr(client_id.size() + 1);
+  }
+  return scoped_id;
+}
+
 bool IsValidIdempotencyKey(std::string_view key) {
   return !key.empty() && key.size() <= 255 &&
          std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });

@@ -2,15 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wanderluxe/booking_request.h"
+
 namespace wanderluxe {
 namespace {
 
 using nlohmann::json;
 
 // What every view of a booking shows: ids, status, the payment, user and dates.
-json BaseView(const BookingRequest& b, std::string_view status, std::string_view payment_status) {
+// `client_id` sees the bookingId it sent (kClientScope).
+json BaseView(const BookingRequest& b, const std::string& client_id, std::string_view status,
+              std::string_view payment_status) {
   const Money& m = b.amount;
-  json view = {{"bookingId", b.booking_id},
+  json view = {{"bookingId", ShownBookingId(client_id, b.booking_id)},
                {"propertyId", b.property_id},
                {"status", status},
                {"payment",
@@ -30,7 +34,8 @@ std::string BookingViewJson(const BookingRecord& r) {
   for (const auto& e : r.audit_log) {
     log.push_back({{"action", e.action}, {"timestamp", e.timestamp}, {"detail", e.detail}});
   }
-  json view = BaseView(r.request, BookingStatusName(r.status), PaymentStatusName(r.payment_status));
+  json view = BaseView(r.request, r.client_id, BookingStatusName(r.status),
+                       PaymentStatusName(r.payment_status));
   view["payment"]["transactionId"] = r.transaction_id;
   view["auditLog"] = log;
   view["createdAt"] = r.created_at;
@@ -41,7 +46,8 @@ std::string BookingViewJson(const BookingRecord& r) {
 }
 
 std::string AcceptedViewJson(const AcceptedBooking& a) {
-  json view = BaseView(a.request, "ACCEPTED", PaymentStatusName(PaymentStatus::kPending));
+  json view =
+      BaseView(a.request, a.client_id, "ACCEPTED", PaymentStatusName(PaymentStatus::kPending));
   view["payment"]["transactionId"] = "";
   view["eventId"] = a.event_id;
   view["auditLog"] = json::array();

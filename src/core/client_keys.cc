@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <fstream>
 
@@ -10,27 +12,37 @@
 namespace wanderluxe {
 namespace {
 
-constexpr std::string_view kHashedPrefix = "sha256:";
-constexpr size_t kClientIdHexDigits = 16;
+constexpr std::string_view kHashedPrefix = "hmac-sha256:";
+constexpr size_t kRandomSecretBytes = 32;
 
-ClientKeys::Digest Sha256(std::string_view text) {
+ClientKeys::Digest Hmac(std::string_view secret, std::string_view text) {
   // Fetched once: OpenSSL 3 looks an implicitly named algorithm up under a
   // global lock on every use, and every keyed request hashes its key.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   ClientKeys::Digest digest{};
   unsigned int length = 0;
-  const bool hashed = kSha256 != nullptr && EVP_Digest(text.data(), text.size(), digest.data(),
-                                                       &length, kSha256, nullptr) == 1;
-  WL_CHECK(hashed && length == digest.size(), "SHA-256 unavailable from OpenSSL");
+  const bool hashed =
+      kSha256 != nullptr && HMAC(kSha256, secret.data(), static_cast<int>(secret.size()),
+                                 reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                                 digest.data(), &length) != nullptr;
+  WL_CHECK(hashed && length == digest.size(), "HMAC-SHA256 unavailable from OpenSSL");
   return digest;
 }
 
-std::string Hex(const ClientKeys::Digest& digest, size_t digits) {
+std::string RandomSecret() {
+  std::string secret(kRandomSecretBytes, '\0');
+  WL_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()),
+                      static_cast<int>(secret.size())) == 1,
+           "no random bytes from OpenSSL");
+  return secret;
+}
+
+std::string Hex(const ClientKeys::Digest& digest) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; out.size() < digits && i < digest.size(); ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
+  for (unsigned char byte : digest) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
   }
   return out;
 }
@@ -69,39 +81,87 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-}  // namespace
-
-Result<ClientKeys> ClientKeys::FromList(const std::vector<std::string>& entries) {
-  std::vector<Digest> digests;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string_view entry = Trim(entries[i]);
-    const std::string where = "API key " + std::to_string(i + 1);
-    if (entry.empty()) return Status::InvalidArgument(where + " is empty");
-    if (entry.substr(0, kHashedPrefix.size()) == kHashedPrefix) {
-      auto digest = ParseHex(entry.substr(kHashedPrefix.size()));
-      if (!digest) {
-        return Status::InvalidArgument(where + ": after 'sha256:' must come 64 hex digits");
-      }
-      digests.push_back(*digest);
-    } else {
-      digests.push_back(Sha256(entry));
-    }
+bool IsVisibleAscii(std::string_view key) {
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;
   }
-  if (digests.empty()) return Status::InvalidArgument("no API key given");
-  return ClientKeys(std::move(digests));
+  return true;
 }
 
-Result<ClientKeys> ClientKeys::FromFile(const std::string& path) {
+}  // namespace
+
+Status ClientKeys::Parse(const std::vector<std::string>& lines, const std::string& where,
+                         std::string_view secret, bool secret_given, std::vector<Entry>& out) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view line = Trim(lines[i]);
+    const std::string name = where + " " + std::to_string(i + 1);
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos || !IsValidClientId(line.substr(0, eq))) {
+      return Status::InvalidArgument(name + ": write <client-id>=<key>, the client id 1 to " +
+                                     std::to_string(kMaxClientIdBytes) + " of A-Z a-z 0-9 . _ -");
+    }
+    Entry entry{std::string(line.substr(0, eq)), {}};
+    const std::string_view key = line.substr(eq + 1);
+    if (key.substr(0, kHashedPrefix.size()) == kHashedPrefix) {
+      if (!secret_given) {
+        return Status::InvalidArgument(name + " (client " + entry.client_id +
+                                       ") is an HMAC: set gateway.api_key_secret, the secret "
+                                       "it was made under");
+      }
+      auto digest = ParseHex(key.substr(kHashedPrefix.size()));
+      if (!digest) {
+        return Status::InvalidArgument(name + " (client " + entry.client_id +
+                                       "): after 'hmac-sha256:' must come 64 hex digits");
+      }
+      entry.digest = *digest;
+    } else if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes || !IsVisibleAscii(key)) {
+      return Status::InvalidArgument(
+          name + " (client " + entry.client_id + "): a key is " + std::to_string(kMinKeyBytes) +
+          " to " + std::to_string(kMaxKeyBytes) + " visible ASCII characters, no spaces");
+    } else {
+      entry.digest = Hmac(secret, key);
+    }
+    for (const Entry& known : out) {
+      if (known.digest == entry.digest && known.client_id != entry.client_id) {
+        return Status::InvalidArgument(name + " gives client " + entry.client_id +
+                                       " a key that already names client " + known.client_id);
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return Status::Ok();
+}
+
+Result<ClientKeys> ClientKeys::FromList(const std::vector<std::string>& entries,
+                                        std::string_view secret) {
+  const bool given = !secret.empty();
+  std::string key = given ? std::string(secret) : RandomSecret();
+  std::vector<Entry> parsed;
+  if (Status s = Parse(entries, "API key", key, given, parsed); !s.ok()) return s;
+  if (parsed.empty()) return Status::InvalidArgument("no API key given");
+  return ClientKeys(std::move(key), std::move(parsed));
+}
+
+namespace {
+
+Result<std::vector<std::string>> ReadEntries(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("API keys file " + path + " cannot be read");
   std::vector<std::string> entries;
-  std::string line;
-  while (std::getline(in, line)) {
+  for (std::string line; std::getline(in, line);) {
     const std::string_view entry = Trim(line);
     if (entry.empty() || entry.front() == '#') continue;
     entries.emplace_back(entry);
   }
-  auto keys = FromList(entries);
+  return entries;
+}
+
+}  // namespace
+
+Result<ClientKeys> ClientKeys::FromFile(const std::string& path, std::string_view secret) {
+  auto entries = ReadEntries(path);
+  if (!entries.ok()) return entries.status();
+  auto keys = FromList(*entries, secret);
   if (!keys.ok()) {
     return Status::InvalidArgument("API keys file " + path + ": " + keys.status().message());
   }
@@ -117,36 +177,39 @@ std::optional<std::string> ClientKeys::Authenticate(std::string_view authorizati
     return std::nullopt;
   }
   const std::string_view key = Trim(authorization.substr(kScheme.size()));
-  if (key.empty()) return std::nullopt;
-  const Digest presented = Sha256(key);
+  if (key.empty() || key.size() > kMaxKeyBytes) return std::nullopt;
+  const Digest presented = Hmac(secret_, key);
   // No early exit: the time taken does not say which key, if any, matched.
-  bool matched = false;
-  for (const Digest& known : digests_) {
-    matched |= CRYPTO_memcmp(known.data(), presented.data(), presented.size()) == 0;
+  const Entry* matched = nullptr;
+  for (const Entry& known : entries_) {
+    const bool equal = CRYPTO_memcmp(known.digest.data(), presented.data(), presented.size()) == 0;
+    if (equal) matched = &known;
   }
-  if (!matched) return std::nullopt;
-  return Hex(presented, kClientIdHexDigits);
+  if (matched == nullptr) return std::nullopt;
+  return matched->client_id;
 }
 
-std::string ClientKeys::ClientIdOf(std::string_view key) {
-  return Hex(Sha256(key), kClientIdHexDigits);
+std::string ClientKeys::HashedKey(std::string_view secret, std::string_view key) {
+  return std::string(kHashedPrefix) + Hex(Hmac(secret, key));
 }
 
 Result<std::shared_ptr<const ClientKeys>> ClientKeys::Load(const GatewayConfig& gateway) {
   if (gateway.auth_mode != "api-key") return std::shared_ptr<const ClientKeys>();
-  std::vector<Digest> digests;
-  if (!gateway.api_keys.empty()) {
-    auto listed = FromList(gateway.api_keys);
-    if (!listed.ok()) return listed.status();
-    digests = std::move(listed->digests_);
+  const bool given = !gateway.api_key_secret.empty();
+  std::string secret = given ? gateway.api_key_secret : RandomSecret();
+  std::vector<Entry> entries;
+  if (Status s = Parse(gateway.api_keys, "gateway.api_keys entry", secret, given, entries);
+      !s.ok()) {
+    return s;
   }
   if (!gateway.api_keys_file.empty()) {
-    auto from_file = FromFile(gateway.api_keys_file);
-    if (!from_file.ok()) return from_file.status();
-    digests.insert(digests.end(), from_file->digests_.begin(), from_file->digests_.end());
+    auto lines = ReadEntries(gateway.api_keys_file);
+    if (!lines.ok()) return lines.status();
+    const std::string where = "API keys file " + gateway.api_keys_file + ", entry";
+    if (Status s = Parse(*lines, where, secret, given, entries); !s.ok()) return s;
   }
-  if (digests.empty()) return Status::InvalidArgument("no API key given");
-  return std::shared_ptr<const ClientKeys>(new ClientKeys(std::move(digests)));
+  if (entries.empty()) return Status::InvalidArgument("no API key given");
+  return std::shared_ptr<const ClientKeys>(new ClientKeys(std::move(secret), std::move(entries)));
 }
 
 ApiResponse Unauthorized() {

@@ -127,6 +127,8 @@ constexpr int64_t kMaxWaiters = 1 << 20;
 constexpr int64_t kMaxRatePerS = 1'000'000;
 constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxRedisDatabase = 15;  // redis.conf's default `databases 16`
+// An HMAC key shorter than this is guessable along with the keys it hides.
+constexpr size_t kMinApiKeySecretBytes = 16;
 // A merged script call's keys and arguments stay far below Lua's stack limits.
 constexpr int64_t kMaxPipelineMerge = 4096;
 // A batch is one Lua script and one bulk insert: Redis runs nothing else while
@@ -252,6 +254,8 @@ const std::vector<Field>& Fields() {
     f.push_back(
         List("gateway", "api_keys", &C::gateway, &GatewayConfig::api_keys, /*secret=*/true));
     f.push_back(Str("gateway", "api_keys_file", &C::gateway, &GatewayConfig::api_keys_file));
+    f.push_back(Str("gateway", "api_key_secret", &C::gateway, &GatewayConfig::api_key_secret, {},
+                    /*secret=*/true));
     f.push_back(List("gateway", "currencies", &C::gateway, &GatewayConfig::currencies));
     f.push_back(Int("gateway", "max_amount_minor", &C::gateway, &GatewayConfig::max_amount_minor, 1,
                     std::numeric_limits<int64_t>::max() / 1000));
@@ -602,6 +606,11 @@ Status Validate(const Config& c) {
     return Status::InvalidArgument(
         "gateway.auth_mode is api-key but neither gateway.api_keys nor gateway.api_keys_file is "
         "set");
+  }
+  if (!c.gateway.api_key_secret.empty() &&
+      c.gateway.api_key_secret.size() < kMinApiKeySecretBytes) {
+    return Status::InvalidArgument("gateway.api_key_secret must be at least " +
+                                   std::to_string(kMinApiKeySecretBytes) + " bytes");
   }
   if (c.bank.decline_pct + c.bank.timeout_pct + c.bank.error_pct > 100) {
     return Status::InvalidArgument(

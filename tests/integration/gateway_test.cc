@@ -392,24 +392,25 @@ TEST_SUITE("integration.gateway") {
   }
 
   TEST_CASE("401 in api-key mode without a known key") {
-    LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=s3cret"});
+    LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=c1=s3cret-0123456789ab"});
     HttpClient client = gw.Client();
     CHECK(Post(client, "k1", Body("b")).status == 401);
     CHECK(
         Post(client, "k1", Body("b"), "application/json", {{"Authorization", "Bearer x"}}).status ==
         401);
     CHECK(Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")),
-               "application/json", {{"Authorization", "Bearer s3cret"}})
+               "application/json", {{"Authorization", "Bearer s3cret-0123456789ab"}})
               .status == 202);
   }
 
   TEST_CASE("429 past a client's burst, with Retry-After; another client goes on") {
-    LiveGateway gw({"gateway.auth_mode=api-key", "gateway.api_keys=key-of-a,key-of-b",
+    LiveGateway gw({"gateway.auth_mode=api-key",
+                    "gateway.api_keys=a=key-of-a-0123456789,b=key-of-b-0123456789",
                     "gateway.post_per_s=1", "gateway.post_burst=2", "gateway.get_per_s=1",
                     "gateway.get_burst=3"});
     HttpClient client = gw.Client();
-    const Headers a = {{"Authorization", "Bearer key-of-a"}};
-    const Headers b = {{"Authorization", "Bearer key-of-b"}};
+    const Headers a = {{"Authorization", "Bearer key-of-a-0123456789"}};
+    const Headers b = {{"Authorization", "Bearer key-of-b-0123456789"}};
     auto post = [&](const Headers& who) {
       return Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b")),
                   "application/json", who);
@@ -717,10 +718,10 @@ TEST_SUITE("integration.gateway") {
 // Issue 17: with gateway.auth_mode=api-key every route that reveals or
 // changes a booking asks for a key, and a booking is its own client's.
 TEST_SUITE("integration.gateway_auth") {
-  const std::vector<std::string> kTwoClients = {"gateway.auth_mode=api-key",
-                                                "gateway.api_keys=key-of-a,key-of-b"};
-  const Headers kA = {{"Authorization", "Bearer key-of-a"}};
-  const Headers kB = {{"Authorization", "bearer key-of-b"}};  // any case (RFC 9110)
+  const std::vector<std::string> kTwoClients = {
+      "gateway.auth_mode=api-key", "gateway.api_keys=a=key-of-a-0123456789,b=key-of-b-0123456789"};
+  const Headers kA = {{"Authorization", "Bearer key-of-a-0123456789"}};
+  const Headers kB = {{"Authorization", "bearer key-of-b-0123456789"}};  // any case (RFC 9110)
 
   TEST_CASE("a booking is read only with the key that booked it; another key gets 404") {
     LiveGateway gw(kTwoClients);
@@ -747,9 +748,11 @@ TEST_SUITE("integration.gateway_auth") {
     // Once the processor has written its status view, the view decides.
     const std::string booked = testing::UniqueName("b");
     BookingRecord record;
-    record.request = {booked, "prop-dubai-royal", "", {500000, "USD"}, "", ""};
+    // Stored under client a's scope, as its processor stores it (kClientScope).
+    record.request = {
+        ScopedBookingId("a", booked), "prop-dubai-royal", "", {500000, "USD"}, "", ""};
     record.fingerprint = record.request.Fingerprint();
-    record.client_id = ClientKeys::ClientIdOf("key-of-a");
+    record.client_id = "a";
     record.status = BookingStatus::kReserved;
     record.created_at = record.updated_at = NowIso8601();
     record.audit_log = {{"RESERVED", record.created_at, "test"}};
@@ -793,6 +796,26 @@ TEST_SUITE("integration.gateway_auth") {
     CHECK(nlohmann::json::parse(a.body)["eventId"] != nlohmann::json::parse(b.body)["eventId"]);
     HttpResult again = Post(client, key, Body("other-payload"), "application/json", kA);
     CHECK(again.status == 422);  // client A's own key, reused with another payload
+    CHECK(gw.MessagesOnTopic() == 2);
+  }
+
+  TEST_CASE("two clients may use one bookingId: each reads its own booking under it") {
+    LiveGateway gw(kTwoClients);
+    HttpClient client = gw.Client();
+    const std::string id = testing::UniqueName("b");
+    HttpResult a = Post(client, testing::UniqueName("key"), Body(id), "application/json", kA);
+    HttpResult b =
+        Post(client, testing::UniqueName("key"), Body(id, "7.00"), "application/json", kB);
+    REQUIRE(a.status == 202);
+    REQUIRE(b.status == 202);
+    CHECK(a.Header("Location") == "/api/v1/bookings/" + id);
+    CHECK(nlohmann::json::parse(b.body)["bookingId"] == id);
+    const auto shown_a = nlohmann::json::parse(Get(client, id, kA).body);
+    const auto shown_b = nlohmann::json::parse(Get(client, id, kB).body);
+    CHECK(shown_a["bookingId"] == id);
+    CHECK(shown_b["bookingId"] == id);
+    CHECK(shown_a["payment"]["amount"] == "5000.00");
+    CHECK(shown_b["payment"]["amount"] == "7.00");
     CHECK(gw.MessagesOnTopic() == 2);
   }
 }

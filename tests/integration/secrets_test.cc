@@ -33,13 +33,14 @@ TEST_SUITE("integration.secrets") {
     const std::map<std::string, std::string> environment = {
         {"WANDERLUXE_REDIS_PASSWORD", "s3cret-redis-pw"},
         {"WANDERLUXE_KAFKA_SASL_PASSWORD", "s3cret-kafka-pw"},
-        {"WANDERLUXE_GATEWAY_API_KEYS", "s3cret-api-key-0123456789"},
+        {"WANDERLUXE_GATEWAY_API_KEYS", "partner=s3cret-api-key-0123456789"},
+        {"WANDERLUXE_GATEWAY_API_KEY_SECRET", "s3cret-hmac-0123456789"},
         // The local FerretDB refuses this login, and says so in the log.
         {"WANDERLUXE_MONGO_URI",
          "mongodb://wl:s3cret-mongo-pw@127.0.0.1:27017/?serverSelectionTimeoutMS=1000"}};
     // What must never be printed, whole or in part.
     const std::vector<std::string> secrets = {"s3cret-redis", "s3cret-kafka", "s3cret-api-k",
-                                              "s3cret-mongo"};
+                                              "s3cret-hmac", "s3cret-mongo"};
     const std::string dir = "/tmp/" + testing::UniqueName("secrets");
     std::filesystem::create_directories(dir);
     // What each role logs once it is up; a role a server refused exits instead.

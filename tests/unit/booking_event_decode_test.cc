@@ -32,6 +32,25 @@ TEST_SUITE("unit.booking_event") {
         IsPoison(Event("1", R"(,"dates":{"checkIn":"2024-02-29","checkOut":"2024-03-01"})")));
   }
 
+  TEST_CASE("a client's bookingId is scoped to it: <clientId>/<bookingId>, nothing else") {
+    auto scoped = [](const std::string& client, const std::string& booking_id) {
+      return R"({"eventId":"e-1","eventType":"BOOKING_INITIATED","schemaVersion":1,)"
+             R"("payload":{"bookingId":")" +
+             booking_id + R"(","propertyId":"p-1","amount":5,"currency":"USD"},)" +
+             R"("metadata":{"clientId":")" + client + R"("}})";
+    };
+    auto decoded = DecodeBookingEvent(scoped("acme", "acme/b-1"));
+    REQUIRE_MESSAGE(decoded.ok(), decoded.status().ToString());
+    CHECK(decoded->request.booking_id == "acme/b-1");
+    CHECK(decoded->metadata.client_id == "acme");
+    CHECK_FALSE(IsPoison(scoped("acme", "b-1")));  // written before ids were scoped
+    CHECK(IsPoison(scoped("other", "acme/b-1")));  // another client's scope
+    CHECK(IsPoison(scoped("acme", "acme/")));
+    CHECK(IsPoison(scoped("acme", "acme/a/b")));
+    CHECK(IsPoison(scoped("ac/me", "ac/me/b-1")));  // no client id holds '/'
+    CHECK(IsPoison(scoped("", "acme/b-1")));        // no client: no scope
+  }
+
   TEST_CASE("schemaVersion is 1 as written, never a number that casts to 1") {
     // 1.5 truncates to 1; 2^32 + 1 and -(2^32 - 1) wrap to 1 in an int;
     // 1e300 does not fit an int at all (undefined behaviour under UBSan).

@@ -14,6 +14,7 @@
 #include "fakes/fake_ports.h"
 #include "wanderluxe/booking_event.h"
 #include "wanderluxe/booking_intake.h"
+#include "wanderluxe/booking_view.h"
 
 namespace wanderluxe {
 namespace {
@@ -407,7 +408,7 @@ TEST_SUITE("unit.booking_intake") {
 
     Fixture secured;
     IntakeOptions o = secured.options;
-    o.client_keys = Keys({"s3cret"});
+    o.client_keys = Keys({"c1=s3cret-0123456789ab"});
     BookingIntake& intake = secured.NewIntake(o);
     ApiResponse denied = Answer(intake, Fixture::Request("k", kBody));
     CHECK(denied.status == 401);
@@ -416,19 +417,19 @@ TEST_SUITE("unit.booking_intake") {
     wrong.authorization = "Bearer nope";
     CHECK(Answer(intake, wrong).status == 401);
     IntakeRequest right = Fixture::Request("k", kBody);
-    right.authorization = "Bearer s3cret";
+    right.authorization = "Bearer s3cret-0123456789ab";
     CHECK(Answer(intake, right).status == 202);
   }
 
   TEST_CASE("an Idempotency-Key is each client's own: same key, two clients, two bookings") {
     Fixture f;
     IntakeOptions o = f.options;
-    o.client_keys = Keys({"key-of-a", "key-of-b"});
+    o.client_keys = Keys({"a=key-of-a-0123456789", "b=key-of-b-0123456789"});
     BookingIntake& intake = f.NewIntake(o);
     IntakeRequest a = Fixture::Request("shared-key", kBody);
-    a.authorization = "Bearer key-of-a";
+    a.authorization = "Bearer key-of-a-0123456789";
     IntakeRequest b = Fixture::Request("shared-key", kBody);
-    b.authorization = "bearer key-of-b";  // the scheme in any case (RFC 9110)
+    b.authorization = "bearer key-of-b-0123456789";  // the scheme in any case (RFC 9110)
     ApiResponse first = Answer(intake, a);
     ApiResponse second = Answer(intake, b);
     CHECK(first.status == 202);
@@ -440,8 +441,8 @@ TEST_SUITE("unit.booking_intake") {
     REQUIRE(ea.ok());
     REQUIRE(eb.ok());
     CHECK(ea->event_id != eb->event_id);
-    CHECK(ea->metadata.client_id == ClientKeys::ClientIdOf("key-of-a"));
-    CHECK(eb->metadata.client_id == ClientKeys::ClientIdOf("key-of-b"));
+    CHECK(ea->metadata.client_id == "a");
+    CHECK(eb->metadata.client_id == "b");
     CHECK(ea->metadata.idempotency_key == "shared-key");  // as the client sent it
     // The same client again with its key: its own answer, replayed.
     ApiResponse replay = Answer(intake, a);
@@ -452,7 +453,41 @@ TEST_SUITE("unit.booking_intake") {
     // What GET shows until the ledger has it names its client.
     auto accepted = f.Accepted(ea->request.booking_id);
     REQUIRE(accepted.has_value());
-    CHECK(accepted->client_id == ClientKeys::ClientIdOf("key-of-a"));
+    CHECK(accepted->client_id == "a");
+  }
+
+  TEST_CASE("a bookingId is each client's own: the same id, two clients, two bookings") {
+    Fixture f;
+    IntakeOptions o = f.options;
+    o.client_keys = Keys({"a=key-of-a-0123456789", "b=key-of-b-0123456789"});
+    BookingIntake& intake = f.NewIntake(o);
+    IntakeRequest a = Fixture::Request("key-1", kBody);
+    a.authorization = "Bearer key-of-a-0123456789";
+    IntakeRequest b = Fixture::Request("key-2", kBody);
+    b.authorization = "Bearer key-of-b-0123456789";
+    const ApiResponse first = Answer(intake, a);
+    const ApiResponse second = Answer(intake, b);
+    // Each client is answered with the bookingId it sent.
+    for (const ApiResponse* r : {&first, &second}) {
+      CHECK(r->status == 202);
+      CHECK(HeaderOf(*r, "Location") == "/api/v1/bookings/b-1001");
+      CHECK(nlohmann::json::parse(r->body)["bookingId"] == "b-1001");
+    }
+    // Inside, two bookings that cannot meet: neither is the other's duplicate.
+    REQUIRE(f.producer.published.size() == 2);
+    auto ea = DecodeBookingEvent(f.producer.published[0].value);
+    auto eb = DecodeBookingEvent(f.producer.published[1].value);
+    REQUIRE_MESSAGE(ea.ok(), ea.status().ToString());
+    REQUIRE_MESSAGE(eb.ok(), eb.status().ToString());
+    CHECK(ea->request.booking_id == "a/b-1001");
+    CHECK(eb->request.booking_id == "b/b-1001");
+    auto accepted = f.Accepted("b/b-1001");
+    REQUIRE(accepted.has_value());
+    CHECK(nlohmann::json::parse(AcceptedViewJson(*accepted))["bookingId"] == "b-1001");
+    // A replay answers with the id as sent too.
+    const ApiResponse replay = Answer(intake, a);
+    CHECK(HeaderOf(replay, "Idempotent-Replayed") == "true");
+    CHECK(HeaderOf(replay, "Location") == "/api/v1/bookings/b-1001");
   }
 
   TEST_CASE("without keys an event names no client, and its bytes are as before") {

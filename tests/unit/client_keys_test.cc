@@ -1,4 +1,4 @@
-// ClientKeys (issue 17): which Authorization headers name which client.
+// ClientKeys: which Authorization headers name which client.
 #include "wanderluxe/client_keys.h"
 
 #include <doctest/doctest.h>
@@ -10,77 +10,110 @@
 namespace wanderluxe {
 namespace {
 
-// SHA-256 of "s3cret" and of "other", as `printf s3cret | sha256sum` prints them.
-const std::string kS3cretSha256 =
-    "sha256:1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0";
-const std::string kOtherSha256 =
-    "sha256:d9298a10d1b0735837dc4bd85dac641b0f3cef27a47e5d53a54f2f3f5b2fcffa";
+constexpr std::string_view kSecret = "server-secret-0123456789";
+const std::string kAcmeKey = "acme-key-0123456789";
+const std::string kOtherKey = "other-key-0123456789";
 
-ClientKeys Keys(const std::vector<std::string>& entries) {
-  auto keys = ClientKeys::FromList(entries);
+ClientKeys Keys(const std::vector<std::string>& entries, std::string_view secret = {}) {
+  auto keys = ClientKeys::FromList(entries, secret);
   REQUIRE_MESSAGE(keys.ok(), keys.status().ToString());
   return std::move(*keys);
 }
 
+// The status message of a list refused, or "" when it was accepted.
+std::string Refusal(const std::vector<std::string>& entries, std::string_view secret = {}) {
+  auto keys = ClientKeys::FromList(entries, secret);
+  return keys.ok() ? "" : keys.status().message();
+}
+
 TEST_SUITE("unit.client_keys") {
-  TEST_CASE("Bearer and a known key name the key's client; the scheme in any case") {
-    const ClientKeys keys = Keys({"s3cret", "other"});
-    const std::string id = ClientKeys::ClientIdOf("s3cret");
-    CHECK(id.size() == 16);
-    CHECK(keys.Authenticate("Bearer s3cret") == id);
-    CHECK(keys.Authenticate("bearer s3cret") == id);
-    CHECK(keys.Authenticate("BEARER   s3cret ") == id);
-    CHECK(keys.Authenticate("Bearer other") == ClientKeys::ClientIdOf("other"));
-    CHECK(keys.Authenticate("Bearer other") != id);
+  TEST_CASE("Bearer and a known key name the entry's client; the scheme in any case") {
+    const ClientKeys keys = Keys({"acme=" + kAcmeKey, "other.co=" + kOtherKey});
+    CHECK(keys.Authenticate("Bearer " + kAcmeKey) == "acme");
+    CHECK(keys.Authenticate("bearer " + kAcmeKey) == "acme");
+    CHECK(keys.Authenticate("BEARER   " + kAcmeKey + " ") == "acme");
+    CHECK(keys.Authenticate("Bearer " + kOtherKey) == "other.co");
   }
 
   TEST_CASE("anything else names nobody") {
-    const ClientKeys keys = Keys({"s3cret"});
+    const ClientKeys keys = Keys({"acme=" + kAcmeKey});
     CHECK_FALSE(keys.Authenticate(""));
-    CHECK_FALSE(keys.Authenticate("s3cret"));
+    CHECK_FALSE(keys.Authenticate(kAcmeKey));
     CHECK_FALSE(keys.Authenticate("Bearer"));
     CHECK_FALSE(keys.Authenticate("Bearer "));
-    CHECK_FALSE(keys.Authenticate("Bearers3cret"));
-    CHECK_FALSE(keys.Authenticate("Basic s3cret"));
-    CHECK_FALSE(keys.Authenticate("Bearer s3cre"));
-    CHECK_FALSE(keys.Authenticate("Bearer s3cret2"));
-    CHECK_FALSE(keys.Authenticate("Bearer S3CRET"));  // the key itself is exact
+    CHECK_FALSE(keys.Authenticate("Bearer" + kAcmeKey));
+    CHECK_FALSE(keys.Authenticate("Basic " + kAcmeKey));
+    CHECK_FALSE(keys.Authenticate("Bearer " + kAcmeKey.substr(1)));
+    CHECK_FALSE(keys.Authenticate("Bearer " + kAcmeKey + "2"));
+    CHECK_FALSE(keys.Authenticate("Bearer ACME-KEY-0123456789"));  // the key itself is exact
+    CHECK_FALSE(keys.Authenticate("Bearer acme"));                 // a client id is no key
   }
 
-  TEST_CASE("a hashed key is the same client as the key in clear") {
-    const std::string id = ClientKeys::ClientIdOf("s3cret");
-    CHECK(id == kS3cretSha256.substr(7, 16));
-    const ClientKeys hashed = Keys({kS3cretSha256});
-    CHECK(hashed.Authenticate("Bearer s3cret") == id);
-    CHECK_FALSE(hashed.Authenticate("Bearer " + kS3cretSha256));
-    auto upper =
-        ClientKeys::FromList({"sha256:" + std::string(kS3cretSha256.substr(7).size(), 'A')});
-    CHECK(upper.ok());  // hex in either case
-    auto bad = ClientKeys::FromList({"sha256:1234"});
-    CHECK_FALSE(bad.ok());
-    CHECK(bad.status().message().find("64 hex digits") != std::string::npos);
-    CHECK_FALSE(ClientKeys::FromList({"sha256:" + std::string(64, 'z')}).ok());
+  TEST_CASE("a rotated key keeps its client: two entries, one client id") {
+    const std::string next = "acme-key-rotated-0001";
+    const ClientKeys keys = Keys({"acme=" + kAcmeKey, "acme=" + next, "other=" + kOtherKey});
+    CHECK(keys.Authenticate("Bearer " + kAcmeKey) == "acme");
+    CHECK(keys.Authenticate("Bearer " + next) == "acme");
+    // The old key removed: the new one still names the same client.
+    CHECK(Keys({"acme=" + next}).Authenticate("Bearer " + next) == "acme");
   }
 
-  TEST_CASE("an empty list or an empty key is refused") {
-    CHECK_FALSE(ClientKeys::FromList({}).ok());
-    CHECK_FALSE(ClientKeys::FromList({"k", "  "}).ok());
+  TEST_CASE("a stored HMAC under the secret is the same client as the key in clear") {
+    const std::string hashed = ClientKeys::HashedKey(kSecret, kAcmeKey);
+    CHECK(hashed.rfind("hmac-sha256:", 0) == 0);
+    CHECK(hashed.size() == 12 + 64);
+    CHECK(hashed.find(kAcmeKey) == std::string::npos);
+    // Keyed: another secret gives another digest (no unsalted hash to guess against).
+    CHECK(hashed != ClientKeys::HashedKey("another-secret-0123456789", kAcmeKey));
+    const ClientKeys keys = Keys({"acme=" + hashed}, kSecret);
+    CHECK(keys.Authenticate("Bearer " + kAcmeKey) == "acme");
+    CHECK_FALSE(keys.Authenticate("Bearer " + hashed));
+    // Under another secret the digest matches nothing.
+    const ClientKeys wrong = Keys({"acme=" + hashed}, "another-secret-0123456789");
+    CHECK_FALSE(wrong.Authenticate("Bearer " + kAcmeKey));
   }
 
-  TEST_CASE("a keys file: one per line, comments and blank lines skipped, hashes allowed") {
+  TEST_CASE("malformed entries are refused by number, never printing the key") {
+    CHECK(Refusal({}) == "no API key given");
+    // No client named: the old formats (a bare key, an unsalted digest).
+    const std::string bare = Refusal({kAcmeKey});
+    CHECK(bare.find("API key 1: write <client-id>=<key>") == 0);
+    CHECK(bare.find(kAcmeKey) == std::string::npos);
+    CHECK(Refusal({"sha256:" + std::string(64, 'a')}).find("<client-id>=<key>") !=
+          std::string::npos);
+    CHECK(Refusal({"=" + kAcmeKey}).find("<client-id>") != std::string::npos);
+    CHECK(Refusal({"ac me=" + kAcmeKey}).find("<client-id>") != std::string::npos);
+    CHECK(Refusal({std::string(65, 'a') + "=" + kAcmeKey}).find("<client-id>") !=
+          std::string::npos);
+    // Weak or unprintable keys.
+    const std::string short_key = Refusal({"acme=" + kAcmeKey, "b=short"});
+    CHECK(short_key.find("API key 2 (client b): a key is 16 to 256") == 0);
+    CHECK(Refusal({"acme=key with spaces 0123"}).find("visible ASCII") != std::string::npos);
+    // A digest needs the secret it was made under, and 64 hex digits.
+    const std::string hashed = ClientKeys::HashedKey(kSecret, kAcmeKey);
+    CHECK(Refusal({"acme=" + hashed}).find("set gateway.api_key_secret") != std::string::npos);
+    CHECK(Refusal({"acme=hmac-sha256:1234"}, kSecret).find("64 hex digits") != std::string::npos);
+    CHECK(Refusal({"acme=hmac-sha256:" + std::string(64, 'z')}, kSecret) != "");
+    // One key naming two clients is ambiguous.
+    const std::string twice = Refusal({"acme=" + kAcmeKey, "other=" + kAcmeKey});
+    CHECK(twice == "API key 2 gives client other a key that already names client acme");
+  }
+
+  TEST_CASE("a keys file: one entry per line, comments and blank lines skipped") {
     char path[] = "/tmp/wanderluxe-keys-XXXXXX";
     const int fd = mkstemp(path);
     REQUIRE(fd >= 0);
     close(fd);
     {
       std::ofstream out(path);
-      out << "# partners\n\n  s3cret  \r\n" << kOtherSha256 << "\n";
+      out << "# partners\n\n  acme=" << kAcmeKey << "  \r\n"
+          << "other=" << ClientKeys::HashedKey(kSecret, kOtherKey) << "\n";
     }
-    auto keys = ClientKeys::FromFile(path);
+    auto keys = ClientKeys::FromFile(path, kSecret);
     REQUIRE_MESSAGE(keys.ok(), keys.status().ToString());
     CHECK(keys->size() == 2);
-    CHECK(keys->Authenticate("Bearer s3cret") == ClientKeys::ClientIdOf("s3cret"));
-    CHECK(keys->Authenticate("Bearer other") == ClientKeys::ClientIdOf("other"));
+    CHECK(keys->Authenticate("Bearer " + kAcmeKey) == "acme");
+    CHECK(keys->Authenticate("Bearer " + kOtherKey) == "other");
     std::remove(path);
     auto missing = ClientKeys::FromFile(path);
     CHECK_FALSE(missing.ok());
@@ -93,13 +126,23 @@ TEST_SUITE("unit.client_keys") {
     REQUIRE(none.ok());
     CHECK(*none == nullptr);
     g.auth_mode = "api-key";
-    g.api_keys = {"a"};
+    g.api_keys = {"acme=" + kAcmeKey};
     auto listed = ClientKeys::Load(g);
     REQUIRE(listed.ok());
     REQUIRE(*listed != nullptr);
     CHECK((*listed)->size() == 1);
-    g.api_keys_file = "/nonexistent/keys";
-    CHECK_FALSE(ClientKeys::Load(g).ok());
+    // A key in the list and the same key under another client in the file.
+    char path[] = "/tmp/wanderluxe-keys-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    std::ofstream(path) << "other=" << kAcmeKey << "\n";
+    g.api_keys_file = path;
+    auto clash = ClientKeys::Load(g);
+    REQUIRE_FALSE(clash.ok());
+    CHECK(clash.status().message().find("already names client acme") != std::string::npos);
+    std::remove(path);
+    CHECK_FALSE(ClientKeys::Load(g).ok());  // the file is gone
   }
 }
 

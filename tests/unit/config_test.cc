@@ -175,6 +175,18 @@ TEST_SUITE("unit.config") {
     CHECK(SecretsInSets({"gateway.api_keys=k1", "redis.password=x", "gateway.port=1"}) ==
           std::vector<std::string>{"gateway.api_keys", "redis.password"});
     CHECK(SecretsInSets({"gateway.api_keys_file=/etc/keys"}).empty());
+    CHECK(SecretsInSets({"gateway.api_key_secret=0123456789abcdef"}) ==
+          std::vector<std::string>{"gateway.api_key_secret"});
+  }
+
+  TEST_CASE("gateway.api_key_secret: a secret, and not a short one") {
+    auto config = LoadConfig({"", {}, {"gateway.api_key_secret=hmac-secret-0123456789"}});
+    REQUIRE_MESSAGE(config.ok(), config.status().ToString());
+    CHECK(config->gateway.api_key_secret == "hmac-secret-0123456789");
+    CHECK(RenderConfig(*config).find("hmac-secret") == std::string::npos);
+    auto short_secret = LoadConfig({"", {}, {"gateway.api_key_secret=short"}});
+    REQUIRE_FALSE(short_secret.ok());
+    CHECK(short_secret.status().message() == "gateway.api_key_secret must be at least 16 bytes");
   }
 
   // A password inside mongo.uri (where credentials for the ledger go) printed

@@ -11,6 +11,7 @@
 
 #include "roles/audit/audit_role.h"
 #include "roles/bank/bank_role.h"
+#include "roles/cli/keys_hash.h"
 #include "roles/common/role_context.h"
 #include "roles/gateway/gateway_role.h"
 #include "roles/loadtest/loadtest_role.h"
@@ -83,6 +84,16 @@ int RunCli(int argc, char** argv) {
   commands.push_back({config_check, "config", [](const RoleContext& context) {
                         std::fputs(RenderConfig(context.config).c_str(), stdout);
                         return kExitOk;
+                      }});
+
+  CLI::App* keys_cmd = app.add_subcommand("keys", "API key tools");
+  keys_cmd->require_subcommand(1);
+  std::string hash_client;
+  CLI::App* keys_hash = keys_cmd->add_subcommand(
+      "hash", "read a key on stdin; print its gateway.api_keys entry as an HMAC");
+  keys_hash->add_option("client-id", hash_client, "the client the key names")->required();
+  commands.push_back({keys_hash, "keys", [&hash_client](const RoleContext& context) {
+                        return RunKeysHash(context, hash_client);
                       }});
 
   try {

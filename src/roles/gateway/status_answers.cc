@@ -4,13 +4,16 @@
 
 #include <memory>
 
+#include "wanderluxe/booking_request.h"
 #include "wanderluxe/booking_view.h"
 
 namespace wanderluxe {
 namespace {
 
-ApiResponse NotFound(const std::string& id) {
-  return ProblemResponse(404, "Not Found", "no booking " + id + " was accepted");
+// `id` as stored; the caller is told of the bookingId it sent.
+ApiResponse NotFound(const std::string& id, const std::string& caller) {
+  return ProblemResponse(404, "Not Found",
+                         "no booking " + std::string(ShownBookingId(caller, id)) + " was accepted");
 }
 
 // What one read shows `caller`. Another client's booking is answered as one
@@ -20,22 +23,23 @@ ApiResponse ShowRead(const Result<BookingStatusRead>& read, const std::string& i
   if (!read.ok()) {
     spdlog::warn("status of {}: {}", id, read.status().ToString());
     if (read.status().code() == StatusCode::kInternal) {
-      return ProblemResponse(500, "Internal Server Error",
-                             "the status of " + id + " is unreadable");
+      return ProblemResponse(
+          500, "Internal Server Error",
+          "the status of " + std::string(ShownBookingId(caller, id)) + " is unreadable");
     }
     ApiResponse r = ProblemResponse(503, "Service Unavailable", "status views unavailable");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
   if (read->view) {
-    if (read->view->client_id != caller) return NotFound(id);
+    if (read->view->client_id != caller) return NotFound(id, caller);
     return ApiResponse{200, "application/json", read->view->body, {}};
   }
   if (read->accepted) {
-    if (read->accepted->client_id != caller) return NotFound(id);
+    if (read->accepted->client_id != caller) return NotFound(id, caller);
     return ApiResponse{200, "application/json", AcceptedViewJson(*read->accepted), {}};
   }
-  return NotFound(id);
+  return NotFound(id, caller);
 }
 
 // True when the read shows `caller` a booking whose status can still change.
@@ -86,8 +90,10 @@ void StatusAnswers::ReadAndAnswer(std::shared_ptr<Pending> pending) {
   });
 }
 
-void StatusAnswers::Answer(const std::string& id, const std::string& caller,
+void StatusAnswers::Answer(const std::string& shown_id, const std::string& caller,
                            std::optional<int64_t> wait_s, Respond respond) {
+  // The booking as stored: the caller's own (kClientScope).
+  const std::string id = ScopedBookingId(caller, shown_id);
   auto pending = std::make_shared<Pending>(Pending{id, caller, 0, std::move(respond)});
   if (!wait_s || *wait_s <= 0) return ReadAndAnswer(std::move(pending));
   // Registered before the read: a wake between the read and this line would

@@ -39,8 +39,9 @@ class StatusAnswers {
   StatusAnswers(StatusReads& reads, StatusWaiters& waiters, Clock& clock)
       : reads_(reads), waiters_(waiters), clock_(clock) {}
 
-  // Answers `caller`'s ("" without keys) read of booking `id`; `wait_s` is
-  // the applied wait (the preference, capped), nullopt or 0 for none.
+  // Answers `caller`'s ("" without keys) read of the booking it calls `id`
+  // (its own: ScopedBookingId); `wait_s` is the applied wait (the
+  // preference, capped), nullopt or 0 for none.
   void Answer(const std::string& id, const std::string& caller, std::optional<int64_t> wait_s,
               Respond respond);
 
