@@ -333,10 +333,14 @@ void GatewayServer::AddOperationsRoutes() {
       },
       kMetrics);
 
+  Result<std::string> rendered = OpenApiDocumentFor(config_.gateway);
+  // The block's markers are in the built document (unit.openapi_document).
+  WL_CHECK(rendered.ok(), rendered.status().ToString());
   http.Route(
       "GET", "/openapi.yaml",
-      [](HttpRequest, EventLoopServer::Responder respond) {
-        respond(HttpResponse{200, "application/yaml", std::string(OpenApiDocument()), {}});
+      [document = std::make_shared<const std::string>(std::move(*rendered))](
+          HttpRequest, EventLoopServer::Responder respond) {
+        respond(HttpResponse{200, "application/yaml", *document, {}});
       },
       kOpenApi);
 }
