@@ -35,6 +35,17 @@ double PacedHerdResult::FirstAfter(int status, double after_s) const {
   return first;
 }
 
+double PacedHerdResult::LatencyQuantile(int status, double q) const {
+  std::vector<double> latencies;
+  for (const HerdAnswer& a : answers) {
+    if (a.status == status) latencies.push_back(a.latency_s);
+  }
+  if (latencies.empty()) return -1;
+  std::sort(latencies.begin(), latencies.end());
+  const size_t rank = static_cast<size_t>(q * static_cast<double>(latencies.size() - 1));
+  return latencies[rank];
+}
+
 PacedHerd::PacedHerd(PacedHerdOptions options)
     : options_(std::move(options)), start_(Clock::now()) {
   const size_t clients = static_cast<size_t>(std::max(1, options_.clients));
@@ -62,10 +73,12 @@ void PacedHerd::RunClient(size_t client) {
     const auto give_up = Clock::now() + options_.give_up;
     while (true) {
       std::this_thread::sleep_until(next_send);  // the herd's rate, not a readiness wait
-      next_send = Clock::now() + options_.pace;
+      const auto sent = Clock::now();
+      next_send = sent + options_.pace;
       auto reply = http.Send("POST", "/api/v1/bookings", {{"Idempotency-Key", id}}, body);
       const int status = reply.ok() ? reply->status : 0;
-      tally.answers.push_back({Elapsed(), status});
+      tally.answers.push_back(
+          {Elapsed(), status, std::chrono::duration<double>(Clock::now() - sent).count()});
       ++tally.statuses[status];
       if (options_.on_answer) options_.on_answer(id, status);
       if (status == 202) {

@@ -35,8 +35,9 @@ struct PacedHerdOptions {
 };
 
 struct HerdAnswer {
-  double at_s = 0;  // when it came, in seconds since the herd started
-  int status = 0;   // HTTP status, 0 = no answer
+  double at_s = 0;       // when it came, in seconds since the herd started
+  int status = 0;        // HTTP status, 0 = no answer
+  double latency_s = 0;  // from its request's send to the answer
 };
 
 struct PacedHerdResult {
@@ -48,6 +49,8 @@ struct PacedHerdResult {
   int64_t requests() const;
   // When the first answer with `status` came after `after_s`; -1 if none did.
   double FirstAfter(int status, double after_s) const;
+  // The `q` quantile (0..1) of the latencies of answers with `status`; -1 if none.
+  double LatencyQuantile(int status, double q) const;
 };
 
 class PacedHerd {
