@@ -183,7 +183,6 @@ TEST_SUITE("unit.audit_record") {
     later.timestamp_ms += 1;
     CHECK(first["_id"] != Archive(later)["_id"]);
   }
-
 }
 
 // Exhaustive and random round-trips: pure and single-threaded, run in the
