@@ -36,7 +36,8 @@ class KafkaConsumer final : public PartitionConsumer {
   // Resuming a partition that is not paused does nothing.
   Status Pause(const std::vector<TopicPartition>& partitions) override;
   Status Resume(const std::vector<TopicPartition>& partitions) override;
-  // A partition assigned while all are paused is paused as it is assigned.
+  // A partition assigned while all are paused is paused as it is assigned;
+  // ResumeAll resumes every paused partition, those Pause paused too.
   Status PauseAll() override;
   Status ResumeAll() override;
 

@@ -105,8 +105,8 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // FerretDB evaluates in SQL) and the time bound (which it then checks on
   // the few rows that match). One `$in` over the statuses is
   // evaluated by FerretDB itself, decoding every document of every shard on
-  // every reconcile pass: ~100,000 after a 100,000-request herd, CPU taken
-  // from the drain (DESIGN.md, "The reconciler's scan").
+  // every reconcile pass, CPU taken from the drain (DESIGN.md, "Poison,
+  // parking, the reconciler, shutdown").
   static std::vector<std::string> StaleFilters(const std::string& updated_before);
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
   Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
