@@ -2,8 +2,11 @@
 // Redis: it is always known, a hand-set inventory cannot sell past it, and
 // `verify` never passes a property whose total it would have to guess.
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "adapters/mongo/mongo_store.h"
 #include "adapters/redis/redis_client.h"
@@ -132,6 +135,38 @@ TEST_SUITE("integration.inventory") {
     std::string details;
     for (const auto& d : conservation.details) details += d + "\n";
     CHECK_MESSAGE(details.find("no total") != std::string::npos, details);
+  }
+
+  TEST_CASE_FIXTURE(InventoryFixture,
+                    "a restock by hand above the total is never silent: logged, and verify fails") {
+    SetByHand(2);
+    SellOne("b-1");
+    SellOne("b-2");
+    SetByHand(3);  // `redis-cli set` where `wanderluxe seed` raises the total
+    auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(8);
+    auto logger = std::make_shared<spdlog::logger>("inventory-test", captured);
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(logger);
+    const auto reserved = inventory->Reserve(property, "b-3");
+    spdlog::set_default_logger(previous);
+    CHECK(reserved.value() == ReserveOutcome::kSoldOut);
+    std::string logged;
+    for (const std::string& line : captured->last_formatted()) logged += line;
+    CHECK_MESSAGE(logged.find("reached the recorded total") != std::string::npos, logged);
+    CHECK_MESSAGE(logged.find("wanderluxe seed " + property) != std::string::npos, logged);
+
+    auto mongo = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(mongo.ok(), mongo.status().ToString());
+    testing::LiveInvariantChecker checker(config, *redis, **mongo);
+    VerifyScope scope;
+    scope.properties = {property};
+    scope.accepted_ids = std::vector<std::string>{};
+    scope.check_audit = false;
+    const InvariantResult conservation = FindInvariant(checker.Check(scope), "I2");
+    CHECK(conservation.verdict == InvariantResult::Verdict::kFail);
+    std::string details;
+    for (const auto& d : conservation.details) details += d + "\n";
+    CHECK_MESSAGE(details.find(property) != std::string::npos, details);
   }
 
   TEST_CASE("a configured Redis database keeps its keys apart from database 0") {
