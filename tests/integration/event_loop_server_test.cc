@@ -115,6 +115,7 @@ class Observed {
 //   GET  /held          parked in `held` until the test answers it
 //   GET  /later         answered from a thread of its own
 //   GET  /blocking      on the blocking pool; waits for `release`, answers its thread's name
+//   GET  /own           blocking, on a thread of its own: answers at once
 //   GET  /throws        throws
 //   GET  /dropped       drops its Responder unanswered
 class TestServer {
@@ -143,6 +144,9 @@ class TestServer {
       WaitUntil([&] { return release.load(); }, seconds(10));
       return Text(200, ThreadName());
     });
+    server.RouteBlocking(
+        "GET", "/own", [](const HttpRequest&) { return Text(200, "own"); }, "GET /own",
+        EventLoopServer::BlockingPool::kOwn);
     server.Route("GET", "/throws", [](HttpRequest, EventLoopServer::Responder) -> void {
       throw std::runtime_error("boom");
     });
@@ -337,6 +341,34 @@ TEST_SUITE("integration.event_loop_server") {
     REQUIRE(r.complete);
     CHECK(r.status == 200);
     CHECK(r.body.find("wl-http-io") == std::string::npos);
+  }
+
+  TEST_CASE(
+      "a blocking route past its queue is 503 at once; a route on its own thread still runs") {
+    EventLoopServerOptions options;
+    options.blocking_threads = 2;
+    options.max_queued_per_blocking_route = 2;
+    TestServer s(options);
+    // Two running, both waiting for release: the route holds its bound.
+    RawHttpConnection running(s.port());
+    RawHttpConnection queued(s.port());
+    REQUIRE(running.Send(Request("GET", "/blocking")));
+    REQUIRE(queued.Send(Request("GET", "/blocking")));
+    REQUIRE(WaitUntil([&] { return s.blocked.load() == 2; }, kBound));
+    // The third is refused at once, without waiting for the pool.
+    const auto refused = RawHttpExchange(s.port(), Request("GET", "/blocking"), kBound);
+    CHECK(refused.status == 503);
+    CHECK(refused.Header("Retry-After") == "1");
+    CHECK(refused.Header("Content-Type") == "application/problem+json");
+    // A route on its own thread is not queued behind the full pool.
+    const auto own = RawHttpExchange(s.port(), Request("GET", "/own"), kBound);
+    CHECK(own.status == 200);
+    s.release = true;
+    CHECK(running.Read(kBound).status == 200);
+    CHECK(queued.Read(kBound).status == 200);
+    CHECK(s.observed.Count("GET /blocking", 503) == 1);
+    // Room again once they are answered.
+    CHECK(RawHttpExchange(s.port(), Request("GET", "/blocking"), kBound).status == 200);
   }
 
   TEST_CASE("a handler that throws, or drops its Responder, is a 500 problem, counted") {

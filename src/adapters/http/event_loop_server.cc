@@ -81,6 +81,13 @@ HttpResponse HandlerFailed() {
   return ProblemResponse(500, "Internal Server Error", "unexpected error");
 }
 
+HttpResponse RouteBusy(const std::string& label) {
+  HttpResponse r =
+      ProblemResponse(503, "Service Unavailable", label + ": too many requests waiting; retry");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 bool IsToken(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const size_t comma = list.find(',');
@@ -142,6 +149,10 @@ class Connection;
 struct RouteHandler {
   EventLoopServer::AsyncHandler async;  // or
   HttpHandler blocking;
+  bool own_pool = false;  // EventLoopServer::BlockingPool::kOwn
+  size_t pool = 0;        // index into ServerState::blocking_pools, set by Start
+  // Requests queued or running (max_queued_per_blocking_route).
+  std::shared_ptr<std::atomic<int64_t>> queued = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 // What every connection reads: set before Start, then only read, except for
@@ -152,7 +163,9 @@ struct ServerState {
   std::vector<RouteHandler> handlers;  // by route index
   ResponseObserver observer;
   const std::string unrouted_label = kUnroutedLabel;
-  std::optional<net::thread_pool> blocking_pool;
+  // [0]: the shared pool of blocking_threads (when a route uses it); then one
+  // single-thread pool per kOwn route.
+  std::vector<std::unique_ptr<net::thread_pool>> blocking_pools;
 
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> open{0};
@@ -668,7 +681,12 @@ void Connection::Dispatch(uint64_t seq, size_t route, HttpRequest request) {
   auto state = std::make_shared<ResponderState>(loop_.shared_from_this(), shared_from_this(), seq,
                                                 route, &label);
   if (handler.blocking) {
-    net::post(*server_.blocking_pool,
+    if (handler.queued->fetch_add(1) >= server_.options.max_queued_per_blocking_route) {
+      handler.queued->fetch_sub(1);
+      state->Answer(RouteBusy(label));
+      return;
+    }
+    net::post(*server_.blocking_pools[handler.pool],
               [&handler, &label, request = std::move(request), state]() mutable {
                 HttpResponse response;
                 try {
@@ -680,6 +698,7 @@ void Connection::Dispatch(uint64_t seq, size_t route, HttpRequest request) {
                   spdlog::error("http: {}: handler threw a non-exception", label);
                   response = HandlerFailed();
                 }
+                handler.queued->fetch_sub(1);
                 state->Answer(std::move(response));
               });
     return;
@@ -979,10 +998,13 @@ void EventLoopServer::Route(const std::string& method, const std::string& path_t
 }
 
 void EventLoopServer::RouteBlocking(const std::string& method, const std::string& path_template,
-                                    HttpHandler handler, std::string label) {
+                                    HttpHandler handler, std::string label, BlockingPool pool) {
   auto route = impl_->routes.Add(method, path_template, std::move(label));
   WL_CHECK(route.ok(), route.status().ToString());
-  impl_->handlers.push_back({nullptr, std::move(handler)});
+  RouteHandler h;
+  h.blocking = std::move(handler);
+  h.own_pool = pool == BlockingPool::kOwn;
+  impl_->handlers.push_back(std::move(h));
 }
 
 void EventLoopServer::OnResponse(ResponseObserver observer) {
@@ -1014,10 +1036,18 @@ Status EventLoopServer::Start() {
   }
   port_ = impl.acceptor->local_endpoint().port();
   impl.accept_retry.emplace(io);
-  const bool any_blocking =
+  const bool any_shared =
       std::any_of(impl.handlers.begin(), impl.handlers.end(),
-                  [](const RouteHandler& h) { return h.blocking != nullptr; });
-  if (any_blocking) impl.blocking_pool.emplace(static_cast<size_t>(o.blocking_threads));
+                  [](const RouteHandler& h) { return h.blocking != nullptr && !h.own_pool; });
+  impl.blocking_pools.push_back(
+      any_shared ? std::make_unique<net::thread_pool>(static_cast<size_t>(o.blocking_threads))
+                 : nullptr);
+  for (RouteHandler& h : impl.handlers) {
+    if (h.blocking == nullptr || !h.own_pool) continue;
+    h.pool = impl.blocking_pools.size();
+    impl.blocking_pools.push_back(std::make_unique<net::thread_pool>(1));
+  }
+  const bool any_blocking = any_shared || impl.blocking_pools.size() > 1;
   impl.Accept();
   for (size_t i = 0; i < impl.loops.size(); ++i) {
     Loop& loop = *impl.loops[i];
@@ -1073,9 +1103,10 @@ void EventLoopServer::Stop() {
     });
   }
   for (const auto& loop : impl.loops) loop->thread.join();
-  if (impl.blocking_pool) {
-    impl.blocking_pool->stop();
-    impl.blocking_pool->join();
+  for (const auto& pool : impl.blocking_pools) {
+    if (pool == nullptr) continue;
+    pool->stop();
+    pool->join();
   }
   impl.acceptor.reset();
   impl.accept_retry.reset();

@@ -24,9 +24,10 @@
 //
 // Handlers: Route's run on a loop thread and must not block; they answer
 // through the Responder, at once or later from any thread. RouteBlocking's run
-// on a pool of blocking_threads (for handlers that wait on a store); its queue
-// holds at most max_connections * kMaxPipelinedRequests requests. Stop is not
-// called from a handler.
+// on a pool of blocking_threads (for handlers that wait on a store), or on a
+// thread of the route's own (kOwn); each such route holds at most
+// max_queued_per_blocking_route requests, and answers the next 503 at once.
+// Stop is not called from a handler.
 #ifndef WANDERLUXE_ADAPTERS_HTTP_EVENT_LOOP_SERVER_H_
 #define WANDERLUXE_ADAPTERS_HTTP_EVENT_LOOP_SERVER_H_
 
@@ -56,6 +57,10 @@ struct EventLoopServerOptions {
   int idle_timeout_ms = 60000;    // keep-alive: waiting for the next request's first byte
   int write_timeout_ms = 10000;   // one write of answers
   int drain_timeout_ms = 10000;   // Stop: how long requests in flight may take to be answered
+  // Requests of one blocking route queued or running at once; past it the
+  // next is answered 503 with Retry-After at once, so a flood of one route
+  // neither grows an unbounded queue nor delays the others for long.
+  int max_queued_per_blocking_route = 256;
 };
 
 class EventLoopServer {
@@ -81,8 +86,12 @@ class EventLoopServer {
   // is a programming error (WL_CHECK).
   void Route(const std::string& method, const std::string& path_template, AsyncHandler handler,
              std::string label = "");
+  // kShared: on the pool of blocking_threads; kOwn: on a thread of the
+  // route's own (readiness, never queued behind other routes' reads).
+  enum class BlockingPool { kShared, kOwn };
   void RouteBlocking(const std::string& method, const std::string& path_template,
-                     HttpHandler handler, std::string label = "");
+                     HttpHandler handler, std::string label = "",
+                     BlockingPool pool = BlockingPool::kShared);
   void OnResponse(ResponseObserver observer);
 
   // Raises the open-files limit to its hard limit, binds and starts the loop

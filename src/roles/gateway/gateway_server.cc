@@ -322,7 +322,7 @@ void GatewayServer::AddOperationsRoutes() {
         return ProblemResponse(503, "Not Ready", "a dependency is unreachable",
                                json{{"checks", checks}}.dump());
       },
-      kReadyz);
+      kReadyz, EventLoopServer::BlockingPool::kOwn);
 
   http.RouteBlocking(
       "GET", "/metrics",
