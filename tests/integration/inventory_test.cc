@@ -37,6 +37,17 @@ struct InventoryFixture {
   void SetRaw(const std::string& key, const std::string& value) {
     REQUIRE(redis->Command({"SET", key, value}).ok());
   }
+  // verify's I2 for this fixture's property alone.
+  InvariantResult Conservation() {
+    auto mongo = MongoStore::Connect(config.mongo);
+    REQUIRE_MESSAGE(mongo.ok(), mongo.status().ToString());
+    testing::LiveInvariantChecker checker(config, *redis, **mongo);
+    VerifyScope scope;
+    scope.properties = {property};
+    scope.accepted_ids = std::vector<std::string>{};
+    scope.check_audit = false;
+    return testing::FindInvariant(checker.Check(scope), "I2");
+  }
   void SellOne(const std::string& booking) {
     REQUIRE(inventory->Reserve(property, booking).value() == ReserveOutcome::kReserved);
     REQUIRE(inventory->Confirm(property, booking).value() == ConfirmOutcome::kConfirmed);
@@ -123,14 +134,7 @@ TEST_SUITE("integration.inventory") {
 
   TEST_CASE_FIXTURE(InventoryFixture, "verify fails a property whose total it would guess") {
     SetByHand(4);  // never reserved: no total recorded
-    auto mongo = MongoStore::Connect(config.mongo);
-    REQUIRE_MESSAGE(mongo.ok(), mongo.status().ToString());
-    testing::LiveInvariantChecker checker(config, *redis, **mongo);
-    VerifyScope scope;
-    scope.properties = {property};
-    scope.accepted_ids = std::vector<std::string>{};
-    scope.check_audit = false;
-    const InvariantResult conservation = FindInvariant(checker.Check(scope), "I2");
+    const InvariantResult conservation = Conservation();
     CHECK(conservation.verdict == InvariantResult::Verdict::kFail);
     std::string details;
     for (const auto& d : conservation.details) details += d + "\n";
@@ -155,14 +159,7 @@ TEST_SUITE("integration.inventory") {
     CHECK_MESSAGE(logged.find("reached the recorded total") != std::string::npos, logged);
     CHECK_MESSAGE(logged.find("wanderluxe seed " + property) != std::string::npos, logged);
 
-    auto mongo = MongoStore::Connect(config.mongo);
-    REQUIRE_MESSAGE(mongo.ok(), mongo.status().ToString());
-    testing::LiveInvariantChecker checker(config, *redis, **mongo);
-    VerifyScope scope;
-    scope.properties = {property};
-    scope.accepted_ids = std::vector<std::string>{};
-    scope.check_audit = false;
-    const InvariantResult conservation = FindInvariant(checker.Check(scope), "I2");
+    const InvariantResult conservation = Conservation();
     CHECK(conservation.verdict == InvariantResult::Verdict::kFail);
     std::string details;
     for (const auto& d : conservation.details) details += d + "\n";
