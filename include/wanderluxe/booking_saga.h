@@ -209,7 +209,9 @@ class BookingSaga {
   Status KeepSettledCharge(BookingRecord& record, const std::atomic<bool>& stop);
   // WAITLISTED: moves the booking on when a unit was handed to it (RESERVED)
   // or it left or was turned away (SOLD_OUT); false when it still waits.
-  Result<bool> StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop);
+  // `owes`: no event of this drive is redelivered, so SOLD_OUT records
+  // kOutcomeOwed with itself.
+  Result<bool> StepWaitlisted(BookingRecord& record, bool owes, const std::atomic<bool>& stop);
   // Gives a hold back (Release); a unit handed to a waiting booking is
   // followed by driving that booking (QueueHandOver).
   Status GiveBack(const std::string& property_id, const std::string& booking_id,
@@ -235,7 +237,8 @@ class BookingSaga {
   // kOutcomeOwed (ledger.h): records that this drive, which no event's
   // redelivery would repeat, owes the booking's terminal outcome.
   Status OweOutcome(BookingRecord& record, const std::atomic<bool>& stop);
-  // After the terminal outcome is published: one attempt to record it paid.
+  // After the terminal outcome is published: one attempt to mark it so
+  // (Ledger::MarkOutcomePublished, no new version).
   void PaidOutcome(BookingRecord& record);
   // On shutdown: one attempt to give the lease back, so the next driver need
   // not wait for it to lapse.

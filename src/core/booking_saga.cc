@@ -459,9 +459,11 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       HandBackLease(record, driver);
       return Interrupted(record.request.booking_id);
     }
+    // kOutcomeOwed: no event of this drive would be delivered again. A
+    // waiting booking owes with the decision that ends it (StepWaitlisted),
+    // one compare-and-set fewer for each waiter a sale turns away.
     if (!record.lease.HeldByAnother(driver, clock_.NowUnixMillis()) && !announce &&
-        !record.outcome_owed) {
-      // kOutcomeOwed: no event of this drive would be delivered again.
+        !record.outcome_owed && record.status != BookingStatus::kWaitlisted) {
       if (Status s = OweOutcome(record, stop); !s.ok()) return s;
       continue;
     }
@@ -469,7 +471,7 @@ Result<SagaResult> BookingSaga::Drive(BookingRecord record, const std::string& d
       // No lease while waiting: every move out of WAITLISTED follows what
       // Redis decided atomically (handed a unit, left, turned away), so two
       // drivers can only agree, and the ledger's compare-and-set keeps one.
-      auto moved = StepWaitlisted(record, stop);
+      auto moved = StepWaitlisted(record, /*owes=*/!announce, stop);
       if (!moved.ok()) return moved.status();
       if (*moved) continue;
       if (announce || joined_waitlist) {
@@ -665,7 +667,8 @@ Status BookingSaga::ReleaseHold(BookingRecord& record, const std::atomic<bool>& 
   return s;
 }
 
-Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, const std::atomic<bool>& stop) {
+Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, bool owes,
+                                         const std::atomic<bool>& stop) {
   const BookingRequest& r = record.request;
   auto state = Retry(
       "waitlist",
@@ -674,28 +677,34 @@ Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, const std::atomi
       },
       stop);
   if (!state.ok()) return state.status();
-  Status s;
+  std::string sold_out_why;
   switch (*state) {
     case WaitlistState::kWaiting:
       return false;
     case WaitlistState::kHeld:
-    case WaitlistState::kSold:  // a crash after confirm; the bank answers the same
-      s = Decide(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
+    case WaitlistState::kSold: {  // a crash after confirm; the bank answers the same
+      // RESERVED is not an end: the drive owes (OweOutcome) before its first step.
+      Status s =
+          Decide(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
                  "a unit of " + r.property_id + " came back; handed over from the waitlist", stop);
-      break;
+      if (!s.ok()) return s;
+      return true;
+    }
     case WaitlistState::kLeft:
-      s = Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                 "waited saga.waitlist_timeout_ms (" +
+      sold_out_why = "waited saga.waitlist_timeout_ms (" +
                      std::to_string(options_.waitlist_timeout.count()) +
-                     " ms) on the waitlist; no unit came back",
-                 stop);
+                     " ms) on the waitlist; no unit came back";
       break;
     case WaitlistState::kGone:
-      s = Decide(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "", "SOLD_OUT",
-                 "every unit of " + r.property_id + " sold; turned away from the waitlist", stop);
+      sold_out_why = "every unit of " + r.property_id + " sold; turned away from the waitlist";
       break;
   }
-  if (!s.ok()) return s;
+  LedgerChange end = DecisionTo(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "",
+                                "SOLD_OUT", sold_out_why);
+  // kOutcomeOwed with the end itself: a driver dying after this claim
+  // leaves a terminal booking the reconciler finds owing.
+  if (owes) end.outcome_owed = true;
+  if (Status s = CommitDecision(record, end, stop); !s.ok()) return s;
   return true;
 }
 
@@ -730,28 +739,27 @@ Result<bool> BookingSaga::KeepLease(BookingRecord& record, const std::string& dr
 
 namespace {
 
-// Marks (or clears) kOutcomeOwed and nothing else. updated_at stays: owing
-// an outcome does not make a stuck booking look fresh.
-LedgerChange OutcomeOwedChange(const BookingRecord& record, bool owed) {
+// Marks kOutcomeOwed and nothing else. updated_at stays: owing an outcome
+// does not make a stuck booking look fresh.
+LedgerChange OweOutcomeChange(const BookingRecord& record) {
   LedgerChange change{record.status, record.payment_status, "",
                       std::nullopt,  std::nullopt,          record.updated_at};
-  change.outcome_owed = owed;
+  change.outcome_owed = true;
   return change;
 }
 
 }  // namespace
 
 Status BookingSaga::OweOutcome(BookingRecord& record, const std::atomic<bool>& stop) {
-  return CommitDecision(record, OutcomeOwedChange(record, true), stop);
+  return CommitDecision(record, OweOutcomeChange(record), stop);
 }
 
 void BookingSaga::PaidOutcome(BookingRecord& record) {
   // One attempt: should it fail, the reconciler finds the booking owing and
   // publishes the same outcome again (same eventId: same version).
-  const LedgerChange change = OutcomeOwedChange(record, false);
-  Status s = ledger_.Transition(record.request.booking_id, record.status, record.version, change);
+  Status s = ledger_.MarkOutcomePublished(record.request.booking_id, record.version);
   if (s.ok()) {
-    ApplyChange(record, change);
+    record.outcome_owed = false;
   } else {
     spdlog::info(
         "booking {}: outcome published, not yet marked so ({}); the reconciler "

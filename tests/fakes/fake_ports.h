@@ -264,6 +264,13 @@ class FakeLedger : public Ledger, public LedgerAudit {
     if (c.entry) faults_.Note("transition:" + c.entry->action);
     return Status::Ok();
   }
+  Status MarkOutcomePublished(const std::string& id, int64_t version) override {
+    if (Status s = faults_.Check("mark-outcome-published"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    BookingRecord& r = records_.at(id);
+    if (r.version == version && IsTerminal(r.status)) r.outcome_owed = false;
+    return Status::Ok();
+  }
   // Weaker than MongoLedger, which reads the claims past a lagging document
   // (kReadsClaims): a won claim's write-down fails and Get answers the
   // document as it was before, until a transition that loses the

@@ -143,6 +143,51 @@ TEST_SUITE("integration.ledger_write_down") {
     CHECK(doc["payment"]["status"] == "CAPTURED");
   }
 
+  TEST_CASE("kOutcomeOwed: marking an outcome published is one update at the same version") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-6")).ok());
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    REQUIRE(ledger.Transition("wd-6", BookingStatus::kReserved, 1, owed).ok());
+    REQUIRE(live.Document("wd-6")["outcomeOwed"] == true);
+    const MongoOperationCounts before = live.store->operation_counts();
+    REQUIRE(ledger.MarkOutcomePublished("wd-6", 2).ok());
+    const MongoOperationCounts after = live.store->operation_counts();
+    CHECK(after.total() - before.total() == 1);
+    CHECK(after.updates - before.updates == 1);
+    const nlohmann::json doc = live.Document("wd-6");
+    CHECK(doc["outcomeOwed"] == false);
+    CHECK(Version(doc) == 2);  // no new version: the same outcome's eventId
+    auto read = ledger.Get("wd-6");
+    REQUIRE((read.ok() && read->has_value()));
+    CHECK_FALSE((*read)->outcome_owed);
+    CHECK((*read)->status == BookingStatus::kConfirmed);
+  }
+
+  TEST_CASE(
+      "kOutcomeOwed: a document behind its ending claim stays owing; its reader catches it "
+      "up") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-7")).ok());
+    // The ending claim won by another process that died before its
+    // write-down: the claim alone, inserted as MongoLedger inserts it.
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    REQUIRE(live.store
+                ->InsertOne(ledger.ClaimsFor("wd-7"),
+                            ClaimDocument("wd-7", BookingStatus::kReserved, 1, owed))
+                .ok());
+    REQUIRE(Version(live.Document("wd-7")) == 1);
+    REQUIRE(ledger.MarkOutcomePublished("wd-7", 2).ok());  // nothing at version 2 yet
+    auto read = ledger.Get("wd-7");                        // kReadsClaims
+    REQUIRE((read.ok() && read->has_value()));
+    CHECK((*read)->status == BookingStatus::kConfirmed);
+    CHECK((*read)->outcome_owed);  // the reconciler publishes it again
+    CHECK(live.Document("wd-7")["outcomeOwed"] == true);
+  }
+
   TEST_CASE("immediate: every change is written down as it is won") {
     Live live("immediate");
     REQUIRE(live.ledger->Insert(Reserved("wd-5")).ok());

@@ -309,6 +309,18 @@ Status SimLedger::Transition(const std::string& id, BookingStatus from, int64_t 
   return LostReply(calls_, "ledger.claim");
 }
 
+Status SimLedger::MarkOutcomePublished(const std::string& id, int64_t version) {
+  calls_.Enter("ledger.mark-published", id + " v" + std::to_string(version), kLedgerBoundMs);
+  if (Status s = LedgerError(calls_, "ledger.mark-published"); !s.ok()) return s;
+  // An update of the document filtered on its version, as MongoLedger's: a
+  // document still behind its ending claim is left owing.
+  auto it = documents_.find(id);
+  if (it != documents_.end() && it->second.version == version && IsTerminal(it->second.status)) {
+    it->second.outcome_owed = false;
+  }
+  return LostReply(calls_, "ledger.mark-published");
+}
+
 Result<std::vector<BookingRecord>> SimLedger::FindStale(const std::string& updated_before,
                                                         int64_t limit) {
   calls_.Enter("ledger.find-stale", "", kLedgerBoundMs);

@@ -131,6 +131,7 @@ class SimLedger final : public Ledger, public LedgerAudit {
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& records) override;
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
+  Status MarkOutcomePublished(const std::string& booking_id, int64_t version) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;

@@ -27,6 +27,9 @@ class ForwardingLedger : public Ledger {
                     const LedgerChange& change) override {
     return inner_.Transition(id, from, version, change);
   }
+  Status MarkOutcomePublished(const std::string& id, int64_t version) override {
+    return inner_.MarkOutcomePublished(id, version);
+  }
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
     return inner_.FindStale(before, limit);
   }

@@ -142,6 +142,65 @@ TEST_SUITE("unit.waitlist") {
     f.saga.LendDrivers({});
   }
 
+  TEST_CASE(
+      "a turned-away waiter ends in one compare-and-set; its owed outcome, once out, is "
+      "settled without a new version") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    REQUIRE(f.ledger.at("w1").version == 1);
+    BookingRecord seller =
+        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(f.ledger.Insert(seller).ok());
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    const BookingRecord w1 = f.ledger.at("w1");
+    CHECK(w1.status == BookingStatus::kSoldOut);
+    // SOLD_OUT and the debt of its outcome in one decision (version 2); the
+    // debt paid by marking the outcome published, which decides nothing.
+    CHECK(w1.version == 2);
+    CHECK_FALSE(w1.outcome_owed);
+    CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+  }
+
+  TEST_CASE(
+      "two actors: a turned-away waiter's driver dies before its outcome; the reconciler "
+      "publishes it, under the same version") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    BookingRecord seller =
+        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(f.ledger.Insert(seller).ok());
+    // The seller's outcome is published; the next publish is w1's SOLD_OUT:
+    // its driver dies there (the stop), after the decision.
+    std::atomic<bool> dying{false};
+    int publishes = 0;
+    std::function<void()> die_at_second_publish;
+    die_at_second_publish = [&] {
+      if (++publishes == 2) {
+        dying = true;
+        f.faults.FailNext("publish", 1);
+      } else {
+        f.faults.BeforeNext({"publish"}, die_at_second_publish);
+      }
+    };
+    f.faults.BeforeNext({"publish"}, die_at_second_publish);
+    auto sold = f.saga.DriveRecord(f.ledger.at("seller"), dying);
+    (void)sold;
+    REQUIRE(f.ledger.at("w1").status == BookingStatus::kSoldOut);
+    CHECK(f.ledger.at("w1").outcome_owed);  // kOutcomeOwed: recorded with the decision
+    CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED"});
+    const int64_t decided_at = f.ledger.at("w1").version;
+    f.MakeStale("w1");
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    REQUIRE(reconciler.RunOnce(f.stop).ok());
+    CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    CHECK_FALSE(f.ledger.at("w1").outcome_owed);
+    CHECK(f.ledger.at("w1").version == decided_at);
+  }
+
   TEST_CASE("a waiter whose payment fails hands its unit on down the line, without recursion") {
     constexpr int kWaiters = 50;
     WaitlistFixture f(1);

@@ -67,7 +67,8 @@ struct BookingRecord {
   // kOutcomeOwed: a driver with no event in flight (the reconciler, a
   // hand-over from the waitlist) drives it, so no redelivery would publish
   // its terminal outcome should that driver die first. Set before such a
-  // drive's first step, cleared once the terminal outcome is published;
+  // drive's first step, or with the decision that ends a waiting booking;
+  // cleared once the terminal outcome is published (MarkOutcomePublished);
   // FindStale finds a terminal booking that still owes it.
   bool outcome_owed = false;
   Lease lease;
@@ -121,6 +122,12 @@ class Ledger {
   // it first). Exactly one caller wins each version.
   virtual Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                             const LedgerChange& change) = 0;
+  // kOutcomeOwed: the outcome of the terminal record at `version` is
+  // published. Clears outcome_owed without a new version: the flag decides
+  // nothing, so no compare-and-set guards it. Should the clear not land
+  // (an error, or a document not yet at `version`), the flag only makes the
+  // reconciler publish the same outcome again, under the same eventId.
+  virtual Status MarkOutcomePublished(const std::string& booking_id, int64_t version) = 0;
   // WAITLISTED and RESERVED records last updated before `updated_before`
   // (RFC 3339; no record is ever PENDING),
   // and terminal ones that still owe their outcome (kOutcomeOwed).

@@ -118,6 +118,10 @@ const std::string& MongoLedger::CollectionFor(const std::string& booking_id) con
   return collections_[ShardOf(booking_id)];
 }
 
+const std::string& MongoLedger::ClaimsFor(const std::string& booking_id) const {
+  return claims_[ShardOf(booking_id)];
+}
+
 Result<std::vector<std::string>> MongoLedger::FindEverywhere(const std::string& filter,
                                                              const std::string& sort, int64_t limit,
                                                              const std::string& projection) {
@@ -430,7 +434,7 @@ Result<std::optional<BookingRecord>> MongoLedger::Get(const std::string& booking
 
 Status MongoLedger::CatchUp(BookingRecord& record) {
   const std::string& booking_id = record.request.booking_id;
-  const std::string& claims = claims_[ShardOf(booking_id)];
+  const std::string& claims = ClaimsFor(booking_id);
   for (int ahead = 0;; ++ahead) {
     auto claim_doc = store_.FindById(claims, ClaimId(booking_id, record.version));
     if (!claim_doc.ok()) return claim_doc.status();
@@ -519,8 +523,8 @@ Status MongoLedger::WriteDownPending() {
 
 Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                                const LedgerChange& change) {
-  Status claimed = store_.InsertOne(claims_[ShardOf(booking_id)],
-                                    ClaimDocument(booking_id, from, version, change));
+  Status claimed =
+      store_.InsertOne(ClaimsFor(booking_id), ClaimDocument(booking_id, from, version, change));
   if (claimed.code() == StatusCode::kAlreadyExists) {
     // Lost. The winner may not have written its change down yet (or died
     // before it could): the caller's next Get reads it from the claims.
@@ -564,6 +568,13 @@ Status MongoLedger::WriteDownChain(const std::string& booking_id, int64_t versio
   // brings it up to the claims, writing each down.
   auto caught_up = Get(booking_id);
   return caught_up.ok() ? Status::Ok() : caught_up.status();
+}
+
+Status MongoLedger::MarkOutcomePublished(const std::string& booking_id, int64_t version) {
+  const json filter = {{"_id", booking_id}, {"version", version}, {"outcomeOwed", true}};
+  const json update = {{"$set", {{"outcomeOwed", false}}}};
+  auto n = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), update.dump());
+  return n.ok() ? Status::Ok() : n.status();
 }
 
 std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_before) {

@@ -90,6 +90,8 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   Status WriteDownPending() EXCLUDES(pending_mu_);
   // The collection that holds `booking_id`.
   const std::string& CollectionFor(const std::string& booking_id) const;
+  // The claims collection of `booking_id`'s shard.
+  const std::string& ClaimsFor(const std::string& booking_id) const;
 
   Status Insert(const BookingRecord& record) override;
   Result<std::optional<BookingRecord>> Get(const std::string& booking_id) override;
@@ -98,6 +100,10 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& records) override;
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
+  // One update of the document, filtered on its version: a document still
+  // behind its ending claim is left owing (its reader writes the claim down
+  // and the reconciler publishes again).
+  Status MarkOutcomePublished(const std::string& booking_id, int64_t version) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
   // FindStale's filters, one per non-terminal status and one for a booking
