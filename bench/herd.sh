@@ -27,7 +27,7 @@ TIMEOUT_PCT=${TIMEOUT_PCT:-0}
 BANK_LATENCY_MS=${BANK_LATENCY_MS:-200}
 BANK_TIMEOUT_MS=${BANK_TIMEOUT_MS:-1000}          # bank.request_timeout_ms: above the latency
 PAYMENT_DEADLINE_MS=${PAYMENT_DEADLINE_MS:-3000}  # saga.payment_deadline_ms
-BIN=build/wanderluxe
+BIN=${BIN:-build/wanderluxe}  # another build, for an A/B run
 REPORT=${REPORT:-}
 
 scripts/stack status >/dev/null || { echo "the local stack is not up: scripts/stack up" >&2; exit 1; }

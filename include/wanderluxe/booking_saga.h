@@ -34,6 +34,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "wanderluxe/booking_event.h"
@@ -218,11 +219,15 @@ class BookingSaga {
                   const std::atomic<bool>& stop, bool bounded = false);
   // WAITLISTED bookings whose place in Redis just changed (handed a unit, or
   // turned away) are to be driven: queued in handed_over_. Every public call
-  // that may hand a unit over ends with DriveHandedOver.
+  // that may hand a unit over ends with DriveHandedOver. A list of several
+  // (a waitlist turned away) is read from the ledger in one GetRecorded
+  // first, so each waiter's drive starts from its record.
   void QueueHandOvers(const std::vector<std::string>& booking_ids) EXCLUDES(handed_over_mu_);
-  // Drives one handed-over booking. One not yet in the ledger is left to its
-  // own admission, which checks the waitlist after its insert.
-  void DriveWaiter(const std::string& booking_id, const std::atomic<bool>& stop);
+  // Drives one handed-over booking, from `known` when it was read already.
+  // One not yet in the ledger is left to its own admission, which checks
+  // the waitlist after its insert.
+  void DriveWaiter(const std::string& booking_id, std::optional<BookingRecord> known,
+                   const std::atomic<bool>& stop);
   // DriveEvent and Park without driving the bookings they handed over.
   Result<SagaResult> DriveEventOnce(const BookingEvent& event, const std::atomic<bool>& stop);
   Status ParkOnce(const BookingEvent& event, const std::string& why, const std::atomic<bool>& stop);
@@ -297,7 +302,12 @@ class BookingSaga {
   // before it returns, one after another, so a chain through a long
   // waitlist never deepens the stack.
   Mutex handed_over_mu_;
-  std::deque<std::string> handed_over_ GUARDED_BY(handed_over_mu_);
+  // A booking to drive, and its record when QueueHandOvers read it.
+  struct HandOver {
+    std::string booking_id;
+    std::optional<BookingRecord> record;
+  };
+  std::deque<HandOver> handed_over_ GUARDED_BY(handed_over_mu_);
   std::function<void(size_t)> lend_drivers_ GUARDED_BY(handed_over_mu_);
 };
 

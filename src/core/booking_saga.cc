@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <map>
 
 #include "wanderluxe/booking_view.h"
 #include "wanderluxe/check.h"
@@ -321,11 +322,30 @@ Status BookingSaga::GiveBack(const std::string& property_id, const std::string& 
 }
 
 void BookingSaga::QueueHandOvers(const std::vector<std::string>& booking_ids) {
+  std::vector<HandOver> queued;
+  queued.reserve(booking_ids.size());
+  std::map<std::string, BookingRecord> read;
+  if (booking_ids.size() > 1) {
+    // One attempt: a waiter it misses (an error, an admission still
+    // inserting) is read by its own drive, as a single hand-over is.
+    auto recorded = ledger_.GetRecorded(booking_ids);
+    if (recorded.ok()) {
+      read = std::move(*recorded);
+    } else {
+      spdlog::warn("{} handed-over bookings not read at once ({}); each is read by its drive",
+                   booking_ids.size(), recorded.status().ToString());
+    }
+  }
+  for (const std::string& id : booking_ids) {
+    auto it = read.find(id);
+    queued.push_back({id, it == read.end() ? std::nullopt
+                                           : std::optional<BookingRecord>(std::move(it->second))});
+  }
   std::function<void(size_t)> lend;
   size_t waiting = 0;
   {
     MutexLock lock(&handed_over_mu_);
-    handed_over_.insert(handed_over_.end(), booking_ids.begin(), booking_ids.end());
+    for (HandOver& h : queued) handed_over_.push_back(std::move(h));
     waiting = handed_over_.size();
     lend = lend_drivers_;
   }
@@ -342,20 +362,24 @@ void BookingSaga::DriveHandedOver(const std::atomic<bool>& stop) {
   // it joins the queue, and this loop drives it next. Any caller may drive
   // any booking queued here; one left by shutdown goes to the reconciler.
   while (!stop.load()) {
-    std::string id;
+    HandOver next;
     {
       MutexLock lock(&handed_over_mu_);
       if (handed_over_.empty()) return;
-      id = std::move(handed_over_.front());
+      next = std::move(handed_over_.front());
       handed_over_.pop_front();
     }
-    DriveWaiter(id, stop);
+    DriveWaiter(next.booking_id, std::move(next.record), stop);
   }
 }
 
-void BookingSaga::DriveWaiter(const std::string& id, const std::atomic<bool>& stop) {
-  auto found = Retry(
-      "get", [&] { return ledger_.Get(id); }, stop);
+void BookingSaga::DriveWaiter(const std::string& id, std::optional<BookingRecord> known,
+                              const std::atomic<bool>& stop) {
+  Result<std::optional<BookingRecord>> found = std::move(known);
+  if (!found->has_value()) {
+    found = Retry(
+        "get", [&] { return ledger_.Get(id); }, stop);
+  }
   if (!found.ok() || !found->has_value()) {
     // Not in the ledger yet: its admission checks the waitlist after its
     // insert. Unreadable: the reconciler goes on with it.

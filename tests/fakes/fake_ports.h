@@ -234,6 +234,21 @@ class FakeLedger : public Ledger, public LedgerAudit {
     }
     return out;
   }
+  // As Get per id: a lagging document is answered as it is.
+  Result<std::map<std::string, BookingRecord>> GetRecorded(
+      const std::vector<std::string>& ids) override {
+    if (Status s = faults_.Check("get-recorded"); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    std::map<std::string, BookingRecord> out;
+    for (const auto& id : ids) {
+      if (auto lagging = documents_.find(id); lagging != documents_.end()) {
+        out.emplace(id, lagging->second);
+      } else if (auto it = records_.find(id); it != records_.end()) {
+        out.emplace(id, it->second);
+      }
+    }
+    return out;
+  }
   // No stronger than a bulk on FerretDB, which is not atomic across
   // documents: an injected failure comes after the first half went in.
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
@@ -282,6 +297,17 @@ class FakeLedger : public Ledger, public LedgerAudit {
     std::vector<BookingRecord> out;
     for (const auto& [id, r] : records_) {
       if ((!IsTerminal(r.status) || r.outcome_owed) && r.updated_at < before) out.push_back(r);
+    }
+    return out;
+  }
+  Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
+      const std::vector<std::string>& ps) override {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::vector<BookingSummary>> out;
+    for (const auto& p : ps) out[p];
+    for (const auto& [id, r] : records_) {
+      auto it = out.find(r.request.property_id);
+      if (it != out.end()) it->second.push_back({id, r.status, r.waitlist_position > 0});
     }
     return out;
   }

@@ -68,6 +68,21 @@ TEST_SUITE("integration.ledger") {
     REQUIRE(reserved.ok());
     CHECK(reserved->size() == 20);
 
+    // verify's one pass: the same bookings, by property, a property with
+    // none present and empty; one read per shard.
+    const MongoOperationCounts before = (*store)->operation_counts();
+    auto summaries = ledger.SummarizeProperties({property, "prop-without-bookings"});
+    REQUIRE_MESSAGE(summaries.ok(), summaries.status().ToString());
+    CHECK((*store)->operation_counts().finds - before.finds == 8);
+    CHECK(summaries->at("prop-without-bookings").empty());
+    const std::vector<BookingSummary>& of_property = summaries->at(property);
+    REQUIRE(of_property.size() == 40);
+    for (const BookingSummary& b : of_property) {
+      CAPTURE(b.booking_id);
+      CHECK(b.status == statuses->at(b.booking_id));
+      CHECK_FALSE(b.waited);
+    }
+
     // Only non-terminal bookings, the oldest first across shards, at most the limit.
     auto stale = ledger.FindStale(NowIso8601(), 5);
     REQUIRE(stale.ok());

@@ -6,6 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "adapters/mongo/mongo_ledger.h"
 #include "support/servers.h"
 #include "wanderluxe/ids.h"
@@ -38,9 +42,10 @@ const LedgerChange kConfirmed =
     Change(BookingStatus::kConfirmed, PaymentStatus::kCaptured, "CONFIRMED");
 
 struct Live {
-  explicit Live(const std::string& mode) {
+  explicit Live(const std::string& mode, const std::string& lookup = "in") {
     config = testing::LiveConfig({"mongo.database=" + testing::UniqueName("write-down"),
-                                  "mongo.ledger_shards=4", "mongo.write_down=" + mode});
+                                  "mongo.ledger_shards=4", "mongo.write_down=" + mode,
+                                  "mongo.ledger_lookup=" + lookup});
     auto s = MongoStore::Connect(config.mongo);
     REQUIRE_MESSAGE(s.ok(), s.status().ToString(), " -- start it with scripts/stack up");
     store = std::move(*s);
@@ -186,6 +191,38 @@ TEST_SUITE("integration.ledger_write_down") {
     CHECK((*read)->status == BookingStatus::kConfirmed);
     CHECK((*read)->outcome_owed);  // the reconciler publishes it again
     CHECK(live.Document("wd-7")["outcomeOwed"] == true);
+  }
+
+  TEST_CASE(
+      "GetRecorded: two reads per collection whatever the lookup mode; a claim past its "
+      "document is followed") {
+    Live live("at-end", "presence-markers");
+    MongoLedger& ledger = *live.ledger;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 12; ++i) {
+      ids.push_back("gr-" + std::to_string(i));
+      REQUIRE(ledger.Insert(Reserved(ids.back())).ok());
+    }
+    // One record's claim is won and deferred (at-end): its document says v1.
+    REQUIRE(ledger.Transition("gr-3", BookingStatus::kReserved, 1, kCaptured).ok());
+    REQUIRE(Version(live.Document("gr-3")) == 1);
+    std::set<std::string> collections;
+    for (const auto& id : ids) collections.insert(live.ledger->CollectionFor(id));
+    ids.push_back("gr-never");  // not recorded: absent from the answer
+    const MongoOperationCounts before = live.store->operation_counts();
+    auto read = ledger.GetRecorded(ids);
+    const MongoOperationCounts after = live.store->operation_counts();
+    REQUIRE_MESSAGE(read.ok(), read.status().ToString());
+    CHECK(read->size() == 12);
+    CHECK(read->count("gr-never") == 0);
+    CHECK(read->at("gr-3").version == 2);  // kReadsClaims
+    CHECK(read->at("gr-3").payment_status == PaymentStatus::kCaptured);
+    CHECK(read->at("gr-7").version == 1);
+    // Per collection the documents and the claims past them (no markers);
+    // then gr-3's walk: its claim, the next (none), its write-down.
+    const int64_t walk = 2;
+    CHECK(after.finds - before.finds == 2 * static_cast<int64_t>(collections.size()) + walk);
+    CHECK(after.inserts + after.bulk_inserts == before.inserts + before.bulk_inserts);
   }
 
   TEST_CASE("immediate: every change is written down as it is won") {

@@ -102,6 +102,17 @@ TEST_SUITE("integration.waitlist") {
     auto other = ledger->WaitedAndSoldOut(property + "-other", 0);
     REQUIRE(other.ok());
     CHECK(other->empty());
+    // verify's one pass says the same of each booking.
+    auto summaries = ledger->SummarizeProperties({property});
+    REQUIRE(summaries.ok());
+    std::vector<std::string> waited_and_sold_out;
+    for (const BookingSummary& b : summaries->at(property)) {
+      if (b.waited && b.status == BookingStatus::kSoldOut)
+        waited_and_sold_out.push_back(b.booking_id);
+    }
+    std::sort(waited_and_sold_out.begin(), waited_and_sold_out.end());
+    CHECK(waited_and_sold_out == std::vector<std::string>{"a-waited", "d-waited"});
+    CHECK(summaries->at(property).size() == 5);
   }
 
   TEST_CASE_FIXTURE(VerifyFixture,

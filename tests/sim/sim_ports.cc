@@ -241,6 +241,18 @@ Result<std::map<std::string, BookingRecord>> SimLedger::GetMany(
     const std::vector<std::string>& ids) {
   calls_.Enter("ledger.get-many", "", kLedgerBoundMs);
   if (Status s = LedgerError(calls_, "ledger.get-many"); !s.ok()) return s;
+  return ReadMany(ids);
+}
+
+Result<std::map<std::string, BookingRecord>> SimLedger::GetRecorded(
+    const std::vector<std::string>& ids) {
+  calls_.Enter("ledger.get-recorded", "", kLedgerBoundMs);
+  if (Status s = LedgerError(calls_, "ledger.get-recorded"); !s.ok()) return s;
+  return ReadMany(ids);
+}
+
+Result<std::map<std::string, BookingRecord>> SimLedger::ReadMany(
+    const std::vector<std::string>& ids) {
   std::map<std::string, BookingRecord> out;
   for (const auto& id : ids) {
     auto it = documents_.find(id);
@@ -331,6 +343,17 @@ Result<std::vector<BookingRecord>> SimLedger::FindStale(const std::string& updat
     if ((!IsTerminal(r.status) || r.outcome_owed) && r.updated_at < updated_before) {
       out.push_back(r);
     }
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::vector<BookingSummary>>> SimLedger::SummarizeProperties(
+    const std::vector<std::string>& ps) {
+  std::map<std::string, std::vector<BookingSummary>> out;
+  for (const auto& p : ps) out[p];
+  for (const auto& [id, r] : Truth()) {
+    auto it = out.find(r.request.property_id);
+    if (it != out.end()) it->second.push_back({id, r.status, r.waitlist_position > 0});
   }
   return out;
 }

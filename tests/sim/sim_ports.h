@@ -128,12 +128,16 @@ class SimLedger final : public Ledger, public LedgerAudit {
   Result<std::optional<BookingRecord>> Get(const std::string& booking_id) override;
   Result<std::map<std::string, BookingRecord>> GetMany(
       const std::vector<std::string>& booking_ids) override;
+  Result<std::map<std::string, BookingRecord>> GetRecorded(
+      const std::vector<std::string>& booking_ids) override;
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& records) override;
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
   Status MarkOutcomePublished(const std::string& booking_id, int64_t version) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
+  Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
+      const std::vector<std::string>& property_ids) override;
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
   Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
                                                  BookingStatus status) override;
@@ -155,6 +159,8 @@ class SimLedger final : public Ledger, public LedgerAudit {
   // read of its own, and writes them down unless the seed says the
   // write-down fails.
   Status CatchUp(BookingRecord& record);
+  // Each of `ids` recorded, caught up: GetMany's and GetRecorded's answer.
+  Result<std::map<std::string, BookingRecord>> ReadMany(const std::vector<std::string>& ids);
   void WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
 
   Calls& calls_;

@@ -20,6 +20,10 @@ class ForwardingLedger : public Ledger {
       const std::vector<std::string>& ids) override {
     return inner_.GetMany(ids);
   }
+  Result<std::map<std::string, BookingRecord>> GetRecorded(
+      const std::vector<std::string>& ids) override {
+    return inner_.GetRecorded(ids);
+  }
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& rs) override {
     return inner_.InsertMany(rs);
   }

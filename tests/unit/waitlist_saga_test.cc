@@ -2,6 +2,7 @@
 // who is turned away, and a hand-over that outlives the driver that made it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,6 +162,43 @@ TEST_SUITE("unit.waitlist") {
     CHECK(w1.version == 2);
     CHECK_FALSE(w1.outcome_owed);
     CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+  }
+
+  TEST_CASE("a turned-away waitlist is read in one GetRecorded, not a Get per waiter") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    constexpr int kWaiters = 10;
+    for (int i = 0; i < kWaiters; ++i) f.Run("w" + std::to_string(i));
+    BookingRecord seller =
+        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(f.ledger.Insert(seller).ok());
+    const size_t logged = f.faults.log().size();
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    const std::vector<std::string> log = f.faults.log();
+    const std::vector<std::string> calls(log.begin() + static_cast<std::ptrdiff_t>(logged),
+                                         log.end());
+    CHECK(std::count(calls.begin(), calls.end(), "get-recorded") == 1);
+    CHECK(std::count(calls.begin(), calls.end(), "get") == 1);  // the seller's own reload
+    for (int i = 0; i < kWaiters; ++i) {
+      CHECK(f.ledger.at("w" + std::to_string(i)).status == BookingStatus::kSoldOut);
+    }
+  }
+
+  TEST_CASE("the waitlist's read failing: each waiter is read by its own drive") {
+    WaitlistFixture f(1);
+    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    f.Run("w1");
+    f.Run("w2");
+    BookingRecord seller =
+        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(f.ledger.Insert(seller).ok());
+    f.faults.FailNext("get-recorded", 1);
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    CHECK(f.ledger.at("w1").status == BookingStatus::kSoldOut);
+    CHECK(f.ledger.at("w2").status == BookingStatus::kSoldOut);
+    CHECK(f.Outcomes("w2") == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
   }
 
   TEST_CASE(

@@ -111,6 +111,12 @@ class Ledger {
   // `booking_ids` that exist, by id, in one read. Same guarantees as Get per id.
   virtual Result<std::map<std::string, BookingRecord>> GetMany(
       const std::vector<std::string>& booking_ids) = 0;
+  // Records known to be there (a waitlist a sale turned away, read to be
+  // driven): those of `booking_ids` that exist, by id, in one read per
+  // collection whatever the lookup mode, claims included. Same guarantees as
+  // Get per id.
+  virtual Result<std::map<std::string, BookingRecord>> GetRecorded(
+      const std::vector<std::string>& booking_ids) = 0;
   // Inserts each record at version 1 in one unordered bulk: one outcome per
   // record, in order. Not atomic across records (FerretDB's bulk is not):
   // after an error any subset may be in, and inserting the same records

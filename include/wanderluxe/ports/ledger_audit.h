@@ -19,9 +19,22 @@
 
 namespace wanderluxe {
 
+// One booking as the whole-ledger scans see it.
+struct BookingSummary {
+  std::string booking_id;
+  BookingStatus status = BookingStatus::kPending;
+  bool waited = false;  // joined the waitlist (waitlist_position > 0)
+};
+
 class LedgerAudit {
  public:
   virtual ~LedgerAudit() = default;
+
+  // Every booking of each of `property_ids`, by property, from one pass over
+  // the ledger: what `verify` checks many properties with, where a scan per
+  // property and invariant would read the ledger hundreds of times.
+  virtual Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
+      const std::vector<std::string>& property_ids) = 0;
 
   // Bookings of a property by status (for `verify`).
   virtual Result<std::map<BookingStatus, int64_t>> CountByStatus(

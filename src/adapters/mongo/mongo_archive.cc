@@ -9,8 +9,9 @@ Status MongoArchive::EnsureIndexes() {
                             R"({"bookingId":1,"receivedAt":1})", false);
 }
 
-// One bulk write per batch: a write per record made the audit archive about
-// 100 events/s on FerretDB (each insert its own PostgreSQL commit). A record
+// One bulk write per batch: on FerretDB each insert is a PostgreSQL commit of
+// its own, so a write per record would bound the archive by the commit rate
+// (docs/benchmarks.md has the figure). A record
 // whose eventId is already archived (a redelivery) is skipped by the unique _id.
 Status MongoArchive::Append(const std::vector<AuditRecord>& records) {
   std::vector<std::string> docs;

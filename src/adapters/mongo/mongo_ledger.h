@@ -35,6 +35,7 @@
 #define WANDERLUXE_ADAPTERS_MONGO_MONGO_LEDGER_H_
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -54,8 +55,8 @@ inline constexpr const char* kLayoutCollection = "ledger_layout";
 // Claims Get follows past a booking's document before it calls the ledger
 // corrupt (a booking makes a handful of transitions in its life).
 inline constexpr int kMaxClaimsAhead = 64;
-// InsertMany's bulks (one per shard) in flight at once: within the Mongo
-// pool (mongo.pool_max, at least 1) and a few per core.
+// Shards' operations of one InsertMany or GetRecorded in flight at once:
+// within the Mongo pool (mongo.pool_max, at least 1) and a few per core.
 inline constexpr size_t kParallelShardBulks = 8;
 // Ids this process marked present lately, remembered so that InsertMany does
 // not write their markers again: FerretDB refuses a duplicate key slowly,
@@ -97,6 +98,8 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   Result<std::optional<BookingRecord>> Get(const std::string& booking_id) override;
   Result<std::map<std::string, BookingRecord>> GetMany(
       const std::vector<std::string>& booking_ids) override;
+  Result<std::map<std::string, BookingRecord>> GetRecorded(
+      const std::vector<std::string>& booking_ids) override;
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& records) override;
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
@@ -114,6 +117,9 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // every reconcile pass, CPU taken from the drain (DESIGN.md, "Poison,
   // parking, the reconciler, shutdown").
   static std::vector<std::string> StaleFilters(const std::string& updated_before);
+  // One `$in` read of every collection (eight at once), the four fields it needs.
+  Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
+      const std::vector<std::string>& property_ids) override;
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
   Result<std::vector<std::string>> IdsWithStatus(const std::string& property_id,
                                                  BookingStatus status) override;
@@ -129,6 +135,14 @@ class MongoLedger final : public Ledger, public LedgerAudit {
                                                   const std::string& projection = "");
 
   size_t ShardOf(const std::string& booking_id) const;
+  // Those of `booking_ids` recorded: per collection one `$in` read of the
+  // documents and one of the claims past them (GetMany's "in", GetRecorded).
+  Result<std::map<std::string, BookingRecord>> FindIn(const std::vector<std::string>& booking_ids);
+  Result<std::vector<BookingRecord>> FindInShard(size_t shard, const std::vector<std::string>& ids);
+  // Runs work(0) .. work(n - 1), one per shard, on up to kParallelShardBulks
+  // threads (the caller's among them): concurrent operations share
+  // FerretDB's commits and round trips.
+  static void OnShardsAtOnce(size_t n, const std::function<void(size_t)>& work);
   bool UsesPresenceMarkers() const;
   // kPresence: writes the markers of `ids`; per id, true when it is new.
   Result<std::vector<bool>> MarkPresent(const std::vector<std::string>& ids);

@@ -14,6 +14,7 @@
 #include "adapters/kafka/kafka_admin.h"
 #include "adapters/kafka/kafka_consumer.h"
 #include "wanderluxe/booking_event.h"
+#include "wanderluxe/check.h"
 #include "wanderluxe/ids.h"
 
 namespace wanderluxe {
@@ -71,6 +72,26 @@ InvariantChecker::InvariantChecker(const Config& config, RedisCommands& redis, M
       ledger_(ledger),
       scans_(scans) {}
 
+const std::vector<BookingSummary>* InvariantChecker::BookingsOf(const std::string& property_id,
+                                                                InvariantResult& r) const {
+  if (!summaries_status_.ok()) {
+    r.Fail(property_id + ": cannot read the ledger (" + summaries_status_.ToString() + ")");
+    return nullptr;
+  }
+  auto it = summaries_.find(property_id);
+  WL_CHECK(it != summaries_.end(), "every property in scope was summarized");
+  return &it->second;
+}
+
+std::vector<std::string> InvariantChecker::IdsWith(const std::vector<BookingSummary>& bookings,
+                                                   BookingStatus status) {
+  std::vector<std::string> ids;
+  for (const BookingSummary& b : bookings) {
+    if (b.status == status) ids.push_back(b.booking_id);
+  }
+  return ids;
+}
+
 Result<std::vector<std::string>> InvariantChecker::DiscoverProperties() {
   // Every master's keys on a cluster (RedisCommands::ScanKeys).
   auto keys = redis_.ScanKeys("inventory:*");
@@ -121,13 +142,14 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
   InvariantResult r{"I1", "no oversell: CONFIRMED == |sold| <= seeded"};
   for (const auto& p : properties) {
     auto levels = inventory_.Levels(p);
-    auto counts = scans_.CountByStatus(p);
-    if (!levels.ok() || !counts.ok()) {
-      r.Fail(p + ": cannot read (" + (levels.ok() ? counts.status() : levels.status()).ToString() +
-             ")");
+    const std::vector<BookingSummary>* bookings = BookingsOf(p, r);
+    if (bookings == nullptr) continue;
+    if (!levels.ok()) {
+      r.Fail(p + ": cannot read (" + levels.status().ToString() + ")");
       continue;
     }
-    const int64_t confirmed = (*counts)[BookingStatus::kConfirmed];
+    const std::vector<std::string> confirmed_ids = IdsWith(*bookings, BookingStatus::kConfirmed);
+    const int64_t confirmed = static_cast<int64_t>(confirmed_ids.size());
     // Without a recorded total there is nothing to hold `sold` against: I2
     // fails such a property rather than guessing one.
     if (confirmed != levels->sold || (levels->total && levels->sold > *levels->total)) {
@@ -136,9 +158,8 @@ InvariantResult InvariantChecker::CheckOversell(const std::vector<std::string>& 
              (levels->total ? std::to_string(*levels->total) : std::string("unknown")));
     }
     auto sold = listings_.Holders(p, /*sold=*/true);
-    auto confirmed_ids = scans_.IdsWithStatus(p, BookingStatus::kConfirmed);
-    if (sold.ok() && confirmed_ids.ok()) {
-      std::vector<std::string> a = *sold, b = *confirmed_ids, only_sold, only_confirmed;
+    if (sold.ok()) {
+      std::vector<std::string> a = *sold, b = confirmed_ids, only_sold, only_confirmed;
       std::sort(a.begin(), a.end());
       std::sort(b.begin(), b.end());
       std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_sold));
@@ -227,10 +248,10 @@ InvariantResult InvariantChecker::CheckCharges(const std::vector<std::string>& p
   }
   const std::set<std::string> scope(properties.begin(), properties.end());
   for (const auto& p : properties) {
-    auto confirmed = scans_.IdsWithStatus(p, BookingStatus::kConfirmed);
-    if (!confirmed.ok()) continue;
+    const std::vector<BookingSummary>* bookings = BookingsOf(p, r);
+    if (bookings == nullptr) continue;
     std::vector<std::string> uncharged;
-    for (const auto& id : *confirmed) {
+    for (const auto& id : IdsWith(*bookings, BookingStatus::kConfirmed)) {
       if (charges[id] != "CAPTURED") uncharged.push_back(id);
     }
     if (!uncharged.empty()) r.Fail(p + ": CONFIRMED without a captured charge: " + Join(uncharged));
@@ -262,12 +283,9 @@ InvariantResult InvariantChecker::CheckAccepted(const std::vector<std::string>& 
   InvariantResult r{"I4", "no lost acceptance: every accepted booking reached a terminal status"};
   std::map<std::string, BookingStatus> status;  // of every booking of the properties in scope
   for (const auto& p : properties) {
-    auto of_property = scans_.StatusByBooking(p);
-    if (!of_property.ok()) {
-      r.Fail("cannot read the ledger: " + of_property.status().ToString());
-      return r;
-    }
-    status.merge(*of_property);
+    const std::vector<BookingSummary>* bookings = BookingsOf(p, r);
+    if (bookings == nullptr) return r;
+    for (const BookingSummary& b : *bookings) status.emplace(b.booking_id, b.status);
   }
   std::vector<std::string> missing, open;
   for (const auto& id : booking_ids) {
@@ -315,9 +333,9 @@ InvariantResult InvariantChecker::CheckAudit(const std::vector<TopicEvent>& even
 void InvariantChecker::CheckMongoArchive(const std::vector<TopicEvent>& events,
                                          InvariantResult& r) {
   // One pass over the archived ids of the requests topic. A lookup per event
-  // (or per batch of ids) is a collection scan each on FerretDB: 100,000
-  // events took minutes that way; one pass takes seconds. _id is the
-  // eventId, so the collection cannot hold one twice.
+  // (or per batch of ids) is a collection scan each on FerretDB, so the cost
+  // would grow with the square of the archive. _id is the eventId, so the
+  // collection cannot hold one twice.
   auto docs = mongo_.Find(config_.audit.collection,
                           nlohmann::json{{"topic", config_.kafka.requests_topic}}.dump(), "{}", 0,
                           R"({"_id":1})");
@@ -379,18 +397,19 @@ InvariantResult InvariantChecker::CheckUnsoldWhileRefused(
       continue;
     }
     if (levels->available <= 0) continue;
-    // One more than named, to know whether there are more.
-    auto refused = scans_.WaitedAndSoldOut(p, kRefusedNamed + 1);
-    if (!refused.ok()) {
-      r.Fail(p + ": cannot read the ledger (" + refused.status().ToString() + ")");
-      continue;
+    const std::vector<BookingSummary>* bookings = BookingsOf(p, r);
+    if (bookings == nullptr) continue;
+    std::vector<std::string> refused;
+    for (const BookingSummary& b : *bookings) {
+      if (b.waited && b.status == BookingStatus::kSoldOut) refused.push_back(b.booking_id);
     }
-    if (refused->empty()) continue;
+    if (refused.empty()) continue;
+    std::sort(refused.begin(), refused.end());
     std::string named;
-    for (int64_t i = 0; i < static_cast<int64_t>(refused->size()) && i < kRefusedNamed; ++i) {
-      named += (i ? ", " : "") + (*refused)[static_cast<size_t>(i)];
+    for (int64_t i = 0; i < static_cast<int64_t>(refused.size()) && i < kRefusedNamed; ++i) {
+      named += (i ? ", " : "") + refused[static_cast<size_t>(i)];
     }
-    if (static_cast<int64_t>(refused->size()) > kRefusedNamed) named += " and more";
+    if (static_cast<int64_t>(refused.size()) > kRefusedNamed) named += " and more";
     r.Fail(p + ": " + std::to_string(levels->available) +
            " available while bookings that waited ended SOLD_OUT: " + named);
   }
@@ -404,18 +423,17 @@ void InvariantChecker::FindStaleWaiters(const std::string& property_id, Invarian
     return;
   }
   if (waiters->empty()) return;
-  auto status = scans_.StatusByBooking(property_id);
-  if (!status.ok()) {
-    r.Fail(property_id + ": cannot read the ledger (" + status.status().ToString() + ")");
-    return;
-  }
+  const std::vector<BookingSummary>* bookings = BookingsOf(property_id, r);
+  if (bookings == nullptr) return;
+  std::map<std::string, BookingStatus> status;
+  for (const BookingSummary& b : *bookings) status.emplace(b.booking_id, b.status);
   // Unrecorded and recent: admitted a moment ago (the reserve comes before the insert).
   const int64_t cutoff = NowUnixMillis() - config_.processor.stuck_threshold_s * 1000;
   std::vector<std::string> stale;
   for (const auto& [id, arrival] : *waiters) {
-    auto it = status->find(id);
-    const bool finished = it != status->end() && IsTerminal(it->second);
-    const bool lost = it == status->end() && arrival < cutoff;
+    auto it = status.find(id);
+    const bool finished = it != status.end() && IsTerminal(it->second);
+    const bool lost = it == status.end() && arrival < cutoff;
     if (!finished && !lost) continue;
     stale.push_back(id);
     stale_waiters.emplace_back(property_id, id);
@@ -440,12 +458,19 @@ std::vector<InvariantResult> InvariantChecker::Check(VerifyScope scope) {
     }
     scope.properties = std::move(*discovered);
   }
+  // The requests topic is read for I4 without a list of 202s, and for I6;
+  // before the ledger, so that every event read has had its chance to be
+  // recorded when the ledger is read.
+  Result<std::vector<TopicEvent>> events = std::vector<TopicEvent>();
+  if (!scope.accepted_ids || scope.check_audit) events = ReadRequestsTopic(scope.properties);
+  // One pass over the ledger for every property: the checks below read it.
+  auto summaries = scans_.SummarizeProperties(scope.properties);
+  summaries_status_ = summaries.ok() ? Status::Ok() : summaries.status();
+  summaries_ =
+      summaries.ok() ? std::move(*summaries) : std::map<std::string, std::vector<BookingSummary>>();
   std::vector<InvariantResult> results = {CheckOversell(scope.properties),
                                           CheckConservation(scope.properties),
                                           CheckCharges(scope.properties)};
-  // The requests topic is read for I4 without a list of 202s, and for I6.
-  Result<std::vector<TopicEvent>> events = std::vector<TopicEvent>();
-  if (!scope.accepted_ids || scope.check_audit) events = ReadRequestsTopic(scope.properties);
   std::vector<std::string> accepted;
   if (scope.accepted_ids) {
     accepted = *scope.accepted_ids;

@@ -8,6 +8,7 @@
 #define WANDERLUXE_ROLES_COMMON_INVARIANTS_H_
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,12 @@ class InvariantChecker {
     std::string property_id;
   };
 
+  // The bookings of `property_id` as Check's one pass over the ledger read
+  // them; null (and `r` failed) when that pass failed.
+  const std::vector<BookingSummary>* BookingsOf(const std::string& property_id,
+                                                InvariantResult& r) const;
+  static std::vector<std::string> IdsWith(const std::vector<BookingSummary>& bookings,
+                                          BookingStatus status);
   Result<std::vector<std::string>> DiscoverProperties();
   Result<std::vector<TopicEvent>> ReadRequestsTopic(const std::vector<std::string>& properties);
   InvariantResult CheckOversell(const std::vector<std::string>& properties);
@@ -108,6 +115,9 @@ class InvariantChecker {
   MongoStore& mongo_;
   Ledger& ledger_;
   LedgerAudit& scans_;
+  // Check's one pass over the ledger, for the properties in scope.
+  std::map<std::string, std::vector<BookingSummary>> summaries_;
+  Status summaries_status_;
 };
 
 }  // namespace wanderluxe
