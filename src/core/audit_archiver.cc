@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "wanderluxe/retry_policy.h"
+
 namespace wanderluxe {
 
 ArchiverOptions ArchiverOptions::From(const AuditConfig& audit) {
@@ -73,13 +75,15 @@ bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
   bool paused = false;
   bool archived = true;
   for (ArchiveSink* sink : sinks_) {
-    auto backoff = options_.retry_initial;
+    // Not RetryWithBackoff: between attempts the consumer polls, paused.
+    Backoff backoff(RetryPolicy{options_.retry_initial, options_.retry_max, 2, 0});
     while (true) {
       Status s = sink->Append(records);
       if (s.ok()) break;
       sink_failures_->Increment();
+      const std::chrono::milliseconds delay = backoff.Next();
       spdlog::warn("audit sink {}: {}; retrying in {} ms", sink->name(), s.ToString(),
-                   backoff.count());
+                   delay.count());
       // The consumer keeps polling, paused, so the group keeps this member
       // (max.poll.interval.ms) however long the sink is down.
       if (!paused) {
@@ -88,11 +92,10 @@ bool AuditArchiver::ArchiveDurably(const std::vector<AuditRecord>& records,
         paused = true;
       }
       // Giving up on shutdown is safe: nothing is committed, so Kafka redelivers.
-      if (!PollPausedFor(backoff, stop)) {
+      if (!PollPausedFor(delay, stop)) {
         archived = false;
         break;
       }
-      backoff = std::min(backoff * 2, options_.retry_max);
     }
     if (!archived) break;
   }

@@ -21,18 +21,13 @@ BatchAdmission::BatchAdmission(BookingSaga& saga)
 template <typename Call>
 auto BatchAdmission::Retry(const char* step, Call call, const std::atomic<bool>& stop)
     -> decltype(call()) {
-  Backoff backoff(options_.retry);
-  int hard_failures = 0;
-  while (true) {
-    auto result = call();
-    if (result.ok()) return result;
-    const Status& s = result.status();
-    if (!s.IsTransient() && ++hard_failures >= options_.max_attempts) return result;
-    const auto delay = backoff.Next();
-    spdlog::warn("batch step {} failed (attempt {}): {}; retrying in {} ms", step,
-                 backoff.attempts(), s.ToString(), delay.count());
-    if (!options_.clock->SleepUnlessStopped(delay, stop)) return result;
-  }
+  return RetryWithBackoff(
+      options_.retry, RetryLimits{options_.max_attempts, 0}, *options_.clock, stop, call,
+      [](const Status&) { return false; },
+      [&](const Status& s, int attempt, std::chrono::milliseconds delay) {
+        spdlog::warn("batch step {} failed (attempt {}): {}; retrying in {} ms", step, attempt,
+                     s.ToString(), delay.count());
+      });
 }
 
 Result<DecidedBatch> BatchAdmission::Decide(const std::vector<BookingEvent>& events,

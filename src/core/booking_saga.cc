@@ -18,12 +18,6 @@ namespace {
 // void's answer names none, and a settled charge must not look unpaid.
 constexpr const char* kSettledTransaction = "settled";
 
-Status StatusOf(const Status& s) { return s; }
-template <typename T>
-Status StatusOf(const Result<T>& r) {
-  return r.status();
-}
-
 // Errors that are answers, not failures: retrying cannot change them.
 bool IsLogical(const Status& s) {
   switch (s.code()) {
@@ -104,40 +98,33 @@ std::string BookingSaga::NewDriver() const {
 template <typename Call>
 auto BookingSaga::Retry(const char* step, Call call, const std::atomic<bool>& stop)
     -> decltype(call()) {
-  Backoff backoff(options_.retry);
-  int hard_failures = 0;
-  while (true) {
-    auto result = call();
-    const Status s = StatusOf(result);
-    if (s.ok() || IsLogical(s)) return result;
-    if (!s.IsTransient() && ++hard_failures >= options_.max_attempts) {
-      spdlog::error("saga step {} failed {} times with an error retrying cannot fix: {}", step,
-                    hard_failures, s.ToString());
-      return result;
-    }
-    metrics_
-        .GetCounter("saga_retries_total", "retried saga steps",
-                    std::string("step=\"") + step + "\"")
-        ->Increment();
-    const auto delay = backoff.Next();
-    spdlog::warn("saga step {} failed (attempt {}): {}; retrying in {} ms", step,
-                 backoff.attempts(), s.ToString(), delay.count());
-    if (!clock_.SleepUnlessStopped(delay, stop)) return result;
+  auto result = RetryWithBackoff(
+      options_.retry, RetryLimits{options_.max_attempts, 0}, clock_, stop, call, IsLogical,
+      [&](const Status& s, int attempt, std::chrono::milliseconds delay) {
+        metrics_
+            .GetCounter("saga_retries_total", "retried saga steps",
+                        std::string("step=\"") + step + "\"")
+            ->Increment();
+        spdlog::warn("saga step {} failed (attempt {}): {}; retrying in {} ms", step, attempt,
+                     s.ToString(), delay.count());
+      });
+  const Status s = StatusOf(result);
+  if (!s.ok() && !IsLogical(s) && !s.IsTransient() && !stop.load()) {
+    spdlog::error("saga step {} failed {} times with an error retrying cannot fix: {}", step,
+                  options_.max_attempts, s.ToString());
   }
+  return result;
 }
 
 template <typename Call>
 auto BookingSaga::RetryBounded(const char* step, Call call, const std::atomic<bool>& stop)
     -> decltype(call()) {
-  Backoff backoff(options_.retry);
-  for (int attempt = 1;; ++attempt) {
-    auto result = call();
-    const Status s = StatusOf(result);
-    if (s.ok() || IsLogical(s) || attempt >= options_.max_attempts) return result;
-    spdlog::warn("{} failed (attempt {} of {}): {}", step, attempt, options_.max_attempts,
-                 s.ToString());
-    if (!clock_.SleepUnlessStopped(backoff.Next(), stop)) return result;
-  }
+  return RetryWithBackoff(options_.retry, RetryLimits{options_.max_attempts, options_.max_attempts},
+                          clock_, stop, call, IsLogical,
+                          [&](const Status& s, int attempt, std::chrono::milliseconds) {
+                            spdlog::warn("{} failed (attempt {} of {}): {}", step, attempt,
+                                         options_.max_attempts, s.ToString());
+                          });
 }
 
 Result<SagaResult> BookingSaga::DriveEvent(const BookingEvent& event,
