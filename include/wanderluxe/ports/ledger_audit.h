@@ -30,8 +30,9 @@ class LedgerAudit {
  public:
   virtual ~LedgerAudit() = default;
 
-  // Every booking of each of `property_ids`, by property, from one pass over
-  // the ledger: what `verify` checks many properties with, where a scan per
+  // Every booking of each of `property_ids`, by property (each one present,
+  // a property without bookings as an empty list), from one pass over the
+  // ledger: what `verify` checks many properties with, where a scan per
   // property and invariant would read the ledger hundreds of times.
   virtual Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
       const std::vector<std::string>& property_ids) = 0;
