@@ -151,9 +151,10 @@ class BookingSaga {
   // them all, as it always finishes what is left. Call before the first
   // drive; LendDrivers({}) takes the lender back.
   void LendDrivers(std::function<void(size_t waiting)> lend) EXCLUDES(handed_over_mu_);
-  // Drives the bookings in the handed-over queue until none is left (or
-  // `stop`); any number of threads may share the queue. A booking left by
-  // `stop` is the reconciler's.
+  // Ends the turned-away waitlists queued (TurnAway) and drives the bookings
+  // in the handed-over queue until none is left (or `stop`); any number of
+  // threads may share the queues. A booking left by `stop` is the
+  // reconciler's.
   void DriveHandedOver(const std::atomic<bool>& stop) EXCLUDES(handed_over_mu_);
   // The outcome event of a terminal record, ready to publish.
   OutgoingEvent OutcomeMessage(const BookingRecord& record, SagaVerdict verdict,
@@ -223,6 +224,23 @@ class BookingSaga {
   // (a waitlist turned away) is read from the ledger in one GetRecorded
   // first, so each waiter's drive starts from its record.
   void QueueHandOvers(const std::vector<std::string>& booking_ids) EXCLUDES(handed_over_mu_);
+  // Queues a waitlist the sale of a property's last unit turned away, for
+  // DriveHandedOver (after the sale's own outcome).
+  void QueueTurnAway(std::vector<std::string> booking_ids) EXCLUDES(handed_over_mu_);
+  // The waitlist the last sale of a property turned away (Redis removed it
+  // with the sale: each must end SOLD_OUT) ends together: one read, each
+  // waiter's SOLD_OUT compare-and-set (owing, as StepWaitlisted's) in one
+  // TransitionMany, their views, their outcomes published at once, their
+  // debts cleared in one MarkOutcomesPublished. A waiter not ended here (not
+  // read, not WAITLISTED, its compare-and-set lost or unanswered) is queued
+  // for its own drive.
+  void TurnAway(const std::vector<std::string>& booking_ids, const std::atomic<bool>& stop)
+      EXCLUDES(handed_over_mu_);
+  // The terminal outcomes of `ended` (records this caller just ended, owing),
+  // their views first (kViewBeforeOutcome), published at once; one written
+  // within the producer's bound is counted and its debt cleared with the
+  // others'; any other is published again one by one, as a drive's is.
+  void PublishEnded(std::vector<BookingRecord> ended, const std::atomic<bool>& stop);
   // Drives one handed-over booking, from `known` when it was read already.
   // One not yet in the ledger is left to its own admission, which checks
   // the waitlist after its insert.
@@ -308,6 +326,9 @@ class BookingSaga {
     std::optional<BookingRecord> record;
   };
   std::deque<HandOver> handed_over_ GUARDED_BY(handed_over_mu_);
+  // Waitlists a sale turned away, each ended by one TurnAway; taken before
+  // handed_over_, after the sale's own outcome is out.
+  std::deque<std::vector<std::string>> turned_away_ GUARDED_BY(handed_over_mu_);
   std::function<void(size_t)> lend_drivers_ GUARDED_BY(handed_over_mu_);
 };
 

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 
 #include "wanderluxe/booking_view.h"
 #include "wanderluxe/check.h"
@@ -34,6 +35,13 @@ bool IsLogical(const Status& s) {
 Status Interrupted(const std::string& booking_id) {
   return Status::Unavailable("saga for " + booking_id + " interrupted by shutdown");
 }
+
+std::string TurnedAwayWhy(const std::string& property_id) {
+  return "every unit of " + property_id + " sold; turned away from the waitlist";
+}
+
+// How often TurnAway looks for its outcomes' verdicts.
+constexpr std::chrono::milliseconds kVerdictPoll{1};
 
 std::string WaitlistedDetail(const std::string& property_id, int64_t position) {
   return "every unit of " + property_id + " is held; waiting for one at position " +
@@ -339,6 +347,115 @@ void BookingSaga::QueueHandOvers(const std::vector<std::string>& booking_ids) {
   if (lend && booking_ids.size() > 1) lend(waiting);
 }
 
+void BookingSaga::QueueTurnAway(std::vector<std::string> booking_ids) {
+  if (booking_ids.empty()) return;
+  MutexLock lock(&handed_over_mu_);
+  turned_away_.push_back(std::move(booking_ids));
+}
+
+void BookingSaga::TurnAway(const std::vector<std::string>& booking_ids,
+                           const std::atomic<bool>& stop) {
+  if (booking_ids.size() < 2) return QueueHandOvers(booking_ids);
+  // One attempt at each call: whatever it misses, a waiter's own drive does.
+  auto recorded = ledger_.GetRecorded(booking_ids);
+  if (!recorded.ok()) {
+    spdlog::warn("{} turned-away bookings not read at once ({}); each is read by its drive",
+                 booking_ids.size(), recorded.status().ToString());
+    return QueueHandOvers(booking_ids);
+  }
+  std::vector<BookingRecord> waiting;
+  std::vector<LedgerTransition> ends;
+  std::vector<std::string> by_drive;
+  for (const std::string& id : booking_ids) {
+    auto it = recorded->find(id);
+    if (it == recorded->end() || it->second.status != BookingStatus::kWaitlisted) {
+      by_drive.push_back(id);
+      continue;
+    }
+    const BookingRecord& record = it->second;
+    // kOutcomeOwed with the end itself: no event of this call is redelivered.
+    LedgerChange end = DecisionTo(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "",
+                                  "SOLD_OUT", TurnedAwayWhy(record.request.property_id));
+    end.outcome_owed = true;
+    ends.push_back({id, record.status, record.version, std::move(end)});
+    waiting.push_back(record);
+  }
+  const std::vector<Status> claimed = ledger_.TransitionMany(ends);
+  std::vector<BookingRecord> ended;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    if (claimed[i].ok()) {
+      ApplyChange(waiting[i], ends[i].change);
+      ended.push_back(std::move(waiting[i]));
+    } else {
+      by_drive.push_back(ends[i].booking_id);  // moved by another driver, or unknown
+    }
+  }
+  PublishEnded(std::move(ended), stop);
+  QueueHandOvers(by_drive);
+}
+
+void BookingSaga::PublishEnded(std::vector<BookingRecord> ended, const std::atomic<bool>& stop) {
+  if (ended.empty()) return;
+  // Without their views no outcome goes out; they owe, for the reconciler.
+  if (Status s = ShowStatuses(ended, stop); !s.ok()) {
+    spdlog::warn("{} turned-away bookings' views not stored ({}); the reconciler publishes them",
+                 ended.size(), s.ToString());
+    return;
+  }
+  // Shared with the producer's reports, which may come after this call gave up.
+  struct Verdicts {
+    Mutex mu;
+    std::vector<Status> of GUARDED_BY(mu);
+    std::atomic<size_t> answered{0};
+  };
+  auto verdicts = std::make_shared<Verdicts>();
+  {
+    MutexLock lock(&verdicts->mu);
+    verdicts->of.assign(ended.size(), Status::DeadlineExceeded("no verdict in time"));
+  }
+  for (size_t i = 0; i < ended.size(); ++i) {
+    producer_.PublishAsync(OutcomeMessage(ended[i], SagaVerdict::kTerminal, ""),
+                           [verdicts, i](Status s) {
+                             {
+                               MutexLock lock(&verdicts->mu);
+                               verdicts->of[i] = std::move(s);
+                             }
+                             verdicts->answered.fetch_add(1, std::memory_order_release);
+                           });
+  }
+  const int64_t give_up_ms = clock_.NowUnixMillis() + options_.outcome_publish_timeout.count();
+  while (verdicts->answered.load(std::memory_order_acquire) < ended.size() &&
+         clock_.NowUnixMillis() < give_up_ms) {
+    if (!clock_.SleepUnlessStopped(kVerdictPoll, stop)) break;
+  }
+  std::vector<Status> of;
+  {
+    MutexLock lock(&verdicts->mu);
+    of = verdicts->of;
+  }
+  std::vector<PublishedOutcome> paid;
+  for (size_t i = 0; i < ended.size(); ++i) {
+    BookingRecord& record = ended[i];
+    if (!of[i].ok()) {
+      // As a drive's end: published again (same eventId) until written.
+      if (Status s = PublishOutcome(record, SagaVerdict::kTerminal, "", stop); !s.ok()) {
+        spdlog::warn("booking {}: outcome not published ({}); the reconciler publishes it",
+                     record.request.booking_id, s.ToString());
+        continue;
+      }
+    }
+    CountOutcome(record.status);
+    paid.push_back({record.request.booking_id, record.version});
+  }
+  // One attempt: a debt left standing only makes the reconciler publish again.
+  if (Status s = ledger_.MarkOutcomesPublished(paid); !s.ok()) {
+    spdlog::info(
+        "{} turned-away outcomes published, not all marked so ({}); the reconciler "
+        "publishes those again",
+        paid.size(), s.ToString());
+  }
+}
+
 void BookingSaga::LendDrivers(std::function<void(size_t waiting)> lend) {
   MutexLock lock(&handed_over_mu_);
   lend_drivers_ = std::move(lend);
@@ -349,14 +466,25 @@ void BookingSaga::DriveHandedOver(const std::atomic<bool>& stop) {
   // it joins the queue, and this loop drives it next. Any caller may drive
   // any booking queued here; one left by shutdown goes to the reconciler.
   while (!stop.load()) {
+    std::optional<std::vector<std::string>> waitlist;
     HandOver next;
     {
       MutexLock lock(&handed_over_mu_);
-      if (handed_over_.empty()) return;
-      next = std::move(handed_over_.front());
-      handed_over_.pop_front();
+      if (!turned_away_.empty()) {
+        waitlist = std::move(turned_away_.front());
+        turned_away_.pop_front();
+      } else if (handed_over_.empty()) {
+        return;
+      } else {
+        next = std::move(handed_over_.front());
+        handed_over_.pop_front();
+      }
     }
-    DriveWaiter(next.booking_id, std::move(next.record), stop);
+    if (waitlist) {
+      TurnAway(*waitlist, stop);
+    } else {
+      DriveWaiter(next.booking_id, std::move(next.record), stop);
+    }
   }
 }
 
@@ -593,8 +721,9 @@ Status BookingSaga::ConfirmSale(BookingRecord& record, const std::atomic<bool>& 
   if (confirmed.ok()) {
     Status s = Decide(record, BookingStatus::kConfirmed, PaymentStatus::kCaptured, "", "CONFIRMED",
                       "charge " + record.transaction_id, stop);
-    // The last unit is sold: those still waiting are told SOLD_OUT now.
-    QueueHandOvers(confirmed->turned_away);
+    // The last unit is sold: those still waiting are told SOLD_OUT once
+    // this sale's own outcome is out.
+    QueueTurnAway(std::move(confirmed->turned_away));
     return s;
   }
   if (confirmed.status().code() != StatusCode::kFailedPrecondition) return confirmed.status();
@@ -707,7 +836,7 @@ Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, bool owes,
                      " ms) on the waitlist; no unit came back";
       break;
     case WaitlistState::kGone:
-      sold_out_why = "every unit of " + r.property_id + " sold; turned away from the waitlist";
+      sold_out_why = TurnedAwayWhy(r.property_id);
       break;
   }
   LedgerChange end = DecisionTo(record, BookingStatus::kSoldOut, PaymentStatus::kNotAttempted, "",

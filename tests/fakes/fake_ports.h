@@ -266,6 +266,10 @@ class FakeLedger : public Ledger, public LedgerAudit {
   Status Transition(const std::string& id, BookingStatus from, int64_t version,
                     const LedgerChange& c) override {
     if (Status s = faults_.Check("transition"); !s.ok()) return s;
+    return TransitionOnce(id, from, version, c);
+  }
+  Status TransitionOnce(const std::string& id, BookingStatus from, int64_t version,
+                        const LedgerChange& c) {
     std::lock_guard lock(mu_);
     BookingRecord& r = records_.at(id);
     // Atomic, as the claim-based Mongo ledger is on both servers (one winner
@@ -279,12 +283,33 @@ class FakeLedger : public Ledger, public LedgerAudit {
     if (c.entry) faults_.Note("transition:" + c.entry->action);
     return Status::Ok();
   }
+  // No stronger than MongoLedger's bulk of claims: an injected failure comes
+  // after the first half won, and answers every transition with the error.
+  std::vector<Status> TransitionMany(const std::vector<LedgerTransition>& ts) override {
+    Status fault = faults_.Check("transition-many");
+    const size_t upto = fault.ok() ? ts.size() : ts.size() / 2;
+    std::vector<Status> out(ts.size(), fault);
+    for (size_t i = 0; i < upto; ++i) {
+      Status s = TransitionOnce(ts[i].booking_id, ts[i].from, ts[i].version, ts[i].change);
+      if (fault.ok()) out[i] = s;
+    }
+    return out;
+  }
+  Status MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) override {
+    Status fault = faults_.Check("mark-outcomes-published");
+    const size_t upto = fault.ok() ? published.size() : published.size() / 2;
+    for (size_t i = 0; i < upto; ++i) Mark(published[i].booking_id, published[i].version);
+    return fault;
+  }
   Status MarkOutcomePublished(const std::string& id, int64_t version) override {
     if (Status s = faults_.Check("mark-outcome-published"); !s.ok()) return s;
+    Mark(id, version);
+    return Status::Ok();
+  }
+  void Mark(const std::string& id, int64_t version) {
     std::lock_guard lock(mu_);
     BookingRecord& r = records_.at(id);
     if (r.version == version && IsTerminal(r.status)) r.outcome_owed = false;
-    return Status::Ok();
   }
   // Weaker than MongoLedger, which reads the claims past a lagging document
   // (kReadsClaims): a won claim's write-down fails and Get answers the

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -148,14 +149,16 @@ TEST_SUITE("integration.ledger_write_down") {
     CHECK(doc["payment"]["status"] == "CAPTURED");
   }
 
-  TEST_CASE("kOutcomeOwed: marking an outcome published is one update at the same version") {
+  TEST_CASE(
+      "kOutcomeOwed, at-end: an end that owes waits; marking its outcome published writes it "
+      "down, paid, in one update") {
     Live live("at-end");
     MongoLedger& ledger = *live.ledger;
     REQUIRE(ledger.Insert(Reserved("wd-6")).ok());
     LedgerChange owed = kConfirmed;
     owed.outcome_owed = true;
     REQUIRE(ledger.Transition("wd-6", BookingStatus::kReserved, 1, owed).ok());
-    REQUIRE(live.Document("wd-6")["outcomeOwed"] == true);
+    REQUIRE(Version(live.Document("wd-6")) == 1);
     const MongoOperationCounts before = live.store->operation_counts();
     REQUIRE(ledger.MarkOutcomePublished("wd-6", 2).ok());
     const MongoOperationCounts after = live.store->operation_counts();
@@ -223,6 +226,135 @@ TEST_SUITE("integration.ledger_write_down") {
     const int64_t walk = 2;
     CHECK(after.finds - before.finds == 2 * static_cast<int64_t>(collections.size()) + walk);
     CHECK(after.inserts + after.bulk_inserts == before.inserts + before.bulk_inserts);
+  }
+
+  TEST_CASE(
+      "TransitionMany: per collection one bulk of claims and one bulk write-down; a claimed "
+      "version loses, a deferred chain is written with its end; owing ends wait for "
+      "MarkOutcomesPublished, one bulk update per collection that writes them down paid") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 12; ++i) {
+      ids.push_back("tm-" + std::to_string(i));
+      REQUIRE(ledger.Insert(Reserved(ids.back())).ok());
+    }
+    // tm-3: a change of this process deferred (at-end); tm-5: version 1
+    // claimed already by another driver, not yet written down.
+    REQUIRE(ledger.Transition("tm-3", BookingStatus::kReserved, 1, kCaptured).ok());
+    REQUIRE(live.store
+                ->InsertOne(ledger.ClaimsFor("tm-5"),
+                            ClaimDocument("tm-5", BookingStatus::kReserved, 1, kCaptured))
+                .ok());
+    // Even ids end owing their outcome, odd ones not.
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    std::vector<LedgerTransition> ends;
+    std::set<std::string> collections, owing_collections;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const bool owes = i % 2 == 0;
+      ends.push_back(
+          {ids[i], BookingStatus::kReserved, ids[i] == "tm-3" ? 2 : 1, owes ? owed : kConfirmed});
+      collections.insert(ledger.CollectionFor(ids[i]));
+      if (owes) owing_collections.insert(ledger.CollectionFor(ids[i]));
+    }
+    const MongoOperationCounts before = live.store->operation_counts();
+    const std::vector<Status> answers = ledger.TransitionMany(ends);
+    const MongoOperationCounts after = live.store->operation_counts();
+    REQUIRE(answers.size() == ids.size());
+    CHECK(after.bulk_inserts - before.bulk_inserts == static_cast<int64_t>(collections.size()));
+    CHECK(after.updates - before.updates <= static_cast<int64_t>(collections.size()));
+    std::vector<PublishedOutcome> published;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      CAPTURE(ids[i]);
+      if (ids[i] == "tm-5") {
+        CHECK(answers[i].code() == StatusCode::kFailedPrecondition);
+        CHECK(Version(live.Document("tm-5")) == 1);  // the other driver's to write down
+        continue;
+      }
+      REQUIRE_MESSAGE(answers[i].ok(), answers[i].ToString());
+      const int64_t ended_at = ids[i] == "tm-3" ? 3 : 2;
+      const nlohmann::json doc = live.Document(ids[i]);
+      if (i % 2 == 0) {
+        CHECK(Version(doc) == 1);  // waits for its outcome
+        published.push_back({ids[i], ended_at});
+      } else {
+        CHECK(doc["status"] == "CONFIRMED");
+        CHECK(Version(doc) == ended_at);
+      }
+    }
+    auto five = ledger.Get("tm-5");  // kReadsClaims: the winner's change
+    REQUIRE((five.ok() && five->has_value()));
+    CHECK((*five)->payment_status == PaymentStatus::kCaptured);
+
+    const MongoOperationCounts before_mark = live.store->operation_counts();
+    REQUIRE(ledger.MarkOutcomesPublished(published).ok());
+    const MongoOperationCounts after_mark = live.store->operation_counts();
+    CHECK(after_mark.updates - before_mark.updates ==
+          static_cast<int64_t>(owing_collections.size()));
+    CHECK(after_mark.total() - before_mark.total() ==
+          static_cast<int64_t>(owing_collections.size()));
+    for (const auto& p : published) {
+      CAPTURE(p.booking_id);
+      const nlohmann::json doc = live.Document(p.booking_id);
+      CHECK(doc["status"] == "CONFIRMED");
+      CHECK(doc["outcomeOwed"] == false);
+      CHECK(Version(doc) == p.version);  // no new version: the same outcome's eventId
+    }
+    CHECK(live.Document("tm-3")["auditLog"].size() == 3);
+  }
+
+  TEST_CASE(
+      "kOutcomeOwed, at-end: a reader wrote the owing end down first; the mark still clears "
+      "it") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-9")).ok());
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    REQUIRE(ledger.Transition("wd-9", BookingStatus::kReserved, 1, owed).ok());
+    auto read = ledger.Get("wd-9");  // kReadsClaims, and a courtesy write-down
+    REQUIRE((read.ok() && read->has_value()));
+    CHECK((*read)->outcome_owed);
+    REQUIRE(Version(live.Document("wd-9")) == 2);
+    REQUIRE(live.Document("wd-9")["outcomeOwed"] == true);
+    REQUIRE(ledger.MarkOutcomePublished("wd-9", 2).ok());
+    CHECK(live.Document("wd-9")["outcomeOwed"] == false);
+    CHECK(Version(live.Document("wd-9")) == 2);
+    CHECK(live.Document("wd-9")["auditLog"].size() == 2);
+  }
+
+  TEST_CASE(
+      "SummarizeProperties reads the claims past an open document: an owing end not yet "
+      "written down is answered ended") {
+    Live live("at-end");
+    MongoLedger& ledger = *live.ledger;
+    for (const char* id : {"sp-1", "sp-2", "sp-3"}) REQUIRE(ledger.Insert(Reserved(id)).ok());
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    REQUIRE(ledger.Transition("sp-1", BookingStatus::kReserved, 1, owed).ok());       // waits
+    REQUIRE(ledger.Transition("sp-2", BookingStatus::kReserved, 1, kCaptured).ok());  // open
+    REQUIRE(Version(live.Document("sp-1")) == 1);
+    auto summaries = ledger.SummarizeProperties({"prop-wd"});
+    REQUIRE_MESSAGE(summaries.ok(), summaries.status().ToString());
+    std::map<std::string, BookingStatus> status;
+    for (const BookingSummary& b : summaries->at("prop-wd")) status[b.booking_id] = b.status;
+    CHECK(status.at("sp-1") == BookingStatus::kConfirmed);
+    CHECK(status.at("sp-2") == BookingStatus::kReserved);
+    CHECK(status.at("sp-3") == BookingStatus::kReserved);
+  }
+
+  TEST_CASE("kOutcomeOwed, immediate: the end written down owing, the mark clears the flag") {
+    Live live("immediate");
+    MongoLedger& ledger = *live.ledger;
+    REQUIRE(ledger.Insert(Reserved("wd-8")).ok());
+    LedgerChange owed = kConfirmed;
+    owed.outcome_owed = true;
+    REQUIRE(ledger.Transition("wd-8", BookingStatus::kReserved, 1, owed).ok());
+    REQUIRE(live.Document("wd-8")["outcomeOwed"] == true);
+    REQUIRE(ledger.MarkOutcomePublished("wd-8", 2).ok());
+    CHECK(live.Document("wd-8")["outcomeOwed"] == false);
+    CHECK(Version(live.Document("wd-8")) == 2);
   }
 
   TEST_CASE("immediate: every change is written down as it is won") {

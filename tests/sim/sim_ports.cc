@@ -310,27 +310,74 @@ Status SimLedger::Transition(const std::string& id, BookingStatus from, int64_t 
                    std::string(PaymentStatusName(change.payment_status)),
                kLedgerBoundMs);
   if (Status s = LedgerError(calls_, "ledger.claim"); !s.ok()) return s;
-  if (!claims_.emplace(std::make_pair(id, version), Claim{from, change}).second) {
+  if (!ClaimAndWriteDown({id, from, version, change})) {
     return Status::FailedPrecondition("booking " + id + " has moved past version " +
                                       std::to_string(version));
   }
+  return LostReply(calls_, "ledger.claim");
+}
+
+bool SimLedger::ClaimAndWriteDown(const LedgerTransition& t) {
+  if (!claims_.emplace(std::make_pair(t.booking_id, t.version), Claim{t.from, t.change}).second) {
+    return false;
+  }
   // Won: the claim is the commit point; the document follows in a second
   // call, which may fail and leave it behind.
-  calls_.Enter("ledger.write-down", id, kLedgerBoundMs);
-  if (!calls_.Fault("ledger.write-down", "lag", calls_.plan().lag)) WriteDown(id, version, change);
-  return LostReply(calls_, "ledger.claim");
+  calls_.Enter("ledger.write-down", t.booking_id, kLedgerBoundMs);
+  if (!calls_.Fault("ledger.write-down", "lag", calls_.plan().lag)) {
+    WriteDown(t.booking_id, t.version, t.change);
+  }
+  return true;
+}
+
+// As MongoLedger's bulk of claims: not atomic, so an error may come after
+// any of them won, and answers every one of them.
+std::vector<Status> SimLedger::TransitionMany(const std::vector<LedgerTransition>& transitions) {
+  calls_.Enter("ledger.claim-many", std::to_string(transitions.size()) + " claims", kLedgerBoundMs);
+  Status error = LedgerError(calls_, "ledger.claim-many");
+  const size_t upto =
+      error.ok() ? transitions.size() : calls_.scheduler().Below(transitions.size() + 1);
+  std::vector<Status> out(transitions.size(), error);
+  for (size_t i = 0; i < upto; ++i) {
+    const bool won = ClaimAndWriteDown(transitions[i]);
+    if (!error.ok()) continue;
+    out[i] = won ? Status::Ok()
+                 : Status::FailedPrecondition("booking " + transitions[i].booking_id +
+                                              " has moved past version " +
+                                              std::to_string(transitions[i].version));
+  }
+  if (!error.ok()) return out;
+  if (Status lost = LostReply(calls_, "ledger.claim-many"); !lost.ok()) {
+    return std::vector<Status>(transitions.size(), lost);
+  }
+  return out;
+}
+
+Status SimLedger::MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) {
+  calls_.Enter("ledger.mark-published-many", std::to_string(published.size()) + " outcomes",
+               kLedgerBoundMs);
+  Status error = LedgerError(calls_, "ledger.mark-published-many");
+  const size_t upto =
+      error.ok() ? published.size() : calls_.scheduler().Below(published.size() + 1);
+  for (size_t i = 0; i < upto; ++i) Mark(published[i].booking_id, published[i].version);
+  if (!error.ok()) return error;
+  return LostReply(calls_, "ledger.mark-published-many");
 }
 
 Status SimLedger::MarkOutcomePublished(const std::string& id, int64_t version) {
   calls_.Enter("ledger.mark-published", id + " v" + std::to_string(version), kLedgerBoundMs);
   if (Status s = LedgerError(calls_, "ledger.mark-published"); !s.ok()) return s;
+  Mark(id, version);
+  return LostReply(calls_, "ledger.mark-published");
+}
+
+void SimLedger::Mark(const std::string& id, int64_t version) {
   // An update of the document filtered on its version, as MongoLedger's: a
   // document still behind its ending claim is left owing.
   auto it = documents_.find(id);
   if (it != documents_.end() && it->second.version == version && IsTerminal(it->second.status)) {
     it->second.outcome_owed = false;
   }
-  return LostReply(calls_, "ledger.mark-published");
 }
 
 Result<std::vector<BookingRecord>> SimLedger::FindStale(const std::string& updated_before,

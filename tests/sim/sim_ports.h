@@ -134,6 +134,8 @@ class SimLedger final : public Ledger, public LedgerAudit {
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
   Status MarkOutcomePublished(const std::string& booking_id, int64_t version) override;
+  std::vector<Status> TransitionMany(const std::vector<LedgerTransition>& transitions) override;
+  Status MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
   Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
@@ -162,6 +164,10 @@ class SimLedger final : public Ledger, public LedgerAudit {
   // Each of `ids` recorded, caught up: GetMany's and GetRecorded's answer.
   Result<std::map<std::string, BookingRecord>> ReadMany(const std::vector<std::string>& ids);
   void WriteDown(const std::string& booking_id, int64_t version, const LedgerChange& change);
+  // The claim's insert and, when it wins, its write-down (which the seed
+  // may make lag): false when the version was claimed already.
+  bool ClaimAndWriteDown(const LedgerTransition& t);
+  void Mark(const std::string& booking_id, int64_t version);
 
   Calls& calls_;
   std::map<std::string, BookingRecord> documents_;

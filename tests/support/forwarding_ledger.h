@@ -34,6 +34,12 @@ class ForwardingLedger : public Ledger {
   Status MarkOutcomePublished(const std::string& id, int64_t version) override {
     return inner_.MarkOutcomePublished(id, version);
   }
+  std::vector<Status> TransitionMany(const std::vector<LedgerTransition>& ts) override {
+    return inner_.TransitionMany(ts);
+  }
+  Status MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) override {
+    return inner_.MarkOutcomesPublished(published);
+  }
   Result<std::vector<BookingRecord>> FindStale(const std::string& before, int64_t limit) override {
     return inner_.FindStale(before, limit);
   }

@@ -55,6 +55,15 @@ struct WaitlistFixture {
     r.lease = {};
     REQUIRE(ledger.Insert(r).ok());
   }
+  // `waiters` bookings w<first>.. waiting behind "seller", who holds the one
+  // unit and is recorded, ready to be driven to its sale.
+  void WaitersBehindSeller(int waiters, int first = 0) {
+    REQUIRE(inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    for (int i = first; i < first + waiters; ++i) Run("w" + std::to_string(i));
+    BookingRecord seller = saga.AdmittedRecord(Event("seller"), {ReserveOutcome::kReserved}, "");
+    seller.lease = {};
+    REQUIRE(ledger.Insert(seller).ok());
+  }
   void MakeStale(const std::string& id) { ledger.at(id).updated_at = "2000-01-01T00:00:00.000Z"; }
   // The statuses of `id`'s outcome events, in the order published.
   std::vector<std::string> Outcomes(const std::string& id) {
@@ -111,15 +120,13 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.bank.Captured() == 1);
   }
 
-  TEST_CASE("two actors and more: lent drivers end a turned-away waitlist beside the seller") {
+  TEST_CASE(
+      "two actors and more: a turned-away waitlist not read at once, lent drivers end it beside "
+      "the seller") {
     WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
     constexpr int kWaiters = 10;  // all kRoomy lets one unit have
-    for (int i = 0; i < kWaiters; ++i) f.Run("w" + std::to_string(i));
-    BookingRecord seller =
-        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
-    seller.lease = {};
-    REQUIRE(f.ledger.Insert(seller).ok());
+    f.WaitersBehindSeller(kWaiters);
+    f.faults.FailNext("get-recorded", 1);  // TurnAway's read: each waiter to its own drive
     // The processor's lender: threads that share the queue with the seller.
     std::vector<size_t> asked;
     std::vector<std::thread> lent;
@@ -147,13 +154,8 @@ TEST_SUITE("unit.waitlist") {
       "a turned-away waiter ends in one compare-and-set; its owed outcome, once out, is "
       "settled without a new version") {
     WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
-    f.Run("w1");
+    f.WaitersBehindSeller(1, 1);
     REQUIRE(f.ledger.at("w1").version == 1);
-    BookingRecord seller =
-        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
-    seller.lease = {};
-    REQUIRE(f.ledger.Insert(seller).ok());
     REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
     const BookingRecord w1 = f.ledger.at("w1");
     CHECK(w1.status == BookingStatus::kSoldOut);
@@ -164,15 +166,115 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.Outcomes("w1") == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
   }
 
+  TEST_CASE(
+      "a turned-away waitlist ends in one TransitionMany and one MarkOutcomesPublished, no "
+      "write per waiter") {
+    WaitlistFixture f(1);
+    constexpr int kWaiters = 10;
+    f.WaitersBehindSeller(kWaiters);
+    const size_t logged = f.faults.log().size();
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    const std::vector<std::string> log = f.faults.log();
+    const std::vector<std::string> calls(log.begin() + static_cast<std::ptrdiff_t>(logged),
+                                         log.end());
+    CHECK(std::count(calls.begin(), calls.end(), "transition-many") == 1);
+    CHECK(std::count(calls.begin(), calls.end(), "mark-outcomes-published") == 1);
+    // The seller's own: DriveRecord, the reconciler's call, owes its outcome too.
+    CHECK(std::count(calls.begin(), calls.end(), "mark-outcome-published") == 1);
+    for (int i = 0; i < kWaiters; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      const BookingRecord w = f.ledger.at(id);
+      CHECK(w.status == BookingStatus::kSoldOut);
+      CHECK(w.version == 2);  // SOLD_OUT and its debt in one decision
+      CHECK_FALSE(w.outcome_owed);
+      CHECK(w.audit_log.back().detail.find("turned away") != std::string::npos);
+      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+    // The sale's own outcome first: ending the waitlist does not hold it up.
+    const std::vector<OutgoingEvent> published = f.producer.Published();
+    const auto first_turned_away =
+        std::find_if(published.begin(), published.end(), [](const OutgoingEvent& e) {
+          return e.value.find("\"status\":\"SOLD_OUT\"") != std::string::npos;
+        });
+    const auto sale = std::find_if(published.begin(), published.end(),
+                                   [](const OutgoingEvent& e) { return e.key == "seller"; });
+    REQUIRE(sale != published.end());
+    CHECK(sale < first_turned_away);
+  }
+
+  TEST_CASE(
+      "two actors: a waiter's own drive ends it between the batch's read and its "
+      "compare-and-set; told once") {
+    WaitlistFixture f(1);
+    f.WaitersBehindSeller(4);
+    // Redis has turned the waitlist away; w2's own drive (a redelivered
+    // event's) sees it and ends w2 first.
+    f.faults.BeforeNext({"transition-many"}, [&] {
+      auto own = f.saga.DriveRecord(f.ledger.at("w2"), f.stop);
+      REQUIRE_MESSAGE(own.ok(), own.status().ToString());
+      CHECK(own->status == BookingStatus::kSoldOut);
+    });
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      CHECK(f.ledger.at(id).status == BookingStatus::kSoldOut);
+      CHECK_FALSE(f.ledger.at(id).outcome_owed);
+      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+    CHECK(f.ledger.at("w2").version == 2);  // one end, the other driver's
+  }
+
+  TEST_CASE(
+      "the batch's compare-and-sets unanswered (half won): the won end owing, the reconciler "
+      "publishes them; the rest end by their own drives") {
+    WaitlistFixture f(1);
+    f.WaitersBehindSeller(4);
+    f.faults.FailNext("transition-many", 1);  // FakeLedger: the first half in, every answer lost
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    int owing = 0;
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      const BookingRecord w = f.ledger.at(id);
+      REQUIRE(w.status == BookingStatus::kSoldOut);
+      if (w.outcome_owed) {
+        ++owing;  // kOutcomeOwed: won by the batch, its answer lost
+        CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED"});
+        f.MakeStale(id);
+      } else {
+        CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+      }
+    }
+    CHECK(owing == 2);
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    REQUIRE(reconciler.RunOnce(f.stop).ok());
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      CHECK_FALSE(f.ledger.at(id).outcome_owed);
+      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+  }
+
+  TEST_CASE("a turned-away outcome refused by the producer is published again, once") {
+    WaitlistFixture f(1);
+    f.WaitersBehindSeller(3);
+    f.faults.BeforeNext({"transition-many"}, [&] { f.faults.FailNext("publish", 1); });
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      CHECK_FALSE(f.ledger.at(id).outcome_owed);
+      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+  }
+
   TEST_CASE("a turned-away waitlist is read in one GetRecorded, not a Get per waiter") {
     WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
     constexpr int kWaiters = 10;
-    for (int i = 0; i < kWaiters; ++i) f.Run("w" + std::to_string(i));
-    BookingRecord seller =
-        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
-    seller.lease = {};
-    REQUIRE(f.ledger.Insert(seller).ok());
+    f.WaitersBehindSeller(kWaiters);
     const size_t logged = f.faults.log().size();
     REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
     const std::vector<std::string> log = f.faults.log();
@@ -187,13 +289,7 @@ TEST_SUITE("unit.waitlist") {
 
   TEST_CASE("the waitlist's read failing: each waiter is read by its own drive") {
     WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
-    f.Run("w1");
-    f.Run("w2");
-    BookingRecord seller =
-        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
-    seller.lease = {};
-    REQUIRE(f.ledger.Insert(seller).ok());
+    f.WaitersBehindSeller(2, 1);
     f.faults.FailNext("get-recorded", 1);
     REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
     CHECK(f.ledger.at("w1").status == BookingStatus::kSoldOut);
@@ -205,12 +301,7 @@ TEST_SUITE("unit.waitlist") {
       "two actors: a turned-away waiter's driver dies before its outcome; the reconciler "
       "publishes it, under the same version") {
     WaitlistFixture f(1);
-    REQUIRE(f.inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
-    f.Run("w1");
-    BookingRecord seller =
-        f.saga.AdmittedRecord(f.Event("seller"), {ReserveOutcome::kReserved}, "");
-    seller.lease = {};
-    REQUIRE(f.ledger.Insert(seller).ok());
+    f.WaitersBehindSeller(1, 1);
     // The seller's outcome is published; the next publish is w1's SOLD_OUT:
     // its driver dies there (the stop), after the decision.
     std::atomic<bool> dying{false};

@@ -93,6 +93,20 @@ struct LedgerChange {
 // The record after `change`, at version + 1: what every ledger stores.
 void ApplyChange(BookingRecord& record, const LedgerChange& change);
 
+// One compare-and-set of a TransitionMany: Transition's arguments.
+struct LedgerTransition {
+  std::string booking_id;
+  BookingStatus from;
+  int64_t version;
+  LedgerChange change;
+};
+
+// A terminal record whose outcome is published: MarkOutcomePublished's arguments.
+struct PublishedOutcome {
+  std::string booking_id;
+  int64_t version;
+};
+
 // How one record of an InsertMany ended.
 enum class InsertOutcome {
   kInserted,  // new, at version 1
@@ -134,6 +148,15 @@ class Ledger {
   // (an error, or a document not yet at `version`), the flag only makes the
   // reconciler publish the same outcome again, under the same eventId.
   virtual Status MarkOutcomePublished(const std::string& booking_id, int64_t version) = 0;
+  // Transition for each of `transitions` (distinct bookings) in one write
+  // per collection: one Status per transition, in order, each as
+  // Transition's. Not atomic across bookings: a transition answered with an
+  // error other than kFailedPrecondition may or may not have won (its claim
+  // may be in), as with Transition.
+  virtual std::vector<Status> TransitionMany(const std::vector<LedgerTransition>& transitions) = 0;
+  // MarkOutcomePublished for each of `published`, in one write per
+  // collection; an error leaves any subset marked (the rest owe, as above).
+  virtual Status MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) = 0;
   // WAITLISTED and RESERVED records last updated before `updated_before`
   // (RFC 3339; no record is ever PENDING),
   // and terminal ones that still owe their outcome (kOutcomeOwed).

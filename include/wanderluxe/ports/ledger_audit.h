@@ -4,8 +4,11 @@
 // (ledger.h), which the same store implements.
 //
 // Thread safety: every call may run concurrently from any number of threads
-// and processes, and with any Ledger call. The scans read documents only:
-// a transition whose winner is still writing it down may not show yet.
+// and processes, and with any Ledger call. SummarizeProperties answers every
+// transition won before it was called (kReadsClaims, as Ledger::Get); the
+// other scans read documents only: a transition whose winner has not written
+// it down yet (an end that waits for its outcome, kWriteDownAtEnd) may not
+// show yet.
 #ifndef WANDERLUXE_PORTS_LEDGER_AUDIT_H_
 #define WANDERLUXE_PORTS_LEDGER_AUDIT_H_
 
@@ -24,6 +27,7 @@ struct BookingSummary {
   std::string booking_id;
   BookingStatus status = BookingStatus::kPending;
   bool waited = false;  // joined the waitlist (waitlist_position > 0)
+  int64_t version = 1;
 };
 
 class LedgerAudit {
@@ -33,7 +37,8 @@ class LedgerAudit {
   // Every booking of each of `property_ids`, by property (each one present,
   // a property without bookings as an empty list), from one pass over the
   // ledger: what `verify` checks many properties with, where a scan per
-  // property and invariant would read the ledger hundreds of times.
+  // property and invariant would read the ledger hundreds of times. An open
+  // booking whose claims run past its document is answered as they say.
   virtual Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
       const std::vector<std::string>& property_ids) = 0;
 

@@ -116,6 +116,17 @@ size_t MongoLedger::ShardOf(const std::string& booking_id) const {
   return StableHash(booking_id) % collections_.size();
 }
 
+std::vector<MongoLedger::ShardGroup> MongoLedger::GroupByShard(
+    const std::vector<std::string>& booking_ids) const {
+  std::vector<std::vector<size_t>> by_shard(collections_.size());
+  for (size_t i = 0; i < booking_ids.size(); ++i) by_shard[ShardOf(booking_ids[i])].push_back(i);
+  std::vector<ShardGroup> groups;
+  for (size_t shard = 0; shard < by_shard.size(); ++shard) {
+    if (!by_shard[shard].empty()) groups.push_back({shard, std::move(by_shard[shard])});
+  }
+  return groups;
+}
+
 const std::string& MongoLedger::CollectionFor(const std::string& booking_id) const {
   return collections_[ShardOf(booking_id)];
 }
@@ -242,6 +253,7 @@ Result<std::pair<std::string, BookingSummary>> ParseSummary(const std::string& t
     if (!status) throw Unreadable("unknown status " + d.at("status").dump());
     summary.status = *status;
     summary.waited = d.contains("waitlistPosition") && Int(d["waitlistPosition"]) > 0;
+    summary.version = d.contains("version") ? Int(d["version"]) : 1;
     return std::make_pair(d.at("propertyId").get<std::string>(), std::move(summary));
   } catch (const std::exception& e) {  // json::exception or Unreadable
     return Status::Internal("unreadable booking document: " + std::string(e.what()));
@@ -383,16 +395,14 @@ Result<std::map<std::string, BookingRecord>> MongoLedger::GetRecorded(
 
 Result<std::map<std::string, BookingRecord>> MongoLedger::FindIn(
     const std::vector<std::string>& booking_ids) {
-  std::vector<std::vector<std::string>> by_shard(collections_.size());
-  for (const auto& id : booking_ids) by_shard[ShardOf(id)].push_back(id);
-  std::vector<size_t> busy;
-  for (size_t shard = 0; shard < collections_.size(); ++shard) {
-    if (!by_shard[shard].empty()) busy.push_back(shard);
-  }
-  std::vector<Result<std::vector<BookingRecord>>> results(busy.size(),
+  const std::vector<ShardGroup> groups = GroupByShard(booking_ids);
+  std::vector<Result<std::vector<BookingRecord>>> results(groups.size(),
                                                           std::vector<BookingRecord>());
-  OnShardsAtOnce(busy.size(),
-                 [&](size_t k) { results[k] = FindInShard(busy[k], by_shard[busy[k]]); });
+  OnShardsAtOnce(groups.size(), [&](size_t k) {
+    std::vector<std::string> ids;
+    for (size_t i : groups[k].positions) ids.push_back(booking_ids[i]);
+    results[k] = FindInShard(groups[k].shard, ids);
+  });
   std::map<std::string, BookingRecord> found;
   for (auto& result : results) {
     if (!result.ok()) return result.status();
@@ -449,10 +459,10 @@ Result<std::vector<InsertOutcome>> MongoLedger::InsertMany(
     const std::vector<BookingRecord>& records) {
   std::vector<InsertOutcome> outcomes(records.size(), InsertOutcome::kInserted);
   if (records.empty()) return outcomes;
+  std::vector<std::string> ids;
+  ids.reserve(records.size());
+  for (const auto& r : records) ids.push_back(r.request.booking_id);
   if (UsesPresenceMarkers()) {
-    std::vector<std::string> ids;
-    ids.reserve(records.size());
-    for (const auto& r : records) ids.push_back(r.request.booking_id);
     const std::vector<std::string> unmarked = NotMarked(ids);
     if (!unmarked.empty()) {
       auto marked = MarkPresent(unmarked);  // kPresence: before the records
@@ -460,29 +470,21 @@ Result<std::vector<InsertOutcome>> MongoLedger::InsertMany(
       RememberMarked(unmarked);
     }
   }
-  // Each shard's records in one bulk; `where` maps a bulk's documents back.
-  std::vector<std::vector<std::string>> docs(collections_.size());
-  std::vector<std::vector<size_t>> where(collections_.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    const size_t shard = ShardOf(records[i].request.booking_id);
-    docs[shard].push_back(BookingDocument(records[i]));
-    where[shard].push_back(i);
-  }
-  // The shards' bulks at once, a few threads each taking shards in turn: each
-  // bulk is a commit of its own (an fsync on FerretDB's PostgreSQL), and
-  // concurrent commits share their fsyncs (group commit), so a few bulks at
-  // once end sooner than the same bulks one after another.
-  std::vector<size_t> busy;
-  for (size_t shard = 0; shard < collections_.size(); ++shard) {
-    if (!docs[shard].empty()) busy.push_back(shard);
-  }
-  std::vector<Result<std::vector<bool>>> results(busy.size(), std::vector<bool>());
-  OnShardsAtOnce(busy.size(), [&](size_t k) {
-    results[k] = store_.InsertManyEach(collections_[busy[k]], docs[busy[k]]);
+  // Each shard's records in one bulk, the shards' bulks at once, a few
+  // threads each taking shards in turn: each bulk is a commit of its own (an
+  // fsync on FerretDB's PostgreSQL), and concurrent commits share their
+  // fsyncs (group commit), so a few bulks at once end sooner than the same
+  // bulks one after another.
+  const std::vector<ShardGroup> groups = GroupByShard(ids);
+  std::vector<Result<std::vector<bool>>> results(groups.size(), std::vector<bool>());
+  OnShardsAtOnce(groups.size(), [&](size_t k) {
+    std::vector<std::string> docs;
+    for (size_t i : groups[k].positions) docs.push_back(BookingDocument(records[i]));
+    results[k] = store_.InsertManyEach(collections_[groups[k].shard], docs);
   });
-  for (size_t k = 0; k < busy.size(); ++k) {
+  for (size_t k = 0; k < groups.size(); ++k) {
     if (!results[k].ok()) return results[k].status();
-    const std::vector<size_t>& back = where[busy[k]];
+    const std::vector<size_t>& back = groups[k].positions;
     for (size_t j = 0; j < back.size(); ++j) {
       if (!(*results[k])[j]) outcomes[back[j]] = InsertOutcome::kExists;
     }
@@ -606,7 +608,7 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   // the booking open waits for the next, so the document is written once
   // for the whole drive; a failed write-down is finished by the next Get
   // (CatchUp), so it is not this caller's failure either way.
-  if (write_down_ == WriteDownMode::kAtEnd && !IsTerminal(change.to)) {
+  if (WaitsToBeWrittenDown(change)) {
     Defer(booking_id, version, change);
     return Status::Ok();
   }
@@ -618,18 +620,21 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   return Status::Ok();
 }
 
+MongoLedger::ChainUpdate MongoLedger::ChainTo(const std::string& booking_id, int64_t version,
+                                              const LedgerChange& change) {
+  std::optional<PendingWriteDown> chain = TakePending(booking_id);
+  if (chain && chain->version + static_cast<int64_t>(chain->changes.size()) == version) {
+    chain->changes.push_back(change);
+    return {chain->version, std::move(chain->changes)};
+  }
+  return {version, {change}};
+}
+
 Status MongoLedger::WriteDownChain(const std::string& booking_id, int64_t version,
                                    const LedgerChange& change) {
-  std::optional<PendingWriteDown> chain = TakePending(booking_id);
-  std::vector<LedgerChange> changes = {change};
-  int64_t from = version;
-  if (chain && chain->version + static_cast<int64_t>(chain->changes.size()) == version) {
-    changes = std::move(chain->changes);
-    changes.push_back(change);
-    from = chain->version;
-  }
+  const ChainUpdate chain = ChainTo(booking_id, version, change);
   bool matched = false;
-  if (Status s = WriteDown(booking_id, from, changes, &matched); !s.ok()) return s;
+  if (Status s = WriteDown(booking_id, chain.from, chain.changes, &matched); !s.ok()) return s;
   if (matched) return Status::Ok();
   // The document was not where this process left it (a reader wrote part of
   // the chain down, or another driver's chain is still pending): a read
@@ -638,11 +643,130 @@ Status MongoLedger::WriteDownChain(const std::string& booking_id, int64_t versio
   return caught_up.ok() ? Status::Ok() : caught_up.status();
 }
 
+bool MongoLedger::WaitsToBeWrittenDown(const LedgerChange& change) const {
+  if (write_down_ != WriteDownMode::kAtEnd) return false;
+  // An end that owes its outcome is written down with the debt paid, in
+  // the one update MarkOutcomePublished makes.
+  return !IsTerminal(change.to) || change.outcome_owed.value_or(false);
+}
+
+MongoLedger::FilteredUpdate MongoLedger::PaidUpdate(const PublishedOutcome& published) {
+  const std::string& id = published.booking_id;
+  std::optional<PendingWriteDown> chain = TakePending(id);
+  if (chain && chain->version + static_cast<int64_t>(chain->changes.size()) == published.version) {
+    chain->changes.back().outcome_owed = false;
+    return {json{{"_id", id}, {"version", chain->version}}.dump(), UpdateFor(chain->changes).dump(),
+            true};
+  }
+  // Written down already (or by a reader): the flag alone, at the version
+  // that ended the booking.
+  return {json{{"_id", id}, {"version", published.version}, {"outcomeOwed", true}}.dump(),
+          json{{"$set", {{"outcomeOwed", false}}}}.dump(), false};
+}
+
 Status MongoLedger::MarkOutcomePublished(const std::string& booking_id, int64_t version) {
-  const json filter = {{"_id", booking_id}, {"version", version}, {"outcomeOwed", true}};
-  const json update = {{"$set", {{"outcomeOwed", false}}}};
-  auto n = store_.UpdateOne(CollectionFor(booking_id), filter.dump(), update.dump());
+  const FilteredUpdate paid = PaidUpdate({booking_id, version});
+  auto n = store_.UpdateOne(CollectionFor(booking_id), paid.filter, paid.update);
+  if (!n.ok()) return n.status();
+  if (*n == 0 && paid.writes_down) return CatchUpAndMark({booking_id, version});
+  return Status::Ok();
+}
+
+Status MongoLedger::CatchUpAndMark(const PublishedOutcome& published) {
+  // The document was not where this process left it: a read writes the
+  // claims down (the debt with them), then the flag alone is cleared.
+  auto caught_up = Get(published.booking_id);
+  if (!caught_up.ok()) return caught_up.status();
+  const FilteredUpdate paid = PaidUpdate(published);
+  auto n = store_.UpdateOne(CollectionFor(published.booking_id), paid.filter, paid.update);
   return n.ok() ? Status::Ok() : n.status();
+}
+
+std::vector<Status> MongoLedger::TransitionMany(const std::vector<LedgerTransition>& transitions) {
+  std::vector<std::string> ids;
+  ids.reserve(transitions.size());
+  for (const auto& t : transitions) ids.push_back(t.booking_id);
+  const std::vector<ShardGroup> groups = GroupByShard(ids);
+  std::vector<Result<std::vector<bool>>> claimed(groups.size(), std::vector<bool>());
+  OnShardsAtOnce(groups.size(), [&](size_t k) {
+    std::vector<std::string> docs;
+    for (size_t i : groups[k].positions) {
+      const LedgerTransition& t = transitions[i];
+      docs.push_back(ClaimDocument(t.booking_id, t.from, t.version, t.change));
+    }
+    claimed[k] = store_.InsertManyEach(claims_[groups[k].shard], docs);
+  });
+  // As Transition's, per claim: lost, deferred, or written down (here in
+  // one bulk per shard).
+  std::vector<Status> answers(transitions.size(), Status::Ok());
+  std::vector<std::vector<std::pair<std::string, std::string>>> write_downs(groups.size());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    for (size_t j = 0; j < groups[k].positions.size(); ++j) {
+      const size_t i = groups[k].positions[j];
+      const LedgerTransition& t = transitions[i];
+      if (!claimed[k].ok()) {
+        answers[i] = claimed[k].status();  // any of them may have won
+      } else if (!(*claimed[k])[j]) {
+        TakePending(t.booking_id);
+        answers[i] = Status::FailedPrecondition("booking " + t.booking_id + " has moved past " +
+                                                std::string(BookingStatusName(t.from)) +
+                                                " at version " + std::to_string(t.version));
+      } else if (WaitsToBeWrittenDown(t.change)) {
+        Defer(t.booking_id, t.version, t.change);
+      } else {
+        const ChainUpdate chain = ChainTo(t.booking_id, t.version, t.change);
+        write_downs[k].emplace_back(json{{"_id", t.booking_id}, {"version", chain.from}}.dump(),
+                                    UpdateFor(chain.changes).dump());
+      }
+    }
+  }
+  OnShardsAtOnce(groups.size(), [&](size_t k) {
+    if (write_downs[k].empty()) return;
+    auto matched = store_.UpdateEach(collections_[groups[k].shard], write_downs[k]);
+    if (!matched.ok() || *matched < static_cast<int64_t>(write_downs[k].size())) {
+      spdlog::warn(
+          "ledger: {} of {} claimed changes in {} not written down ({}); read from "
+          "their claims until their readers write them down",
+          matched.ok() ? write_downs[k].size() - *matched : write_downs[k].size(),
+          write_downs[k].size(), collections_[groups[k].shard],
+          matched.ok() ? "not where this process left them" : matched.status().ToString());
+    }
+  });
+  return answers;
+}
+
+Status MongoLedger::MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) {
+  std::vector<std::string> ids;
+  ids.reserve(published.size());
+  for (const auto& p : published) ids.push_back(p.booking_id);
+  const std::vector<ShardGroup> groups = GroupByShard(ids);
+  std::vector<std::vector<std::pair<std::string, std::string>>> updates(groups.size());
+  std::vector<std::vector<size_t>> writing_down(groups.size());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    for (size_t i : groups[k].positions) {
+      FilteredUpdate paid = PaidUpdate(published[i]);
+      if (paid.writes_down) writing_down[k].push_back(i);
+      updates[k].emplace_back(std::move(paid.filter), std::move(paid.update));
+    }
+  }
+  std::vector<Status> results(groups.size(), Status::Ok());
+  OnShardsAtOnce(groups.size(), [&](size_t k) {
+    auto matched = store_.UpdateEach(collections_[groups[k].shard], updates[k]);
+    if (!matched.ok()) {
+      results[k] = matched.status();
+    } else if (*matched < static_cast<int64_t>(updates[k].size())) {
+      // Some document was not where this process left it (or its debt was
+      // paid already): those this bulk was to write down are read, which
+      // writes their claims down, and marked alone.
+      for (size_t i : writing_down[k]) {
+        if (Status s = CatchUpAndMark(published[i]); !s.ok()) results[k] = s;
+      }
+    }
+  });
+  for (const Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 std::vector<std::string> MongoLedger::StaleFilters(const std::string& updated_before) {
@@ -682,24 +806,56 @@ Result<std::vector<BookingRecord>> MongoLedger::FindStale(const std::string& upd
 
 Result<std::map<std::string, std::vector<BookingSummary>>> MongoLedger::SummarizeProperties(
     const std::vector<std::string>& property_ids) {
-  const std::string filter = json{{"propertyId", {{"$in", property_ids}}}}.dump();
-  std::vector<Result<std::vector<std::string>>> results(collections_.size(),
-                                                        std::vector<std::string>());
-  OnShardsAtOnce(collections_.size(), [&](size_t k) {
-    results[k] = store_.Find(collections_[k], filter, "{}", 0,
-                             R"({"_id":1,"propertyId":1,"status":1,"waitlistPosition":1})");
-  });
+  std::vector<Result<std::vector<std::pair<std::string, BookingSummary>>>> results(
+      collections_.size(), std::vector<std::pair<std::string, BookingSummary>>());
+  OnShardsAtOnce(collections_.size(),
+                 [&](size_t k) { results[k] = SummarizeShard(k, property_ids); });
   std::map<std::string, std::vector<BookingSummary>> out;
   for (const auto& p : property_ids) out[p];
-  for (const auto& docs : results) {
-    if (!docs.ok()) return docs.status();
-    for (const auto& d : *docs) {
-      auto summary = ParseSummary(d);
-      if (!summary.ok()) return summary.status();
-      out[summary->first].push_back(std::move(summary->second));
-    }
+  for (auto& shard : results) {
+    if (!shard.ok()) return shard.status();
+    for (auto& [property, summary] : *shard) out[property].push_back(std::move(summary));
   }
   return out;
+}
+
+Result<std::vector<std::pair<std::string, BookingSummary>>> MongoLedger::SummarizeShard(
+    size_t shard, const std::vector<std::string>& property_ids) {
+  auto docs =
+      store_.Find(collections_[shard], json{{"propertyId", {{"$in", property_ids}}}}.dump(), "{}",
+                  0, R"({"_id":1,"propertyId":1,"status":1,"waitlistPosition":1,"version":1})");
+  if (!docs.ok()) return docs.status();
+  std::vector<std::pair<std::string, BookingSummary>> summaries;
+  std::map<std::string, size_t> open;  // next claim id -> its summary's place
+  for (const auto& d : *docs) {
+    auto summary = ParseSummary(d);
+    if (!summary.ok()) return summary.status();
+    if (!IsTerminal(summary->second.status)) {
+      open.emplace(ClaimId(summary->second.booking_id, summary->second.version), summaries.size());
+    }
+    summaries.push_back(std::move(*summary));
+  }
+  if (open.empty()) return summaries;
+  // kReadsClaims: an open booking whose claims run past its document (an
+  // end not yet written down) is read through them.
+  std::vector<std::string> next_claims;
+  for (const auto& [claim, place] : open) next_claims.push_back(claim);
+  auto ahead = store_.Find(claims_[shard], json{{"_id", {{"$in", next_claims}}}}.dump(), "{}", 0,
+                           R"({"_id":1})");
+  if (!ahead.ok()) return ahead.status();
+  for (const auto& c : *ahead) {
+    json doc = json::parse(c, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object() || !doc["_id"].is_string()) continue;
+    auto it = open.find(doc["_id"].get<std::string>());
+    if (it == open.end()) continue;
+    BookingSummary& summary = summaries[it->second].second;
+    auto record = Get(summary.booking_id);
+    if (!record.ok()) return record.status();
+    if (!record->has_value()) continue;
+    summary.status = (*record)->status;
+    summary.waited = (*record)->waitlist_position > 0;
+  }
+  return summaries;
 }
 
 Result<std::map<BookingStatus, int64_t>> MongoLedger::CountByStatus(

@@ -103,10 +103,18 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   Result<std::vector<InsertOutcome>> InsertMany(const std::vector<BookingRecord>& records) override;
   Status Transition(const std::string& booking_id, BookingStatus from, int64_t version,
                     const LedgerChange& change) override;
-  // One update of the document, filtered on its version: a document still
-  // behind its ending claim is left owing (its reader writes the claim down
-  // and the reconciler publishes again).
+  // One update of the document: with kWriteDownAtEnd an end that owes waits
+  // in this process and is written down here, debt paid; otherwise the flag
+  // alone, filtered on the version (a document still behind its ending
+  // claim, another process's, is left owing: its reader writes the claim
+  // down and the reconciler publishes again).
   Status MarkOutcomePublished(const std::string& booking_id, int64_t version) override;
+  // Per shard (eight at once) one bulk of claims, then one bulk update
+  // writing down the won changes Transition would write down now; a
+  // write-down that does not land is caught up by the next reader.
+  std::vector<Status> TransitionMany(const std::vector<LedgerTransition>& transitions) override;
+  // Per shard (eight at once) one bulk of MarkOutcomePublished's updates.
+  Status MarkOutcomesPublished(const std::vector<PublishedOutcome>& published) override;
   Result<std::vector<BookingRecord>> FindStale(const std::string& updated_before,
                                                int64_t limit) override;
   // FindStale's filters, one per non-terminal status and one for a booking
@@ -117,7 +125,9 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // every reconcile pass, CPU taken from the drain (DESIGN.md, "Poison,
   // parking, the reconciler, shutdown").
   static std::vector<std::string> StaleFilters(const std::string& updated_before);
-  // One `$in` read of every collection (eight at once), the four fields it needs.
+  // One `$in` read of every collection (eight at once), the fields it needs;
+  // where open bookings are found, one read of the claims past them, and a
+  // Get of each booking whose claims run ahead (kReadsClaims).
   Result<std::map<std::string, std::vector<BookingSummary>>> SummarizeProperties(
       const std::vector<std::string>& property_ids) override;
   Result<std::map<BookingStatus, int64_t>> CountByStatus(const std::string& property_id) override;
@@ -135,10 +145,19 @@ class MongoLedger final : public Ledger, public LedgerAudit {
                                                   const std::string& projection = "");
 
   size_t ShardOf(const std::string& booking_id) const;
+  // The shards `booking_ids` fall in, each with the positions of its ids.
+  struct ShardGroup {
+    size_t shard;
+    std::vector<size_t> positions;
+  };
+  std::vector<ShardGroup> GroupByShard(const std::vector<std::string>& booking_ids) const;
   // Those of `booking_ids` recorded: per collection one `$in` read of the
   // documents and one of the claims past them (GetMany's "in", GetRecorded).
   Result<std::map<std::string, BookingRecord>> FindIn(const std::vector<std::string>& booking_ids);
   Result<std::vector<BookingRecord>> FindInShard(size_t shard, const std::vector<std::string>& ids);
+  // One shard's part of SummarizeProperties, by property.
+  Result<std::vector<std::pair<std::string, BookingSummary>>> SummarizeShard(
+      size_t shard, const std::vector<std::string>& property_ids);
   // Runs work(0) .. work(n - 1), one per shard, on up to kParallelShardBulks
   // threads (the caller's among them): concurrent operations share
   // FerretDB's commits and round trips.
@@ -160,6 +179,30 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   // update; a document not where this process left it is caught up instead.
   Status WriteDownChain(const std::string& booking_id, int64_t version, const LedgerChange& change)
       EXCLUDES(pending_mu_);
+  // The update WriteDownChain makes: from the version this process left the
+  // document at, the deferred changes and `change`.
+  struct ChainUpdate {
+    int64_t from;
+    std::vector<LedgerChange> changes;
+  };
+  ChainUpdate ChainTo(const std::string& booking_id, int64_t version, const LedgerChange& change)
+      EXCLUDES(pending_mu_);
+  // kWriteDownAtEnd: whether a won change waits in this process (Defer)
+  // rather than being written down now.
+  bool WaitsToBeWrittenDown(const LedgerChange& change) const;
+  // kOutcomeOwed: the update that clears a published outcome's debt. When
+  // this process holds the booking's deferred chain up to that version, the
+  // chain itself, written down with the debt paid (`writes_down`); else the
+  // flag alone, on the document at that version.
+  struct FilteredUpdate {
+    std::string filter;
+    std::string update;
+    bool writes_down;
+  };
+  FilteredUpdate PaidUpdate(const PublishedOutcome& published) EXCLUDES(pending_mu_);
+  // A chain's paid update that matched nothing: Get (which writes the claims
+  // down), then the flag alone.
+  Status CatchUpAndMark(const PublishedOutcome& published);
 
   // A booking's changes this process won and deferred: its document is at
   // `version` (as far as this process knows), and `changes` take it on.

@@ -187,16 +187,26 @@ Result<int64_t> MongoStore::InsertManyIgnoringDuplicates(const std::string& coll
   return static_cast<int64_t>(std::count(each->begin(), each->end(), true));
 }
 
+namespace {
+
+using UnorderedBulk = std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)>;
+
+// A bulk write whose operations do not stop at the first that fails.
+UnorderedBulk NewUnorderedBulk(mongoc_collection_t* coll) {
+  Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
+  return UnorderedBulk(mongoc_collection_create_bulk_operation_with_opts(coll, opts.get()),
+                       mongoc_bulk_operation_destroy);
+}
+
+}  // namespace
+
 Result<std::vector<bool>> MongoStore::InsertManyEach(const std::string& collection,
                                                      const std::vector<std::string>& jsons) {
   if (jsons.empty()) return std::vector<bool>();
-  Bson opts(BCON_NEW("ordered", BCON_BOOL(false)));
   Count(kBulkInsert);
   BorrowedClient borrowed(pool_);
   auto coll = borrowed.collection(config_.database, collection);
-  std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> bulk(
-      mongoc_collection_create_bulk_operation_with_opts(coll.get(), opts.get()),
-      mongoc_bulk_operation_destroy);
+  UnorderedBulk bulk = NewUnorderedBulk(coll.get());
   bson_error_t error;
   for (const auto& json : jsons) {
     auto doc = ParseJson(json, "insert into " + collection);
@@ -289,6 +299,35 @@ Result<int64_t> MongoStore::UpdateOne(const std::string& collection, const std::
   if (ok && bson_iter_init_find(&it, &reply, "matchedCount")) matched = bson_iter_as_int64(&it);
   bson_destroy(&reply);
   if (!ok) return MongoStatus(error, "update in " + collection);
+  return matched;
+}
+
+Result<int64_t> MongoStore::UpdateEach(
+    const std::string& collection,
+    const std::vector<std::pair<std::string, std::string>>& updates) {
+  if (updates.empty()) return int64_t{0};
+  Count(kUpdate);
+  BorrowedClient borrowed(pool_);
+  auto coll = borrowed.collection(config_.database, collection);
+  UnorderedBulk bulk = NewUnorderedBulk(coll.get());
+  bson_error_t error;
+  for (const auto& [filter_json, update_json] : updates) {
+    auto filter = ParseJson(filter_json, "update filter");
+    if (!filter.ok()) return filter.status();
+    auto update = ParseJson(update_json, "update");
+    if (!update.ok()) return update.status();
+    if (!mongoc_bulk_operation_update_one_with_opts(bulk.get(), filter->get(), update->get(),
+                                                    nullptr, &error)) {
+      return MongoStatus(error, "update in " + collection);
+    }
+  }
+  bson_t reply;
+  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
+  int64_t matched = 0;
+  bson_iter_t it;
+  if (ok && bson_iter_init_find(&it, &reply, "nMatched")) matched = bson_iter_as_int64(&it);
+  bson_destroy(&reply);
+  if (!ok) return MongoStatus(error, "bulk update in " + collection);
   return matched;
 }
 

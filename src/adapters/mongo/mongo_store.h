@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wanderluxe/config.h"
@@ -74,6 +75,11 @@ class MongoStore {
   // Updates the one document matching `filter_json`; returns how many matched (0 or 1).
   Result<int64_t> UpdateOne(const std::string& collection, const std::string& filter_json,
                             const std::string& update_json);
+  // Each (filter, update) of `updates` as an update of one document, all in
+  // one unordered bulk write; returns how many documents matched. An error
+  // leaves any subset applied.
+  Result<int64_t> UpdateEach(const std::string& collection,
+                             const std::vector<std::pair<std::string, std::string>>& updates);
   // Runs an aggregation pipeline (a JSON array); every result document as JSON.
   Result<std::vector<std::string>> Aggregate(const std::string& collection,
                                              const std::string& pipeline_json);
