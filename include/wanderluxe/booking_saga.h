@@ -142,9 +142,9 @@ class BookingSaga {
   // for it to lapse. A record moved since is left as it is.
   void HandBackAdmitted(BookingRecord record, const std::string& driver);
 
-  // Drivers lent for the handed-over queue. A sale of the last unit turns the
-  // whole waitlist away at once (up to `saga.waitlist_max` bookings), and the
-  // call that queued them would end them one after another; the processor
+  // Drivers lent for the handed-over queue. Several bookings queued at once
+  // (the waiters of a turned-away waitlist its batch could not end) would be
+  // driven one after another by the call that queued them; the processor
   // lends idle workers instead. `lend(waiting)` is called, outside every
   // lock, by a call that just queued `waiting` > 1 bookings; each thread it
   // lends calls DriveHandedOver. Without a lender the queuing call drives

@@ -60,8 +60,9 @@ namespace wanderluxe {
 
 // The processor's knobs, only ever built from the config (its defaults are
 // the config's): one options type, one set of defaults.
-// Workers lent at once to end a waitlist the last sale turned away: enough
-// to keep the ledger busy, few enough that events still find workers.
+// Workers lent at once to drive waiters handed over together (those of a
+// turned-away waitlist its batch could not end): enough to keep the ledger
+// busy, few enough that events still find workers.
 inline constexpr size_t kMaxLentWorkers = 32;
 
 struct ProcessorOptions {
