@@ -64,6 +64,23 @@ struct WaitlistFixture {
     seller.lease = {};
     REQUIRE(ledger.Insert(seller).ok());
   }
+  // Drives the seller to its sale; the port calls it made, in order.
+  std::vector<std::string> SellerCalls() {
+    const size_t logged = faults.log().size();
+    REQUIRE(saga.DriveRecord(ledger.at("seller"), stop).ok());
+    const std::vector<std::string> log = faults.log();
+    return {log.begin() + static_cast<std::ptrdiff_t>(logged), log.end()};
+  }
+  // w0 .. w<waiters - 1> ended SOLD_OUT, their debts paid, each told once.
+  void ExpectSoldOutToldOnce(int waiters) {
+    for (int i = 0; i < waiters; ++i) {
+      const std::string id = "w" + std::to_string(i);
+      CAPTURE(id);
+      CHECK(ledger.at(id).status == BookingStatus::kSoldOut);
+      CHECK_FALSE(ledger.at(id).outcome_owed);
+      CHECK(Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
+    }
+  }
   void MakeStale(const std::string& id) { ledger.at(id).updated_at = "2000-01-01T00:00:00.000Z"; }
   // The statuses of `id`'s outcome events, in the order published.
   std::vector<std::string> Outcomes(const std::string& id) {
@@ -172,11 +189,7 @@ TEST_SUITE("unit.waitlist") {
     WaitlistFixture f(1);
     constexpr int kWaiters = 10;
     f.WaitersBehindSeller(kWaiters);
-    const size_t logged = f.faults.log().size();
-    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
-    const std::vector<std::string> log = f.faults.log();
-    const std::vector<std::string> calls(log.begin() + static_cast<std::ptrdiff_t>(logged),
-                                         log.end());
+    const std::vector<std::string> calls = f.SellerCalls();
     CHECK(std::count(calls.begin(), calls.end(), "transition-many") == 1);
     CHECK(std::count(calls.begin(), calls.end(), "mark-outcomes-published") == 1);
     // The seller's own: DriveRecord, the reconciler's call, owes its outcome too.
@@ -216,13 +229,7 @@ TEST_SUITE("unit.waitlist") {
       CHECK(own->status == BookingStatus::kSoldOut);
     });
     REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
-    for (int i = 0; i < 4; ++i) {
-      const std::string id = "w" + std::to_string(i);
-      CAPTURE(id);
-      CHECK(f.ledger.at(id).status == BookingStatus::kSoldOut);
-      CHECK_FALSE(f.ledger.at(id).outcome_owed);
-      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
-    }
+    f.ExpectSoldOutToldOnce(4);
     CHECK(f.ledger.at("w2").version == 2);  // one end, the other driver's
   }
 
@@ -250,12 +257,7 @@ TEST_SUITE("unit.waitlist") {
     CHECK(owing == 2);
     Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
     REQUIRE(reconciler.RunOnce(f.stop).ok());
-    for (int i = 0; i < 4; ++i) {
-      const std::string id = "w" + std::to_string(i);
-      CAPTURE(id);
-      CHECK_FALSE(f.ledger.at(id).outcome_owed);
-      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
-    }
+    f.ExpectSoldOutToldOnce(4);
   }
 
   TEST_CASE("a turned-away outcome refused by the producer is published again, once") {
@@ -263,23 +265,14 @@ TEST_SUITE("unit.waitlist") {
     f.WaitersBehindSeller(3);
     f.faults.BeforeNext({"transition-many"}, [&] { f.faults.FailNext("publish", 1); });
     REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
-    for (int i = 0; i < 3; ++i) {
-      const std::string id = "w" + std::to_string(i);
-      CAPTURE(id);
-      CHECK_FALSE(f.ledger.at(id).outcome_owed);
-      CHECK(f.Outcomes(id) == std::vector<std::string>{"WAITLISTED", "SOLD_OUT"});
-    }
+    f.ExpectSoldOutToldOnce(3);
   }
 
   TEST_CASE("a turned-away waitlist is read in one GetRecorded, not a Get per waiter") {
     WaitlistFixture f(1);
     constexpr int kWaiters = 10;
     f.WaitersBehindSeller(kWaiters);
-    const size_t logged = f.faults.log().size();
-    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
-    const std::vector<std::string> log = f.faults.log();
-    const std::vector<std::string> calls(log.begin() + static_cast<std::ptrdiff_t>(logged),
-                                         log.end());
+    const std::vector<std::string> calls = f.SellerCalls();
     CHECK(std::count(calls.begin(), calls.end(), "get-recorded") == 1);
     CHECK(std::count(calls.begin(), calls.end(), "get") == 1);  // the seller's own reload
     for (int i = 0; i < kWaiters; ++i) {

@@ -596,12 +596,7 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
   Status claimed =
       store_.InsertOne(ClaimsFor(booking_id), ClaimDocument(booking_id, from, version, change));
   if (claimed.code() == StatusCode::kAlreadyExists) {
-    // Lost. The winner may not have written its change down yet (or died
-    // before it could): the caller's next Get reads it from the claims.
-    TakePending(booking_id);
-    return Status::FailedPrecondition("booking " + booking_id + " has moved past " +
-                                      std::string(BookingStatusName(from)) + " at version " +
-                                      std::to_string(version));
+    return LostClaim(booking_id, from, version);
   }
   if (!claimed.ok()) return claimed;
   // Won: the claim is the commit point. kWriteDownAtEnd: a change that leaves
@@ -618,6 +613,16 @@ Status MongoLedger::Transition(const std::string& booking_id, BookingStatus from
                  written.ToString());
   }
   return Status::Ok();
+}
+
+Status MongoLedger::LostClaim(const std::string& booking_id, BookingStatus from, int64_t version) {
+  // The winner may not have written its change down yet (or died before it
+  // could): the caller's next Get reads it from the claims. This process's
+  // chain for the booking is no longer the document's future.
+  TakePending(booking_id);
+  return Status::FailedPrecondition("booking " + booking_id + " has moved past " +
+                                    std::string(BookingStatusName(from)) + " at version " +
+                                    std::to_string(version));
 }
 
 MongoLedger::ChainUpdate MongoLedger::ChainTo(const std::string& booking_id, int64_t version,
@@ -707,10 +712,7 @@ std::vector<Status> MongoLedger::TransitionMany(const std::vector<LedgerTransiti
       if (!claimed[k].ok()) {
         answers[i] = claimed[k].status();  // any of them may have won
       } else if (!(*claimed[k])[j]) {
-        TakePending(t.booking_id);
-        answers[i] = Status::FailedPrecondition("booking " + t.booking_id + " has moved past " +
-                                                std::string(BookingStatusName(t.from)) +
-                                                " at version " + std::to_string(t.version));
+        answers[i] = LostClaim(t.booking_id, t.from, t.version);
       } else if (WaitsToBeWrittenDown(t.change)) {
         Defer(t.booking_id, t.version, t.change);
       } else {

@@ -187,6 +187,10 @@ class MongoLedger final : public Ledger, public LedgerAudit {
   };
   ChainUpdate ChainTo(const std::string& booking_id, int64_t version, const LedgerChange& change)
       EXCLUDES(pending_mu_);
+  // A claim lost to another driver: drops this process's chain for the
+  // booking and answers kFailedPrecondition.
+  Status LostClaim(const std::string& booking_id, BookingStatus from, int64_t version)
+      EXCLUDES(pending_mu_);
   // kWriteDownAtEnd: whether a won change waits in this process (Defer)
   // rather than being written down now.
   bool WaitsToBeWrittenDown(const LedgerChange& change) const;
