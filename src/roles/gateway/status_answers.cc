@@ -99,11 +99,16 @@ void StatusAnswers::Answer(const std::string& shown_id, const std::string& calle
   // Registered before the read: a wake between the read and this line would
   // otherwise be lost, and the guest wait its whole N seconds.
   auto with_wait = std::make_shared<Pending>(Pending{id, caller, *wait_s, pending->respond});
+  // In flight before the waiter shows: whoever sees it registered with no
+  // read in flight knows its first read is done.
+  ReadStarted();
   const std::optional<StatusWaiters::Id> waiter =
       waiters_.Register(id, clock_.SteadyNow() + std::chrono::seconds(*wait_s),
                         [this, with_wait](WaitEnd) { ReadAndAnswer(with_wait); });
-  if (!waiter) return ReadAndAnswer(std::move(pending));  // over max_waiters: at once
-  ReadStarted();
+  if (!waiter) {  // over max_waiters: at once
+    ReadEnded();
+    return ReadAndAnswer(std::move(pending));
+  }
   reads_.ReadAsync(id, [this, pending, waiter = *waiter](Result<BookingStatusRead> read) {
     // Whoever takes the waiter out answers: here, or its wake (which reads
     // again); a read worth waiting for leaves it to the wake.
