@@ -10,7 +10,8 @@
 # reads neither.
 # Then, with WAITERS > 0, bench/status_wait.py: WAITERS reads waiting at once
 # (Prefer: wait) for their outcomes, published while HERD POSTs run (wrk),
-# from each outcome event's Kafka timestamp to its read's answer.
+# from each outcome event's Kafka timestamp to its read's answer; the events
+# published all at once, then at a processor's pace (OUTCOME_RATES).
 #
 #   bench/status.sh                         the reads, then 10,000 waiters
 #   WAITERS=0 bench/status.sh               the reads only
@@ -25,6 +26,9 @@ WRK_THREADS=${WRK_THREADS:-2}
 IDS=${IDS:-10000}
 WAITERS=${WAITERS:-10000}
 HERD=${HERD:-100000}
+# The waiters' outcome events: all at once (0), then at the processor's
+# sold-out pace (README, "sold-out bookings/s, processor alone").
+OUTCOME_RATES=${OUTCOME_RATES:-0 4000}
 BIN=${BIN:-build/wanderluxe}  # another build, for an A/B in one sitting
 OUT=$(mktemp -d /tmp/wanderluxe-status.XXXX)
 
@@ -94,10 +98,14 @@ row "GET unknown ids" unknown
 echo "ledger reads by this gateway: none (it has no MongoDB client)"
 
 if [ "$WAITERS" -gt 0 ]; then
-  seed view "$RUN-wait" "$WAITERS" RESERVED 0
-  echo
-  echo "--- $WAITERS reads waiting (Prefer: wait=60) during a herd of $HERD POSTs"
-  python3 bench/status_wait.py --port "$PORT" --prefix "$RUN-wait" --waiters "$WAITERS" \
-    --topic "$TOPIC" --redis-db "$BENCH_REDIS_DB" --herd "$HERD" --out "$OUT"
+  for rate in $OUTCOME_RATES; do
+    seed view "$RUN-wait-$rate" "$WAITERS" RESERVED 0
+    echo
+    echo "--- $WAITERS reads waiting (Prefer: wait=60) during a herd of $HERD POSTs;" \
+      "outcomes $([ "$rate" = 0 ] && echo "all at once" || echo "at $rate/s")"
+    python3 bench/status_wait.py --port "$PORT" --prefix "$RUN-wait-$rate" --waiters "$WAITERS" \
+      --topic "$TOPIC" --redis-db "$BENCH_REDIS_DB" --herd "$HERD" --outcome-rate "$rate" \
+      --out "$OUT"
+  done
 fi
 echo "(raw output in $OUT)"

@@ -7,7 +7,8 @@ view is RESERVED (seeded by status.sh); waits until the gateway says all of
 them wait (gateway_status_waiters on /metrics); starts a herd of POSTs (wrk,
 bench/gateway_accept.lua, sized to about HERD requests); then does what the
 processor does for each booking: writes its CONFIRMED view (redis-cli
---pipe), then publishes its outcome event keyed by bookingId (kcat). Each
+--pipe), then publishes its outcome event keyed by bookingId (kcat), all at
+once or --outcome-rate a second (a processor's pace). Each
 read's answer is timed on arrival; the outcome's time is its Kafka message
 timestamp (CreateTime, set by the producer), read back from the topic.
 Prints the latency from outcome to answer (p50, p99, max), how many reads
@@ -26,6 +27,7 @@ import urllib.request
 
 CONNECT_BATCH = 500  # below the server's accept backlog (4096)
 SEP = "\x1e"
+OUTCOME_TICK_S = 0.01
 
 
 class WaitingRead(asyncio.Protocol):
@@ -97,9 +99,46 @@ def metric(port, series):
     return float(m.group(1)) if m else -1
 
 
+def buckets(port, series):
+    """A histogram's cumulative buckets on /metrics, as {upper bound: count}."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {float(le): float(n) for le, n in re.findall(
+        r"^" + re.escape(series) + r'_bucket\{le="([^"]+)"\} (\S+)$', body, re.M)}
+
+
+def bucket_pct(before, after, p):
+    """The bucket bound under which p % of the observations between two reads
+    of a histogram fall (Prometheus's buckets: an upper bound, not a value)."""
+    total = after.get(float("inf"), 0) - before.get(float("inf"), 0)
+    for le in sorted(after):
+        if total and after[le] - before.get(le, 0) >= total * p / 100:
+            return le * 1000
+    return float("nan")
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def publish_outcomes(a, lines):
+    """Publishes the outcome events with kcat: all at once, or --outcome-rate
+    a second (a tick's share written every OUTCOME_TICK_S), as a processor
+    makes them; each event's timestamp is its produce call, not this pacing."""
+    kcat = subprocess.Popen(["kcat", "-P", "-b", a.brokers, "-t", a.topic, "-K", "\t"],
+                            stdin=subprocess.PIPE, text=True)
+    if a.outcome_rate <= 0:
+        kcat.stdin.write("".join(lines))
+    else:
+        per_tick = max(1, round(a.outcome_rate * OUTCOME_TICK_S))
+        start = time.time()
+        for n, first in enumerate(range(0, len(lines), per_tick)):
+            time.sleep(max(0.0, start + n * OUTCOME_TICK_S - time.time()))
+            kcat.stdin.write("".join(lines[first:first + per_tick]))
+            kcat.stdin.flush()
+    kcat.stdin.close()
+    if kcat.wait(timeout=60) != 0:
+        sys.exit("kcat failed to publish the outcome events")
 
 
 async def hold_reads(a):
@@ -130,6 +169,8 @@ def main(a):
                                  a.prefix, "--waiters", str(a.waiters), "--topic", a.topic,
                                  "--slice", f"{i}/{a.clients}"], stdout=subprocess.PIPE,
                                 text=True) for i in range(a.clients)]
+    gateway_series = ("gateway_outcome_lag_seconds", "gateway_status_wake_seconds")
+    before = {s: buckets(a.port, s) for s in gateway_series}
     for c in clients:
         if c.stdout.readline().strip() != "ready":
             sys.exit("a client process failed")
@@ -160,13 +201,13 @@ def main(a):
         + "$2\r\nEX\r\n$4\r\n3600\r\n" for b in ids)
     subprocess.run(["redis-cli", "-n", str(a.redis_db), "--pipe"], input=views, text=True,
                    check=True, stdout=subprocess.DEVNULL)
-    outcomes = "".join(
+    outcomes = [
         b + "\t" + json.dumps({"eventId": "e-" + b, "bookingId": b, "status": "CONFIRMED"}) + "\n"
-        for b in ids)
+        for b in ids]
     published = time.time()
-    subprocess.run(["kcat", "-P", "-b", a.brokers, "-t", a.topic, "-K", "\t"], input=outcomes,
-                   text=True, check=True)
-    print(f"{a.waiters} outcome events published in {time.time() - published:.2f} s")
+    publish_outcomes(a, outcomes)
+    print(f"{a.waiters} outcome events published in {time.time() - published:.2f} s"
+          f" ({'at once' if a.outcome_rate <= 0 else f'at {a.outcome_rate:.0f}/s'})")
 
     results = {}
     for c in clients:
@@ -201,14 +242,22 @@ def main(a):
     print(f"answered: {len(results)} of {len(ids)}; CONFIRMED {confirmed}; "
           f"with Preference-Applied {applied}")
     if lat:
-        first = min(stamps.values())
+        # The topic holds earlier runs' events too: this run's only.
+        ours = [stamps[b] for b in ids if b in stamps]
+        first = min(ours)
         answered = [results[b][0] for b in ids]
-        print(f"outcome events published over {(max(stamps.values()) - first) * 1000:.0f} ms; "
+        print(f"outcome events published over {(max(ours) - first) * 1000:.0f} ms; "
               f"answers from {(min(answered) - first) * 1000:.0f} to "
               f"{(max(answered) - first) * 1000:.0f} ms after the first outcome")
         print(f"outcome event (Kafka timestamp) -> answer, ms: min {min(lat):.1f}  "
               f"p50 {pct(lat, 50):.1f}  p99 {pct(lat, 99):.1f}  max {max(lat):.1f}  "
               f"within 100 ms: {sum(x <= 100 for x in lat)} of {len(lat)}")
+        # Where the time goes, as the gateway saw it: the event's way to it
+        # (producer, broker, fetch), then its wake to the answer.
+        after = {s: buckets(a.port, s) for s in gateway_series}
+        print("gateway's view, ms (bucket bounds): " + "; ".join(
+            f"{s} p50 <= {bucket_pct(before[s], after[s], 50):g}, "
+            f"p99 <= {bucket_pct(before[s], after[s], 99):g}" for s in gateway_series))
     if herd_line:
         print(herd_line)
     print(f"gateway: woken {metric(a.port, 'gateway_status_waiters_woken'):.0f}, timed out "
@@ -226,6 +275,8 @@ if __name__ == "__main__":
     p.add_argument("--redis-db", type=int, default=12)
     p.add_argument("--herd", type=int, default=100000)
     p.add_argument("--herd-rate", type=float, default=12000)
+    p.add_argument("--outcome-rate", type=float, default=0,
+                   help="outcome events a second; 0: all at once")
     p.add_argument("--out", default="/tmp")
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--slice", help="internal: hold this share of the reads (I/K)")

@@ -3,6 +3,8 @@
 // event's key, the bookingId (docs/contract.md "Kafka"), and between polls
 // times out the waiters whose deadline has passed. Events are not decoded:
 // the key says whose outcome it is, and a woken waiter reads the view.
+// Each event's lag, from its timestamp (the producer's clock) to its read
+// here, is observed in a histogram: how late the guests hear of outcomes.
 //
 // Thread safety: Start and Stop are called by one owner thread; the watch's
 // own thread is the only one to touch the tail. Stop joins it.
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <thread>
 
+#include "wanderluxe/metrics.h"
 #include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/topic_tail.h"
 #include "wanderluxe/status_waiters.h"
@@ -25,9 +28,9 @@ inline constexpr std::chrono::milliseconds kOutcomeWatchTick{50};
 
 class OutcomeWatch {
  public:
-  // All three must outlive the watch.
-  OutcomeWatch(TopicTail& tail, StatusWaiters& waiters, Clock& clock)
-      : tail_(tail), waiters_(waiters), clock_(clock) {}
+  // All four must outlive the watch.
+  OutcomeWatch(TopicTail& tail, StatusWaiters& waiters, Clock& clock, Histogram& lag)
+      : tail_(tail), waiters_(waiters), clock_(clock), lag_(lag) {}
   ~OutcomeWatch() { Stop(); }
 
   void Start();
@@ -43,6 +46,7 @@ class OutcomeWatch {
   TopicTail& tail_;
   StatusWaiters& waiters_;
   Clock& clock_;
+  Histogram& lag_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> events_{0};
   std::atomic<int64_t> errors_{0};

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace wanderluxe {
 
 void OutcomeWatch::Start() {
@@ -25,6 +27,11 @@ void OutcomeWatch::Run() {
       clock_.SleepUnlessStopped(kOutcomeWatchTick, stop_);
     } else if (event->has_value()) {
       events_.fetch_add(1, std::memory_order_relaxed);
+      if ((*event)->timestamp_ms > 0) {
+        // Clocks of two hosts: a negative lag is their skew, observed as 0.
+        const int64_t lag_ms = clock_.NowUnixMillis() - (*event)->timestamp_ms;
+        lag_.Observe(static_cast<double>(std::max<int64_t>(lag_ms, 0)) / 1000.0);
+      }
       waiters_.Wake((*event)->key);
     }
     waiters_.Expire(clock_.SteadyNow());

@@ -88,10 +88,11 @@ class FakeStatusReads : public StatusReads {
 
 class FakeTopicTail : public TopicTail {
  public:
-  void Publish(const std::string& key) {
+  void Publish(const std::string& key, int64_t timestamp_ms = 0) {
     MutexLock lock(&mu_);
     ConsumedEvent event;
     event.key = key;
+    event.timestamp_ms = timestamp_ms;
     events_.push_back(std::move(event));
     arrived_.Signal();
   }

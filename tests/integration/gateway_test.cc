@@ -32,6 +32,13 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// How long Redis holds writes back in the read-beside-writes test: longer
+// than the test waits for anything, so no write is let through meanwhile.
+constexpr milliseconds kHoldBack{20000};
+// A read's answer, and the test's set-up, on a loaded two-core machine.
+constexpr seconds kReadBound{5};
+constexpr seconds kSetUp{10};
+
 // A gateway on a free port with its own requests topic.
 class LiveGateway {
  public:
@@ -64,8 +71,8 @@ class LiveGateway {
     REQUIRE(server_->Start().ok());
   }
 
-  HttpClient Client() const {
-    return HttpClient("http://127.0.0.1:" + std::to_string(server_->port()), seconds(10));
+  HttpClient Client(seconds timeout = seconds(10)) const {
+    return HttpClient("http://127.0.0.1:" + std::to_string(server_->port()), timeout);
   }
   // A topic created moments ago may not have its partition leaders known to
   // every broker client yet ("Not leader for partition"): the count is asked
@@ -149,6 +156,38 @@ int64_t MetricValue(HttpClient& client, const std::string& series) {
   const size_t at = metrics->body.find(series + " ");
   if (at == std::string::npos) return -1;
   return std::stoll(metrics->body.substr(at + series.size() + 1));
+}
+
+// Redis's CLIENT PAUSE WRITE: every client's next write command waits
+// (and what it pipelined after it), reads go on; released when it goes out
+// of scope, whatever the test found.
+class WritesHeldBack {
+ public:
+  WritesHeldBack(RedisClient& redis, milliseconds at_most) : redis_(redis) {
+    auto r = redis_.Command({"CLIENT", "PAUSE", std::to_string(at_most.count()), "WRITE"});
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  }
+  ~WritesHeldBack() { Release(); }
+  void Release() {
+    if (released_) return;
+    released_ = true;
+    auto r = redis_.Command({"CLIENT", "UNPAUSE"});
+    CHECK_MESSAGE(r.ok(), r.status().ToString());
+  }
+
+ private:
+  RedisClient& redis_;
+  bool released_ = false;
+};
+
+// Redis's count of clients it holds (a paused write among them).
+int64_t BlockedClients(RedisClient& redis) {
+  auto info = redis.Command({"INFO", "clients"});
+  REQUIRE(info.ok());
+  const std::string field = "blocked_clients:";
+  const size_t at = info->text.find(field);
+  REQUIRE(at != std::string::npos);
+  return std::stoll(info->text.substr(at + field.size()));
 }
 
 int ThreadsOfThisProcess() {
@@ -328,6 +367,40 @@ TEST_SUITE("integration.gateway") {
     HttpResult r = Get(client, id);
     CHECK(r.status == 200);
     CHECK(nlohmann::json::parse(r.body)["status"] == "RESERVED");
+  }
+
+  TEST_CASE("a status read is answered while Redis holds the gateway's writes back") {
+    // Reads have connections of their own: one never waits in a round trip
+    // of writes (under appendfsync always, an fsync each).
+    LiveGateway gw({"redis.command_timeout_ms=20000"});
+    const std::string id = testing::UniqueName("b");
+    REQUIRE(gw.views()
+                .Put({id, 2, "", false, R"({"bookingId":")" + id + R"(","status":"RESERVED"})"})
+                .ok());
+    auto own = RedisClient::Connect(gw.config().redis);  // not held back: it only reads
+    REQUIRE(own.ok());
+    WritesHeldBack held(**own, kHoldBack);
+    const int64_t lanes = gw.config().redis.pipeline_connections;
+    std::vector<std::future<int>> posts;
+    for (int64_t i = 0; i < 2 * lanes; ++i) {  // round robin: each lane gets one
+      posts.push_back(std::async(std::launch::async, [&gw] {
+        HttpClient client = gw.Client(seconds(30));
+        return Post(client, testing::UniqueName("key"), Body(testing::UniqueName("b"))).status;
+      }));
+    }
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return BlockedClients(**own) >= lanes; }, kSetUp),
+                    "Redis never held back ", lanes, " write connections");
+    auto read = std::async(std::launch::async, [&gw, id] {
+      HttpClient client = gw.Client(seconds(30));
+      return Get(client, id);
+    });
+    REQUIRE(read.wait_for(kReadBound) == std::future_status::ready);
+    HttpResult r = read.get();
+    CHECK(r.status == 200);
+    CHECK(nlohmann::json::parse(r.body)["status"] == "RESERVED");
+    for (auto& post : posts) CHECK(post.wait_for(seconds(0)) == std::future_status::timeout);
+    held.Release();
+    for (auto& post : posts) CHECK(post.get() == 202);
   }
 
   TEST_CASE(

@@ -187,7 +187,8 @@ struct AnswersFixture {
   fakes::FakeStatusReads reads;
   fakes::FakeSteadyClock clock;
   StatusWaiters waiters{100};
-  StatusAnswers answers{reads, waiters, clock};
+  Histogram woken_to_answer{LatencyBuckets()};
+  StatusAnswers answers{reads, waiters, clock, woken_to_answer};
 };
 
 TEST_SUITE("unit.status_answers") {
@@ -236,10 +237,12 @@ TEST_SUITE("unit.status_answers") {
     CHECK(a.got.empty());
     CHECK(waiters.counts().waiting == 1);
     reads.SetView(View("b-1", 4, "CONFIRMED", true));
+    CHECK(woken_to_answer.snapshot().count == 0);
     CHECK(waiters.Wake("b-1") == 1);
     REQUIRE(a.got.size() == 1);
     CHECK(a.Status() == "CONFIRMED");
     CHECK(a.Header("Preference-Applied") == "wait=10");
+    CHECK(woken_to_answer.snapshot().count == 1);  // a wake's answer is timed
   }
 
   TEST_CASE_FIXTURE(AnswersFixture,
@@ -286,13 +289,15 @@ TEST_SUITE("unit.status_answers") {
     REQUIRE(a.got.size() == 1);
     CHECK(a.Status() == "ACCEPTED");
     CHECK(a.Header("Preference-Applied") == "wait=2");
+    CHECK(woken_to_answer.snapshot().count == 0);  // no outcome: not a wake's answer
   }
 
   TEST_CASE("past max_waiters a read that asks to wait is answered at once, without the header") {
     fakes::FakeStatusReads reads;
     fakes::FakeSteadyClock clock;
     StatusWaiters waiters(1);
-    StatusAnswers answers(reads, waiters, clock);
+    Histogram woken_to_answer(LatencyBuckets());
+    StatusAnswers answers(reads, waiters, clock, woken_to_answer);
     reads.SetAccepted(Accepted("b-1"));
     reads.SetAccepted(Accepted("b-2"));
     Answers first, second;
@@ -319,9 +324,11 @@ TEST_SUITE("unit.outcome_watch") {
                              [&](WaitEnd e) { woken.set_value(e); }));
     REQUIRE(waiters.Register("b-2", clock.SteadyNow() + seconds(1),
                              [&](WaitEnd e) { timed_out.set_value(e); }));
-    OutcomeWatch watch(tail, waiters, clock);
+    Histogram lag(LatencyBuckets());
+    OutcomeWatch watch(tail, waiters, clock, lag);
     watch.Start();
-    tail.Publish("b-1");
+    // Produced 1.5 s ago (the producer's wall clock): a lag of at least that.
+    tail.Publish("b-1", clock.NowUnixMillis() - 1500);
     auto w = woken.get_future();
     REQUIRE(w.wait_for(kBound) == std::future_status::ready);
     CHECK(w.get() == WaitEnd::kWoken);
@@ -331,6 +338,8 @@ TEST_SUITE("unit.outcome_watch") {
     CHECK(t.get() == WaitEnd::kTimedOut);
     watch.Stop();
     CHECK(watch.events() == 1);
+    CHECK(lag.snapshot().count == 1);
+    CHECK(lag.snapshot().sum >= 1.5);
   }
 }
 

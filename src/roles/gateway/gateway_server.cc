@@ -112,12 +112,19 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
            "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
   redis_async_ = CreateRedisAsync(*deps_.redis);
   idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *redis_async_);
-  status_reads_ = std::make_unique<RedisStatusReads>(*redis_async_);
+  status_redis_async_ = CreateRedisAsync(*deps_.redis);
+  status_reads_ = std::make_unique<RedisStatusReads>(*status_redis_async_);
   waiters_ = std::make_unique<StatusWaiters>(static_cast<size_t>(config_.gateway.max_waiters));
   if (deps_.outcomes != nullptr) {
-    outcome_watch_ = std::make_unique<OutcomeWatch>(*deps_.outcomes, *waiters_, SystemClock());
+    outcome_watch_ = std::make_unique<OutcomeWatch>(
+        *deps_.outcomes, *waiters_, SystemClock(),
+        *metrics_.GetHistogram("gateway_outcome_lag_seconds",
+                               "outcome events: from their timestamp to this gateway's read"));
   }
-  status_answers_ = std::make_unique<StatusAnswers>(*status_reads_, *waiters_, SystemClock());
+  status_answers_ = std::make_unique<StatusAnswers>(
+      *status_reads_, *waiters_, SystemClock(),
+      *metrics_.GetHistogram("gateway_status_wake_seconds",
+                             "waiting reads: from an outcome's wake to the answer, the view read"));
   IntakeOptions intake = IntakeOptionsFrom(config_);
   intake.client_keys = deps_.client_keys;
   intake_ =

@@ -86,6 +86,9 @@ class GatewayServer {
   MetricsRegistry metrics_;
   // Declared in the order they are needed: each outlives what follows it.
   std::unique_ptr<RedisAsyncCommands> redis_async_;
+  // The status reads' connections of their own: a read never waits in a
+  // round trip of writes (appendfsync always: one fsync each).
+  std::unique_ptr<RedisAsyncCommands> status_redis_async_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<StatusReads> status_reads_;
   std::unique_ptr<StatusWaiters> waiters_;

@@ -78,14 +78,19 @@ int64_t StatusAnswers::reads_in_flight() {
   return reads_in_flight_;
 }
 
-void StatusAnswers::ReadAndAnswer(std::shared_ptr<Pending> pending) {
+void StatusAnswers::ReadAndAnswer(std::shared_ptr<Pending> pending,
+                                  std::optional<Clock::SteadyTime> woken_at) {
   ReadStarted();
-  reads_.ReadAsync(pending->id, [this, pending](Result<BookingStatusRead> read) {
+  reads_.ReadAsync(pending->id, [this, pending, woken_at](Result<BookingStatusRead> read) {
     ApiResponse answer = ShowRead(read, pending->id, pending->caller);
     if (pending->wait_s > 0) {
       answer.headers.emplace_back("Preference-Applied", "wait=" + std::to_string(pending->wait_s));
     }
     pending->respond(std::move(answer));
+    if (woken_at) {
+      woken_to_answer_.Observe(
+          std::chrono::duration<double>(clock_.SteadyNow() - *woken_at).count());
+    }
     ReadEnded();
   });
 }
@@ -102,9 +107,11 @@ void StatusAnswers::Answer(const std::string& shown_id, const std::string& calle
   // In flight before the waiter shows: whoever sees it registered with no
   // read in flight knows its first read is done.
   ReadStarted();
-  const std::optional<StatusWaiters::Id> waiter =
-      waiters_.Register(id, clock_.SteadyNow() + std::chrono::seconds(*wait_s),
-                        [this, with_wait](WaitEnd) { ReadAndAnswer(with_wait); });
+  const std::optional<StatusWaiters::Id> waiter = waiters_.Register(
+      id, clock_.SteadyNow() + std::chrono::seconds(*wait_s), [this, with_wait](WaitEnd end) {
+        ReadAndAnswer(with_wait,
+                      end == WaitEnd::kWoken ? std::optional(clock_.SteadyNow()) : std::nullopt);
+      });
   if (!waiter) {  // over max_waiters: at once
     ReadEnded();
     return ReadAndAnswer(std::move(pending));

@@ -7,7 +7,8 @@
 // `Preference-Applied: wait=N`. The waiter is registered before the first
 // read, so an outcome between that read and the registration still wakes
 // it. Past gateway.max_waiters, a read is answered at once (RFC 7240 lets a
-// server ignore a preference).
+// server ignore a preference). The time from a wake to its answer (the view
+// read again) is observed in a histogram.
 //
 // Thread safety: Answer may run concurrently with itself, from any thread
 // (the loop threads); each request is answered exactly once, on whichever
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "wanderluxe/api_response.h"
+#include "wanderluxe/metrics.h"
 #include "wanderluxe/mutex.h"
 #include "wanderluxe/ports/clock.h"
 #include "wanderluxe/ports/status_reads.h"
@@ -36,8 +38,9 @@ class StatusAnswers {
  public:
   using Respond = std::function<void(ApiResponse)>;
 
-  StatusAnswers(StatusReads& reads, StatusWaiters& waiters, Clock& clock)
-      : reads_(reads), waiters_(waiters), clock_(clock) {}
+  StatusAnswers(StatusReads& reads, StatusWaiters& waiters, Clock& clock,
+                Histogram& woken_to_answer)
+      : reads_(reads), waiters_(waiters), clock_(clock), woken_to_answer_(woken_to_answer) {}
 
   // Answers `caller`'s ("" without keys) read of the booking it calls `id`
   // (its own: ScopedBookingId); `wait_s` is the applied wait (the
@@ -54,8 +57,10 @@ class StatusAnswers {
  private:
   struct Pending;
 
-  // Reads once and answers what it finds.
-  void ReadAndAnswer(std::shared_ptr<Pending> pending);
+  // Reads once and answers what it finds; `woken_at`, when a wake asked for
+  // the read, starts the time observed.
+  void ReadAndAnswer(std::shared_ptr<Pending> pending,
+                     std::optional<Clock::SteadyTime> woken_at = std::nullopt);
   // Counts a read from its call to the end of its callback.
   void ReadStarted();
   void ReadEnded();
@@ -63,6 +68,7 @@ class StatusAnswers {
   StatusReads& reads_;
   StatusWaiters& waiters_;
   Clock& clock_;
+  Histogram& woken_to_answer_;
   Mutex mu_;
   CondVar idle_{&mu_};
   int64_t reads_in_flight_ GUARDED_BY(mu_) = 0;
