@@ -11,7 +11,7 @@
 # Then, with WAITERS > 0, bench/status_wait.py: WAITERS reads waiting at once
 # (Prefer: wait) for their outcomes, published while HERD POSTs run (wrk),
 # from each outcome event's Kafka timestamp to its read's answer; the events
-# published all at once, then at a processor's pace (OUTCOME_RATES).
+# published all at once, then at processors' paces (OUTCOME_RATES).
 #
 #   bench/status.sh                         the reads, then 10,000 waiters
 #   WAITERS=0 bench/status.sh               the reads only
@@ -26,9 +26,9 @@ WRK_THREADS=${WRK_THREADS:-2}
 IDS=${IDS:-10000}
 WAITERS=${WAITERS:-10000}
 HERD=${HERD:-100000}
-# The waiters' outcome events: all at once (0), then at the processor's
-# sold-out pace (README, "sold-out bookings/s, processor alone").
-OUTCOME_RATES=${OUTCOME_RATES:-0 4000}
+# The waiters' outcome events: all at once (0), then at one processor's
+# sold-out pace (README, "sold-out bookings/s, processor alone") and three's.
+OUTCOME_RATES=${OUTCOME_RATES:-0 4000 12000}
 BIN=${BIN:-build/wanderluxe}  # another build, for an A/B in one sitting
 OUT=$(mktemp -d /tmp/wanderluxe-status.XXXX)
 
