@@ -379,9 +379,12 @@ TEST_SUITE("integration.gateway") {
                 .ok());
     auto own = RedisClient::Connect(gw.config().redis);  // not held back: it only reads
     REQUIRE(own.ok());
+    // Declared first, so that whatever fails, the writes are let through
+    // before the test waits for these requests' ends.
+    std::vector<std::future<int>> posts;
+    std::future<HttpResult> read;
     WritesHeldBack held(**own, kHoldBack);
     const int64_t lanes = gw.config().redis.pipeline_connections;
-    std::vector<std::future<int>> posts;
     for (int64_t i = 0; i < 2 * lanes; ++i) {  // round robin: each lane gets one
       posts.push_back(std::async(std::launch::async, [&gw] {
         HttpClient client = gw.Client(seconds(30));
@@ -390,7 +393,7 @@ TEST_SUITE("integration.gateway") {
     }
     REQUIRE_MESSAGE(testing::WaitUntil([&] { return BlockedClients(**own) >= lanes; }, kSetUp),
                     "Redis never held back ", lanes, " write connections");
-    auto read = std::async(std::launch::async, [&gw, id] {
+    read = std::async(std::launch::async, [&gw, id] {
       HttpClient client = gw.Client(seconds(30));
       return Get(client, id);
     });

@@ -86,8 +86,8 @@ class GatewayServer {
   MetricsRegistry metrics_;
   // Declared in the order they are needed: each outlives what follows it.
   std::unique_ptr<RedisAsyncCommands> redis_async_;
-  // The status reads' connections of their own: a read never waits in a
-  // round trip of writes (appendfsync always: one fsync each).
+  // The status reads' own: a read never waits behind idempotency writes (in
+  // a pipelined round trip and its fsync; on a Cluster, in the workers' queue).
   std::unique_ptr<RedisAsyncCommands> status_redis_async_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<StatusReads> status_reads_;
