@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/redis/redis_commands.h"
 #include "adapters/redis/redis_connect.h"
 #include "adapters/redis/redis_idempotency_store.h"
 #include "adapters/redis/redis_status_reads.h"
@@ -112,8 +113,11 @@ GatewayServer::GatewayServer(const Config& config, GatewayDependencies deps)
            "GatewayServer: client keys must be given exactly when gateway.auth_mode is api-key");
   redis_async_ = CreateRedisAsync(*deps_.redis);
   idempotency_ = std::make_unique<RedisIdempotencyStore>(*deps_.redis, *redis_async_);
-  status_redis_async_ = CreateRedisAsync(*deps_.redis);
-  status_reads_ = std::make_unique<RedisStatusReads>(*status_redis_async_);
+  // On a Cluster each call is a round trip of its own on a pooled connection
+  // already; a second set of workers would only add pool_size threads.
+  if (!IsRedisCluster(config_.redis)) status_redis_async_ = CreateRedisAsync(*deps_.redis);
+  status_reads_ = std::make_unique<RedisStatusReads>(
+      status_redis_async_ != nullptr ? *status_redis_async_ : *redis_async_);
   waiters_ = std::make_unique<StatusWaiters>(static_cast<size_t>(config_.gateway.max_waiters));
   if (deps_.outcomes != nullptr) {
     outcome_watch_ = std::make_unique<OutcomeWatch>(

@@ -86,8 +86,8 @@ class GatewayServer {
   MetricsRegistry metrics_;
   // Declared in the order they are needed: each outlives what follows it.
   std::unique_ptr<RedisAsyncCommands> redis_async_;
-  // The status reads' own: a read never waits behind idempotency writes (in
-  // a pipelined round trip and its fsync; on a Cluster, in the workers' queue).
+  // The status reads' own pipeline (standalone; null on a Cluster): a read
+  // never waits in a round trip of idempotency writes and their fsync.
   std::unique_ptr<RedisAsyncCommands> status_redis_async_;
   std::unique_ptr<IdempotencyStore> idempotency_;
   std::unique_ptr<StatusReads> status_reads_;
