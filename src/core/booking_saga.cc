@@ -289,6 +289,15 @@ Status BookingSaga::SettleLost(const BookingRequest& r, const Reservation& reser
   if (same_property && (holds || waits) && GivesUnitBack(winner)) {
     return GiveBackStray(r, winner.request.property_id, stop);
   }
+  if (same_property && reserved.outcome == ReserveOutcome::kReserved &&
+      winner.status == BookingStatus::kWaitlisted) {
+    // A fresh unit for a waiter: its entry had gone (turned away, or waited
+    // out), and whoever ends it may have read Redis before this unit was
+    // there. Settled now, as a hand-over is: the waiter takes the unit, or,
+    // ended meanwhile, gives it back (StepWaitlisted).
+    BookingRecord waiter = winner;
+    return StepWaitlisted(waiter, /*owes=*/true, stop).status();
+  }
   if (same_property && !IsTerminal(winner.status)) return Status::Ok();
   if (reserved.outcome == ReserveOutcome::kWaitlisted) {
     // Our reserve put the booking on the waitlist after the winner ended:
@@ -828,6 +837,12 @@ Result<bool> BookingSaga::StepWaitlisted(BookingRecord& record, bool owes,
           Decide(record, BookingStatus::kReserved, PaymentStatus::kPending, "", "RESERVED",
                  "a unit of " + r.property_id + " came back; handed over from the waitlist", stop);
       if (!s.ok()) return s;
+      // kNoLeak: another driver ended the booking first, from a read of Redis
+      // before this unit was held in its name (a reused bookingId's late
+      // reserve); the unit is nobody's.
+      if (*state == WaitlistState::kHeld && GivesUnitBack(record)) {
+        if (Status g = GiveBack(r.property_id, r.booking_id, stop); !g.ok()) return g;
+      }
       return true;
     }
     case WaitlistState::kLeft:

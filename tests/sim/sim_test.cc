@@ -175,6 +175,7 @@ TEST_SUITE("sim") {
         {164398475086342, "a late duplicate's place on the waitlist, handed a unit, kept"},
         {254525964351831, "a batch's late hold, left by a crash, kept on redelivery"},
         {63984355914929, "a reused bookingId's failed event parked the booking it reused"},
+        {100300218141423, "a reused bookingId's late hold for a turned-away waiter, left held"},
         {11839378484287, "defect 2: a refused void recorded as VOIDED"},
         {264472732370373, "defect 5: Park gave the hold back before recording PARKED"},
         {12817784147026, "defect 3: a lagging document taken for the booking"},

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,8 +59,12 @@ struct WaitlistFixture {
   // `waiters` bookings w<first>.. waiting behind "seller", who holds the one
   // unit and is recorded, ready to be driven to its sale.
   void WaitersBehindSeller(int waiters, int first = 0) {
-    REQUIRE(inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
+    Seller();
     for (int i = first; i < first + waiters; ++i) Run("w" + std::to_string(i));
+  }
+  // "seller" holding the one unit, recorded, ready to be driven to its sale.
+  void Seller() {
+    REQUIRE(inventory.Reserve("p", "seller").value() == ReserveOutcome::kReserved);
     BookingRecord seller = saga.AdmittedRecord(Event("seller"), {ReserveOutcome::kReserved}, "");
     seller.lease = {};
     REQUIRE(ledger.Insert(seller).ok());
@@ -357,6 +362,70 @@ TEST_SUITE("unit.waitlist") {
     CHECK(f.ledger.at("w2").status == BookingStatus::kConfirmed);
     CHECK(f.Levels().sold == 1);
     CHECK(f.Levels().held == 0);
+  }
+
+  TEST_CASE(
+      "two actors: a reused bookingId's late reserve takes a restocked unit for a turned-away "
+      "waiter; the waiter takes it, no SOLD_OUT keeps it held") {
+    WaitlistFixture f(1);
+    f.Seller();
+    // An event reusing w0's bookingId (another amount) finds no record of
+    // w0 and is slow to reserve. Meanwhile w0 and w1 join the waitlist, and
+    // the sale confirms in another thread, turning them away in Redis; a
+    // unit is restocked before the sale reads its waiters.
+    std::promise<void> confirmed;
+    std::promise<void> reuse_done;
+    std::thread sale;
+    f.faults.BeforeNext({"reserve"}, [&] {
+      f.Run("w0");
+      f.Run("w1");
+      f.faults.BeforeNext({"get-recorded"}, [&] {
+        f.inventory.Set("p", 1);
+        confirmed.set_value();
+        reuse_done.get_future().wait();
+      });
+      sale = std::thread([&] { CHECK(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok()); });
+      confirmed.get_future().wait();
+    });
+    BookingEvent reuse = WaitlistFixture::Event("w0");
+    reuse.request.amount = {2000, "USD"};
+    auto r = f.saga.DriveEvent(reuse, f.stop);
+    reuse_done.set_value();
+    REQUIRE(sale.joinable());
+    sale.join();
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(r->verdict == SagaVerdict::kRejected);
+    // kNoLeak: w0 holds the unit only as a booking still going on.
+    REQUIRE(f.inventory.Holds("p", "w0"));
+    REQUIRE(f.ledger.at("w0").status == BookingStatus::kReserved);
+    f.MakeStale("w0");
+    Reconciler reconciler(f.ledger, f.saga, std::chrono::seconds(0));
+    REQUIRE(reconciler.RunOnce(f.stop).ok());
+    CHECK(f.ledger.at("w0").status == BookingStatus::kConfirmed);
+    CHECK(f.ledger.at("w1").status == BookingStatus::kSoldOut);
+    CHECK(f.Levels().sold == 2);
+    CHECK(f.Levels().held == 0);
+    CHECK(f.Levels().available == 0);
+  }
+
+  TEST_CASE(
+      "two actors: a drive from a stale WAITLISTED record finds a unit held for a waiter "
+      "another driver ended; it gives the unit back") {
+    WaitlistFixture f(1);
+    f.WaitersBehindSeller(1);
+    // What an admission batch handed its worker, before the sale's end.
+    const BookingRecord admitted = f.ledger.at("w0");
+    REQUIRE(f.saga.DriveRecord(f.ledger.at("seller"), f.stop).ok());
+    REQUIRE(f.ledger.at("w0").status == BookingStatus::kSoldOut);
+    // A late reserve in w0's name (a reused bookingId's) takes a restocked
+    // unit; the worker's drive checks Redis before that reserve's own settle.
+    f.inventory.Set("p", 1);
+    REQUIRE(f.inventory.Reserve("p", "w0").value() == ReserveOutcome::kReserved);
+    auto r = f.saga.DriveAdmitted(admitted, f.saga.NewDriver(), "", f.stop);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(r->status == BookingStatus::kSoldOut);
+    CHECK_FALSE(f.inventory.Holds("p", "w0"));  // kNoLeak
+    CHECK(f.Levels().available == 1);
   }
 
   TEST_CASE("a full waitlist, or nothing held, answers SOLD_OUT") {
