@@ -103,11 +103,17 @@ TEST_SUITE("drill.hostile_client") {
     // one, so that neither warming nor drift favours a side.
     RunHerd(env, warm, kWarmUp);
     const HerdFigures first = figures ? RunHerd(env, before) : HerdFigures{};
-    testing::ConnectionHog hog(kHostileAddress, port, kHogConnections, milliseconds(500));
+    // The hostile clients are at it before the herd starts. The flood first:
+    // its kept-alive connections hold their places among the address's
+    // max_connections_per_address, and the hog takes the rest. Started the
+    // other way round, a hog whose connects all came first would shut the
+    // flood out until the gateway closed an idle connection.
     testing::ReadFlood flood(kHostileAddress, port, kFloodThreads, kFloodPerS);
-    // The hostile clients are at it before the herd starts.
     REQUIRE_MESSAGE(testing::WaitUntil([&] { return flood.answered(429) > 0; }, seconds(10)),
                     "the flood got no 429; see ", env.dir());
+    testing::ConnectionHog hog(kHostileAddress, port, kHogConnections, milliseconds(500));
+    REQUIRE_MESSAGE(testing::WaitUntil([&] { return hog.closed_by_server() > 0; }, seconds(10)),
+                    "the gateway closed none of the hog's connections; see ", env.dir());
     const HerdFigures hostile = RunHerd(env, beside);
     flood.Stop();
     hog.Stop();
