@@ -129,7 +129,8 @@ class BookingSaga {
                                const std::string& driver) const;
   // After an insert of the booking lost to `winner` (its record already in
   // the ledger): kNoLeak, gives back the unit our reserve took unless the
-  // winner holds it (Admit's rule).
+  // winner holds it (Admit's rule); a fresh unit for a waiting winner is
+  // settled at once, as a hand-over (the waiter takes it or gives it back).
   Status SettleLostInsert(const BookingRequest& request, const Reservation& reserved,
                           const BookingRecord& winner, const std::atomic<bool>& stop);
   // Drives a record `driver` just inserted holding its lease, as DriveEvent
